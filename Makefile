@@ -1,0 +1,42 @@
+# LiTSKit: `make demo` (set-up, release build, sample case, run) and `make test`.
+SHELL := /bin/bash
+APT_PACKAGES := libnifti2-dev libpng-dev libopenblas-dev gnuplot-nox pkg-config zlib1g-dev python3 python3-pip
+LITS := .build/release/lits
+SAMPLE := data/sample
+
+.PHONY: setup build release test demo sample bench clean
+
+# Installs the Debian packages that are missing (idempotent; needs root or sudo).
+setup:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y --no-install-recommends $$missing; \
+	fi
+
+build: setup
+	swift build
+
+release: setup
+	swift build -c release --product lits
+
+test: setup
+	swift test
+
+sample: release
+	scripts/fetch_sample.sh $(LITS) $(SAMPLE)
+
+demo: sample
+	$(LITS) info $(SAMPLE)
+	$(LITS) preprocess $(SAMPLE) --out out/sample-preprocessed
+	@echo "demo outputs: $(SAMPLE)/ (NIfTI sample), out/sample-preprocessed/ (npy + manifest.json)"
+
+bench: setup
+	swift build -c release --product lits-bench
+	benchmarks/compare.sh
+
+clean:
+	rm -rf .build out

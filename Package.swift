@@ -1,0 +1,41 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Native libraries come from Debian (see the Makefile's `setup` target):
+// libnifti2-dev, libpng-dev, libopenblas-dev, gnuplot-nox.
+let package = Package(
+    name: "LiTSKit",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "lits", targets: ["lits"]),
+        .executable(name: "lits-bench", targets: ["lits-bench"]),
+        .library(name: "LiTSCore", targets: ["LiTSCore"]),
+        .library(name: "LiTSImaging", targets: ["LiTSImaging"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // C shims: module maps and forwarding headers only.
+        .target(name: "CNIfTI", linkerSettings: [
+            .linkedLibrary("nifti2"), .linkedLibrary("znz"), .linkedLibrary("z"), .linkedLibrary("m"),
+        ]),
+        .target(name: "CPNG", linkerSettings: [.linkedLibrary("png16")]),
+        .target(name: "COpenBLAS", linkerSettings: [.linkedLibrary("openblas")]),
+
+        .target(name: "LiTSCore", dependencies: ["CNIfTI"]),
+        .target(name: "LiTSImaging", dependencies: ["LiTSCore"]),
+        .executableTarget(name: "lits", dependencies: [
+            "LiTSCore", "LiTSImaging",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "lits-bench", dependencies: ["LiTSCore", "LiTSImaging"],
+                          path: "benchmarks/Sources/lits-bench"),
+
+        .testTarget(name: "LiTSCoreTests", dependencies: ["LiTSCore"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "LiTSImagingTests", dependencies: ["LiTSImaging"]),
+        .testTarget(name: "LitsCLITests", dependencies: ["LiTSCore"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

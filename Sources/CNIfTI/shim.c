@@ -1,0 +1,2 @@
+/* Empty translation unit: SwiftPM needs one source file per C target. */
+#include "CNIfTI.h"

@@ -1,0 +1,90 @@
+import Foundation
+
+/// A case in memory, reoriented to the closest canonical orientation (RAS+, k inferior to superior),
+/// with what is needed to map results back onto the file's own grid.
+public struct LoadedCase: Sendable {
+    public var info: Case
+    /// CT in HU, canonical orientation.
+    public var ct: Volume<Float>
+    /// Labels 0/1/2 on the same canonical grid, or nil for test cases.
+    public var labels: LabelMap?
+    /// The CT file's header and grid as stored.
+    public var source: NIfTISource
+    public var reorientation: Reorientation
+
+    public var grid: Grid { ct.grid }
+}
+
+public enum CaseLoader {
+    /// Loads and checks a case: finite HU values, a segmentation on the volume's grid,
+    /// labels in {0, 1, 2}. Every failure names the offending file.
+    public static func load(_ c: Case, withLabels: Bool = true) throws -> LoadedCase {
+        let (rawCT, source) = try NIfTIReader.readFloat(path: c.volumePath)
+        try checkFiniteCT(rawCT, path: c.volumePath)
+        let reorientation = Reorientation(sourceGrid: rawCT.grid)
+        let ct = reorientation.toCanonical(rawCT)
+        var labels: LabelMap?
+        if withLabels, let segPath = c.segmentationPath {
+            let (rawSeg, segSource) = try NIfTIReader.readFloat(path: segPath)
+            try checkSameGrid(segSource.grid, volume: source.grid, segPath: segPath, volumePath: c.volumePath)
+            labels = reorientation.toCanonical(try toLabels(rawSeg, path: segPath))
+        }
+        return LoadedCase(info: c, ct: ct, labels: labels, source: source, reorientation: reorientation)
+    }
+
+    /// A volume read from any NIfTI file, canonical, without CT-specific checks.
+    public static func loadImage(path: String) throws -> (Volume<Float>, NIfTISource, Reorientation) {
+        let (raw, source) = try NIfTIReader.readFloat(path: path)
+        let r = Reorientation(sourceGrid: raw.grid)
+        return (r.toCanonical(raw), source, r)
+    }
+
+    public static func checkFiniteCT(_ v: Volume<Float>, path: String) throws {
+        var bad = 0
+        var first = -1
+        v.voxels.withUnsafeBufferPointer { p in
+            for (n, x) in p.enumerated() where !x.isFinite {
+                if first < 0 { first = n }
+                bad += 1
+            }
+        }
+        if bad > 0 {
+            let nx = v.shape[0], ny = v.shape[1]
+            let (i, j, k) = (first % nx, (first / nx) % ny, first / (nx * ny))
+            throw LiTSError(.invalidValues, path: path, "\(bad) NaN or infinite CT values (first at voxel \(i),\(j),\(k))")
+        }
+    }
+
+    static func checkSameGrid(_ seg: Grid, volume: Grid, segPath: String, volumePath: String) throws {
+        let name = (volumePath as NSString).lastPathComponent
+        guard seg.shape == volume.shape else {
+            throw LiTSError(.mismatch, path: segPath, "grid \(seg.shape.map(String.init).joined(separator: "x")) does not match its volume \(name) (\(volume.shape.map(String.init).joined(separator: "x")))")
+        }
+        let spacingOK = zip(seg.spacing, volume.spacing).allSatisfy { abs($0 - $1) <= 1e-3 * max(1, $1) }
+        guard spacingOK, seg.axisCodes == volume.axisCodes else {
+            throw LiTSError(.mismatch, path: segPath, "spacing \(seg.spacing) / orientation \(seg.axisCodes) does not match its volume \(name) (\(volume.spacing) / \(volume.axisCodes))")
+        }
+    }
+
+    /// Converts label values to UInt8, refusing anything outside {0, 1, 2}.
+    public static func toLabels(_ v: Volume<Float>, path: String, allowed: Set<UInt8> = [0, 1, 2]) throws -> LabelMap {
+        var out = [UInt8](repeating: 0, count: v.count)
+        var badValues: [Float: Int] = [:]
+        v.voxels.withUnsafeBufferPointer { src in
+            for n in 0..<src.count {
+                let x = src[n]
+                if x >= 0, x <= 255, x == x.rounded(), allowed.contains(UInt8(x)) {
+                    out[n] = UInt8(x)
+                } else {
+                    badValues[x, default: 0] += 1
+                }
+            }
+        }
+        if !badValues.isEmpty {
+            let shown = badValues.sorted { $0.value > $1.value }.prefix(4)
+                .map { "\($0.key == $0.key.rounded() ? String(Int($0.key)) : String($0.key)) (\($0.value) voxels)" }
+            throw LiTSError(.invalidValues, path: path, "labels outside {0, 1, 2}: \(shown.joined(separator: ", "))")
+        }
+        return Volume(grid: v.grid, voxels: out)
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+
+/// One case: a CT volume and, for training data, its segmentation.
+public struct Case: Sendable, Equatable {
+    public enum Layout: String, Sendable { case lits = "LiTS", msd = "MSD", file = "file" }
+    /// The case number as a string ("117"), or the file stem for single files.
+    public var id: String
+    public var volumePath: String
+    public var segmentationPath: String?
+    public var layout: Layout
+
+    public init(id: String, volumePath: String, segmentationPath: String?, layout: Layout) {
+        self.id = id
+        self.volumePath = volumePath
+        self.segmentationPath = segmentationPath
+        self.layout = layout
+    }
+
+    /// Numeric order where ids are numbers.
+    static func precedes(_ a: Case, _ b: Case) -> Bool {
+        switch (Int(a.id), Int(b.id)) {
+        case let (x?, y?): return x < y
+        default: return a.id < b.id
+        }
+    }
+}
+
+/// Finds cases in a folder, in LiTS layout (`volume-N.nii[.gz]` + `segmentation-N.nii[.gz]`, in any
+/// nested folders, as the common Kaggle copy spreads them) or MSD Task03 layout
+/// (`imagesTr/liver_N.nii.gz` + `labelsTr/liver_N.nii.gz`; `imagesTs` has no labels).
+public enum Dataset {
+    public static func discover(_ root: String) throws -> [Case] {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: root, isDirectory: &isDir) else {
+            throw LiTSError(.notFound, path: root, "no such file or folder")
+        }
+        guard isDir.boolValue else {
+            return [try caseForFile(root)]
+        }
+        var volumes: [String: String] = [:]
+        var segmentations: [String: String] = [:]
+        var msdImages: [String: String] = [:]
+        var msdLabels: [String: String] = [:]
+
+        func add(_ map: inout [String: String], _ id: String, _ path: String) throws {
+            if let other = map[id] {
+                throw LiTSError(.invalidArgument, path: root, "case \(id) appears twice: \(other) and \(path)")
+            }
+            map[id] = path
+        }
+
+        guard let walker = FileManager.default.enumerator(atPath: root) else {
+            throw LiTSError(.unreadable, path: root, "cannot list folder")
+        }
+        for case let rel as String in walker {
+            let name = (rel as NSString).lastPathComponent
+            if name.hasPrefix(".") { continue }  // hidden files, macOS "._" resource forks, our temp files
+            let path = (root as NSString).appendingPathComponent(rel)
+            let parent = ((rel as NSString).deletingLastPathComponent as NSString).lastPathComponent
+            if let n = number(in: name, prefix: "volume-") { try add(&volumes, n, path) }
+            else if let n = number(in: name, prefix: "segmentation-") { try add(&segmentations, n, path) }
+            else if let n = number(in: name, prefix: "liver_") {
+                if parent == "imagesTr" || parent == "imagesTs" { try add(&msdImages, n, path) }
+                else if parent == "labelsTr" { try add(&msdLabels, n, path) }
+            }
+        }
+        var cases: [Case] = volumes.map { Case(id: $0.key, volumePath: $0.value, segmentationPath: segmentations[$0.key], layout: .lits) }
+        cases += msdImages.map { Case(id: $0.key, volumePath: $0.value, segmentationPath: msdLabels[$0.key], layout: .msd) }
+        let orphanSegmentations = Set(segmentations.keys).subtracting(volumes.keys).union(Set(msdLabels.keys).subtracting(msdImages.keys))
+        if let id = orphanSegmentations.sorted().first {
+            throw LiTSError(.invalidArgument, path: segmentations[id] ?? msdLabels[id],
+                            "segmentation without a volume (expected a volume for case \(id))")
+        }
+        let ids = cases.map(\.id)
+        if let dup = ids.first(where: { id in ids.filter { $0 == id }.count > 1 }) {
+            throw LiTSError(.invalidArgument, path: root, "case \(dup) appears in both LiTS and MSD layout")
+        }
+        guard !cases.isEmpty else {
+            throw LiTSError(.noCases, path: root, "no cases found (expected volume-N.nii[.gz] + segmentation-N.nii[.gz], or imagesTr/liver_N.nii.gz + labelsTr/liver_N.nii.gz)")
+        }
+        return cases.sorted(by: Case.precedes)
+    }
+
+    /// Cases from several paths (folders or files), in order, with no id given twice.
+    public static func discover(_ paths: [String]) throws -> [Case] {
+        var all: [Case] = []
+        for p in paths {
+            for c in try discover(p) {
+                if let other = all.first(where: { $0.id == c.id }) {
+                    throw LiTSError(.invalidArgument, path: c.volumePath, "case \(c.id) is also given as \(other.volumePath); case ids must be unique")
+                }
+                all.append(c)
+            }
+        }
+        return all
+    }
+
+    /// A single NIfTI file given directly: a LiTS volume picks up its segmentation beside it.
+    static func caseForFile(_ path: String) throws -> Case {
+        let name = (path as NSString).lastPathComponent
+        guard name.hasSuffix(".nii") || name.hasSuffix(".nii.gz") else {
+            throw LiTSError(.unsupported, path: path, "not a NIfTI file (expected .nii or .nii.gz)")
+        }
+        let dir = (path as NSString).deletingLastPathComponent
+        if let n = number(in: name, prefix: "volume-") {
+            let seg = ["nii", "nii.gz"].map { (dir as NSString).appendingPathComponent("segmentation-\(n).\($0)") }
+                .first { FileManager.default.fileExists(atPath: $0) }
+            return Case(id: n, volumePath: path, segmentationPath: seg, layout: .lits)
+        }
+        let stem = name.hasSuffix(".nii.gz") ? String(name.dropLast(7)) : String(name.dropLast(4))
+        return Case(id: stem, volumePath: path, segmentationPath: nil, layout: .file)
+    }
+
+    /// "volume-12.nii.gz" with prefix "volume-" gives "12".
+    static func number(in name: String, prefix: String) -> String? {
+        guard name.hasPrefix(prefix) else { return nil }
+        let rest = name.dropFirst(prefix.count)
+        let digits = rest.prefix { $0.isNumber }
+        guard !digits.isEmpty else { return nil }
+        let ext = rest.dropFirst(digits.count)
+        guard ext == ".nii" || ext == ".nii.gz" else { return nil }
+        return String(Int(digits).map(String.init) ?? String(digits))
+    }
+}

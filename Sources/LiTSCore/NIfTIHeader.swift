@@ -1,0 +1,158 @@
+import CNIfTI
+import Foundation
+
+/// The header facts we need, read and checked by us before libnifti touches the data, so that
+/// bad files get a precise message instead of a NULL from the C library.
+public struct NIfTIHeader: Sendable {
+    public var version: Int            // 1 or 2
+    public var dims: [Int]             // dim[0...7]
+    public var datatype: Int           // NIfTI DT_* code
+    public var bitpix: Int
+    public var pixdim: [Double]        // pixdim[0...7]
+    public var voxOffset: Int
+    public var sclSlope: Double
+    public var sclInter: Double
+    public var bigEndian: Bool
+
+    public var shape: [Int] { [dims[1], max(dims[2], 1), max(dims[3], 1)] }
+
+    /// Name of a supported datatype code, or nil.
+    public static func datatypeName(_ code: Int) -> String? {
+        switch code {
+        case 2: return "uint8"
+        case 4: return "int16"
+        case 8: return "int32"
+        case 16: return "float32"
+        case 64: return "float64"
+        case 256: return "int8"
+        case 512: return "uint16"
+        case 768: return "uint32"
+        case 1024: return "int64"
+        case 1280: return "uint64"
+        default: return nil
+        }
+    }
+
+    /// Slope and intercept as nibabel applies them: a zero or non-finite slope means "no scaling".
+    public var scaling: (slope: Double, inter: Double)? {
+        guard sclSlope.isFinite, sclSlope != 0 else { return nil }
+        let inter = sclInter.isFinite ? sclInter : 0
+        if sclSlope == 1 && inter == 0 { return nil }
+        return (sclSlope, inter)
+    }
+
+    /// Reads and validates the first bytes of a `.nii` or `.nii.gz` file.
+    public static func read(path: String) throws -> NIfTIHeader {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw LiTSError(.notFound, path: path, "no such file")
+        }
+        guard let fp = znzopen(path, "rb", path.hasSuffix(".gz") ? 1 : 0) else {
+            throw LiTSError(.unreadable, path: path, "cannot open file")
+        }
+        var f: znzFile? = fp
+        defer { Xznzclose(&f) }
+        var bytes = [UInt8](repeating: 0, count: 540)
+        let got = bytes.withUnsafeMutableBytes { znzread($0.baseAddress, 1, 540, fp) }
+        guard got >= 348 else {
+            throw LiTSError(.corrupt, path: path, got == 0
+                ? "empty or not readable (corrupt gzip stream?)"
+                : "truncated header (\(got) bytes, a NIfTI-1 header needs 348)")
+        }
+        return try parse(bytes: Array(bytes[0..<got]), path: path)
+    }
+
+    static func parse(bytes: [UInt8], path: String) throws -> NIfTIHeader {
+        let le = Int32(littleEndian: bytes.load(Int32.self, at: 0))
+        let be = Int32(bigEndian: bytes.load(Int32.self, at: 0))
+        let bigEndian: Bool
+        let version: Int
+        switch (le, be) {
+        case (348, _): (version, bigEndian) = (1, false)
+        case (_, 348): (version, bigEndian) = (1, true)
+        case (540, _): (version, bigEndian) = (2, false)
+        case (_, 540): (version, bigEndian) = (2, true)
+        default:
+            throw LiTSError(.invalidHeader, path: path, "not a NIfTI file (header size field is \(le), expected 348 or 540)")
+        }
+        if version == 2 && bytes.count < 540 {
+            throw LiTSError(.corrupt, path: path, "truncated NIfTI-2 header (\(bytes.count) bytes of 540)")
+        }
+        func i16(_ o: Int) -> Int { let v = bytes.load(Int16.self, at: o); return Int(bigEndian ? Int16(bigEndian: v) : Int16(littleEndian: v)) }
+        func i64(_ o: Int) -> Int { let v = bytes.load(Int64.self, at: o); return Int(bigEndian ? Int64(bigEndian: v) : Int64(littleEndian: v)) }
+        func f32(_ o: Int) -> Double { let v = bytes.load(UInt32.self, at: o); return Double(Float(bitPattern: bigEndian ? UInt32(bigEndian: v) : UInt32(littleEndian: v))) }
+        func f64(_ o: Int) -> Double { let v = bytes.load(UInt64.self, at: o); return Double(bitPattern: bigEndian ? UInt64(bigEndian: v) : UInt64(littleEndian: v)) }
+
+        var h: NIfTIHeader
+        if version == 1 {
+            h = NIfTIHeader(version: 1, dims: (0..<8).map { i16(40 + 2 * $0) }, datatype: i16(70), bitpix: i16(72),
+                            pixdim: (0..<8).map { f32(76 + 4 * $0) }, voxOffset: Int(f32(108)),
+                            sclSlope: f32(112), sclInter: f32(116), bigEndian: bigEndian)
+        } else {
+            h = NIfTIHeader(version: 2, dims: (0..<8).map { i64(16 + 8 * $0) }, datatype: i16(12), bitpix: i16(14),
+                            pixdim: (0..<8).map { f64(104 + 8 * $0) }, voxOffset: i64(168),
+                            sclSlope: f64(176), sclInter: f64(184), bigEndian: bigEndian)
+        }
+        try h.validate(path: path)
+        return h
+    }
+
+    func validate(path: String) throws {
+        let ndim = dims[0]
+        guard (1...7).contains(ndim) else {
+            throw LiTSError(.invalidHeader, path: path, "invalid number of dimensions dim[0]=\(ndim)")
+        }
+        for d in 1...ndim where dims[d] < 1 {
+            throw LiTSError(.invalidHeader, path: path, "dimension \(d) is \(dims[d]); every dimension must be at least 1")
+        }
+        if ndim > 3, dims[4...ndim].contains(where: { $0 > 1 }) {
+            throw LiTSError(.unsupported, path: path, "\(ndim)D image \(dims[1...ndim].map(String.init).joined(separator: "x")); a 3D volume is expected")
+        }
+        guard let name = NIfTIHeader.datatypeName(datatype) else {
+            throw LiTSError(.unsupported, path: path, "unsupported NIfTI datatype code \(datatype)")
+        }
+        let bytesPerVoxel = NIfTIHeader.bytesPerVoxel(datatype)
+        var total = bytesPerVoxel
+        for d in shape {
+            let (product, overflow) = total.multipliedReportingOverflow(by: d)
+            guard !overflow, product < (1 << 40) else {
+                throw LiTSError(.invalidHeader, path: path, "dimensions \(shape.map(String.init).joined(separator: "x")) of \(name) overflow (more than 1 TiB of voxels)")
+            }
+            total = product
+        }
+        for a in 1...3 where a <= ndim {
+            let s = pixdim[a]
+            guard s.isFinite, s > 0 else {
+                throw LiTSError(.invalidHeader, path: path, "spacing pixdim[\(a)] is \(s); voxel sizes must be positive")
+            }
+        }
+        guard voxOffset >= (version == 1 ? 348 : 540) || voxOffset == 0 else {
+            throw LiTSError(.invalidHeader, path: path, "data offset vox_offset=\(voxOffset) lies inside the header")
+        }
+        // An uncompressed file must hold all its voxels; gzip sizes are checked when reading.
+        if !path.hasSuffix(".gz"),
+           let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int {
+            let needed = max(voxOffset, version == 1 ? 352 : 544) + total
+            if size < needed {
+                throw LiTSError(.corrupt, path: path, "file is truncated: \(size) bytes, the header's \(shape.map(String.init).joined(separator: "x")) \(name) voxels need \(needed)")
+            }
+        }
+    }
+
+    public var byteCount: Int { shape.reduce(NIfTIHeader.bytesPerVoxel(datatype), *) }
+
+    static func bytesPerVoxel(_ code: Int) -> Int {
+        switch code {
+        case 2, 256: return 1
+        case 4, 512: return 2
+        case 8, 16, 768: return 4
+        default: return 8
+        }
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Unaligned load of a trivial type at a byte offset.
+    func load<T>(_ type: T.Type, at offset: Int) -> T {
+        withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: T.self) }
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import LiTSCore
+
+/// The baseline's step 1 done right: clip HU to a window, resample in-plane to a fixed size and
+/// slices to a fixed thickness (CT interpolated, labels nearest neighbour), min-max normalise.
+public struct PreprocessOptions: Codable, Equatable, Sendable {
+    public var window = HUWindow.liver
+    /// In-plane size (nx, ny) after resampling.
+    public var inPlaneSize = [168, 168]
+    /// Slice spacing in mm after resampling.
+    public var sliceSpacing = 2.0
+    public var interpolation = Interpolation.linear
+
+    public init() {}
+}
+
+/// What was done to one case, enough to map a prediction back to the original file.
+public struct PreprocessedCase: Codable, Equatable, Sendable {
+    public var id: String
+    public var volume: String
+    public var segmentation: String?
+    public var volumeFile: String
+    public var maskFile: String?
+    /// The source file's grid, as stored.
+    public var originalShape: [Int]
+    public var originalSpacing: [Double]
+    public var originalAffine: [[Double]]
+    public var originalOrientation: String
+    /// The canonical (RAS+) grid the resampling started from.
+    public var canonicalShape: [Int]
+    public var canonicalAffine: [[Double]]
+    /// The output grid (canonical orientation); arrays are stored C-order as (nz, ny, nx).
+    public var shape: [Int]
+    public var spacing: [Double]
+    public var affine: [[Double]]
+    /// HU range mapped to [0, 1] (after clipping to the window and resampling).
+    public var normalizationMin: Float
+    public var normalizationMax: Float
+    public var labelCounts: [Int]?
+}
+
+public enum Preprocessor {
+    /// Output shape for a canonical grid: in-plane size fixed, slice count from the target spacing.
+    public static func targetShape(for grid: Grid, options: PreprocessOptions) -> [Int] {
+        let nz = max(1, Int((Double(grid.shape[2]) * grid.spacing[2] / options.sliceSpacing).rounded()))
+        return [options.inPlaneSize[0], options.inPlaneSize[1], nz]
+    }
+
+    /// Returns the normalised CT, the resampled labels (if any) and the manifest entry.
+    public static func run(_ c: LoadedCase, options: PreprocessOptions)
+        -> (ct: Volume<Float>, labels: LabelMap?, entry: PreprocessedCase) {
+        let shape = targetShape(for: c.grid, options: options)
+        let clipped = c.ct.clipped(to: options.window)
+        var resampled = Resampler.resample(clipped, to: shape, interpolation: options.interpolation)
+        if options.interpolation == .cubic {  // cubic overshoots at edges: keep values in the window
+            resampled = resampled.clipped(to: options.window)
+        }
+        let (normalised, lo, hi) = resampled.minMaxNormalized()
+        let labels = c.labels.map { Resampler.resample($0, to: shape) }
+        let src = c.source.grid
+        let entry = PreprocessedCase(
+            id: c.info.id, volume: c.info.volumePath, segmentation: c.info.segmentationPath,
+            volumeFile: "vol\(c.info.id).npy", maskFile: labels == nil ? nil : "mask\(c.info.id).npy",
+            originalShape: src.shape, originalSpacing: src.spacing, originalAffine: src.affine.rows,
+            originalOrientation: src.axisCodes,
+            canonicalShape: c.grid.shape, canonicalAffine: c.grid.affine.rows,
+            shape: normalised.shape, spacing: normalised.grid.spacing, affine: normalised.grid.affine.rows,
+            normalizationMin: lo, normalizationMax: hi, labelCounts: labels.map { Array($0.labelCounts().prefix(3)) })
+        return (normalised, labels, entry)
+    }
+}
+
+/// `manifest.json` of a preprocessed folder.
+public struct PreprocessManifest: Codable, Sendable {
+    public static let fileName = "manifest.json"
+    public var tool = "LiTSKit preprocess"
+    public var formatVersion = 1
+    public var options: PreprocessOptions
+    public var arrayLayout = "C order (nz, ny, nx) in canonical RAS+ orientation: array[k, j, i] is voxel (i, j, k); k runs inferior to superior"
+    public var cases: [PreprocessedCase]
+    public var failed: [String: String]
+
+    public init(options: PreprocessOptions, cases: [PreprocessedCase], failed: [String: String]) {
+        self.options = options
+        self.cases = cases
+        self.failed = failed
+    }
+}

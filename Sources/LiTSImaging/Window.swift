@@ -1,0 +1,33 @@
+import Foundation
+import LiTSCore
+
+/// An intensity window in HU, e.g. the baseline's liver window [-100, 400].
+public struct HUWindow: Equatable, Sendable, Codable {
+    public var low: Float
+    public var high: Float
+
+    public init(low: Float, high: Float) {
+        precondition(low < high, "window low must be below high")
+        self.low = low
+        self.high = high
+    }
+
+    public static let liver = HUWindow(low: -100, high: 400)
+    public static let abdomen = HUWindow(low: -160, high: 240)
+    public static let softTissue = HUWindow(low: -125, high: 225)
+    public static let bone = HUWindow(low: 300, high: 1500)
+
+    /// Parses "L,H" such as "-100,400".
+    public init?(parsing text: String) {
+        let parts = text.split(separator: ",").map { Float($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.count == 2, let lo = parts[0], let hi = parts[1], lo < hi else { return nil }
+        self.init(low: lo, high: hi)
+    }
+}
+
+extension Volume where T == Float {
+    /// Values clipped to the window (still in HU).
+    public func clipped(to w: HUWindow) -> Volume<Float> {
+        map { Swift.min(Swift.max($0, w.low), w.high) }
+    }
+}

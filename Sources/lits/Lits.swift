@@ -1,0 +1,36 @@
+import ArgumentParser
+import Foundation
+import LiTSCore
+
+@main
+struct Lits: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lits",
+        abstract: "LiTSKit: explore, preprocess and segment abdominal CT with liver and tumor labels.",
+        discussion: """
+        Datasets are folders in LiTS layout (volume-N.nii[.gz] + segmentation-N.nii[.gz], nested \
+        folders allowed) or MSD Task03 layout (imagesTr/liver_N.nii.gz + labelsTr/liver_N.nii.gz). \
+        Labels: 0 background, 1 liver, 2 tumor. Volumes are reoriented to RAS+ on load, so k runs \
+        inferior to superior.
+        """,
+        subcommands: [Info.self, Preprocess.self, ImportMRC.self]
+    )
+}
+
+/// Runs a command body: a `LiTSError` becomes one line on stderr and exit code 1.
+func runReportingErrors(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let error as LiTSError {
+        printError(error.description)
+        throw ExitCode.failure
+    }
+}
+
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data("lits: error: \(message)\n".utf8))
+}
+
+func printWarning(_ message: String) {
+    FileHandle.standardError.write(Data("lits: warning: \(message)\n".utf8))
+}

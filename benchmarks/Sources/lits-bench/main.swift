@@ -1,0 +1,58 @@
+import Foundation
+import LiTSCore
+import LiTSImaging
+
+// Times the Swift side of benchmarks/compare.sh in-process, printing the same line format as
+// benchmarks/peers/*.py:  NAME min_s=X median_s=Y n=N
+//   lits-bench read FILE [--repeat N]
+//   lits-bench preprocess FILE [--repeat N]
+
+func usage() -> Never {
+    FileHandle.standardError.write(Data("usage: lits-bench read|preprocess FILE [--repeat N]\n".utf8))
+    exit(2)
+}
+
+let args = CommandLine.arguments
+guard args.count >= 3 else { usage() }
+let task = args[1], file = args[2]
+var repeats = 5
+if let r = args.firstIndex(of: "--repeat"), r + 1 < args.count, let n = Int(args[r + 1]), n > 0 { repeats = n }
+
+func measure(_ name: String, _ body: () throws -> Void) rethrows {
+    var times: [Double] = []
+    for _ in 0..<repeats {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        try body()
+        times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+    }
+    times.sort()
+    print(String(format: "%@ min_s=%.4f median_s=%.4f n=%d", name, times[0], times[times.count / 2], repeats))
+}
+
+do {
+    switch task {
+    case "read":
+        var checksum = 0.0
+        try measure("read \((file as NSString).lastPathComponent)") {
+            let (v, _) = try NIfTIReader.readFloat(path: file)
+            checksum = v.voxels.reduce(0.0) { $0 + Double($1) }
+        }
+        print(String(format: "checksum %.6e", checksum))
+    case "preprocess":
+        let c = Case(id: "0", volumePath: file, segmentationPath: nil, layout: .file)
+        for interpolation in [Interpolation.linear, .cubic] {
+            var options = PreprocessOptions()
+            options.interpolation = interpolation
+            // Whole path: read, reorient, clip, resample, normalise (the peer also includes its load).
+            try measure("preprocess_\(interpolation.rawValue)") {
+                let loaded = try CaseLoader.load(c)
+                _ = Preprocessor.run(loaded, options: options)
+            }
+        }
+    default:
+        usage()
+    }
+} catch {
+    FileHandle.standardError.write(Data("lits-bench: \(error)\n".utf8))
+    exit(1)
+}
