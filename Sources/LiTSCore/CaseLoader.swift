@@ -56,7 +56,7 @@ public enum CaseLoader {
     }
 
     static func checkSameGrid(_ seg: Grid, volume: Grid, segPath: String, volumePath: String) throws {
-        let name = (volumePath as NSString).lastPathComponent
+        let name = URL(fileURLWithPath: volumePath).lastPathComponent
         guard seg.shape == volume.shape else {
             throw LiTSError(.mismatch, path: segPath, "grid \(seg.shape.map(String.init).joined(separator: "x")) does not match its volume \(name) (\(volume.shape.map(String.init).joined(separator: "x")))")
         }

@@ -42,26 +42,22 @@ public enum Dataset {
         var msdImages: [String: String] = [:]
         var msdLabels: [String: String] = [:]
 
-        func add(_ map: inout [String: String], _ id: String, _ path: String) throws {
-            if let other = map[id] {
-                throw LiTSError(.invalidArgument, path: root, "case \(id) appears twice: \(other) and \(path)")
-            }
-            map[id] = path
-        }
 
         guard let walker = FileManager.default.enumerator(atPath: root) else {
             throw LiTSError(.unreadable, path: root, "cannot list folder")
         }
         for case let rel as String in walker {
-            let name = (rel as NSString).lastPathComponent
+            // Plain string splitting: NSString's path helpers trap on some inputs on Linux.
+            let parts = rel.split(separator: "/").map(String.init)
+            guard let name = parts.last else { continue }
             if name.hasPrefix(".") { continue }  // hidden files, macOS "._" resource forks, our temp files
-            let path = (root as NSString).appendingPathComponent(rel)
-            let parent = ((rel as NSString).deletingLastPathComponent as NSString).lastPathComponent
-            if let n = number(in: name, prefix: "volume-") { try add(&volumes, n, path) }
-            else if let n = number(in: name, prefix: "segmentation-") { try add(&segmentations, n, path) }
+            let path = root.hasSuffix("/") ? root + rel : root + "/" + rel
+            let parent = parts.count > 1 ? parts[parts.count - 2] : ""
+            if let n = number(in: name, prefix: "volume-") { try insert(n, path, into: &volumes, root: root) }
+            else if let n = number(in: name, prefix: "segmentation-") { try insert(n, path, into: &segmentations, root: root) }
             else if let n = number(in: name, prefix: "liver_") {
-                if parent == "imagesTr" || parent == "imagesTs" { try add(&msdImages, n, path) }
-                else if parent == "labelsTr" { try add(&msdLabels, n, path) }
+                if parent == "imagesTr" || parent == "imagesTs" { try insert(n, path, into: &msdImages, root: root) }
+                else if parent == "labelsTr" { try insert(n, path, into: &msdLabels, root: root) }
             }
         }
         var cases: [Case] = volumes.map { Case(id: $0.key, volumePath: $0.value, segmentationPath: segmentations[$0.key], layout: .lits) }
@@ -81,6 +77,13 @@ public enum Dataset {
         return cases.sorted(by: Case.precedes)
     }
 
+    private static func insert(_ id: String, _ path: String, into map: inout [String: String], root: String) throws {
+        if let other = map[id] {
+            throw LiTSError(.invalidArgument, path: root, "case \(id) appears twice: \(other) and \(path)")
+        }
+        map[id] = path
+    }
+
     /// Cases from several paths (folders or files), in order, with no id given twice.
     public static func discover(_ paths: [String]) throws -> [Case] {
         var all: [Case] = []
@@ -97,13 +100,13 @@ public enum Dataset {
 
     /// A single NIfTI file given directly: a LiTS volume picks up its segmentation beside it.
     static func caseForFile(_ path: String) throws -> Case {
-        let name = (path as NSString).lastPathComponent
+        let name = String(path.split(separator: "/").last ?? "")
         guard name.hasSuffix(".nii") || name.hasSuffix(".nii.gz") else {
             throw LiTSError(.unsupported, path: path, "not a NIfTI file (expected .nii or .nii.gz)")
         }
-        let dir = (path as NSString).deletingLastPathComponent
+        let dir = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
         if let n = number(in: name, prefix: "volume-") {
-            let seg = ["nii", "nii.gz"].map { (dir as NSString).appendingPathComponent("segmentation-\(n).\($0)") }
+            let seg = ["nii", "nii.gz"].map { "\(dir)/segmentation-\(n).\($0)" }
                 .first { FileManager.default.fileExists(atPath: $0) }
             return Case(id: n, volumePath: path, segmentationPath: seg, layout: .lits)
         }

@@ -19,27 +19,55 @@ public enum NIfTIReader {
 
     /// Reads a volume as Float32 in the file's own voxel order, with `scl_slope`/`scl_inter`
     /// applied and the affine chosen as nibabel does (sform if its code > 0, else qform, else pixdim).
+    ///
+    /// libnifti parses the header and affine; the voxels are read with libnifti's own znz layer
+    /// rather than `nifti_image_load`, because that silently replaces NaN and infinite floats
+    /// with 0, which would hide broken input from our checks.
     public static func readFloat(path: String) throws -> (Volume<Float>, NIfTISource) {
-        _ = quietLibrary
-        let header = try NIfTIHeader.read(path: path)
-        guard let nim = nifti_image_read(path, 1) else {
+        let source = try readSource(path: path)
+        let header = source.header
+        let count = header.shape.reduce(1, *)
+        let raw = try readVoxelBytes(path: path, header: header)
+        defer { raw.deallocate() }
+        let voxels = convertToFloat(raw, datatype: header.datatype, count: count, scaling: header.scaling)
+        return (Volume(grid: source.grid, voxels: voxels), source)
+    }
+
+    /// The raw voxel bytes, in host byte order. The caller deallocates them.
+    static func readVoxelBytes(path: String, header: NIfTIHeader) throws -> UnsafeMutableRawPointer {
+        let bytes = header.byteCount
+        guard let fp = znzopen(path, "rb", path.hasSuffix(".gz") ? 1 : 0) else {
+            throw LiTSError(.unreadable, path: path, "cannot open file")
+        }
+        var f: znzFile? = fp
+        defer { Xznzclose(&f) }
+        let offset = header.voxOffset > 0 ? header.voxOffset : (header.version == 1 ? 352 : 544)
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 1), alignment: 16)
+        var got = 0
+        // znzseek returns fseek's 0 for plain files but gzseek's position for gzip: ask znztell.
+        _ = znzseek(fp, off_t(offset), SEEK_SET)
+        if znztell(fp) == off_t(offset) {
+            got = znzread(buffer, 1, bytes, fp)
+        }
+        guard got == bytes else {
+            buffer.deallocate()
             throw LiTSError(.corrupt, path: path, path.hasSuffix(".gz")
-                ? "cannot read the voxel data (truncated or corrupt gzip stream)"
-                : "cannot read the voxel data (truncated or corrupt file)")
+                ? "truncated or corrupt gzip stream: \(got) of \(bytes) bytes of voxel data"
+                : "file is truncated: \(got) of \(bytes) bytes of voxel data")
         }
-        defer { nifti_image_free(nim) }
-        let image = nim.pointee
-        guard let data = image.data, Int(image.nvox) == header.shape.reduce(1, *) else {
-            throw LiTSError(.corrupt, path: path, "libnifti returned no voxel data")
+        if header.bigEndian {
+            swapBytes(buffer, count: bytes / NIfTIHeader.bytesPerVoxel(header.datatype), width: NIfTIHeader.bytesPerVoxel(header.datatype))
         }
-        let grid = Grid(shape: header.shape,
-                        spacing: (1...3).map { abs(header.pixdim[$0]) },
-                        affine: bestAffine(image, header: header))
-        let voxels = convertToFloat(data, datatype: Int(image.datatype), count: Int(image.nvox),
-                                    scaling: header.scaling)
-        let source = NIfTISource(path: path, header: header, grid: grid,
-                                 sformCode: Int(image.sform_code), qformCode: Int(image.qform_code))
-        return (Volume(grid: grid, voxels: voxels), source)
+        return buffer
+    }
+
+    static func swapBytes(_ p: UnsafeMutableRawPointer, count: Int, width: Int) {
+        switch width {
+        case 2: let q = p.assumingMemoryBound(to: UInt16.self); for i in 0..<count { q[i] = q[i].byteSwapped }
+        case 4: let q = p.assumingMemoryBound(to: UInt32.self); for i in 0..<count { q[i] = q[i].byteSwapped }
+        case 8: let q = p.assumingMemoryBound(to: UInt64.self); for i in 0..<count { q[i] = q[i].byteSwapped }
+        default: break
+        }
     }
 
     /// Only the header and geometry, without loading voxels.

@@ -39,7 +39,6 @@ public enum NIfTIWriter {
             nim.pointee.data = nil  // the voxels belong to Swift; do not let libnifti free them
             nifti_image_free(nim)
         }
-        nim.pointee.nifti_type = format == .nifti1 ? 1 : 4
         nim.pointee.dx = g.spacing[0]; nim.pointee.dy = g.spacing[1]; nim.pointee.dz = g.spacing[2]
         nim.pointee.pixdim.1 = g.spacing[0]; nim.pointee.pixdim.2 = g.spacing[1]; nim.pointee.pixdim.3 = g.spacing[2]
         nim.pointee.xyz_units = 2  // NIFTI_UNITS_MM
@@ -61,18 +60,38 @@ public enum NIfTIWriter {
             let bytes = Array(description.utf8.prefix(79))
             raw.copyBytes(from: bytes + [0])
         }
-        guard nifti_set_filenames(nim, path, 0, 1) == 0 else {
-            throw LiTSError(.notWritable, path: finalPath, "libnifti rejected the file name")
-        }
-        var voxels = volume.voxels
-        try voxels.withUnsafeMutableBytes { raw in
-            nim.pointee.data = raw.baseAddress
-            nifti_image_write(nim)
-            nim.pointee.data = nil
-            // nifti_image_write reports nothing; check that a readable header landed on disk.
-            guard FileManager.default.fileExists(atPath: path), nifti_image_read(path, 0).map({ nifti_image_free($0) }) != nil else {
-                throw LiTSError(.notWritable, path: finalPath, "libnifti failed to write the file")
+        // libnifti builds the header; we write header, extension flag and voxels with its znz layer.
+        // (nifti_image_write in libnifti 3.0.1 treats single-file NIfTI-2 as a two-file format and
+        // overwrites the header with the voxels, so we do not use it for either version.)
+        nim.pointee.nifti_type = format == .nifti1 ? 1 : 4  // NIFTI_FTYPE_NIFTI1_1 / NIFTI2_1
+        var headerBytes: [UInt8]
+        switch format {
+        case .nifti1:
+            var h = nifti_1_header()
+            guard nifti_convert_nim2n1hdr(nim, &h) == 0 else {
+                throw LiTSError(.notWritable, path: finalPath, "libnifti could not build a NIfTI-1 header")
             }
+            h.vox_offset = 352
+            headerBytes = withUnsafeBytes(of: &h) { Array($0) }
+        case .nifti2:
+            var h = nifti_2_header()
+            guard nifti_convert_nim2n2hdr(nim, &h) == 0 else {
+                throw LiTSError(.notWritable, path: finalPath, "libnifti could not build a NIfTI-2 header")
+            }
+            h.vox_offset = 544
+            headerBytes = withUnsafeBytes(of: &h) { Array($0) }
+        }
+        headerBytes += [0, 0, 0, 0]  // no extensions
+        guard let fp = znzopen(path, "wb", path.hasSuffix(".gz") ? 1 : 0) else {
+            throw LiTSError(.notWritable, path: finalPath, "cannot create file (folder missing or not writable)")
+        }
+        var f: znzFile? = fp
+        let wroteHeader = headerBytes.withUnsafeBytes { znzwrite($0.baseAddress, 1, $0.count, fp) }
+        let dataBytes = volume.voxels.count * MemoryLayout<T>.stride
+        let wroteData = volume.voxels.withUnsafeBytes { znzwrite($0.baseAddress, 1, dataBytes, fp) }
+        let closed = Xznzclose(&f)
+        guard wroteHeader == headerBytes.count, wroteData == dataBytes, closed == 0 else {
+            throw LiTSError(.notWritable, path: finalPath, "write failed (disk full?)")
         }
     }
 

@@ -23,7 +23,7 @@ public enum OutputFolder {
         for input in inputs {
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: input, isDirectory: &isDir) else { continue }
-            let inPath = resolved(isDir.boolValue ? input : (input as NSString).deletingLastPathComponent)
+            let inPath = resolved(isDir.boolValue ? input : URL(fileURLWithPath: input).deletingLastPathComponent().path)
             if outPath == inPath || outPath.hasPrefix(inPath.hasSuffix("/") ? inPath : inPath + "/") {
                 throw LiTSError(.invalidArgument, path: out, "output folder is inside the input \(input); choose a folder outside it")
             }
