@@ -34,7 +34,8 @@ let package = Package(
 
         .testTarget(name: "LiTSCoreTests", dependencies: ["LiTSCore"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "LiTSImagingTests", dependencies: ["LiTSImaging"]),
+        .testTarget(name: "LiTSImagingTests", dependencies: ["LiTSImaging"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "LitsCLITests", dependencies: ["LiTSCore"]),
     ],
     swiftLanguageModes: [.v5]

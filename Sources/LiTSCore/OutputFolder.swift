@@ -16,15 +16,19 @@ public enum OutputFolder {
         return out.path
     }
 
-    /// Creates `out` if needed. Refuses an output inside (or equal to) any input folder, a folder
+    /// Creates `out` if needed. Refuses an output inside (or equal to) any input folder or file, a folder
     /// that cannot be written, and a non-empty folder that is not marked as ours by `marker`.
     public static func prepare(_ out: String, inputs: [String], marker: String) throws {
         let outPath = resolved(out)
         for input in inputs {
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: input, isDirectory: &isDir) else { continue }
-            let inPath = resolved(isDir.boolValue ? input : URL(fileURLWithPath: input).deletingLastPathComponent().path)
-            if outPath == inPath || outPath.hasPrefix(inPath.hasSuffix("/") ? inPath : inPath + "/") {
+            let inPath = resolved(input)
+            // A dataset folder must not receive outputs; a single input file only must not be replaced.
+            let inside = isDir.boolValue
+                ? outPath == inPath || outPath.hasPrefix(inPath.hasSuffix("/") ? inPath : inPath + "/")
+                : outPath == inPath
+            if inside {
                 throw LiTSError(.invalidArgument, path: out, "output folder is inside the input \(input); choose a folder outside it")
             }
         }

@@ -1,0 +1,67 @@
+import Foundation
+import XCTest
+import LiTSCore
+
+/// Runs the built `lits` executable (it sits beside the test bundle) and captures its output.
+struct CLIResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+func litsExecutable() -> String {
+    let testBinary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+    var dir = testBinary.deletingLastPathComponent()
+    if dir.lastPathComponent.hasSuffix(".xctest") { dir = dir.deletingLastPathComponent() }
+    return dir.appendingPathComponent("lits").path
+}
+
+@discardableResult
+func runLits(_ args: [String]) throws -> CLIResult {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: litsExecutable())
+    p.arguments = args
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    // Read before waiting so a full pipe cannot block the child.
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    let e = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return CLIResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+}
+
+func makeTempDir(_ test: XCTestCase) throws -> String {
+    let dir = NSTemporaryDirectory() + "litskit-cli-\(UUID().uuidString)"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    test.addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
+    return dir
+}
+
+/// An LPS phantom case: air, a body, a liver ellipsoid (label 1) towards the patient's right
+/// (low i in LPS) and the upper half (high k), and a tumor sphere (label 2) inside it.
+func writePhantomCase(dir: String, id: Int, shape: [Int] = [40, 32, 20], spacing: [Double] = [1.2, 1.2, 4],
+                      labelOverride: ((inout LabelMap) -> Void)? = nil, ext: String = "nii.gz") throws {
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let affine = Affine.diagonal(spacing: [-spacing[0], -spacing[1], spacing[2]], origin: [100, 80, -200])
+    let grid = Grid(shape: shape, spacing: spacing, affine: affine)
+    var ct = Volume<Float>(grid: grid, repeating: -1000)
+    var labels = LabelMap(grid: grid, repeating: 0)
+    for k in 0..<shape[2] { for j in 0..<shape[1] { for i in 0..<shape[0] {
+        let x = Double(i) / Double(shape[0]) - 0.5, y = Double(j) / Double(shape[1]) - 0.5, z = Double(k) / Double(shape[2]) - 0.5
+        if x * x + y * y < 0.2 { ct[i, j, k] = 30 }
+        let lx = (x + 0.15) / 0.2, ly = y / 0.25, lz = (z - 0.1) / 0.3
+        if lx * lx + ly * ly + lz * lz < 1 { ct[i, j, k] = 80; labels[i, j, k] = 1 }
+        let tx = (x + 0.15) / 0.06, ty = y / 0.08, tz = (z - 0.1) / 0.15
+        if tx * tx + ty * ty + tz * tz < 1 { ct[i, j, k] = 30; labels[i, j, k] = 2 }
+    } } }
+    labelOverride?(&labels)
+    try NIfTIWriter.write(ct.map { Int16($0) }, to: "\(dir)/volume-\(id).\(ext)")
+    try NIfTIWriter.write(labels, to: "\(dir)/segmentation-\(id).\(ext)")
+}
+
+/// Every stderr line that is an error must be a single "lits: error: ..." line.
+func errorLines(_ r: CLIResult) -> [String] {
+    r.stderr.split(separator: "\n").map(String.init).filter { $0.hasPrefix("lits: error:") }
+}
