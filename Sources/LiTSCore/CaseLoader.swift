@@ -20,7 +20,9 @@ public enum CaseLoader {
     /// labels in {0, 1, 2}. Every failure names the offending file.
     public static func load(_ c: Case, withLabels: Bool = true) throws -> LoadedCase {
         let (rawCT, source) = try NIfTIReader.readFloat(path: c.volumePath)
-        try checkFiniteCT(rawCT, path: c.volumePath)
+        if source.header.isFloatingPoint || source.header.scaling != nil {  // integers are always finite
+            try checkFiniteCT(rawCT, path: c.volumePath)
+        }
         let reorientation = Reorientation(sourceGrid: rawCT.grid)
         let ct = reorientation.toCanonical(rawCT)
         var labels: LabelMap?
@@ -43,7 +45,7 @@ public enum CaseLoader {
         var bad = 0
         var first = -1
         v.voxels.withUnsafeBufferPointer { p in
-            for (n, x) in p.enumerated() where !x.isFinite {
+            for n in 0..<p.count where !p[n].isFinite {
                 if first < 0 { first = n }
                 bad += 1
             }

@@ -138,6 +138,8 @@ public struct NIfTIHeader: Sendable {
         }
     }
 
+    public var isFloatingPoint: Bool { datatype == 16 || datatype == 64 }
+
     public var byteCount: Int { shape.reduce(NIfTIHeader.bytesPerVoxel(datatype), *) }
 
     static func bytesPerVoxel(_ code: Int) -> Int {

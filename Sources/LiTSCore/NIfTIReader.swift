@@ -25,40 +25,51 @@ public enum NIfTIReader {
     /// with 0, which would hide broken input from our checks.
     public static func readFloat(path: String) throws -> (Volume<Float>, NIfTISource) {
         let source = try readSource(path: path)
-        let header = source.header
-        let count = header.shape.reduce(1, *)
-        let raw = try readVoxelBytes(path: path, header: header)
-        defer { raw.deallocate() }
-        let voxels = convertToFloat(raw, datatype: header.datatype, count: count, scaling: header.scaling)
+        let voxels = try readVoxels(path: path, header: source.header)
         return (Volume(grid: source.grid, voxels: voxels), source)
     }
 
-    /// The raw voxel bytes, in host byte order. The caller deallocates them.
-    static func readVoxelBytes(path: String, header: NIfTIHeader) throws -> UnsafeMutableRawPointer {
-        let bytes = header.byteCount
+    /// Streams the voxels through a small buffer straight into Float32, so the raw file data is
+    /// never held whole in memory (a 512x512x450 int16 volume would otherwise cost 236 MB more).
+    static func readVoxels(path: String, header: NIfTIHeader) throws -> [Float] {
+        let count = header.shape.reduce(1, *)
+        let width = NIfTIHeader.bytesPerVoxel(header.datatype)
         guard let fp = znzopen(path, "rb", path.hasSuffix(".gz") ? 1 : 0) else {
             throw LiTSError(.unreadable, path: path, "cannot open file")
         }
         var f: znzFile? = fp
         defer { Xznzclose(&f) }
         let offset = header.voxOffset > 0 ? header.voxOffset : (header.version == 1 ? 352 : 544)
-        let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 1), alignment: 16)
-        var got = 0
         // znzseek returns fseek's 0 for plain files but gzseek's position for gzip: ask znztell.
         _ = znzseek(fp, off_t(offset), SEEK_SET)
-        if znztell(fp) == off_t(offset) {
-            got = znzread(buffer, 1, bytes, fp)
+        guard znztell(fp) == off_t(offset) else {
+            throw LiTSError(.corrupt, path: path, "cannot reach the voxel data at byte \(offset)")
         }
-        guard got == bytes else {
-            buffer.deallocate()
-            throw LiTSError(.corrupt, path: path, path.hasSuffix(".gz")
-                ? "truncated or corrupt gzip stream: \(got) of \(bytes) bytes of voxel data"
-                : "file is truncated: \(got) of \(bytes) bytes of voxel data")
+        let chunkVoxels = 1 << 20
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: chunkVoxels * width, alignment: 16)
+        defer { buffer.deallocate() }
+        var failure: LiTSError?
+        let voxels = [Float](unsafeUninitializedCapacity: count) { out, initialized in
+            var done = 0
+            while done < count {
+                let n = min(chunkVoxels, count - done)
+                let got = znzread(buffer, 1, n * width, fp)
+                guard got == n * width else {
+                    let total = done * width + got
+                    failure = LiTSError(.corrupt, path: path, path.hasSuffix(".gz")
+                        ? "truncated or corrupt gzip stream: \(total) of \(count * width) bytes of voxel data"
+                        : "file is truncated: \(total) of \(count * width) bytes of voxel data")
+                    break
+                }
+                if header.bigEndian { swapBytes(buffer, count: n, width: width) }
+                convert(buffer, datatype: header.datatype, count: n, into: out.baseAddress! + done, scaling: header.scaling)
+                done += n
+            }
+            if failure != nil { out.baseAddress!.update(repeating: 0, count: count) }
+            initialized = count
         }
-        if header.bigEndian {
-            swapBytes(buffer, count: bytes / NIfTIHeader.bytesPerVoxel(header.datatype), width: NIfTIHeader.bytesPerVoxel(header.datatype))
-        }
-        return buffer
+        if let failure { throw failure }
+        return voxels
     }
 
     static func swapBytes(_ p: UnsafeMutableRawPointer, count: Int, width: Int) {
@@ -103,44 +114,45 @@ public enum NIfTIReader {
         }
     }
 
-    /// Converts raw voxels to Float32 in parallel chunks (memory-bound, two cores help).
-    static func convertToFloat(_ data: UnsafeMutableRawPointer, datatype: Int, count: Int,
-                               scaling: (slope: Double, inter: Double)?) -> [Float] {
-        [Float](unsafeUninitializedCapacity: count) { out, initialized in
-            let chunks = max(1, min(16, count / (1 << 20)))
-            let per = (count + chunks - 1) / chunks
-            let dst = out.baseAddress!
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in
-                let lo = c * per, hi = min(count, lo + per)
-                guard lo < hi else { return }
-                func copy<S>(_ type: S.Type, _ f: (S) -> Float) {
-                    let src = data.assumingMemoryBound(to: S.self)
-                    for i in lo..<hi { dst[i] = f(src[i]) }
-                }
-                switch datatype {
-                case 2: copy(UInt8.self) { Float($0) }
-                case 4: copy(Int16.self) { Float($0) }
-                case 8: copy(Int32.self) { Float($0) }
-                case 16: copy(Float.self) { $0 }
-                case 64: copy(Double.self) { Float($0) }
-                case 256: copy(Int8.self) { Float($0) }
-                case 512: copy(UInt16.self) { Float($0) }
-                case 768: copy(UInt32.self) { Float($0) }
-                case 1024: copy(Int64.self) { Float($0) }
-                default: copy(UInt64.self) { Float($0) }
-                }
-                if let (slope, inter) = scaling {
-                    // nibabel scales in float64 and then casts: do the same for identical values.
-                    switch datatype {
-                    case 64:
-                        let src = data.assumingMemoryBound(to: Double.self)
-                        for i in lo..<hi { dst[i] = Float(src[i] * slope + inter) }
-                    default:
-                        for i in lo..<hi { dst[i] = Float(Double(dst[i]) * slope + inter) }
-                    }
-                }
+    /// Converts raw voxels to Float32, applying the scaling in float64 as nibabel does.
+    static func convert(_ data: UnsafeMutableRawPointer, datatype: Int, count: Int,
+                        into dst: UnsafeMutablePointer<Float>, scaling: (slope: Double, inter: Double)?) {
+        func copy<S>(_ type: S.Type, _ f: (S) -> Double) {
+            let src = data.assumingMemoryBound(to: S.self)
+            if let (slope, inter) = scaling {
+                for i in 0..<count { dst[i] = Float(f(src[i]) * slope + inter) }
             }
-            initialized = count
+        }
+        func plain<S>(_ type: S.Type, _ f: (S) -> Float) {
+            let src = data.assumingMemoryBound(to: S.self)
+            for i in 0..<count { dst[i] = f(src[i]) }
+        }
+        if scaling != nil {
+            switch datatype {
+            case 2: copy(UInt8.self) { Double($0) }
+            case 4: copy(Int16.self) { Double($0) }
+            case 8: copy(Int32.self) { Double($0) }
+            case 16: copy(Float.self) { Double($0) }
+            case 64: copy(Double.self) { $0 }
+            case 256: copy(Int8.self) { Double($0) }
+            case 512: copy(UInt16.self) { Double($0) }
+            case 768: copy(UInt32.self) { Double($0) }
+            case 1024: copy(Int64.self) { Double($0) }
+            default: copy(UInt64.self) { Double($0) }
+            }
+            return
+        }
+        switch datatype {
+        case 2: plain(UInt8.self) { Float($0) }
+        case 4: plain(Int16.self) { Float($0) }
+        case 8: plain(Int32.self) { Float($0) }
+        case 16: plain(Float.self) { $0 }
+        case 64: plain(Double.self) { Float($0) }
+        case 256: plain(Int8.self) { Float($0) }
+        case 512: plain(UInt16.self) { Float($0) }
+        case 768: plain(UInt32.self) { Float($0) }
+        case 1024: plain(Int64.self) { Float($0) }
+        default: plain(UInt64.self) { Float($0) }
         }
     }
 }

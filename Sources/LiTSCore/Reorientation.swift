@@ -61,17 +61,22 @@ public struct Reorientation: Equatable, Sendable {
         if isIdentity { return Volume(grid: grid, voxels: v.voxels) }
         let (steps, start) = strides()
         let cs = canonicalShape
-        var out = [T]()
-        out.reserveCapacity(v.count)
-        v.voxels.withUnsafeBufferPointer { src in
-            for k in 0..<cs[2] {
-                for j in 0..<cs[1] {
-                    var s = start + k * steps[2] + j * steps[1]
-                    for _ in 0..<cs[0] {
-                        out.append(src[s])
-                        s += steps[0]
+        let out = v.voxels.withUnsafeBufferPointer { src in
+            [T](unsafeUninitializedCapacity: v.count) { dst, n in
+                let base = dst.baseAddress!
+                // Parallel over canonical slices: memory-bound, two cores nearly halve it.
+                DispatchQueue.concurrentPerform(iterations: cs[2]) { k in
+                    var c = k * cs[0] * cs[1]
+                    for j in 0..<cs[1] {
+                        var s = start + k * steps[2] + j * steps[1]
+                        for _ in 0..<cs[0] {
+                            (base + c).initialize(to: src[s])
+                            c += 1
+                            s += steps[0]
+                        }
                     }
                 }
+                n = v.count
             }
         }
         return Volume(grid: grid, voxels: out)

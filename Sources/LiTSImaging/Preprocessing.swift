@@ -50,8 +50,7 @@ public enum Preprocessor {
     public static func run(_ c: LoadedCase, options: PreprocessOptions)
         -> (ct: Volume<Float>, labels: LabelMap?, entry: PreprocessedCase) {
         let shape = targetShape(for: c.grid, options: options)
-        let clipped = c.ct.clipped(to: options.window)
-        var resampled = Resampler.resample(clipped, to: shape, interpolation: options.interpolation)
+        var resampled = Resampler.resample(c.ct, to: shape, interpolation: options.interpolation, clippingTo: options.window)
         if options.interpolation == .cubic {  // cubic overshoots at edges: keep values in the window
             resampled = resampled.clipped(to: options.window)
         }

@@ -28,15 +28,23 @@ public enum Resampler {
         return Grid(shape: shape, spacing: (0..<3).map { g.spacing[$0] * scale[$0] }, affine: g.affine * m)
     }
 
-    public static func resample(_ v: Volume<Float>, to shape: [Int], interpolation: Interpolation) -> Volume<Float> {
+    /// Resamples CT values. With `clippingTo`, input values are first clipped to the window, fused
+    /// into the first pass so the full-size volume is read once and never copied.
+    public static func resample(_ v: Volume<Float>, to shape: [Int], interpolation: Interpolation,
+                                clippingTo window: HUWindow? = nil) -> Volume<Float> {
         let target = grid(from: v.grid, to: shape)
-        if shape == v.shape { return Volume(grid: target, voxels: v.voxels) }
+        if shape == v.shape {
+            return Volume(grid: target, voxels: window.map { v.clipped(to: $0).voxels } ?? v.voxels)
+        }
         var data = v.voxels
         var current = v.shape
+        var clamp = window.map { ($0.low, $0.high) }
         // In-plane axes first: they usually shrink most, so later passes touch fewer voxels.
         for axis in [0, 1, 2] where current[axis] != shape[axis] {
             let kernel = Kernel(nIn: current[axis], nOut: shape[axis], interpolation: interpolation)
-            data = resampleAxis(data, shape: current, axis: axis, kernel: kernel)
+            data = resampleAxis(data, shape: current, axis: axis, kernel: kernel,
+                                clamp: clamp ?? (-Float.infinity, Float.infinity))
+            clamp = nil
             current[axis] = shape[axis]
         }
         return Volume(grid: target, voxels: data)
@@ -115,7 +123,10 @@ public enum Resampler {
     }
 
     /// One separable pass along `axis`, parallel over the outer slices.
-    static func resampleAxis(_ src: [Float], shape: [Int], axis: Int, kernel: Kernel) -> [Float] {
+    static func resampleAxis(_ src: [Float], shape: [Int], axis: Int, kernel: Kernel,
+                             clamp: (Float, Float) = (-.infinity, .infinity)) -> [Float] {
+        let (lo, hi) = clamp
+        @inline(__always) func c(_ x: Float) -> Float { x < lo ? lo : (x > hi ? hi : x) }
         let nOut = kernel.indices.count / kernel.taps
         var outShape = shape
         outShape[axis] = nOut
@@ -136,7 +147,7 @@ public enum Resampler {
                                     let orow = dp + ox * (j + oy * k)
                                     for o in 0..<nOut {
                                         var acc: Float = 0
-                                        for t in 0..<taps { acc += wt[o * taps + t] * row[ix[o * taps + t]] }
+                                        for t in 0..<taps { acc += wt[o * taps + t] * c(row[ix[o * taps + t]]) }
                                         orow[o] = acc
                                     }
                                 }
@@ -146,8 +157,8 @@ public enum Resampler {
                                     for t in 0..<taps {
                                         let w = wt[o * taps + t]
                                         let row = sp + nx * (ix[o * taps + t] + ny * k)
-                                        if t == 0 { for i in 0..<nx { orow[i] = w * row[i] } }
-                                        else { for i in 0..<nx { orow[i] += w * row[i] } }
+                                        if t == 0 { for i in 0..<nx { orow[i] = w * c(row[i]) } }
+                                        else { for i in 0..<nx { orow[i] += w * c(row[i]) } }
                                     }
                                 }
                             default:  // combine whole slices
@@ -156,8 +167,8 @@ public enum Resampler {
                                 for t in 0..<taps {
                                     let w = wt[k * taps + t]
                                     let slice = sp + plane * ix[k * taps + t]
-                                    if t == 0 { for i in 0..<plane { oslice[i] = w * slice[i] } }
-                                    else { for i in 0..<plane { oslice[i] += w * slice[i] } }
+                                    if t == 0 { for i in 0..<plane { oslice[i] = w * c(slice[i]) } }
+                                    else { for i in 0..<plane { oslice[i] += w * c(slice[i]) } }
                                 }
                             }
                         }

@@ -28,6 +28,15 @@ public struct HUWindow: Equatable, Sendable, Codable {
 extension Volume where T == Float {
     /// Values clipped to the window (still in HU).
     public func clipped(to w: HUWindow) -> Volume<Float> {
-        map { Swift.min(Swift.max($0, w.low), w.high) }
+        let (lo, hi) = (w.low, w.high)
+        return Volume(grid: grid, voxels: [Float](unsafeUninitializedCapacity: count) { out, n in
+            voxels.withUnsafeBufferPointer { src in
+                for i in 0..<src.count {
+                    let v = src[i]
+                    out[i] = v < lo ? lo : (v > hi ? hi : v)
+                }
+            }
+            n = count
+        })
     }
 }

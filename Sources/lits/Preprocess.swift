@@ -18,7 +18,7 @@ struct Preprocess: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output folder (created; must not be inside the input).")
     var out: String
 
-    @Option(help: "HU window L,H to clip to before normalising.")
+    @Option(parsing: .unconditional, help: "HU window L,H to clip to before normalising (e.g. -100,400).")
     var window = "-100,400"
 
     @Option(help: "In-plane size after resampling, NX or NXxNY.")

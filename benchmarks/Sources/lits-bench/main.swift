@@ -41,6 +41,17 @@ do {
         print("checksum \(name) sum=\(checksum)")
     case "preprocess":
         let c = Case(id: "0", volumePath: file, segmentationPath: nil, layout: .file)
+        // Stage by stage, to see where the time goes.
+        let loaded = try CaseLoader.load(c)
+        try measure("stage_read") { _ = try NIfTIReader.readFloat(path: file) }
+        try measure("stage_load_reorient_check") { _ = try CaseLoader.load(c) }
+        measure("stage_clip") { _ = loaded.ct.clipped(to: .liver) }
+        let clipped = loaded.ct.clipped(to: .liver)
+        let shape = Preprocessor.targetShape(for: loaded.grid, options: PreprocessOptions())
+        measure("stage_resample_linear") { _ = Resampler.resample(clipped, to: shape, interpolation: .linear) }
+        measure("stage_resample_cubic") { _ = Resampler.resample(clipped, to: shape, interpolation: .cubic) }
+        let small = Resampler.resample(clipped, to: shape, interpolation: .linear)
+        measure("stage_normalise") { _ = small.minMaxNormalized() }
         for interpolation in [Interpolation.linear, .cubic] {
             var options = PreprocessOptions()
             options.interpolation = interpolation
