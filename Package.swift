@@ -11,9 +11,11 @@ let package = Package(
         .executable(name: "lits-bench", targets: ["lits-bench"]),
         .library(name: "LiTSCore", targets: ["LiTSCore"]),
         .library(name: "LiTSImaging", targets: ["LiTSImaging"]),
+        .library(name: "LiTSRender", targets: ["LiTSRender"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.0"),
     ],
     targets: [
         // C shims: module maps and forwarding headers only.
@@ -25,6 +27,9 @@ let package = Package(
 
         .target(name: "LiTSCore", dependencies: ["CNIfTI"]),
         .target(name: "LiTSImaging", dependencies: ["LiTSCore"]),
+        .target(name: "LiTSRender", dependencies: [
+            "LiTSCore", "CPNG", .product(name: "Subprocess", package: "swift-subprocess"),
+        ]),
         .executableTarget(name: "lits", dependencies: [
             "LiTSCore", "LiTSImaging",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -36,6 +41,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "LiTSImagingTests", dependencies: ["LiTSImaging"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "LiTSRenderTests", dependencies: ["LiTSRender"]),
         .testTarget(name: "LitsCLITests", dependencies: ["LiTSCore"]),
     ],
     swiftLanguageModes: [.v5]

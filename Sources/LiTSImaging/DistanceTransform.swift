@@ -1,0 +1,158 @@
+import Foundation
+
+/// Exact Euclidean distance transform with anisotropic voxel spacing.
+///
+/// Felzenszwalb & Huttenlocher's separable algorithm ("Distance Transforms of Sampled Functions",
+/// 2012): a first pass along i gives each voxel the distance to the nearest background voxel on
+/// its row, then one pass per remaining axis replaces every line of squared distances by the
+/// lower envelope of the parabolas `spacing^2 * (p - q)^2 + f(q)`. Lines are independent, so each
+/// pass runs in parallel across lines (`DispatchQueue.concurrentPerform`); the strided j and k
+/// passes copy a slice or a j-plane into a transposed tile first, so every line is contiguous.
+///
+/// Intermediate squared distances are stored as Float (mm^2) and every envelope computation is done
+/// in Double, so results agree with scipy to about 1e-5 mm at distances of a few hundred mm.
+public enum DistanceTransform {
+    /// For every voxel, the distance in mm to the nearest voxel where `mask` is false (0 on the
+    /// background), like `scipy.ndimage.distance_transform_edt(mask, sampling=spacing)`.
+    ///
+    /// Where the mask has no false voxel at all every distance is `Float.infinity`. (scipy returns
+    /// finite numbers there, the distance to an imaginary background voxel at index (-1, 0, 0):
+    /// an artefact of its feature transform, not a distance; we do not copy it.)
+    ///
+    /// Shapes with fewer than three axes are treated as having trailing axes of length 1.
+    public static func edt(shape: [Int], spacing: [Double], mask: [Bool]) -> [Float] {
+        precondition(shape.count >= 1 && shape.count <= 3 && shape.allSatisfy { $0 >= 0 }, "shape \(shape) is not a 1-3D shape")
+        precondition(spacing.count == shape.count && spacing.allSatisfy { $0 > 0 && $0.isFinite },
+                     "spacing \(spacing) must have one positive value per axis")
+        let s = shape + [Int](repeating: 1, count: 3 - shape.count)
+        let w = spacing + [Double](repeating: 1, count: 3 - spacing.count)
+        let (nx, ny, nz) = (s[0], s[1], s[2])
+        let total = nx * ny * nz
+        precondition(mask.count == total, "mask has \(mask.count) voxels, shape \(shape)")
+        if total == 0 { return [] }
+
+        var d2 = [Float](repeating: 0, count: total)
+        d2.withUnsafeMutableBufferPointer { outBuf in
+            mask.withUnsafeBufferPointer { maskBuf in
+                let out = outBuf.baseAddress!, m = maskBuf.baseAddress!
+                // Pass 1, along i: distance in voxels to the nearest background voxel on the row.
+                let rows = ny * nz
+                let w0 = w[0] * w[0]
+                parallelChunks(rows) { r in
+                    let o = out + r * nx, mr = m + r * nx
+                    var last = -1  // index of the last background voxel seen
+                    for i in 0..<nx {
+                        if !mr[i] { last = i; o[i] = 0 } else { o[i] = last < 0 ? .infinity : Float(Double((i - last) * (i - last)) * w0) }
+                    }
+                    last = -1
+                    var i = nx - 1
+                    while i >= 0 {
+                        if !mr[i] {
+                            last = i
+                        } else if last >= 0 {
+                            let d = Float(Double((last - i) * (last - i)) * w0)
+                            if d < o[i] { o[i] = d }
+                        }
+                        i -= 1
+                    }
+                }
+            }
+            let out = outBuf.baseAddress!
+            // Pass 2, along j: for each slice k, tile[i * ny + j].
+            if ny > 1 {
+                let w1 = w[1] * w[1]
+                parallelChunks(nz) { k in
+                    withScratch(nx * ny, ny) { tile, scratch in
+                        let slice = out + k * nx * ny
+                        for j in 0..<ny { for i in 0..<nx { tile[i * ny + j] = slice[i + nx * j] } }
+                        for i in 0..<nx { envelope(tile + i * ny, n: ny, w2: w1, scratch) }
+                        for j in 0..<ny { for i in 0..<nx { slice[i + nx * j] = tile[i * ny + j] } }
+                    }
+                }
+            }
+            // Pass 3, along k: for each j, tile[i * nz + k].
+            if nz > 1 {
+                let w2 = w[2] * w[2]
+                let nxy = nx * ny
+                parallelChunks(ny) { j in
+                    withScratch(nx * nz, nz) { tile, scratch in
+                        for k in 0..<nz {
+                            let row = out + nx * j + nxy * k
+                            for i in 0..<nx { tile[i * nz + k] = row[i] }
+                        }
+                        for i in 0..<nx { envelope(tile + i * nz, n: nz, w2: w2, scratch) }
+                        for k in 0..<nz {
+                            let row = out + nx * j + nxy * k
+                            for i in 0..<nx { row[i] = tile[i * nz + k] }
+                        }
+                    }
+                }
+            }
+            // Square roots.
+            parallelChunks((total + 65535) / 65536) { c in
+                let end = min(total, (c + 1) * 65536)
+                for n in (c * 65536)..<end { out[n] = out[n].squareRoot() }
+            }
+        }
+        return d2
+    }
+
+    /// Scratch for one line's lower envelope: parabola sites, their values, boundaries.
+    struct Scratch {
+        let v: UnsafeMutablePointer<Int>
+        let f: UnsafeMutablePointer<Double>
+        let z: UnsafeMutablePointer<Double>
+    }
+
+    static func withScratch(_ tileCount: Int, _ n: Int, _ body: (UnsafeMutablePointer<Float>, Scratch) -> Void) {
+        let tile = UnsafeMutablePointer<Float>.allocate(capacity: tileCount)
+        let v = UnsafeMutablePointer<Int>.allocate(capacity: n)
+        let f = UnsafeMutablePointer<Double>.allocate(capacity: n)
+        let z = UnsafeMutablePointer<Double>.allocate(capacity: n + 1)
+        defer { tile.deallocate(); v.deallocate(); f.deallocate(); z.deallocate() }
+        body(tile, Scratch(v: v, f: f, z: z))
+    }
+
+    /// Replaces `line[p]` (squared distances, possibly infinite) by
+    /// `min over q of w2 * (p - q)^2 + line[q]`, the lower envelope of the parabolas rooted at the
+    /// finite samples. A line without a finite sample stays infinite.
+    @inline(__always)
+    static func envelope(_ line: UnsafeMutablePointer<Float>, n: Int, w2: Double, _ s: Scratch) {
+        let v = s.v, f = s.f, z = s.z
+        var top = -1  // index of the rightmost parabola in the envelope
+        for q in 0..<n {
+            let fq = Double(line[q])
+            if fq == .infinity { continue }
+            let hq = fq + w2 * Double(q * q)
+            var sq = -Double.infinity
+            while top >= 0 {
+                let vq = v[top]
+                // Intersection of the parabolas at v[top] and q, in voxel units along the line.
+                sq = (hq - (f[top] + w2 * Double(vq * vq))) / (2 * w2 * Double(q - vq))
+                if sq <= z[top] { top -= 1; sq = -Double.infinity } else { break }
+            }
+            top += 1
+            v[top] = q
+            f[top] = fq
+            z[top] = sq
+        }
+        if top < 0 { return }  // no finite sample: the whole line stays infinite
+        z[top + 1] = .infinity
+        var e = 0
+        for p in 0..<n {
+            while z[e + 1] < Double(p) { e += 1 }
+            let dp = Double(p - v[e])
+            line[p] = Float(w2 * dp * dp + f[e])
+        }
+    }
+
+    /// Runs `body(0..<count)` in parallel, a contiguous range of indices per task.
+    static func parallelChunks(_ count: Int, _ body: (Int) -> Void) {
+        if count <= 0 { return }
+        let tasks = min(count, max(1, ProcessInfo.processInfo.activeProcessorCount * 4))
+        DispatchQueue.concurrentPerform(iterations: tasks) { t in
+            let start = count * t / tasks, end = count * (t + 1) / tasks
+            for n in start..<end { body(n) }
+        }
+    }
+}
