@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "LiTSCore", targets: ["LiTSCore"]),
         .library(name: "LiTSImaging", targets: ["LiTSImaging"]),
         .library(name: "LiTSRender", targets: ["LiTSRender"]),
+        .library(name: "LiTSAnalysis", targets: ["LiTSAnalysis"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -30,8 +31,9 @@ let package = Package(
         .target(name: "LiTSRender", dependencies: [
             "LiTSCore", "CPNG", .product(name: "Subprocess", package: "swift-subprocess"),
         ]),
+        .target(name: "LiTSAnalysis", dependencies: ["LiTSCore", "LiTSImaging", "LiTSRender"]),
         .executableTarget(name: "lits", dependencies: [
-            "LiTSCore", "LiTSImaging",
+            "LiTSCore", "LiTSImaging", "LiTSRender", "LiTSAnalysis",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "lits-bench", dependencies: ["LiTSCore", "LiTSImaging"],
@@ -42,6 +44,7 @@ let package = Package(
         .testTarget(name: "LiTSImagingTests", dependencies: ["LiTSImaging"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "LiTSRenderTests", dependencies: ["LiTSRender"]),
+        .testTarget(name: "LiTSAnalysisTests", dependencies: ["LiTSAnalysis"]),
         .testTarget(name: "LitsCLITests", dependencies: ["LiTSCore"]),
     ],
     swiftLanguageModes: [.v5]

@@ -23,10 +23,15 @@ public enum Montage {
 /// One rendered slice: CT through a window with liver (green) and tumor (red) contours, square
 /// pixels from the spacing.
 public enum SliceRenderer {
+    /// The image is scaled so its longer side is `side` pixels (nil: native size, enlarged to 256).
     public static func render(ct: Volume<Float>, labels: LabelMap?, plane: Plane, index: Int,
-                              window: (low: Float, high: Float), minSide: Int = 256) -> RGBImage {
+                              window: (low: Float, high: Float), side: Int? = nil) -> RGBImage {
         let view = SliceView(ct, plane: plane, index: index)
-        let (w, h) = view.displaySize(minSide: minSide)
+        var (w, h) = view.displaySize(minSide: 256)
+        if let side {
+            let scale = Double(side) / Double(max(w, h))
+            (w, h) = (max(1, Int((Double(w) * scale).rounded())), max(1, Int((Double(h) * scale).rounded())))
+        }
         var image = view.gray(low: window.low, high: window.high).resized(width: w, height: h)
         if let labels {
             let lv = SliceView(labels, plane: plane, index: index)

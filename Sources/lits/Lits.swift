@@ -3,7 +3,7 @@ import Foundation
 import LiTSCore
 
 @main
-struct Lits: ParsableCommand {
+struct Lits: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lits",
         abstract: "LiTSKit: explore, preprocess and segment abdominal CT with liver and tumor labels.",
@@ -13,7 +13,7 @@ struct Lits: ParsableCommand {
         Labels: 0 background, 1 liver, 2 tumor. Volumes are reoriented to RAS+ on load, so k runs \
         inferior to superior.
         """,
-        subcommands: [Info.self, Preprocess.self, ImportMRC.self]
+        subcommands: [Info.self, Preprocess.self, Eda.self, ImportMRC.self]
     )
 }
 
@@ -21,6 +21,15 @@ struct Lits: ParsableCommand {
 func runReportingErrors(_ body: () throws -> Void) throws {
     do {
         try body()
+    } catch let error as LiTSError {
+        printError(error.description)
+        throw ExitCode.failure
+    }
+}
+
+func runReportingErrorsAsync(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
     } catch let error as LiTSError {
         printError(error.description)
         throw ExitCode.failure
