@@ -44,7 +44,8 @@ let package = Package(
         .testTarget(name: "LiTSImagingTests", dependencies: ["LiTSImaging"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "LiTSRenderTests", dependencies: ["LiTSRender"]),
-        .testTarget(name: "LiTSAnalysisTests", dependencies: ["LiTSAnalysis"]),
+        .testTarget(name: "LiTSAnalysisTests", dependencies: ["LiTSAnalysis", "LiTSCore", "LiTSImaging"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "LitsCLITests", dependencies: ["LiTSCore"]),
     ],
     swiftLanguageModes: [.v5]

@@ -21,6 +21,15 @@ subcommands=$(COLUMNS=80 "$LITS" --help | awk '/^SUBCOMMANDS:/{on=1; next} on &&
     echo '```'
     COLUMNS=80 "$LITS" help "$sub"
     echo '```'
+    nested=$(COLUMNS=80 "$LITS" help "$sub" | awk '/^SUBCOMMANDS:/{on=1; next} on && /^  [a-z]/{print $1}')
+    for n in $nested; do
+      echo
+      echo "### lits $sub $n"
+      echo
+      echo '```'
+      COLUMNS=80 "$LITS" help "$sub" "$n"
+      echo '```'
+    done
   done
 } > docs/CLI.md.tmp
 mv docs/CLI.md.tmp docs/CLI.md

@@ -13,6 +13,14 @@ public struct LoadedCase: Sendable {
     public var reorientation: Reorientation
 
     public var grid: Grid { ct.grid }
+
+    public init(info: Case, ct: Volume<Float>, labels: LabelMap?, source: NIfTISource, reorientation: Reorientation) {
+        self.info = info
+        self.ct = ct
+        self.labels = labels
+        self.source = source
+        self.reorientation = reorientation
+    }
 }
 
 public enum CaseLoader {
