@@ -32,7 +32,8 @@ sample: release
 demo: sample
 	$(LITS) info $(SAMPLE)
 	$(LITS) preprocess $(SAMPLE) --out out/sample-preprocessed
-	@echo "demo outputs: $(SAMPLE)/ (NIfTI sample), out/sample-preprocessed/ (npy + manifest.json)"
+	$(LITS) eda $(SAMPLE) --out reports/sample-eda --title "EDA of the sample case (LiTS 117, 2x downsampled, spacing assumed 1.5 mm)"
+	@echo "demo outputs: $(SAMPLE)/ (NIfTI sample), out/sample-preprocessed/ (npy + manifest.json), reports/sample-eda/index.md"
 
 bench: setup
 	swift build -c release --product lits-bench

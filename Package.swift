@@ -36,7 +36,7 @@ let package = Package(
             "LiTSCore", "LiTSImaging", "LiTSRender", "LiTSAnalysis",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "lits-bench", dependencies: ["LiTSCore", "LiTSImaging"],
+        .executableTarget(name: "lits-bench", dependencies: ["LiTSCore", "LiTSImaging", "LiTSAnalysis"],
                           path: "benchmarks/Sources/lits-bench"),
 
         .testTarget(name: "LiTSCoreTests", dependencies: ["LiTSCore"],

@@ -16,20 +16,14 @@ public enum CaseAnalyzer {
         let n = ct.count
         let body = bodyMask(ct)
 
-        // One pass for the three histograms.
+        // Histograms of the three classes (tumor is inside liver, liver mostly inside body).
         var hBody = HUHistogram(), hLiver = HUHistogram(), hTumor = HUHistogram()
         ct.voxels.withUnsafeBufferPointer { v in
-            body.withUnsafeBufferPointer { b in
-                if let labels = c.labels {
-                    labels.voxels.withUnsafeBufferPointer { l in
-                        for i in 0..<n {
-                            let x = v[i]
-                            if b[i] { hBody.add(x) }
-                            if l[i] >= 1 { hLiver.add(x); if l[i] == 2 { hTumor.add(x) } }
-                        }
-                    }
-                } else {
-                    for i in 0..<n where b[i] { hBody.add(v[i]) }
+            body.withUnsafeBufferPointer { b in hBody.add(v) { b[$0] } }
+            if let labels = c.labels {
+                labels.voxels.withUnsafeBufferPointer { l in
+                    hLiver.add(v) { l[$0] >= 1 }
+                    hTumor.add(v) { l[$0] == 2 }
                 }
             }
         }
@@ -165,10 +159,16 @@ public enum CaseAnalyzer {
     static func liverDepth(_ labels: LabelMap) -> ((Int, Int, Int) -> Float)? {
         let shape = labels.shape
         var lo = shape, hi = [-1, -1, -1]
-        for k in 0..<shape[2] { for j in 0..<shape[1] { for i in 0..<shape[0] where labels[i, j, k] >= 1 {
-            lo = [min(lo[0], i), min(lo[1], j), min(lo[2], k)]
-            hi = [max(hi[0], i), max(hi[1], j), max(hi[2], k)]
-        } } }
+        labels.voxels.withUnsafeBufferPointer { p in
+            var n = 0
+            for k in 0..<shape[2] { for j in 0..<shape[1] { for i in 0..<shape[0] {
+                if p[n] >= 1 {
+                    if i < lo[0] { lo[0] = i }; if j < lo[1] { lo[1] = j }; if k < lo[2] { lo[2] = k }
+                    if i > hi[0] { hi[0] = i }; if j > hi[1] { hi[1] = j }; if k > hi[2] { hi[2] = k }
+                }
+                n += 1
+            } } }
+        }
         guard hi[0] >= 0 else { return nil }
         let origin = lo.map { $0 - 1 }
         let cropShape = (0..<3).map { hi[$0] - lo[$0] + 3 }

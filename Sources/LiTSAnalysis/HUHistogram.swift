@@ -30,6 +30,29 @@ public struct HUHistogram: Equatable, Sendable {
         return b < 0 ? 0 : (b >= binCount ? binCount - 1 : b)
     }
 
+    /// Adds many values at once (the hot path: no per-value exclusivity or copy-on-write checks).
+    public mutating func add(_ values: UnsafeBufferPointer<Float>, where include: (Int) -> Bool) {
+        var c = 0, out = 0, integers = integerValued
+        var s = 0.0, s2 = 0.0, lo = minimum, hi = maximum
+        counts.withUnsafeMutableBufferPointer { bins in
+            for n in 0..<values.count where include(n) {
+                let v = values[n]
+                let raw = Int(v.rounded(.down)) - HUHistogram.lowest
+                let b: Int
+                if raw < 0 { b = 0; out += 1 } else if raw >= HUHistogram.binCount { b = HUHistogram.binCount - 1; out += 1 } else { b = raw }
+                bins[b] += 1
+                c += 1
+                let d = Double(v)
+                s += d
+                s2 += d * d
+                lo = v < lo ? v : lo
+                hi = v > hi ? v : hi
+                if integers && Float(raw + HUHistogram.lowest) != v { integers = false }
+            }
+        }
+        count += c; outOfRange += out; sum += s; sumSquares += s2; minimum = lo; maximum = hi; integerValued = integers
+    }
+
     @inline(__always) public mutating func add(_ v: Float) {
         let raw = Int(v.rounded(.down)) - HUHistogram.lowest
         if raw < 0 || raw >= HUHistogram.binCount { outOfRange += 1 }

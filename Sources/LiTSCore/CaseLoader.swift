@@ -78,19 +78,31 @@ public enum CaseLoader {
 
     /// Converts label values to UInt8, refusing anything outside {0, 1, 2}.
     public static func toLabels(_ v: Volume<Float>, path: String, allowed: Set<UInt8> = [0, 1, 2]) throws -> LabelMap {
+        // A lookup table instead of a Set lookup per voxel: this runs over every voxel of every case.
+        var ok = [Bool](repeating: false, count: 256)
+        for a in allowed { ok[Int(a)] = true }
         var out = [UInt8](repeating: 0, count: v.count)
-        var badValues: [Float: Int] = [:]
+        var bad = 0
         v.voxels.withUnsafeBufferPointer { src in
-            for n in 0..<src.count {
-                let x = src[n]
-                if x >= 0, x <= 255, x == x.rounded(), allowed.contains(UInt8(x)) {
-                    out[n] = UInt8(x)
-                } else {
-                    badValues[x, default: 0] += 1
+            out.withUnsafeMutableBufferPointer { dst in
+                ok.withUnsafeBufferPointer { table in
+                    for n in 0..<src.count {
+                        let x = src[n]
+                        if x >= 0, x <= 255, x == x.rounded(.down), table[Int(x)] {
+                            dst[n] = UInt8(x)
+                        } else {
+                            bad += 1
+                        }
+                    }
                 }
             }
         }
-        if !badValues.isEmpty {
+        if bad > 0 {
+            // Rare path: count the offending values for the message.
+            var badValues: [Float: Int] = [:]
+            for x in v.voxels where !(x >= 0 && x <= 255 && x == x.rounded(.down) && ok[Int(x)]) {
+                badValues[x.isNaN ? .nan : x, default: 0] += 1
+            }
             let shown = badValues.sorted { $0.value > $1.value }.prefix(4)
                 .map { "\($0.key == $0.key.rounded() ? String(Int($0.key)) : String($0.key)) (\($0.value) voxels)" }
             throw LiTSError(.invalidValues, path: path, "labels outside {0, 1, 2}: \(shown.joined(separator: ", "))")

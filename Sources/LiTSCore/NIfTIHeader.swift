@@ -129,8 +129,10 @@ public struct NIfTIHeader: Sendable {
             throw LiTSError(.invalidHeader, path: path, "data offset vox_offset=\(voxOffset) lies inside the header")
         }
         // An uncompressed file must hold all its voxels; gzip sizes are checked when reading.
-        if !path.hasSuffix(".gz"),
-           let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int {
+        var info = stat()
+        // stat() follows symbolic links (attributesOfItem would report the link's own size).
+        if !path.hasSuffix(".gz"), stat(path, &info) == 0 {
+            let size = Int(info.st_size)
             let needed = max(voxOffset, version == 1 ? 352 : 544) + total
             if size < needed {
                 throw LiTSError(.corrupt, path: path, "file is truncated: \(size) bytes, the header's \(shape.map(String.init).joined(separator: "x")) \(name) voxels need \(needed)")

@@ -7,7 +7,7 @@ import Foundation
 /// its row, then one pass per remaining axis replaces every line of squared distances by the
 /// lower envelope of the parabolas `spacing^2 * (p - q)^2 + f(q)`. Lines are independent, so each
 /// pass runs in parallel across lines (`DispatchQueue.concurrentPerform`); the strided j and k
-/// passes copy a slice or a j-plane into a transposed tile first, so every line is contiguous.
+/// passes copy 16 neighbouring lines at a time into a contiguous tile (whole cache lines).
 ///
 /// Intermediate squared distances are stored as Float (mm^2) and every envelope computation is done
 /// in Double, so results agree with scipy to about 1e-5 mm at distances of a few hundred mm.
@@ -31,67 +31,51 @@ public enum DistanceTransform {
         precondition(mask.count == total, "mask has \(mask.count) voxels, shape \(shape)")
         if total == 0 { return [] }
 
-        var d2 = [Float](repeating: 0, count: total)
+        // Every voxel is written by pass 1; huge pages spare the strided passes most TLB misses.
+        var d2 = [Float](unsafeUninitializedCapacity: total) { buf, initialized in
+            ConnectedComponents.adviseHugePages(UnsafeMutableRawBufferPointer(buf))
+            initialized = total
+        }
         d2.withUnsafeMutableBufferPointer { outBuf in
             mask.withUnsafeBufferPointer { maskBuf in
                 let out = outBuf.baseAddress!, m = maskBuf.baseAddress!
                 // Pass 1, along i: distance in voxels to the nearest background voxel on the row.
                 let rows = ny * nz
                 let w0 = w[0] * w[0]
-                parallelChunks(rows) { r in
-                    let o = out + r * nx, mr = m + r * nx
-                    var last = -1  // index of the last background voxel seen
-                    for i in 0..<nx {
-                        if !mr[i] { last = i; o[i] = 0 } else { o[i] = last < 0 ? .infinity : Float(Double((i - last) * (i - last)) * w0) }
-                    }
-                    last = -1
-                    var i = nx - 1
-                    while i >= 0 {
-                        if !mr[i] {
-                            last = i
-                        } else if last >= 0 {
-                            let d = Float(Double((last - i) * (last - i)) * w0)
-                            if d < o[i] { o[i] = d }
+                parallelChunks(rows) { range in
+                    for r in range {
+                        let o = out + r * nx, mr = m + r * nx
+                        var last = -1  // the last background voxel seen, -1 for none yet
+                        for i in 0..<nx {
+                            if !mr[i] {
+                                last = i
+                                o[i] = 0
+                            } else {
+                                o[i] = last < 0 ? .infinity : Float(Double((i - last) * (i - last)) * w0)
+                            }
                         }
-                        i -= 1
+                        last = -1
+                        var i = nx - 1
+                        while i >= 0 {
+                            if !mr[i] {
+                                last = i
+                            } else if last >= 0 {
+                                let d = Float(Double((last - i) * (last - i)) * w0)
+                                if d < o[i] { o[i] = d }
+                            }
+                            i -= 1
+                        }
                     }
                 }
             }
             let out = outBuf.baseAddress!
-            // Pass 2, along j: for each slice k, tile[i * ny + j].
-            if ny > 1 {
-                let w1 = w[1] * w[1]
-                parallelChunks(nz) { k in
-                    withScratch(nx * ny, ny) { tile, scratch in
-                        let slice = out + k * nx * ny
-                        for j in 0..<ny { for i in 0..<nx { tile[i * ny + j] = slice[i + nx * j] } }
-                        for i in 0..<nx { envelope(tile + i * ny, n: ny, w2: w1, scratch) }
-                        for j in 0..<ny { for i in 0..<nx { slice[i + nx * j] = tile[i * ny + j] } }
-                    }
-                }
-            }
-            // Pass 3, along k: for each j, tile[i * nz + k].
-            if nz > 1 {
-                let w2 = w[2] * w[2]
-                let nxy = nx * ny
-                parallelChunks(ny) { j in
-                    withScratch(nx * nz, nz) { tile, scratch in
-                        for k in 0..<nz {
-                            let row = out + nx * j + nxy * k
-                            for i in 0..<nx { tile[i * nz + k] = row[i] }
-                        }
-                        for i in 0..<nx { envelope(tile + i * nz, n: nz, w2: w2, scratch) }
-                        for k in 0..<nz {
-                            let row = out + nx * j + nxy * k
-                            for i in 0..<nx { row[i] = tile[i * nz + k] }
-                        }
-                    }
-                }
-            }
+            // Pass 2, along j (element stride nx), for every slice k; pass 3, along k (stride nx * ny),
+            // for every row j.
+            if ny > 1 { envelopePass(out, nx: nx, lines: nz, lineStride: nx * ny, n: ny, stride: nx, w2: w[1] * w[1]) }
+            if nz > 1 { envelopePass(out, nx: nx, lines: ny, lineStride: nx, n: nz, stride: nx * ny, w2: w[2] * w[2]) }
             // Square roots.
-            parallelChunks((total + 65535) / 65536) { c in
-                let end = min(total, (c + 1) * 65536)
-                for n in (c * 65536)..<end { out[n] = out[n].squareRoot() }
+            parallelChunks((total + 65535) / 65536) { chunks in
+                for n in (chunks.lowerBound * 65536)..<min(total, chunks.upperBound * 65536) { out[n] = out[n].squareRoot() }
             }
         }
         return d2
@@ -104,13 +88,35 @@ public enum DistanceTransform {
         let z: UnsafeMutablePointer<Double>
     }
 
-    static func withScratch(_ tileCount: Int, _ n: Int, _ body: (UnsafeMutablePointer<Float>, Scratch) -> Void) {
-        let tile = UnsafeMutablePointer<Float>.allocate(capacity: tileCount)
-        let v = UnsafeMutablePointer<Int>.allocate(capacity: n)
-        let f = UnsafeMutablePointer<Double>.allocate(capacity: n)
-        let z = UnsafeMutablePointer<Double>.allocate(capacity: n + 1)
-        defer { tile.deallocate(); v.deallocate(); f.deallocate(); z.deallocate() }
-        body(tile, Scratch(v: v, f: f, z: z))
+    /// Columns handled together in the strided passes: 64 Floats are four 64-byte cache lines.
+    static let block = 64
+
+    /// One envelope pass along an axis with element stride `stride` and length `n`, over the
+    /// lines starting at `out + l * lineStride + i` for l in 0..<lines and i in 0..<nx. Each task
+    /// copies `block` neighbouring lines into a contiguous tile (reading whole cache lines), runs
+    /// the envelope on each and copies them back.
+    static func envelopePass(_ out: UnsafeMutablePointer<Float>, nx: Int, lines: Int, lineStride: Int,
+                             n: Int, stride: Int, w2: Double) {
+        let blocks = (nx + block - 1) / block
+        parallelChunks(lines * blocks) { range in
+            let tile = UnsafeMutablePointer<Float>.allocate(capacity: block * n)
+            let s = Scratch(v: .allocate(capacity: n), f: .allocate(capacity: n), z: .allocate(capacity: n + 1))
+            defer { tile.deallocate(); s.v.deallocate(); s.f.deallocate(); s.z.deallocate() }
+            for t in range {
+                let l = t / blocks, i0 = (t % blocks) * block
+                let width = min(block, nx - i0)
+                let base = out + l * lineStride + i0
+                for p in 0..<n {
+                    let src = base + p * stride
+                    for b in 0..<width { tile[b * n + p] = src[b] }
+                }
+                for b in 0..<width { envelope(tile + b * n, n: n, w2: w2, s) }
+                for p in 0..<n {
+                    let dst = base + p * stride
+                    for b in 0..<width { dst[b] = tile[b * n + p] }
+                }
+            }
+        }
     }
 
     /// Replaces `line[p]` (squared distances, possibly infinite) by
@@ -146,13 +152,12 @@ public enum DistanceTransform {
         }
     }
 
-    /// Runs `body(0..<count)` in parallel, a contiguous range of indices per task.
-    static func parallelChunks(_ count: Int, _ body: (Int) -> Void) {
+    /// Runs `body` over 0..<count in parallel, one contiguous range of indices per task.
+    static func parallelChunks(_ count: Int, _ body: (Range<Int>) -> Void) {
         if count <= 0 { return }
         let tasks = min(count, max(1, ProcessInfo.processInfo.activeProcessorCount * 4))
         DispatchQueue.concurrentPerform(iterations: tasks) { t in
-            let start = count * t / tasks, end = count * (t + 1) / tasks
-            for n in start..<end { body(n) }
+            body((count * t / tasks)..<(count * (t + 1) / tasks))
         }
     }
 }

@@ -12,19 +12,25 @@ public enum HoleFilling {
             let base = o.baseAddress!
             DispatchQueue.concurrentPerform(iterations: nz) { k in
                 let slice = base + k * plane
-                // 0 = unvisited background, 1 = foreground, 2 = background reached from the border.
-                var state = [UInt8](repeating: 0, count: plane)
-                var stack: [Int] = []
-                for p in 0..<plane where slice[p] { state[p] = 1 }
-                func push(_ p: Int) { if state[p] == 0 { state[p] = 2; stack.append(p) } }
+                // 0 = background not yet reached, 1 = foreground, 2 = background reached from the border.
+                let state = UnsafeMutablePointer<UInt8>.allocate(capacity: plane)
+                let stack = UnsafeMutablePointer<Int32>.allocate(capacity: plane)  // each pixel is pushed once
+                defer { state.deallocate(); stack.deallocate() }
+                for p in 0..<plane { state[p] = slice[p] ? 1 : 0 }
+                var top = 0
+                @inline(__always) func push(_ p: Int) {
+                    if state[p] == 0 { state[p] = 2; stack[top] = Int32(p); top += 1 }
+                }
                 for x in 0..<nx { push(x); push(x + nx * (ny - 1)) }
                 for y in 0..<ny { push(nx * y); push(nx - 1 + nx * y) }
-                while let p = stack.popLast() {
-                    let x = p % nx, y = p / nx
+                while top > 0 {
+                    top -= 1
+                    let p = Int(stack[top])
+                    let x = p % nx
                     if x > 0 { push(p - 1) }
                     if x < nx - 1 { push(p + 1) }
-                    if y > 0 { push(p - nx) }
-                    if y < ny - 1 { push(p + nx) }
+                    if p >= nx { push(p - nx) }
+                    if p < plane - nx { push(p + nx) }
                 }
                 for p in 0..<plane where state[p] == 0 { slice[p] = true }
             }

@@ -133,3 +133,15 @@ final class BadInputTests: XCTestCase {
         }
     }
 }
+
+final class SymlinkTests: XCTestCase {
+    /// Datasets are often assembled from symbolic links; sizes must be those of the targets.
+    func testReadsThroughSymbolicLinks() throws {
+        let dir = try makeTempDir(self)
+        let (ct, _) = phantom(shape: [8, 6, 4])
+        try NIfTIWriter.write(ct, to: "\(dir)/real.nii")
+        try FileManager.default.createSymbolicLink(atPath: "\(dir)/volume-1.nii", withDestinationPath: "real.nii")
+        let (v, _) = try NIfTIReader.readFloat(path: "\(dir)/volume-1.nii")
+        XCTAssertEqual(v.voxels, ct.voxels)
+    }
+}

@@ -1,11 +1,13 @@
 import Foundation
 import LiTSCore
+import LiTSAnalysis
 import LiTSImaging
 
 // Times the Swift side of benchmarks/compare.sh in-process, printing the same line format as
 // benchmarks/peers/*.py:  NAME min_s=X median_s=Y n=N
 //   lits-bench read FILE [--repeat N]
 //   lits-bench preprocess FILE [--repeat N]
+//   lits-bench eda VOLUME SEGMENTATION [--repeat N]
 
 func usage() -> Never {
     FileHandle.standardError.write(Data("usage: lits-bench read|preprocess FILE [--repeat N]\n".utf8))
@@ -61,6 +63,30 @@ do {
                 _ = Preprocessor.run(loaded, options: options)
             }
         }
+    case "eda":
+        guard args.count >= 4, !args[3].hasPrefix("--") else { usage() }
+        let c = Case(id: "1", volumePath: file, segmentationPath: args[3], layout: .lits)
+        var lesions = 0, liver = 0
+        // The whole per-case statistics (load included), as the peer script computes them.
+        try measure("eda_case") {
+            let eda = CaseAnalyzer.analyze(try CaseLoader.load(c))
+            lesions = eda.lesions.count
+            liver = eda.labelVoxels[1] + eda.labelVoxels[2]
+        }
+        let loaded = try CaseLoader.load(c)
+        let labels = loaded.labels!
+        // Stage by stage, to see where the time goes.
+        measure("stage_body_mask") { _ = CaseAnalyzer.bodyMask(loaded.ct) }
+        measure("stage_body_components") {
+            _ = ConnectedComponents.label(shape: loaded.ct.shape, mask: loaded.ct.voxels.map { $0 > -500 }, connectivity: .twentySix)
+        }
+        measure("stage_liver_components") { _ = ConnectedComponents.label(labels, atLeast: 1, connectivity: .twentySix) }
+        measure("components") {
+            _ = ConnectedComponents.statistics(ConnectedComponents.label(labels, value: 2, connectivity: .twentySix))
+        }
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        print("summary lesions=\(lesions) liver_voxels=\(liver) peak_rss_mb=\(usage.ru_maxrss / 1024)")
     default:
         usage()
     }
