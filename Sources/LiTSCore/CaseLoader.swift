@@ -35,9 +35,9 @@ public enum CaseLoader {
         let ct = reorientation.toCanonical(rawCT)
         var labels: LabelMap?
         if withLabels, let segPath = c.segmentationPath {
-            let (rawSeg, segSource) = try NIfTIReader.readFloat(path: segPath)
+            let segSource = try NIfTIReader.readSource(path: segPath)
             try checkSameGrid(segSource.grid, volume: source.grid, segPath: segPath, volumePath: c.volumePath)
-            labels = reorientation.toCanonical(try toLabels(rawSeg, path: segPath))
+            labels = reorientation.toCanonical(try NIfTIReader.readLabels(path: segPath).0)
         }
         return LoadedCase(info: c, ct: ct, labels: labels, source: source, reorientation: reorientation)
     }

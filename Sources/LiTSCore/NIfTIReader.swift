@@ -29,97 +29,135 @@ public enum NIfTIReader {
         return (Volume(grid: source.grid, voxels: voxels), source)
     }
 
+    /// A label map: values must be whole numbers in `allowed` (LiTS: 0, 1, 2).
+    public static func readLabels(path: String, allowed: Set<UInt8> = [0, 1, 2]) throws -> (LabelMap, NIfTISource) {
+        let source = try readSource(path: path)
+        if let bytes = try readLabelBytes(path: path, header: source.header, allowed: allowed) {
+            return (Volume(grid: source.grid, voxels: bytes), source)
+        }
+        let (values, _) = try readFloat(path: path)
+        return (try CaseLoader.toLabels(values, path: path, allowed: allowed), source)
+    }
+
     /// Streams the voxels through a small buffer straight into Float32, so the raw file data is
     /// never held whole in memory (a 512x512x450 int16 volume would otherwise cost 236 MB more).
     static func readVoxels(path: String, header: NIfTIHeader) throws -> [Float] {
-        if !path.hasSuffix(".gz") { return try readVoxelsInParallel(path: path, header: header) }
         let count = header.shape.reduce(1, *)
-        let width = NIfTIHeader.bytesPerVoxel(header.datatype)
-        guard let fp = znzopen(path, "rb", path.hasSuffix(".gz") ? 1 : 0) else {
-            throw LiTSError(.unreadable, path: path, "cannot open file")
-        }
-        var f: znzFile? = fp
-        defer { Xznzclose(&f) }
-        let offset = header.voxOffset > 0 ? header.voxOffset : (header.version == 1 ? 352 : 544)
-        // znzseek returns fseek's 0 for plain files but gzseek's position for gzip: ask znztell.
-        _ = znzseek(fp, off_t(offset), SEEK_SET)
-        guard znztell(fp) == off_t(offset) else {
-            throw LiTSError(.corrupt, path: path, "cannot reach the voxel data at byte \(offset)")
-        }
-        let chunkVoxels = 1 << 20
-        let buffer = UnsafeMutableRawPointer.allocate(byteCount: chunkVoxels * width, alignment: 16)
-        defer { buffer.deallocate() }
-        var failure: LiTSError?
-        let voxels = [Float](unsafeUninitializedCapacity: count) { out, initialized in
-            var done = 0
-            while done < count {
-                let n = min(chunkVoxels, count - done)
-                let got = znzread(buffer, 1, n * width, fp)
-                guard got == n * width else {
-                    let total = done * width + got
-                    failure = LiTSError(.corrupt, path: path, path.hasSuffix(".gz")
-                        ? "truncated or corrupt gzip stream: \(total) of \(count * width) bytes of voxel data"
-                        : "file is truncated: \(total) of \(count * width) bytes of voxel data")
-                    break
+        return try [Float](unsafeUninitializedCapacity: count) { out, initialized in
+            let dst = out.baseAddress!
+            do {
+                try readChunks(path: path, header: header) { raw, first, n in
+                    convert(raw, datatype: header.datatype, count: n, into: dst + first, scaling: header.scaling)
                 }
-                if header.bigEndian { swapBytes(buffer, count: n, width: width) }
-                convert(buffer, datatype: header.datatype, count: n, into: out.baseAddress! + done, scaling: header.scaling)
-                done += n
+            } catch {
+                dst.update(repeating: 0, count: count)  // Float is trivial: leave it fully initialised
+                initialized = count
+                throw error
             }
-            if failure != nil { out.baseAddress!.update(repeating: 0, count: count) }
             initialized = count
         }
-        if let failure { throw failure }
-        return voxels
     }
 
-    /// Uncompressed files: two workers each `pread` and convert their half, chunk by chunk
-    /// (gzip streams can only be read in order, so they take the path above).
-    static func readVoxelsInParallel(path: String, header: NIfTIHeader) throws -> [Float] {
+    /// Reads the file in chunks of about a million voxels (host byte order) and hands each to
+    /// `body` with the index of its first voxel. Uncompressed files are read by two workers with
+    /// `pread`; gzip streams can only be read in order, through libnifti's znz layer.
+    static func readChunks(path: String, header: NIfTIHeader,
+                           _ body: @escaping (UnsafeMutableRawPointer, Int, Int) -> Void) throws {
         let count = header.shape.reduce(1, *)
         let width = NIfTIHeader.bytesPerVoxel(header.datatype)
         let offset = header.voxOffset > 0 ? header.voxOffset : (header.version == 1 ? 352 : 544)
+        let chunkVoxels = 1 << 20
+        let chunks = (count + chunkVoxels - 1) / chunkVoxels
+        func truncated(_ got: Int) -> LiTSError {
+            LiTSError(.corrupt, path: path, path.hasSuffix(".gz")
+                ? "truncated or corrupt gzip stream: \(got) of \(count * width) bytes of voxel data"
+                : "file is truncated: \(got) of \(count * width) bytes of voxel data")
+        }
+        if path.hasSuffix(".gz") {
+            guard let fp = znzopen(path, "rb", 1) else { throw LiTSError(.unreadable, path: path, "cannot open file") }
+            var f: znzFile? = fp
+            defer { Xznzclose(&f) }
+            // znzseek returns fseek's 0 for plain files but gzseek's position for gzip: ask znztell.
+            _ = znzseek(fp, off_t(offset), SEEK_SET)
+            guard znztell(fp) == off_t(offset) else {
+                throw LiTSError(.corrupt, path: path, "cannot reach the voxel data at byte \(offset)")
+            }
+            let buffer = UnsafeMutableRawPointer.allocate(byteCount: chunkVoxels * width, alignment: 16)
+            defer { buffer.deallocate() }
+            for chunk in 0..<chunks {
+                let first = chunk * chunkVoxels, n = min(chunkVoxels, count - first)
+                let got = znzread(buffer, 1, n * width, fp)
+                guard got == n * width else { throw truncated(first * width + got) }
+                if header.bigEndian { swapBytes(buffer, count: n, width: width) }
+                body(buffer, first, n)
+            }
+            return
+        }
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { throw LiTSError(.unreadable, path: path, "cannot open file") }
         defer { close(fd) }
-        let chunkVoxels = 1 << 20
-        let chunks = (count + chunkVoxels - 1) / chunkVoxels
         let workers = min(2, max(1, chunks))
         let failed = UnsafeMutablePointer<Int>.allocate(capacity: workers)
         failed.initialize(repeating: -1, count: workers)
         defer { failed.deallocate() }
-        let voxels = [Float](unsafeUninitializedCapacity: count) { out, initialized in
-            let dst = out.baseAddress!
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
-                let buffer = UnsafeMutableRawPointer.allocate(byteCount: chunkVoxels * width, alignment: 16)
-                defer { buffer.deallocate() }
-                var chunk = w
-                while chunk < chunks {  // interleaved chunks keep both workers on nearby pages
-                    let first = chunk * chunkVoxels
-                    let n = min(chunkVoxels, count - first)
-                    var got = 0
-                    while got < n * width {
-                        let r = pread(fd, buffer + got, n * width - got, off_t(offset + first * width + got))
-                        if r <= 0 { break }
-                        got += r
-                    }
-                    if got < n * width {
-                        failed[w] = first * width + got
-                        return
-                    }
-                    if header.bigEndian { swapBytes(buffer, count: n, width: width) }
-                    convert(buffer, datatype: header.datatype, count: n, into: dst + first, scaling: header.scaling)
-                    chunk += workers
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            let buffer = UnsafeMutableRawPointer.allocate(byteCount: chunkVoxels * width, alignment: 16)
+            defer { buffer.deallocate() }
+            var chunk = w
+            while chunk < chunks {  // interleaved chunks keep both workers on nearby pages
+                let first = chunk * chunkVoxels, n = min(chunkVoxels, count - first)
+                var got = 0
+                while got < n * width {
+                    let r = pread(fd, buffer + got, n * width - got, off_t(offset + first * width + got))
+                    if r <= 0 { break }
+                    got += r
                 }
+                if got < n * width { failed[w] = first * width + got; return }
+                if header.bigEndian { swapBytes(buffer, count: n, width: width) }
+                body(buffer, first, n)
+                chunk += workers
             }
-            // Float is trivial: after a failure, zero everything so the array is fully initialised.
-            if (0..<workers).contains(where: { failed[$0] >= 0 }) { dst.update(repeating: 0, count: count) }
+        }
+        if let got = (0..<workers).map({ failed[$0] }).filter({ $0 >= 0 }).min() { throw truncated(got) }
+    }
+
+    /// Labels straight from integer files (no Float copy of the volume), refusing values outside
+    /// `allowed`. Returns nil for floating-point or scaled files, which take the Float path.
+    static func readLabelBytes(path: String, header: NIfTIHeader, allowed: Set<UInt8>) throws -> [UInt8]? {
+        guard !header.isFloatingPoint, header.scaling == nil, [2, 4, 8, 256, 512, 768].contains(header.datatype) else { return nil }
+        let count = header.shape.reduce(1, *)
+        var table = [Bool](repeating: false, count: 256)
+        for a in allowed { table[Int(a)] = true }
+        let ok = table
+        let badCounts = UnsafeMutablePointer<Int>.allocate(capacity: count / (1 << 20) + 1)
+        badCounts.initialize(repeating: 0, count: count / (1 << 20) + 1)
+        defer { badCounts.deallocate() }
+        let labels = try [UInt8](unsafeUninitializedCapacity: count) { out, initialized in
+            let dst = out.baseAddress!
+            dst.initialize(repeating: 0, count: count)
             initialized = count
+            try readChunks(path: path, header: header) { raw, first, n in
+                var bad = 0
+                func take<S: BinaryInteger>(_ type: S.Type) {
+                    let src = raw.assumingMemoryBound(to: S.self)
+                    for i in 0..<n {
+                        let v = src[i]
+                        if v >= 0 && v < 256 && ok[Int(v)] { dst[first + i] = UInt8(v) } else { bad += 1 }
+                    }
+                }
+                switch header.datatype {
+                case 2: take(UInt8.self)
+                case 4: take(Int16.self)
+                case 8: take(Int32.self)
+                case 256: take(Int8.self)
+                case 512: take(UInt16.self)
+                default: take(UInt32.self)
+                }
+                badCounts[first >> 20] = bad
+            }
         }
-        if let got = (0..<workers).map({ failed[$0] }).filter({ $0 >= 0 }).min() {
-            throw LiTSError(.corrupt, path: path, "file is truncated: \(got) of \(count * width) bytes of voxel data")
-        }
-        return voxels
+        if (0...(count >> 20)).contains(where: { badCounts[$0] > 0 }) { return nil }  // the Float path names the bad values
+        return labels
     }
 
     static func swapBytes(_ p: UnsafeMutableRawPointer, count: Int, width: Int) {
