@@ -18,6 +18,9 @@ public struct DatasetSummary: Codable, Equatable, Sendable {
     /// How 3D are the lesions: counts of lesions by slices spanned (last bin: 10 or more).
     public var slicesSpannedCounts: [Int]
     public var shareOnOneOrTwoSlices: Double?
+    /// The same share estimated at other slice spacings (mm as text): a lesion whose z-extent is at
+    /// most two slices thick would appear on one or two slices at that spacing.
+    public var shareOnOneOrTwoSlicesAtSpacing: [String: Double]
     /// Median of z-extent / largest in-plane diameter over lesions spanning at least 2 slices.
     public var medianZToInPlaneRatio: Double?
     public var medianSliceThicknessMM: Double
@@ -39,6 +42,9 @@ public struct DatasetSummary: Codable, Equatable, Sendable {
         tumorBurdens = Dictionary(uniqueKeysWithValues: cases.compactMap { c in c.tumorBurden.map { (c.id, $0) } })
         slicesSpannedCounts = (1...10).map { s in all.filter { s == 10 ? $0.slices >= 10 : $0.slices == s }.count }
         shareOnOneOrTwoSlices = all.isEmpty ? nil : Double(all.filter { $0.slices <= 2 }.count) / Double(all.count)
+        shareOnOneOrTwoSlicesAtSpacing = all.isEmpty ? [:] : Dictionary(uniqueKeysWithValues: [2.0, 5.0].map { t in
+            (String(format: "%.1f", t), Double(all.filter { $0.extentMM[2] <= 2 * t + 1e-9 }.count) / Double(all.count))
+        })
         let ratios = all.filter { $0.slices >= 2 && $0.maxInPlaneDiameterMM > 0 }.map { $0.extentMM[2] / $0.maxInPlaneDiameterMM }
         medianZToInPlaneRatio = ratios.isEmpty ? nil : Fingerprint.percentile(ratios, 50)
         medianSliceThicknessMM = Fingerprint.percentile(cases.map(\.sliceThicknessMM), 50)

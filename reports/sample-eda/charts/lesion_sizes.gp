@@ -1,0 +1,15 @@
+# lesion_sizes: written by LiTSKit. Re-plot with: cd charts && gnuplot lesion_sizes.gp
+datafile = 'lesion_sizes.dat'
+if (!exists('outfile')) outfile = '../figures/lesion_sizes.png'
+set terminal pngcairo size 900,560 font 'sans,11' noenhanced
+set output outfile
+set border lw 1.2
+set grid lc rgb '#dddddd'
+set title 'Lesion size (equivalent-sphere diameter)'
+set xlabel 'diameter (mm)'
+set ylabel 'lesions'
+set style fill solid 0.8
+set boxwidth 0.7
+set yrange [0:*]
+set xrange [-0.6:5.6]
+plot datafile using 1:3:xtic(2) with boxes lc rgb '#d7191c' notitle
