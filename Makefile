@@ -23,8 +23,11 @@ build: setup
 release: setup
 	swift build -c release --product lits
 
+# XCTest only (there are no swift-testing tests); the last line is a plain summary.
 test: setup
-	swift test
+	@mkdir -p .build
+	@set -o pipefail; swift test --disable-swift-testing 2>&1 | tee .build/test.log; status=$$?; \
+	  scripts/test_summary.sh .build/test.log; exit $$status
 
 sample: release
 	scripts/fetch_sample.sh $(LITS) $(SAMPLE)
