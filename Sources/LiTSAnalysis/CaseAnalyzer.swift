@@ -4,11 +4,7 @@ import LiTSImaging
 
 /// Computes a case's EDA statistics from its canonical volumes.
 public enum CaseAnalyzer {
-    /// The documented body rule: the largest 26-connected component of HU > -500 (the patient,
-    /// without the air around them or the table, which is usually a separate component), with the
-    /// holes of each axial slice filled so the air inside the patient (lungs, bowel gas) counts.
-    public static let bodyRule = "largest 26-connected component of HU > -500, holes filled slice by slice (air inside the patient included)"
-    public static let bodyThreshold: Float = -500
+    public static let bodyRule = BodyMask.rule
 
     public static func analyze(_ c: LoadedCase, connectivity: Connectivity = .twentySix) -> CaseEDA {
         let ct = c.ct
@@ -75,17 +71,8 @@ public enum CaseAnalyzer {
             lesions: lesions, connectivity: connectivity.rawValue)
     }
 
-    /// Voxels of the body (see `bodyRule`).
-    public static func bodyMask(_ ct: Volume<Float>) -> [Bool] {
-        let mask = ct.voxels.map { $0 > bodyThreshold }
-        let cc = ConnectedComponents.label(shape: ct.shape, mask: mask, connectivity: .twentySix)
-        guard cc.count > 1 else { return HoleFilling.fillAxialHoles(shape: ct.shape, mask: mask) }
-        var sizes = [Int](repeating: 0, count: cc.count + 1)
-        cc.labels.withUnsafeBufferPointer { for l in $0 { sizes[Int(l)] += 1 } }
-        sizes[0] = 0
-        let largest = Int32(sizes.indices.max { sizes[$0] < sizes[$1] }!)
-        return HoleFilling.fillAxialHoles(shape: ct.shape, mask: cc.labels.map { $0 == largest })
-    }
+    /// Voxels of the body (see `BodyMask.rule`).
+    public static func bodyMask(_ ct: Volume<Float>) -> [Bool] { BodyMask.compute(ct) }
 
     /// Faces of the canonical grid that a label touches.
     static func touchedFaces(_ labels: LabelMap, _ test: (UInt8) -> Bool) -> [String] {

@@ -6,10 +6,11 @@ extension Volume where T == Float {
     /// A constant volume becomes all zeros.
     public func minMaxNormalized() -> (volume: Volume<Float>, min: Float, max: Float) {
         guard let (lo, hi) = minMax() else { return (self, 0, 0) }
-        let scale: Float = hi > lo ? 1 / (hi - lo) : 0
+        // Divide rather than multiply by the reciprocal, so the maximum maps to exactly 1.
+        let range: Float = hi > lo ? hi - lo : .infinity
         let out = [Float](unsafeUninitializedCapacity: count) { out, n in
             voxels.withUnsafeBufferPointer { src in
-                for i in 0..<src.count { out[i] = (src[i] - lo) * scale }
+                for i in 0..<src.count { out[i] = (src[i] - lo) / range }
             }
             n = count
         }

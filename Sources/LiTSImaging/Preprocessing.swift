@@ -10,6 +10,9 @@ public struct PreprocessOptions: Codable, Equatable, Sendable {
     /// Slice spacing in mm after resampling.
     public var sliceSpacing = 2.0
     public var interpolation = Interpolation.linear
+    /// Contrast enhancement applied to the windowed CT before resampling (nil: none, the baseline).
+    public var equalize: EnhancementMethod?
+    public var enhancement: EnhancementOptions?
 
     public init() {}
 }
@@ -33,7 +36,8 @@ public struct PreprocessedCase: Codable, Equatable, Sendable {
     public var shape: [Int]
     public var spacing: [Double]
     public var affine: [[Double]]
-    /// HU range mapped to [0, 1] (after clipping to the window and resampling).
+    /// Range mapped to [0, 1] (HU after clipping to the window and resampling; with --equalize, the
+    /// enhanced values, already in [0, 1]).
     public var normalizationMin: Float
     public var normalizationMax: Float
     public var labelCounts: [Int]?
@@ -50,9 +54,19 @@ public enum Preprocessor {
     public static func run(_ c: LoadedCase, options: PreprocessOptions)
         -> (ct: Volume<Float>, labels: LabelMap?, entry: PreprocessedCase) {
         let shape = targetShape(for: c.grid, options: options)
-        var resampled = Resampler.resample(c.ct, to: shape, interpolation: options.interpolation, clippingTo: options.window)
-        if options.interpolation == .cubic {  // cubic overshoots at edges: keep values in the window
-            resampled = resampled.clipped(to: options.window)
+        var resampled: Volume<Float>
+        if let method = options.equalize, method != .window {
+            // Enhance at full resolution, where the slices and histograms are the scanner's own.
+            let enhanced = Enhancement.apply(method, to: c.ct, window: options.window,
+                                             options: options.enhancement ?? EnhancementOptions())
+            let unit = HUWindow(low: 0, high: 1)
+            resampled = Resampler.resample(enhanced, to: shape, interpolation: options.interpolation, clippingTo: unit)
+            if options.interpolation == .cubic { resampled = resampled.clipped(to: unit) }
+        } else {
+            resampled = Resampler.resample(c.ct, to: shape, interpolation: options.interpolation, clippingTo: options.window)
+            if options.interpolation == .cubic {  // cubic overshoots at edges: keep values in the window
+                resampled = resampled.clipped(to: options.window)
+            }
         }
         let (normalised, lo, hi) = resampled.minMaxNormalized()
         let labels = c.labels.map { Resampler.resample($0, to: shape) }

@@ -30,6 +30,11 @@ struct Preprocess: ParsableCommand {
     @Option(help: "CT interpolation: linear or cubic (labels always use nearest neighbour).")
     var interpolation = "linear"
 
+    @Option(help: "Contrast enhancement before resampling: none, slice, volume, volume-body or clahe.")
+    var equalize = "none"
+
+    @OptionGroup var enhancement: EnhancementArguments
+
     @Option(help: "Cases processed in parallel.")
     var threads = 2
 
@@ -41,6 +46,9 @@ struct Preprocess: ParsableCommand {
             throw ValidationError("--interpolation must be linear or cubic")
         }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        guard equalize == "none" || (EnhancementMethod(rawValue: equalize).map { $0 != .window } ?? false) else {
+            throw ValidationError("--equalize must be none, slice, volume, volume-body or clahe")
+        }
     }
 
     static func parseSize(_ text: String) -> [Int]? {
@@ -57,6 +65,10 @@ struct Preprocess: ParsableCommand {
             options.inPlaneSize = Preprocess.parseSize(size)!
             options.sliceSpacing = sliceSpacing
             options.interpolation = Interpolation(rawValue: interpolation)!
+            if equalize != "none" {
+                options.equalize = EnhancementMethod(rawValue: equalize)
+                options.enhancement = enhancement.options
+            }
 
             let cases = try Dataset.discover(data)
             try OutputFolder.prepare(out, inputs: data, marker: PreprocessManifest.fileName)
