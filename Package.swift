@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "LiTSImaging", targets: ["LiTSImaging"]),
         .library(name: "LiTSRender", targets: ["LiTSRender"]),
         .library(name: "LiTSAnalysis", targets: ["LiTSAnalysis"]),
+        .library(name: "LiTSNet", targets: ["LiTSNet"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -32,6 +33,7 @@ let package = Package(
             "LiTSCore", "CPNG", .product(name: "Subprocess", package: "swift-subprocess"),
         ]),
         .target(name: "LiTSAnalysis", dependencies: ["LiTSCore", "LiTSImaging", "LiTSRender"]),
+        .target(name: "LiTSNet", dependencies: ["COpenBLAS"]),
         .executableTarget(name: "lits", dependencies: [
             "LiTSCore", "LiTSImaging", "LiTSRender", "LiTSAnalysis",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -46,6 +48,7 @@ let package = Package(
         .testTarget(name: "LiTSRenderTests", dependencies: ["LiTSRender"]),
         .testTarget(name: "LiTSAnalysisTests", dependencies: ["LiTSAnalysis", "LiTSCore", "LiTSImaging"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "LiTSNetTests", dependencies: ["LiTSNet"], resources: [.copy("Fixtures")]),
         .testTarget(name: "LitsCLITests", dependencies: ["LiTSCore"]),
     ],
     swiftLanguageModes: [.v5]
