@@ -54,12 +54,14 @@ SWIFT_CMDS=(
   "$BIN read $GZ --repeat $REPEAT"
   "$BIN preprocess $NII --repeat $REPEAT"
   "$BIN eda $LES_VOL $LES_SEG --repeat $REPEAT"
+  "$BIN equalize $NII --repeat $REPEAT"
 )
 PEER_CMDS=(
   "$BENCH/peers/read_nifti.py $NII --repeat $REPEAT"
   "$BENCH/peers/read_nifti.py $GZ --repeat $REPEAT"
   "$BENCH/peers/preprocess.py $NII --repeat $REPEAT"
   "$BENCH/peers/eda_case.py $LES_VOL $LES_SEG --repeat $REPEAT"
+  "$BENCH/peers/equalization.py $NII --repeat $REPEAT"
 )
 # Peer-only row (no Swift counterpart): MONAI Auto3DSeg DataAnalyzer over the EDA case folder.
 if [ "$MONAI" = 1 ]; then PEER_CMDS+=("$BENCH/peers/monai_analyzer.py $LES --repeat $MONAI_REPEAT"); fi

@@ -8,6 +8,7 @@ import LiTSImaging
 //   lits-bench read FILE [--repeat N]
 //   lits-bench preprocess FILE [--repeat N]
 //   lits-bench eda VOLUME SEGMENTATION [--repeat N]
+//   lits-bench equalize VOLUME [--repeat N]
 
 func usage() -> Never {
     FileHandle.standardError.write(Data("usage: lits-bench read|preprocess FILE [--repeat N]\n".utf8))
@@ -63,6 +64,15 @@ do {
                 _ = Preprocessor.run(loaded, options: options)
             }
         }
+    case "equalize":
+        // Per-slice histogram equalization and CLAHE over every axial slice (load not timed),
+        // as benchmarks/peers/equalization.py does with scikit-image.
+        let (v, _) = try NIfTIReader.readFloat(path: file)
+        var eq = 0.0, cl = 0.0
+        measure("equalize_slices") { eq = HistogramEqualization.perSlice(v, window: .liver).voxels.reduce(0.0) { $0 + Double($1) } }
+        measure("clahe_slices") { cl = CLAHE.perSlice(v, window: .liver, kernelSize: nil, clipLimit: 0.01, bins: 256).voxels.reduce(0.0) { $0 + Double($1) } }
+        print("checksum equalize_slices sum=\(eq)")
+        print("checksum clahe_slices sum=\(cl)")
     case "eda":
         guard args.count >= 4, !args[3].hasPrefix("--") else { usage() }
         let c = Case(id: "1", volumePath: file, segmentationPath: args[3], layout: .lits)
