@@ -36,7 +36,8 @@ demo: sample
 	$(LITS) info $(SAMPLE)
 	$(LITS) preprocess $(SAMPLE) --out out/sample-preprocessed
 	$(LITS) eda $(SAMPLE) --out reports/sample-eda --title "EDA of the sample case (LiTS 117, 2x downsampled, spacing assumed 1.5 mm)"
-	@echo "demo outputs: $(SAMPLE)/ (NIfTI sample), out/sample-preprocessed/ (npy + manifest.json), reports/sample-eda/index.md"
+	$(LITS) preview $(SAMPLE) --out reports/sample-preview
+	@echo "demo outputs: $(SAMPLE)/ (NIfTI sample), out/sample-preprocessed/ (npy + manifest.json), reports/sample-eda/index.md, reports/sample-preview/index.md"
 
 bench: setup
 	swift build -c release --product lits-bench

@@ -1,0 +1,18 @@
+# enhancement_metrics: written by LiTSKit. Re-plot with: cd charts && gnuplot enhancement_metrics.gp
+datafile = 'enhancement_metrics.dat'
+if (!exists('outfile')) outfile = '../figures/enhancement_metrics.png'
+set terminal pngcairo size 1100,480 font 'sans,11' noenhanced
+set output outfile
+set border lw 1.2
+set grid lc rgb '#dddddd'
+set multiplot layout 1,2 title 'Enhancement methods, liver window'
+set style fill solid 0.8
+set boxwidth 0.6
+set yrange [0:*]
+set xrange [-0.6:4.6]
+set xtics rotate by -30
+set title 'liver-tumor contrast (higher is better)'
+plot datafile using 1:3:xtic(2) with boxes lc rgb '#1a9641' notitle
+set title 'std of the mean liver intensity across slices (lower is better)'
+plot datafile using 1:4:xtic(2) with boxes lc rgb '#2c7bb6' notitle
+unset multiplot
