@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "LiTSRender", targets: ["LiTSRender"]),
         .library(name: "LiTSAnalysis", targets: ["LiTSAnalysis"]),
         .library(name: "LiTSNet", targets: ["LiTSNet"]),
+        .library(name: "LiTSEvaluation", targets: ["LiTSEvaluation"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -34,6 +35,7 @@ let package = Package(
         ]),
         .target(name: "LiTSAnalysis", dependencies: ["LiTSCore", "LiTSImaging", "LiTSRender"]),
         .target(name: "LiTSNet", dependencies: ["COpenBLAS"]),
+        .target(name: "LiTSEvaluation", dependencies: ["LiTSCore", "LiTSImaging", "LiTSRender"]),
         .executableTarget(name: "lits", dependencies: [
             "LiTSCore", "LiTSImaging", "LiTSRender", "LiTSAnalysis",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -49,6 +51,8 @@ let package = Package(
         .testTarget(name: "LiTSAnalysisTests", dependencies: ["LiTSAnalysis", "LiTSCore", "LiTSImaging"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "LiTSNetTests", dependencies: ["LiTSNet"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "LiTSEvaluationTests", dependencies: ["LiTSEvaluation", "LiTSCore", "LiTSImaging"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "LitsCLITests", dependencies: ["LiTSCore"]),
     ],
     swiftLanguageModes: [.v5]

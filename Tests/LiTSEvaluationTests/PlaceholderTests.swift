@@ -1,0 +1,6 @@
+import XCTest
+@testable import LiTSEvaluation
+
+final class ModuleBuildsTests: XCTestCase {
+    func testModuleBuilds() {}
+}
