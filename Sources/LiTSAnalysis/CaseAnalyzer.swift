@@ -13,13 +13,20 @@ public enum CaseAnalyzer {
         let body = bodyMask(ct)
 
         // Histograms of the three classes (tumor is inside liver, liver mostly inside body).
+        // The body pass (most voxels) runs beside the liver and tumor passes on the second core.
         var hBody = HUHistogram(), hLiver = HUHistogram(), hTumor = HUHistogram()
         ct.voxels.withUnsafeBufferPointer { v in
-            body.withUnsafeBufferPointer { b in hBody.add(v) { b[$0] } }
-            if let labels = c.labels {
-                labels.voxels.withUnsafeBufferPointer { l in
-                    hLiver.add(v) { l[$0] >= 1 }
-                    hTumor.add(v) { l[$0] == 2 }
+            body.withUnsafeBufferPointer { b in
+                let labelVoxels = c.labels?.voxels ?? []
+                labelVoxels.withUnsafeBufferPointer { l in
+                    DispatchQueue.concurrentPerform(iterations: 2) { part in
+                        if part == 0 {
+                            hBody.add(v) { b[$0] }
+                        } else if !l.isEmpty {
+                            hLiver.add(v) { l[$0] >= 1 }
+                            hTumor.add(v) { l[$0] == 2 }
+                        }
+                    }
                 }
             }
         }

@@ -10,13 +10,30 @@ public enum BodyMask {
     public static let threshold: Float = -500
 
     public static func compute(_ ct: Volume<Float>) -> [Bool] {
-        let mask = ct.voxels.map { $0 > threshold }
+        let mask = [Bool](unsafeUninitializedCapacity: ct.count) { out, n in
+            ct.voxels.withUnsafeBufferPointer { v in
+                let chunk = (v.count + 1) / 2
+                DispatchQueue.concurrentPerform(iterations: 2) { part in
+                    for i in (part * chunk)..<min(v.count, (part + 1) * chunk) { out[i] = v[i] > threshold }
+                }
+            }
+            n = ct.count
+        }
         let cc = ConnectedComponents.label(shape: ct.shape, mask: mask, connectivity: .twentySix)
         guard cc.count > 1 else { return HoleFilling.fillAxialHoles(shape: ct.shape, mask: mask) }
         var sizes = [Int](repeating: 0, count: cc.count + 1)
         cc.labels.withUnsafeBufferPointer { for l in $0 { sizes[Int(l)] += 1 } }
         sizes[0] = 0
         let largest = Int32(sizes.indices.max { sizes[$0] < sizes[$1] }!)
-        return HoleFilling.fillAxialHoles(shape: ct.shape, mask: cc.labels.map { $0 == largest })
+        let body = [Bool](unsafeUninitializedCapacity: cc.labels.count) { out, n in
+            cc.labels.withUnsafeBufferPointer { l in
+                let chunk = (l.count + 1) / 2
+                DispatchQueue.concurrentPerform(iterations: 2) { part in
+                    for i in (part * chunk)..<min(l.count, (part + 1) * chunk) { out[i] = l[i] == largest }
+                }
+            }
+            n = cc.labels.count
+        }
+        return HoleFilling.fillAxialHoles(shape: ct.shape, mask: body)
     }
 }
