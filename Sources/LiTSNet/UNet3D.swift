@@ -1,0 +1,191 @@
+import Foundation
+
+/// The model's shape, saved as JSON beside every checkpoint.
+public struct UNetConfig: Codable, Equatable, Sendable {
+    public var inChannels = 1
+    /// Output channels, each with its own sigmoid: liver and lesion, as the baseline predicts them.
+    public var outChannels = 2
+    /// Filters per level, top to bottom; the last is the bottleneck. The baseline used
+    /// [64, 128, 256, 256]; the CPU-sized default is [16, 32, 64, 128].
+    public var filters = [16, 32, 64, 128]
+    /// Spatial dropout probability after each batch norm (0: none).
+    public var dropout: Float = 0
+    /// A 1x1x1 convolution from each block's input added before its last ReLU.
+    public var residual = false
+    public var seed: UInt64 = 0
+
+    public init() {}
+
+    public static let baseline: UNetConfig = {
+        var c = UNetConfig()
+        c.filters = [64, 128, 256, 256]
+        return c
+    }()
+
+    /// Every input side must divide by this (one halving per pooling).
+    public var sideDivisor: Int { 1 << (filters.count - 1) }
+
+    /// A readable reason when an input shape (N, C, D, H, W) does not fit, or nil.
+    public func problem(withInput shape: [Int]) -> String? {
+        guard shape.count == 5 else { return "input must be 5D (N, C, D, H, W), got \(shape)" }
+        guard shape[1] == inChannels else { return "input has \(shape[1]) channels, the model expects \(inChannels)" }
+        let bad = shape[2...].filter { $0 % sideDivisor != 0 || $0 == 0 }
+        if !bad.isEmpty {
+            return "input sides \(shape[2...].map(String.init).joined(separator: "x")) must all divide by \(sideDivisor) (2^\(filters.count - 1) for \(filters.count - 1) poolings)"
+        }
+        return nil
+    }
+}
+
+/// conv-BN-(dropout)-ReLU twice. The baseline's Keras code fed the block's input, not the first
+/// convolution's output, into the second convolution; this is the intended sequential block.
+final class ConvBlock: Module {
+    let conv1: Conv3d, bn1: BatchNorm3d, drop1: SpatialDropout3d?, relu1 = ReLU()
+    let conv2: Conv3d, bn2: BatchNorm3d, drop2: SpatialDropout3d?, relu2 = ReLU()
+    let res: Conv3d?
+
+    init(_ cin: Int, _ cout: Int, dropout: Float, residual: Bool, rng: inout SeededGenerator) {
+        conv1 = Conv3d(cin, cout, kernelSize: 3, using: &rng)
+        bn1 = BatchNorm3d(cout)
+        conv2 = Conv3d(cout, cout, kernelSize: 3, using: &rng)
+        bn2 = BatchNorm3d(cout)
+        drop1 = dropout > 0 ? SpatialDropout3d(p: dropout, seed: rng.next()) : nil
+        drop2 = dropout > 0 ? SpatialDropout3d(p: dropout, seed: rng.next()) : nil
+        res = residual ? Conv3d(cin, cout, kernelSize: 1, using: &rng) : nil
+    }
+
+    var namedParameters: [(String, Parameter)] {
+        var p = Self.prefixed("conv1", conv1.namedParameters) + Self.prefixed("bn1", bn1.namedParameters)
+            + Self.prefixed("conv2", conv2.namedParameters) + Self.prefixed("bn2", bn2.namedParameters)
+        if let res { p += Self.prefixed("res", res.namedParameters) }
+        return p
+    }
+
+    var namedBuffers: [(String, Buffer)] {
+        Self.prefixed("bn1", bn1.namedBuffers) + Self.prefixed("bn2", bn2.namedBuffers)
+    }
+
+    func setTraining(_ training: Bool) {
+        for m in [bn1, bn2] as [Module] { m.setTraining(training) }
+        drop1?.setTraining(training)
+        drop2?.setTraining(training)
+    }
+
+    func forward(_ x: Tensor) -> Tensor {
+        var h = bn1.forward(conv1.forward(x))
+        if let drop1 { h = drop1.forward(h) }
+        h = relu1.forward(h)
+        h = bn2.forward(conv2.forward(h))
+        if let drop2 { h = drop2.forward(h) }
+        if let res { h = residualAdd(h, res.forward(x)) }
+        return relu2.forward(h)
+    }
+
+    func backward(_ dy: Tensor) -> Tensor {
+        var d = relu2.backward(dy)
+        var dxRes: Tensor?
+        if let res { dxRes = res.backward(d) }
+        if let drop2 { d = drop2.backward(d) }
+        d = relu1.backward(conv2.backward(bn2.backward(d)))
+        if let drop1 { d = drop1.backward(d) }
+        var dx = conv1.backward(bn1.backward(d))
+        if let dxRes { dx += dxRes }
+        return dx
+    }
+}
+
+/// The baseline's 3D U-Net: per level a ConvBlock, max pooling down, transposed convolution up,
+/// skip connections concatenated (upsampled first, then skip), a 1x1x1 head and a sigmoid per
+/// output channel. Parameter names match `scripts/unet_torch.py`'s PyTorch module
+/// (`enc.0.conv1.weight`, `bottleneck.bn2.running_mean`, `up.1.weight`, `dec.0.conv2.bias`,
+/// `head.weight`), so checkpoints load in PyTorch.
+public final class UNet3D: Module {
+    public let config: UNetConfig
+    let enc: [ConvBlock]
+    let pools: [MaxPool3d]
+    let bottleneck: ConvBlock
+    let ups: [ConvTranspose3d]
+    let dec: [ConvBlock]
+    let head: Conv3d
+    let sigmoid = Sigmoid()
+
+    public init(_ config: UNetConfig) {
+        precondition(config.filters.count >= 2, "a U-Net needs at least two levels")
+        self.config = config
+        var rng = SeededGenerator(seed: config.seed)
+        let f = config.filters
+        let levels = f.count - 1
+        var e: [ConvBlock] = []
+        for i in 0..<levels {
+            e.append(ConvBlock(i == 0 ? config.inChannels : f[i - 1], f[i], dropout: config.dropout, residual: config.residual, rng: &rng))
+        }
+        enc = e
+        pools = (0..<levels).map { _ in MaxPool3d() }
+        bottleneck = ConvBlock(f[levels - 1], f[levels], dropout: config.dropout, residual: config.residual, rng: &rng)
+        var u: [ConvTranspose3d] = [], d: [ConvBlock] = []
+        for i in 0..<levels {
+            u.append(ConvTranspose3d(f[i + 1], f[i], using: &rng))
+            d.append(ConvBlock(2 * f[i], f[i], dropout: config.dropout, residual: config.residual, rng: &rng))
+        }
+        ups = u
+        dec = d
+        head = Conv3d(f[0], config.outChannels, kernelSize: 1, using: &rng)
+    }
+
+    public var namedParameters: [(String, Parameter)] {
+        var p: [(String, Parameter)] = []
+        for (i, b) in enc.enumerated() { p += Self.prefixed("enc.\(i)", b.namedParameters) }
+        p += Self.prefixed("bottleneck", bottleneck.namedParameters)
+        for (i, u) in ups.enumerated() { p += Self.prefixed("up.\(i)", u.namedParameters) }
+        for (i, b) in dec.enumerated() { p += Self.prefixed("dec.\(i)", b.namedParameters) }
+        return p + Self.prefixed("head", head.namedParameters)
+    }
+
+    public var namedBuffers: [(String, Buffer)] {
+        var b: [(String, Buffer)] = []
+        for (i, m) in enc.enumerated() { b += Self.prefixed("enc.\(i)", m.namedBuffers) }
+        b += Self.prefixed("bottleneck", bottleneck.namedBuffers)
+        for (i, m) in dec.enumerated() { b += Self.prefixed("dec.\(i)", m.namedBuffers) }
+        return b
+    }
+
+    public func setTraining(_ training: Bool) {
+        for b in enc + [bottleneck] + dec { b.setTraining(training) }
+    }
+
+    /// Probabilities (N, outChannels, D, H, W). The input must satisfy `config.problem(withInput:)`.
+    public func forward(_ x: Tensor) -> Tensor {
+        if let problem = config.problem(withInput: x.shape) { preconditionFailure(problem) }
+        var skips: [Tensor] = []
+        var h = x
+        for i in 0..<enc.count {
+            h = enc[i].forward(h)
+            skips.append(h)
+            h = pools[i].forward(h)
+        }
+        h = bottleneck.forward(h)
+        for i in (0..<dec.count).reversed() {
+            h = dec[i].forward(concatChannels(ups[i].forward(h), skips[i]))
+        }
+        return sigmoid.forward(head.forward(h))
+    }
+
+    /// Accumulates every parameter's gradient from dL/d(probabilities); returns dL/dx.
+    @discardableResult
+    public func backward(_ dProbabilities: Tensor) -> Tensor {
+        var d = head.backward(sigmoid.backward(dProbabilities))
+        var dSkips = [Tensor?](repeating: nil, count: enc.count)
+        for i in 0..<dec.count {
+            let (dUp, dSkip) = concatChannelsBackward(dec[i].backward(d), channelsA: config.filters[i])
+            dSkips[i] = dSkip
+            d = ups[i].backward(dUp)
+        }
+        d = bottleneck.backward(d)
+        for i in (0..<enc.count).reversed() {
+            d = pools[i].backward(d)
+            d += dSkips[i]!
+            d = enc[i].backward(d)
+        }
+        return d
+    }
+}

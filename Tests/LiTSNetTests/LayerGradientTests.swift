@@ -1,0 +1,330 @@
+import XCTest
+@testable import LiTSNet
+
+/// Every layer checked in two ways against a plain-loop reference written here in Double:
+///  (a) the Float forward against the Double reference forward;
+///  (b) the analytic input and parameter gradients against central finite differences of the
+///      Double reference on the scalar loss L = sum(forward(x) * R), R a fixed random tensor.
+final class LayerGradientTests: XCTestCase {
+    // MARK: - Harness
+
+    /// Relative error of `a` against `b`: the largest element-wise |a - b| / max(|a|, |b|), with
+    /// a floor of `floor` times b's largest magnitude so that near-zero entries don't divide by ~0
+    /// (floor 1 gives the normwise error max|a - b| / max|b|).
+    static func relativeError(_ a: [Double], _ b: [Double], floor: Double = 1e-2) -> Double {
+        precondition(a.count == b.count)
+        let scale = max(b.map(abs).max() ?? 0, 1e-30)
+        var worst = 0.0
+        for i in a.indices {
+            worst = max(worst, abs(a[i] - b[i]) / max(abs(a[i]), abs(b[i]), floor * scale))
+        }
+        return worst
+    }
+
+    /// Checks `forward` against `reference`, and each analytic gradient against finite differences
+    /// of `L = sum(reference(inputs) * r)`. At most `samples` entries of each input are
+    /// perturbed (chosen at random, all of them when fewer). Returns the errors by name.
+    @discardableResult
+    func checkLayer(_ name: String,
+                    inputs: [(String, [Float])],
+                    forward: [Float],
+                    gradients: [[Float]],
+                    r: [Double],
+                    samples: Int = 40,
+                    step: Double = 1e-4,
+                    forwardTolerance: Double = 1e-5,
+                    gradientTolerance: Double = 1e-3,
+                    reference: ([[Double]]) -> [Double],
+                    file: StaticString = #filePath, line: UInt = #line) -> [String: Double] {
+        var rng = SeededGenerator(seed: 99)
+        let base = inputs.map { $0.1.map(Double.init) }
+        let ref = reference(base)
+        XCTAssertEqual(ref.count, forward.count, "\(name): reference and layer output sizes differ", file: file, line: line)
+        // Float32 rounding is relative to the output's scale, so the forward is compared normwise.
+        let fErr = Self.relativeError(forward.map(Double.init), ref, floor: 1)
+        XCTAssertLessThanOrEqual(fErr, forwardTolerance, "\(name): forward", file: file, line: line)
+        var errors = ["forward": fErr]
+        func loss(_ xs: [[Double]]) -> Double {
+            let y = reference(xs)
+            var s = 0.0
+            for i in y.indices { s += y[i] * r[i] }
+            return s
+        }
+        for (k, (label, values)) in inputs.enumerated() {
+            var idx = Array(values.indices)
+            if idx.count > samples { idx.shuffle(using: &rng); idx = Array(idx.prefix(samples)) }
+            var analytic: [Double] = [], numeric: [Double] = []
+            for i in idx {
+                var plus = base, minus = base
+                plus[k][i] += step
+                minus[k][i] -= step
+                numeric.append((loss(plus) - loss(minus)) / (2 * step))
+                analytic.append(Double(gradients[k][i]))
+            }
+            let err = Self.relativeError(analytic, numeric)
+            XCTAssertLessThanOrEqual(err, gradientTolerance, "\(name): gradient of \(label)", file: file, line: line)
+            errors[label] = err
+        }
+        print("gradcheck \(name): " + errors.sorted { $0.key < $1.key }.map { "\($0.key)=\(String(format: "%.2e", $0.value))" }.joined(separator: " "))
+        return errors
+    }
+
+    static func random(_ shape: [Int], seed: UInt64, bound: Float = 1) -> Tensor {
+        var rng = SeededGenerator(seed: seed)
+        return Tensor.uniform(shape, bound: bound, using: &rng)
+    }
+
+    static func randomDoubles(_ count: Int, seed: UInt64) -> [Double] {
+        var rng = SeededGenerator(seed: seed)
+        return (0..<count).map { _ in Double.random(in: -1...1, using: &rng) }
+    }
+
+    // MARK: - Double references (plain nested loops)
+
+    /// y[n, co, z, y, x] = bias[co] + sum_{ci, a, b, c} x[n, ci, z+a-p, y+b-p, x+c-p] * W[co, ci, a, b, c]
+    static func referenceConv3d(_ x: [Double], _ weight: [Double], _ bias: [Double],
+                                n: Int, cin: Int, cout: Int, d: Int, h: Int, w: Int, k: Int) -> [Double] {
+        let p = k / 2
+        var y = [Double](repeating: 0, count: n * cout * d * h * w)
+        for b in 0..<n { for co in 0..<cout { for z in 0..<d { for yy in 0..<h { for xx in 0..<w {
+            var s = bias[co]
+            for ci in 0..<cin { for a in 0..<k { for bb in 0..<k { for c in 0..<k {
+                let sz = z + a - p, sy = yy + bb - p, sx = xx + c - p
+                if sz < 0 || sz >= d || sy < 0 || sy >= h || sx < 0 || sx >= w { continue }
+                s += x[(((b * cin + ci) * d + sz) * h + sy) * w + sx] * weight[(((co * cin + ci) * k + a) * k + bb) * k + c]
+            } } } }
+            y[(((b * cout + co) * d + z) * h + yy) * w + xx] = s
+        } } } } }
+        return y
+    }
+
+    /// y[n, co, 2z+a, 2y+b, 2x+c] = bias[co] + sum_ci x[n, ci, z, y, x] * W[ci, co, a, b, c]
+    static func referenceConvTranspose3d(_ x: [Double], _ weight: [Double], _ bias: [Double],
+                                         n: Int, cin: Int, cout: Int, d: Int, h: Int, w: Int) -> [Double] {
+        let od = 2 * d, oh = 2 * h, ow = 2 * w
+        var y = [Double](repeating: 0, count: n * cout * od * oh * ow)
+        for b in 0..<n { for co in 0..<cout { for z in 0..<od { for yy in 0..<oh { for xx in 0..<ow {
+            var s = bias[co]
+            for ci in 0..<cin {
+                s += x[(((b * cin + ci) * d + z / 2) * h + yy / 2) * w + xx / 2]
+                    * weight[(((ci * cout + co) * 2 + z % 2) * 2 + yy % 2) * 2 + xx % 2]
+            }
+            y[(((b * cout + co) * od + z) * oh + yy) * ow + xx] = s
+        } } } } }
+        return y
+    }
+
+    static func referenceMaxPool(_ x: [Double], n: Int, c: Int, d: Int, h: Int, w: Int) -> [Double] {
+        var y: [Double] = []
+        for p in 0..<(n * c) { for z in 0..<(d / 2) { for yy in 0..<(h / 2) { for xx in 0..<(w / 2) {
+            var m = -Double.infinity
+            for a in 0..<2 { for b in 0..<2 { for e in 0..<2 {
+                m = max(m, x[((p * d + 2 * z + a) * h + 2 * yy + b) * w + 2 * xx + e])
+            } } }
+            y.append(m)
+        } } } }
+        return y
+    }
+
+    // MARK: - Gradient checks
+
+    func testConv3dKernel3Gradients() {
+        let (n, cin, cout, d, h, w) = (2, 3, 4, 6, 5, 4)
+        var rng = SeededGenerator(seed: 1)
+        let conv = Conv3d(cin, cout, kernelSize: 3, using: &rng)
+        let x = Self.random([n, cin, d, h, w], seed: 2)
+        let y = conv.forward(x)
+        XCTAssertEqual(y.shape, [n, cout, d, h, w])
+        let r = Self.randomDoubles(y.count, seed: 3)
+        let dx = conv.backward(Tensor(shape: y.shape, data: r.map(Float.init)))
+        checkLayer("conv3d k3", inputs: [("x", x.data), ("weight", conv.weight.value.data), ("bias", conv.bias.value.data)],
+                   forward: y.data, gradients: [dx.data, conv.weight.grad.data, conv.bias.grad.data], r: r) { v in
+            Self.referenceConv3d(v[0], v[1], v[2], n: n, cin: cin, cout: cout, d: d, h: h, w: w, k: 3)
+        }
+        // Parameter gradients accumulate over backward calls.
+        let g1 = conv.weight.grad.data
+        _ = conv.backward(Tensor(shape: y.shape, data: r.map(Float.init)))
+        for i in g1.indices { XCTAssertEqual(conv.weight.grad.data[i], 2 * g1[i], accuracy: 1e-5 * max(1, abs(g1[i]))) }
+    }
+
+    func testConv3dKernel1Gradients() {
+        let (n, cin, cout, d, h, w) = (2, 3, 4, 6, 5, 4)
+        var rng = SeededGenerator(seed: 4)
+        let conv = Conv3d(cin, cout, kernelSize: 1, using: &rng)
+        XCTAssertEqual(conv.weight.value.shape, [cout, cin, 1, 1, 1])
+        let x = Self.random([n, cin, d, h, w], seed: 5)
+        let y = conv.forward(x)
+        let r = Self.randomDoubles(y.count, seed: 6)
+        let dx = conv.backward(Tensor(shape: y.shape, data: r.map(Float.init)))
+        checkLayer("conv3d k1", inputs: [("x", x.data), ("weight", conv.weight.value.data), ("bias", conv.bias.value.data)],
+                   forward: y.data, gradients: [dx.data, conv.weight.grad.data, conv.bias.grad.data], r: r) { v in
+            Self.referenceConv3d(v[0], v[1], v[2], n: n, cin: cin, cout: cout, d: d, h: h, w: w, k: 1)
+        }
+    }
+
+    func testConvTranspose3dGradients() {
+        let (n, cin, cout, d, h, w) = (2, 3, 4, 3, 2, 4)
+        var rng = SeededGenerator(seed: 7)
+        let up = ConvTranspose3d(cin, cout, using: &rng)
+        XCTAssertEqual(up.weight.value.shape, [cin, cout, 2, 2, 2])
+        let x = Self.random([n, cin, d, h, w], seed: 8)
+        let y = up.forward(x)
+        XCTAssertEqual(y.shape, [n, cout, 2 * d, 2 * h, 2 * w])
+        let r = Self.randomDoubles(y.count, seed: 9)
+        let dx = up.backward(Tensor(shape: y.shape, data: r.map(Float.init)))
+        checkLayer("convtranspose3d", inputs: [("x", x.data), ("weight", up.weight.value.data), ("bias", up.bias.value.data)],
+                   forward: y.data, gradients: [dx.data, up.weight.grad.data, up.bias.grad.data], r: r) { v in
+            Self.referenceConvTranspose3d(v[0], v[1], v[2], n: n, cin: cin, cout: cout, d: d, h: h, w: w)
+        }
+    }
+
+    func testMaxPool3dGradients() {
+        let (n, c, d, h, w) = (2, 3, 6, 4, 4)
+        let pool = MaxPool3d()
+        let x = Self.random([n, c, d, h, w], seed: 10)
+        let y = pool.forward(x)
+        XCTAssertEqual(y.shape, [n, c, d / 2, h / 2, w / 2])
+        let r = Self.randomDoubles(y.count, seed: 11)
+        let dx = pool.backward(Tensor(shape: y.shape, data: r.map(Float.init)))
+        checkLayer("maxpool3d", inputs: [("x", x.data)], forward: y.data, gradients: [dx.data], r: r,
+                   samples: 80, step: 1e-6) { v in
+            Self.referenceMaxPool(v[0], n: n, c: c, d: d, h: h, w: w)
+        }
+    }
+
+    func testReLUGradients() {
+        let shape = [2, 3, 4, 3, 2]
+        let relu = ReLU()
+        // Keep inputs away from the kink at 0, where the derivative is undefined.
+        var x = Self.random(shape, seed: 12)
+        for i in x.data.indices where abs(x.data[i]) < 0.01 { x.data[i] = 0.5 }
+        let y = relu.forward(x)
+        let r = Self.randomDoubles(y.count, seed: 13)
+        let dx = relu.backward(Tensor(shape: shape, data: r.map(Float.init)))
+        checkLayer("relu", inputs: [("x", x.data)], forward: y.data, gradients: [dx.data], r: r, samples: 200, step: 1e-6) { v in
+            v[0].map { max($0, 0) }
+        }
+    }
+
+    func testSigmoidGradients() {
+        let shape = [2, 3, 4, 3, 2]
+        let sigmoid = Sigmoid()
+        let x = Self.random(shape, seed: 14, bound: 6)
+        let y = sigmoid.forward(x)
+        let r = Self.randomDoubles(y.count, seed: 15)
+        let dx = sigmoid.backward(Tensor(shape: shape, data: r.map(Float.init)))
+        checkLayer("sigmoid", inputs: [("x", x.data)], forward: y.data, gradients: [dx.data], r: r, samples: 200) { v in
+            v[0].map { 1 / (1 + Foundation.exp(-$0)) }
+        }
+        // No overflow at the extremes.
+        let ext = sigmoid.forward(Tensor(shape: [4], data: [-200, -20, 20, 200]))
+        XCTAssertEqual(ext.data[0], 0)
+        XCTAssertEqual(ext.data[1], Float(1 / (1 + Foundation.exp(20.0))), accuracy: 1e-12)
+        XCTAssertEqual(ext.data[2], 1, accuracy: 1e-7)
+        XCTAssertEqual(ext.data[3], 1)
+    }
+
+    func testConcatChannelsGradients() {
+        let (n, ca, cb, d, h, w) = (2, 3, 2, 2, 3, 2)
+        let a = Self.random([n, ca, d, h, w], seed: 16), b = Self.random([n, cb, d, h, w], seed: 17)
+        let y = concatChannels(a, b)
+        XCTAssertEqual(y.shape, [n, ca + cb, d, h, w])
+        let r = Self.randomDoubles(y.count, seed: 18)
+        let (da, db) = concatChannelsBackward(Tensor(shape: y.shape, data: r.map(Float.init)), channelsA: ca)
+        XCTAssertEqual(da.shape, a.shape)
+        XCTAssertEqual(db.shape, b.shape)
+        let s = d * h * w
+        checkLayer("concat", inputs: [("a", a.data), ("b", b.data)], forward: y.data, gradients: [da.data, db.data],
+                   r: r, samples: 200) { v in
+            var out: [Double] = []
+            for i in 0..<n {
+                out += v[0][(i * ca * s)..<((i + 1) * ca * s)]
+                out += v[1][(i * cb * s)..<((i + 1) * cb * s)]
+            }
+            return out
+        }
+    }
+
+    func testResidualAddGradients() {
+        let shape = [2, 3, 2, 3, 2]
+        let a = Self.random(shape, seed: 19), b = Self.random(shape, seed: 20)
+        let y = residualAdd(a, b)
+        let r = Self.randomDoubles(y.count, seed: 21)
+        let (da, db) = residualAddBackward(Tensor(shape: shape, data: r.map(Float.init)))
+        checkLayer("add", inputs: [("a", a.data), ("b", b.data)], forward: y.data, gradients: [da.data, db.data],
+                   r: r, samples: 200) { v in
+            zip(v[0], v[1]).map { $0 + $1 }
+        }
+    }
+
+    // MARK: - Tiling and threads do not change the result
+
+    /// Runs forward and backward untiled on one worker, then in one-row tiles on two workers.
+    private func tiledVersusUntiled(_ layer: () -> (forward: (Tensor) -> Tensor, backward: (Tensor) -> Tensor,
+                                                   setTile: (Int?) -> Void, grads: () -> [[Float]]),
+                                    input: Tensor, name: String) {
+        let saved = NetThreads.workers
+        defer { NetThreads.workers = saved }
+        var results: [(Tensor, Tensor, [[Float]])] = []
+        for (tile, workers) in [(Int.max, 1), (1, 2), (7, 2)] {
+            NetThreads.workers = workers
+            let l = layer()
+            l.setTile(tile)
+            let y = l.forward(input)
+            let dy = Tensor(shape: y.shape, data: Self.randomDoubles(y.count, seed: 30).map(Float.init))
+            let dx = l.backward(dy)
+            results.append((y, dx, l.grads()))
+        }
+        for (y, dx, grads) in results.dropFirst() {
+            XCTAssertEqual(y, results[0].0, "\(name): tiled forward differs from untiled")
+            XCTAssertEqual(dx, results[0].1, "\(name): tiled input gradient differs from untiled")
+            // Parameter gradients are sums over tiles, so only the rounding may differ.
+            for (g, g0) in zip(grads, results[0].2) {
+                XCTAssertLessThanOrEqual(Self.relativeError(g.map(Double.init), g0.map(Double.init), floor: 1), 1e-5, "\(name): parameter gradient")
+            }
+        }
+    }
+
+    func testTilingGivesTheUntiledResult() {
+        let x = Self.random([2, 5, 6, 7, 9], seed: 31)
+        for k in [3, 1] {
+            tiledVersusUntiled({
+                var rng = SeededGenerator(seed: 32)
+                let conv = Conv3d(5, 6, kernelSize: k, using: &rng)
+                return (conv.forward, conv.backward, { conv.tileColumns = $0 }, { [conv.weight.grad.data, conv.bias.grad.data] })
+            }, input: x, name: "conv3d k\(k)")
+        }
+        tiledVersusUntiled({
+            var rng = SeededGenerator(seed: 33)
+            let up = ConvTranspose3d(5, 3, using: &rng)
+            return (up.forward, up.backward, { up.tileColumns = $0 }, { [up.weight.grad.data, up.bias.grad.data] })
+        }, input: x, name: "convtranspose3d")
+    }
+
+    // MARK: - Details
+
+    func testConvInitialisationBounds() {
+        var rng = SeededGenerator(seed: 40)
+        let conv = Conv3d(4, 8, using: &rng)
+        let bound = 1 / Float(4 * 27).squareRoot()
+        XCTAssertEqual(conv.namedParameters.map(\.0), ["weight", "bias"])
+        XCTAssertEqual(conv.weight.value.shape, [8, 4, 3, 3, 3])
+        XCTAssertTrue(conv.weight.value.data.allSatisfy { abs($0) <= bound })
+        XCTAssertTrue(conv.bias.value.data.allSatisfy { abs($0) <= bound })
+        XCTAssertGreaterThan(conv.weight.value.data.map(abs).max()!, 0.9 * bound)
+        var rng2 = SeededGenerator(seed: 40)
+        XCTAssertEqual(Conv3d(4, 8, using: &rng2).weight.value, conv.weight.value, "same seed, same weights")
+    }
+
+    func testMaxPoolPicksTheFirstMaximumAndRoutesGradient() {
+        let pool = MaxPool3d()
+        var x = Tensor(shape: [1, 1, 2, 2, 2], repeating: 1)
+        x.data[5] = 3
+        let y = pool.forward(x)
+        XCTAssertEqual(y.data, [3])
+        XCTAssertEqual(pool.backward(Tensor(shape: [1, 1, 1, 1, 1], data: [2])).data, [0, 0, 0, 0, 0, 2, 0, 0])
+        let flat = pool.forward(Tensor(shape: [1, 1, 2, 2, 2], repeating: 1))
+        XCTAssertEqual(flat.data, [1])
+        XCTAssertEqual(pool.backward(Tensor(shape: [1, 1, 1, 1, 1], data: [1])).data, [1, 0, 0, 0, 0, 0, 0, 0])
+    }
+}
