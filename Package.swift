@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "LiTSAnalysis", targets: ["LiTSAnalysis"]),
         .library(name: "LiTSNet", targets: ["LiTSNet"]),
         .library(name: "LiTSEvaluation", targets: ["LiTSEvaluation"]),
+        .library(name: "LiTSTraining", targets: ["LiTSTraining"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -35,9 +36,10 @@ let package = Package(
         ]),
         .target(name: "LiTSAnalysis", dependencies: ["LiTSCore", "LiTSImaging", "LiTSRender"]),
         .target(name: "LiTSNet", dependencies: ["COpenBLAS"]),
+        .target(name: "LiTSTraining", dependencies: ["LiTSCore", "LiTSImaging", "LiTSNet"]),
         .target(name: "LiTSEvaluation", dependencies: ["LiTSCore", "LiTSImaging", "LiTSRender"]),
         .executableTarget(name: "lits", dependencies: [
-            "LiTSCore", "LiTSImaging", "LiTSRender", "LiTSAnalysis",
+            "LiTSCore", "LiTSImaging", "LiTSRender", "LiTSAnalysis", "LiTSNet", "LiTSTraining", "LiTSEvaluation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "lits-bench", dependencies: ["LiTSCore", "LiTSImaging", "LiTSAnalysis"],
@@ -51,6 +53,7 @@ let package = Package(
         .testTarget(name: "LiTSAnalysisTests", dependencies: ["LiTSAnalysis", "LiTSCore", "LiTSImaging"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "LiTSNetTests", dependencies: ["LiTSNet"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "LiTSTrainingTests", dependencies: ["LiTSTraining", "LiTSNet", "LiTSCore", "LiTSImaging"]),
         .testTarget(name: "LiTSEvaluationTests", dependencies: ["LiTSEvaluation", "LiTSCore", "LiTSImaging"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "LitsCLITests", dependencies: ["LiTSCore"]),

@@ -1,0 +1,1 @@
+// LiTSTraining: patch sampler, training loop, validation, sliding-window inference.

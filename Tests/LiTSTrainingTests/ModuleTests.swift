@@ -1,0 +1,6 @@
+import XCTest
+@testable import LiTSTraining
+
+final class TrainingModuleBuildsTests: XCTestCase {
+    func testModuleBuilds() {}
+}
