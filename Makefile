@@ -41,6 +41,7 @@ demo: sample
 
 bench: setup
 	swift build -c release --product lits-bench
+	swift build -c release --product lits
 	benchmarks/compare.sh
 
 clean:

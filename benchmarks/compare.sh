@@ -17,6 +17,7 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 BENCH="$ROOT/benchmarks"
 REPEAT="${REPEAT:-3}"
 BIN="${LITS_BENCH:-$ROOT/.build/release/lits-bench}"
+LITS="${LITS:-$ROOT/.build/release/lits}"
 PYTHON="${PYTHON:-$ROOT/.venv/bin/python}"
 [ -x "$PYTHON" ] || PYTHON="$(command -v python3)"
 
@@ -55,6 +56,8 @@ SWIFT_CMDS=(
   "$BIN preprocess $NII --repeat $REPEAT"
   "$BIN eda $LES_VOL $LES_SEG --repeat $REPEAT"
   "$BIN equalize $NII --repeat $REPEAT"
+  "$LITS bench train-step --repeat $REPEAT"
+  "$LITS bench conv --repeat $REPEAT"
 )
 PEER_CMDS=(
   "$BENCH/peers/read_nifti.py $NII --repeat $REPEAT"
@@ -62,6 +65,7 @@ PEER_CMDS=(
   "$BENCH/peers/preprocess.py $NII --repeat $REPEAT"
   "$BENCH/peers/eda_case.py $LES_VOL $LES_SEG --repeat $REPEAT"
   "$BENCH/peers/equalization.py $NII --repeat $REPEAT"
+  "$BENCH/peers/torch_unet.py --repeat $REPEAT"
 )
 # Peer-only row (no Swift counterpart): MONAI Auto3DSeg DataAnalyzer over the EDA case folder.
 if [ "$MONAI" = 1 ]; then PEER_CMDS+=("$BENCH/peers/monai_analyzer.py $LES --repeat $MONAI_REPEAT"); fi

@@ -1,0 +1,107 @@
+import ArgumentParser
+import Foundation
+import LiTSNet
+
+/// `lits bench`: the engine's speed, measured in-process, in the same line format as
+/// benchmarks/peers/torch_unet.py prints (NAME min_s=X median_s=Y n=N), so compare.sh pairs them.
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Time the training engine: a training step, inference, one convolution, OpenBLAS's sgemm peak.",
+        subcommands: [TrainStep.self, Conv.self])
+
+    struct Common: ParsableArguments {
+        @Option(name: .customLong("repeat"), help: "Timed repeats (after one warm-up).")
+        var repeats = 5
+
+        @Option(help: "Worker threads (each calls single-threaded OpenBLAS).")
+        var threads = 2
+
+        func validate() throws {
+            guard repeats >= 1 else { throw ValidationError("--repeat must be at least 1") }
+            guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        }
+    }
+
+    static func measure(_ name: String, repeats: Int, _ body: () -> Void) -> Double {
+        body()  // warm-up: first-touch allocations and caches
+        var times: [Double] = []
+        for _ in 0..<repeats {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            body()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+        }
+        times.sort()
+        let median = times.count % 2 == 1 ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
+        print(name + String(format: " min_s=%.4f median_s=%.4f n=%d", times[0], median, repeats))
+        return median
+    }
+
+    static func peakRSSMB() -> Int {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return usage.ru_maxrss / 1024
+    }
+
+    struct TrainStep: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "train-step",
+            abstract: "Forward + backward + Adam step of the U-Net on random patches; then inference forward alone.")
+
+        @OptionGroup var common: Common
+
+        @Option(help: "Batch size.")
+        var batch = 2
+
+        @Option(help: "Patch D,H,W.")
+        var patch = "16,96,96"
+
+        @Option(help: "Filters per level.")
+        var filters = "16,32,64,128"
+
+        func run() throws {
+            NetThreads.workers = common.threads
+            let p = patch.split(separator: ",").compactMap { Int($0) }
+            var config = UNetConfig()
+            config.filters = filters.split(separator: ",").compactMap { Int($0) }
+            let shape = [batch, 1] + p
+            if let problem = config.problem(withInput: shape) { throw ValidationError(problem) }
+            let model = UNet3D(config)
+            var rng = SeededGenerator(seed: 1)
+            let x = Tensor.uniform(shape, bound: 1, using: &rng)
+            var y = Tensor(shape: [batch, 2] + p)
+            for i in 0..<y.count where Float.random(in: 0...1, using: &rng) > 0.7 { y.data[i] = 1 }
+            let adam = Adam(parameters: model.parameters, lr: 1e-3)
+            model.setTraining(true)
+            _ = Bench.measure("train_step", repeats: common.repeats) {
+                model.zeroGrad()
+                let probs = model.forward(x)
+                model.backward(Losses.jaccardDistance(pred: probs, target: y).grad)
+                adam.step()
+            }
+            model.setTraining(false)
+            _ = Bench.measure("infer_forward", repeats: common.repeats) { _ = model.forward(x) }
+            print("summary train_step parameters=\(model.parameters.reduce(0) { $0 + $1.value.count }) peak_rss_mb=\(Bench.peakRSSMB())")
+        }
+    }
+
+    struct Conv: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "One 32-to-32 channel 3x3x3 convolution on (1, 32, 16, 96, 96), forward and backward, and sgemm's peak.")
+
+        @OptionGroup var common: Common
+
+        func run() throws {
+            NetThreads.workers = common.threads
+            var rng = SeededGenerator(seed: 2)
+            let conv = Conv3d(32, 32, kernelSize: 3, using: &rng)
+            let x = Tensor.uniform([1, 32, 16, 96, 96], bound: 1, using: &rng)
+            var y = conv.forward(x)
+            let flops = 2.0 * 32 * 32 * 27 * 16 * 96 * 96
+            let fwd = Bench.measure("conv3d_forward", repeats: common.repeats) { y = conv.forward(x) }
+            let bwd = Bench.measure("conv3d_backward", repeats: common.repeats) { _ = conv.backward(y) }
+            let peak = BLASProbe.sgemmGFLOPS(n: 1024, threads: common.threads)
+            print(String(format: "summary conv3d forward_gflops=%.1f backward_gflops=%.1f sgemm_1024_gflops=%.1f forward_share_of_peak=%.2f",
+                         flops / fwd / 1e9, 2 * flops / bwd / 1e9, peak, flops / fwd / 1e9 / peak))
+        }
+    }
+}
