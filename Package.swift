@@ -36,7 +36,7 @@ let package = Package(
         ]),
         .target(name: "LiTSAnalysis", dependencies: ["LiTSCore", "LiTSImaging", "LiTSRender"]),
         .target(name: "LiTSNet", dependencies: ["COpenBLAS"]),
-        .target(name: "LiTSTraining", dependencies: ["LiTSCore", "LiTSImaging", "LiTSNet"]),
+        .target(name: "LiTSTraining", dependencies: ["LiTSCore", "LiTSImaging", "LiTSNet", "LiTSRender"]),
         .target(name: "LiTSEvaluation", dependencies: ["LiTSCore", "LiTSImaging", "LiTSRender"]),
         .executableTarget(name: "lits", dependencies: [
             "LiTSCore", "LiTSImaging", "LiTSRender", "LiTSAnalysis", "LiTSNet", "LiTSTraining", "LiTSEvaluation",

@@ -1,0 +1,327 @@
+import Foundation
+import LiTSCore
+import LiTSImaging
+import LiTSNet
+
+/// How patch windows are placed in a training volume.
+public enum SamplingMode: Codable, Equatable, Sendable {
+    /// The baseline: a random window anywhere (with a 168x168 volume and a 168x168 patch, a
+    /// random slab of 16 slices covering whole slices).
+    case uniform
+    /// With probability `pLiver` the window is centred on a random liver voxel (label >= 1), with
+    /// probability `pLesion` on a random lesion voxel (label 2; a case without lesions falls back
+    /// to a liver voxel, a case without liver to a uniform window), otherwise uniform.
+    case liverBiased(pLiver: Double = 0.4, pLesion: Double = 0.3)
+
+    /// A readable reason when the probabilities are out of range, or nil.
+    public var problem: String? {
+        guard case .liverBiased(let pLiver, let pLesion) = self else { return nil }
+        guard pLiver >= 0, pLesion >= 0, pLiver.isFinite, pLesion.isFinite else {
+            return "sampling probabilities must be non-negative (p_liver \(pLiver), p_lesion \(pLesion))"
+        }
+        guard pLiver + pLesion <= 1 + 1e-12 else {
+            return "p_liver + p_lesion must not exceed 1 (got \(pLiver) + \(pLesion))"
+        }
+        return nil
+    }
+}
+
+/// A patch's extent: `d` slices (k), `h` rows (j), `w` columns (i).
+public struct PatchSize: Codable, Equatable, Hashable, Sendable, CustomStringConvertible {
+    public var d: Int
+    public var h: Int
+    public var w: Int
+
+    public init(d: Int, h: Int, w: Int) {
+        self.d = d
+        self.h = h
+        self.w = w
+    }
+
+    /// The baseline's patch: 168x168 in-plane (the whole preprocessed slice), 16 slices.
+    public static let baseline = PatchSize(d: 16, h: 168, w: 168)
+
+    public var count: Int { d * h * w }
+
+    /// In the volumes' shape order, i x j x k: "168x168x16".
+    public var description: String { "\(w)x\(h)x\(d)" }
+}
+
+/// One training patch, in NIfTI order within the patch (`index = ii + w * (jj + h * kk)`), so it
+/// is also the (D, H, W) row-major block of a tensor.
+public struct SampledPatch: Sendable {
+    public var image: [Float]
+    public var labels: [UInt8]
+    /// The volume voxel under the patch's first voxel. A coordinate is negative on an axis where
+    /// the volume is smaller than the patch: the volume is then centred in the patch.
+    public var origin: (k: Int, j: Int, i: Int)
+    /// "liver", "lesion" or "uniform": how the window was placed, after any fallback.
+    public var kind: String
+    public var size: PatchSize
+    /// Voxels with label >= 1 and with label 2 inside the patch.
+    public var liverVoxels: Int
+    public var lesionVoxels: Int
+}
+
+/// What a sampler has produced: how many patches hold liver, lesion and each third of the
+/// liver's extent along k (see `LiverExtent.region(ofSlice:)`).
+public struct SamplerStats: Codable, Equatable, Sendable {
+    public var patches = 0
+    /// Patches holding at least one voxel with label >= 1.
+    public var withLiver = 0
+    /// Patches holding at least one voxel with label 2.
+    public var withLesion = 0
+    /// Patches whose slices overlap the top (superior), middle or bottom third of their case's
+    /// liver extent. A patch can cover several thirds, or none.
+    public var coveringTop = 0
+    public var coveringMiddle = 0
+    public var coveringBottom = 0
+    /// Patches by placement: "liver", "lesion", "uniform".
+    public var byKind: [String: Int] = [:]
+
+    public init() {}
+
+    private func share(_ n: Int) -> Double { patches == 0 ? 0 : Double(n) / Double(patches) }
+    public var liverShare: Double { share(withLiver) }
+    public var lesionShare: Double { share(withLesion) }
+    public var topShare: Double { share(coveringTop) }
+    public var middleShare: Double { share(coveringMiddle) }
+    public var bottomShare: Double { share(coveringBottom) }
+    /// Share of patches placed as `kind` ("liver", "lesion", "uniform").
+    public func share(ofKind kind: String) -> Double { share(byKind[kind, default: 0]) }
+
+    public mutating func merge(_ other: SamplerStats) {
+        patches += other.patches
+        withLiver += other.withLiver
+        withLesion += other.withLesion
+        coveringTop += other.coveringTop
+        coveringMiddle += other.coveringMiddle
+        coveringBottom += other.coveringBottom
+        byKind.merge(other.byKind, uniquingKeysWith: +)
+    }
+
+    public static func + (a: SamplerStats, b: SamplerStats) -> SamplerStats {
+        var s = a
+        s.merge(b)
+        return s
+    }
+}
+
+/// Where the liver and the lesions of one label map are: flat voxel indices (NIfTI order) of
+/// every voxel with label >= 1 and with label 2, and the liver's extent along k. Built once per
+/// case in one pass, so choosing a centre voxel is O(1).
+public struct VoxelIndex: Sendable {
+    public let shape: [Int]
+    public let liver: [UInt32]
+    public let lesion: [UInt32]
+    public let extent: LiverExtent?
+
+    public init(labels: LabelMap) {
+        precondition(labels.count <= Int(UInt32.max), "volume too large to index (\(labels.count) voxels)")
+        shape = labels.shape
+        let plane = labels.shape[0] * labels.shape[1]
+        var liver: [UInt32] = [], lesion: [UInt32] = []
+        var kMin = Int.max, kMax = -1
+        labels.voxels.withUnsafeBufferPointer { p in
+            for n in 0..<p.count where p[n] >= 1 {
+                liver.append(UInt32(n))
+                if p[n] == Label.tumor { lesion.append(UInt32(n)) }
+                let k = n / plane
+                kMin = min(kMin, k)
+                kMax = max(kMax, k)
+            }
+        }
+        self.liver = liver
+        self.lesion = lesion
+        extent = kMax >= 0 ? LiverExtent(kMin: kMin, kMax: kMax) : nil
+    }
+}
+
+/// Draws training patches from a volume and its labels.
+///
+/// Every random choice (placement kind, centre voxel, window start) comes from the sampler's own
+/// `SeededGenerator`, in a fixed order, so the same seed and the same calls give the same patches.
+///
+/// Windows are clamped inside the volume. On an axis where the volume is smaller than the patch,
+/// the volume is centred in the patch and zero-padded (image `padValue`, labels 0): `(p - n) / 2`
+/// voxels before and the rest after, the same split as the sliding window (and MONAI) uses at
+/// inference, so the network sees padding where it will meet it.
+public struct PatchSampler: Sendable {
+    public var mode: SamplingMode
+    public var size: PatchSize
+    /// Image value of padding voxels (0 is the bottom of the normalised HU window).
+    public var padValue: Float = 0
+    private var rng: SeededGenerator
+    private var cache: [String: VoxelIndex] = [:]
+
+    /// The baseline's batch: 3 volumes, 4 patches from each.
+    public static let baselineVolumesPerBatch = 3
+    public static let baselinePatchesPerVolume = 4
+
+    public init(mode: SamplingMode = .uniform, size: PatchSize = .baseline, seed: UInt64) {
+        precondition(mode.problem == nil, mode.problem ?? "")
+        precondition(size.d > 0 && size.h > 0 && size.w > 0, "patch sides must be positive, got \(size)")
+        self.mode = mode
+        self.size = size
+        rng = SeededGenerator(seed: seed)
+    }
+
+    /// The voxel index of a case, built on first use and kept under `caseID` (rebuilt when the
+    /// cached one has another shape). Without an id it is built every call.
+    public mutating func index(for labels: LabelMap, caseID: String?) -> VoxelIndex {
+        guard let caseID else { return VoxelIndex(labels: labels) }
+        if let hit = cache[caseID], hit.shape == labels.shape { return hit }
+        let built = VoxelIndex(labels: labels)
+        cache[caseID] = built
+        return built
+    }
+
+    /// Forgets every cached voxel index.
+    public mutating func clearCache() { cache.removeAll() }
+
+    /// `count` patches from one volume; `stats` is updated with each.
+    public mutating func sample(image: Volume<Float>, labels: LabelMap, count: Int, caseID: String? = nil,
+                                stats: inout SamplerStats) -> [SampledPatch] {
+        precondition(image.shape == labels.shape, "image \(image.shape) and labels \(labels.shape) differ in shape")
+        let index = index(for: labels, caseID: caseID)
+        var patches: [SampledPatch] = []
+        patches.reserveCapacity(count)
+        for _ in 0..<count {
+            let (origin, kind) = placeWindow(shape: image.shape, index: index)
+            let patch = extract(image: image, labels: labels, origin: origin, kind: kind)
+            record(patch, extent: index.extent, into: &stats)
+            patches.append(patch)
+        }
+        return patches
+    }
+
+    /// `count` patches from one volume, without statistics.
+    public mutating func sample(image: Volume<Float>, labels: LabelMap, count: Int, caseID: String? = nil) -> [SampledPatch] {
+        var stats = SamplerStats()
+        return sample(image: image, labels: labels, count: count, caseID: caseID, stats: &stats)
+    }
+
+    // MARK: - Placement
+
+    /// Start of a window of side `p` on an axis of length `n` centred (as far as the volume
+    /// allows) on `center`.
+    static func start(center: Int, n: Int, p: Int) -> Int {
+        if n <= p { return -((p - n) / 2) }
+        return min(max(center - p / 2, 0), n - p)
+    }
+
+    private mutating func uniformStart(n: Int, p: Int) -> Int {
+        n <= p ? -((p - n) / 2) : Int.random(in: 0...(n - p), using: &rng)
+    }
+
+    private mutating func placeWindow(shape: [Int], index: VoxelIndex) -> (origin: (k: Int, j: Int, i: Int), kind: String) {
+        let (nx, ny, nz) = (shape[0], shape[1], shape[2])
+        var centre: Int? = nil
+        var kind = "uniform"
+        if case .liverBiased(let pLiver, let pLesion) = mode {
+            let u = Double.random(in: 0..<1, using: &rng)
+            if u < pLiver + pLesion {
+                if u >= pLiver, !index.lesion.isEmpty {
+                    centre = Int(index.lesion[Int.random(in: 0..<index.lesion.count, using: &rng)])
+                    kind = "lesion"
+                } else if !index.liver.isEmpty {
+                    centre = Int(index.liver[Int.random(in: 0..<index.liver.count, using: &rng)])
+                    kind = "liver"
+                }
+            }
+        }
+        if let c = centre {
+            let i = c % nx, j = (c / nx) % ny, k = c / (nx * ny)
+            return ((Self.start(center: k, n: nz, p: size.d), Self.start(center: j, n: ny, p: size.h),
+                     Self.start(center: i, n: nx, p: size.w)), kind)
+        }
+        let k = uniformStart(n: nz, p: size.d)
+        let j = uniformStart(n: ny, p: size.h)
+        let i = uniformStart(n: nx, p: size.w)
+        return ((k, j, i), kind)
+    }
+
+    // MARK: - Extraction
+
+    private func extract(image: Volume<Float>, labels: LabelMap, origin: (k: Int, j: Int, i: Int), kind: String) -> SampledPatch {
+        let (nx, ny, nz) = (image.shape[0], image.shape[1], image.shape[2])
+        let (d, h, w) = (size.d, size.h, size.w)
+        var img = [Float](repeating: padValue, count: size.count)
+        var lab = [UInt8](repeating: 0, count: size.count)
+        var liverVoxels = 0, lesionVoxels = 0
+        let i0 = max(origin.i, 0), i1 = min(origin.i + w, nx)
+        if i0 < i1 {
+            image.voxels.withUnsafeBufferPointer { src in
+                labels.voxels.withUnsafeBufferPointer { srcLab in
+                    img.withUnsafeMutableBufferPointer { dst in
+                        lab.withUnsafeMutableBufferPointer { dstLab in
+                            for kk in 0..<d {
+                                let k = origin.k + kk
+                                guard k >= 0 && k < nz else { continue }
+                                for jj in 0..<h {
+                                    let j = origin.j + jj
+                                    guard j >= 0 && j < ny else { continue }
+                                    let s = i0 + nx * (j + ny * k)
+                                    let t = (i0 - origin.i) + w * (jj + h * kk)
+                                    for n in 0..<(i1 - i0) {
+                                        dst[t + n] = src[s + n]
+                                        let l = srcLab[s + n]
+                                        dstLab[t + n] = l
+                                        if l >= 1 { liverVoxels += 1 }
+                                        if l == Label.tumor { lesionVoxels += 1 }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return SampledPatch(image: img, labels: lab, origin: origin, kind: kind, size: size,
+                            liverVoxels: liverVoxels, lesionVoxels: lesionVoxels)
+    }
+
+    private func record(_ patch: SampledPatch, extent: LiverExtent?, into stats: inout SamplerStats) {
+        stats.patches += 1
+        stats.byKind[patch.kind, default: 0] += 1
+        if patch.liverVoxels > 0 { stats.withLiver += 1 }
+        if patch.lesionVoxels > 0 { stats.withLesion += 1 }
+        guard let extent else { return }
+        let lo = max(patch.origin.k, extent.kMin), hi = min(patch.origin.k + patch.size.d - 1, extent.kMax)
+        guard lo <= hi else { return }
+        var top = false, middle = false, bottom = false
+        for k in lo...hi {
+            switch extent.region(ofSlice: Double(k)) {
+            case .top: top = true
+            case .middle: middle = true
+            case .bottom: bottom = true
+            }
+        }
+        if top { stats.coveringTop += 1 }
+        if middle { stats.coveringMiddle += 1 }
+        if bottom { stats.coveringBottom += 1 }
+    }
+
+    // MARK: - Batches
+
+    /// Images (N, 1, D, H, W) and targets (N, 2, D, H, W): target channel 0 is label >= 1 (liver
+    /// including tumor, the LiTS "liver"), channel 1 is label == 2 (lesion).
+    public static func makeBatch(_ patches: [SampledPatch], size: PatchSize) -> (x: Tensor, y: Tensor) {
+        let m = size.count
+        var x = [Float](repeating: 0, count: patches.count * m)
+        var y = [Float](repeating: 0, count: patches.count * 2 * m)
+        for (n, p) in patches.enumerated() {
+            precondition(p.size == size && p.image.count == m && p.labels.count == m,
+                         "patch \(n) is \(p.size), the batch is \(size)")
+            x.replaceSubrange((n * m)..<((n + 1) * m), with: p.image)
+            let liver = 2 * n * m, lesion = liver + m
+            for v in 0..<m {
+                let l = p.labels[v]
+                if l >= 1 { y[liver + v] = 1 }
+                if l == Label.tumor { y[lesion + v] = 1 }
+            }
+        }
+        return (Tensor(shape: [patches.count, 1, size.d, size.h, size.w], data: x),
+                Tensor(shape: [patches.count, 2, size.d, size.h, size.w], data: y))
+    }
+}

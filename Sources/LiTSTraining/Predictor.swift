@@ -1,0 +1,52 @@
+import Foundation
+import LiTSCore
+import LiTSImaging
+import LiTSNet
+
+/// Whole-volume prediction of a raw case: the run's preprocessing, the sliding window, the
+/// threshold and post-processing, then back through the inverse resampling and reorientation onto
+/// the source file's own grid and affine.
+public struct Predictor {
+    public let model: UNet3D
+    public let options: TrainOptions
+    public var threshold: Float = 0.5
+    public var largestLiverComponent = true
+    public var lesionsInsideLiver = true
+    public var window: SlidingWindowOptions
+
+    public init(model: UNet3D, options: TrainOptions) {
+        self.model = model
+        self.options = options
+        window = Trainer.windowOptions(options)
+    }
+
+    public struct Result {
+        /// Labels 0/1/2 on the source grid (file order), ready for the NIfTI writer.
+        public var labels: LabelMap
+        /// Liver and lesion probabilities on the source grid, when asked for.
+        public var probabilities: [Volume<Float>]?
+        /// Labels on the canonical grid, for evaluation and pictures.
+        public var canonicalLabels: LabelMap
+    }
+
+    public func predict(_ c: LoadedCase, withProbabilities: Bool = false) -> Result {
+        model.setTraining(false)
+        let (ct, _, _) = Preprocessor.run(LoadedCase(info: c.info, ct: c.ct, labels: nil, source: c.source, reorientation: c.reorientation),
+                                          options: options.preprocessing)
+        let probs = SlidingWindow.predict(ct, options: window) { self.model.forward($0) }
+        let small = Postprocess.labels(probabilities: probs, options: PostprocessOptions(
+            liverThreshold: threshold, lesionThreshold: threshold,
+            largestLiverComponent: largestLiverComponent, lesionsInsideLiver: lesionsInsideLiver))
+        let canonicalGrid = c.ct.grid
+        let back = Volume(grid: canonicalGrid, voxels: Resampler.resample(small, to: canonicalGrid.shape).voxels)
+        let labels = c.reorientation.toSource(back, sourceGrid: c.source.grid)
+        var probabilities: [Volume<Float>]?
+        if withProbabilities {
+            probabilities = probs.map { p in
+                let up = Volume(grid: canonicalGrid, voxels: Resampler.resample(p, to: canonicalGrid.shape, interpolation: .linear).voxels)
+                return c.reorientation.toSource(up, sourceGrid: c.source.grid)
+            }
+        }
+        return Result(labels: labels, probabilities: probabilities, canonicalLabels: back)
+    }
+}

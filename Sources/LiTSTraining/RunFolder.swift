@@ -1,0 +1,124 @@
+import Foundation
+import LiTSCore
+import LiTSNet
+import LiTSRender
+
+/// A training run on disk: `config.json`, `history.csv`, `best.safetensors` / `last.safetensors`
+/// (each with its `.json`), `last.optimizer.safetensors` and `state.json` (for `--resume`),
+/// `charts/` + `figures/`, `index.md`.
+public struct RunFolder: Sendable {
+    public let path: String
+
+    public init(_ path: String) { self.path = path }
+
+    public var configPath: String { "\(path)/config.json" }
+    public var best: String { "\(path)/best.safetensors" }
+    public var last: String { "\(path)/last.safetensors" }
+    var optimizerPath: String { "\(path)/last.optimizer.safetensors" }
+    var statePath: String { "\(path)/state.json" }
+
+    static func encoder() -> JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return e
+    }
+
+    public func writeConfig(_ options: TrainOptions) throws {
+        try AtomicFile.write(try RunFolder.encoder().encode(options), to: configPath)
+    }
+
+    public func readConfig() throws -> TrainOptions {
+        guard let data = FileManager.default.contents(atPath: configPath) else {
+            throw LiTSError(.notFound, path: configPath, "no config.json: not a `lits train` run folder")
+        }
+        do { return try JSONDecoder().decode(TrainOptions.self, from: data) } catch {
+            throw LiTSError(.corrupt, path: configPath, "not a LiTSKit run config (\(error.localizedDescription))")
+        }
+    }
+
+    /// After every epoch: last checkpoint and optimizer state (written before state.json, so a
+    /// crash in between resumes from the previous epoch), best when it improved, history, charts.
+    public func save(_ trainer: Trainer, isBest: Bool) async throws {
+        let epoch = trainer.history.last?.epoch ?? 0
+        try Checkpoint.save(trainer.model, to: last, extra: ["epoch": String(epoch)])
+        try Safetensors.write(trainer.optimizer.stateDict(), to: optimizerPath)
+        try AtomicFile.write(try RunFolder.encoder().encode(trainer.resumeState), to: statePath)
+        if isBest { try Checkpoint.save(trainer.model, to: best, extra: ["epoch": String(epoch)]) }
+        try AtomicFile.write(RunFolder.historyCSV(trainer.history), to: "\(path)/history.csv")
+        try await render(trainer)
+    }
+
+    /// Saves `last` without finishing the epoch (Ctrl-C): resuming restarts that epoch.
+    public func saveInterrupted(_ trainer: Trainer) throws {
+        let epoch = trainer.history.last?.epoch ?? 0
+        try Checkpoint.save(trainer.model, to: "\(path)/interrupted.safetensors", extra: ["epoch": String(epoch), "note": "stopped mid-epoch"])
+    }
+
+    public func restore(into trainer: Trainer) throws {
+        guard let data = FileManager.default.contents(atPath: statePath) else {
+            throw LiTSError(.notFound, path: statePath, "nothing to resume: the run has not finished an epoch")
+        }
+        let state = try JSONDecoder().decode(Trainer.ResumeState.self, from: data)
+        try trainer.model.loadSafetensors(from: last)
+        try trainer.restore(state, optimizerState: try Safetensors.read(optimizerPath).tensors)
+    }
+
+    static func historyCSV(_ h: [EpochRecord]) -> String {
+        var lines = ["epoch,train_loss,validation_loss,dice_liver,dice_lesion,learning_rate,patches,share_with_liver,share_with_lesion,share_covering_top,share_covering_middle,share_covering_bottom,seconds"]
+        func f(_ x: Double?) -> String { x.map { $0.isNaN ? "" : String(format: "%.6g", $0) } ?? "" }
+        for r in h {
+            let s = r.sampler
+            lines.append([String(r.epoch), f(r.trainLoss), f(r.validationLoss), f(r.diceLiver), f(r.diceLesion), f(r.learningRate),
+                          String(s.patches), f(s.liverShare), f(s.lesionShare), f(s.topShare), f(s.middleShare), f(s.bottomShare),
+                          String(format: "%.1f", r.seconds)].joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    func render(_ trainer: Trainer) async throws {
+        let h = trainer.history
+        func v(_ x: Double?) -> String { x.map { $0.isNaN ? "NaN" : String($0) } ?? "NaN" }
+        let rows = h.map { r in
+            "\(r.epoch) \(v(r.trainLoss)) \(v(r.validationLoss)) \(v(r.diceLiver)) \(v(r.diceLesion)) \(v(r.learningRate)) \(v(r.sampler.liverShare)) \(v(r.sampler.lesionShare)) \(v(r.sampler.topShare)) \(v(r.sampler.middleShare)) \(v(r.sampler.bottomShare))"
+        }
+        let data = "# epoch train_loss val_loss dice_liver dice_lesion lr liver lesion top middle bottom\n" + rows.joined(separator: "\n") + "\n"
+        var curves = GnuplotChart(name: "training_curves", data: data, commands: [
+            "set multiplot layout 1,2 title 'Training'",
+            "set xlabel 'epoch'", "set key top right",
+            "set ylabel 'loss'",
+            "plot datafile using 1:2 with linespoints lw 2 title 'train', datafile using 1:3 with linespoints lw 2 title 'validation'",
+            "set ylabel 'Dice (validation, threshold 0.5)'", "set yrange [0:1]", "set key bottom right",
+            "plot datafile using 1:4 with linespoints lw 2 lc rgb '#1a9641' title 'liver', datafile using 1:5 with linespoints lw 2 lc rgb '#d7191c' title 'lesion'",
+            "unset multiplot",
+        ])
+        curves.size = (1100, 450)
+        try await curves.render(in: path)
+        let sampler = GnuplotChart(name: "sampler_shares", data: data, commands: [
+            "set title 'What the sampler produced (share of patches per epoch)'",
+            "set xlabel 'epoch'", "set ylabel 'share of patches'", "set yrange [0:1.05]", "set key bottom right",
+            "plot datafile using 1:7 with linespoints title 'contain liver', datafile using 1:8 with linespoints title 'contain lesion', "
+                + "datafile using 1:9 with linespoints title 'cover top third', datafile using 1:10 with linespoints title 'cover middle third', "
+                + "datafile using 1:11 with linespoints title 'cover bottom third'",
+        ])
+        try await sampler.render(in: path)
+        var page = MarkdownPage(title: "Training run: \(URL(fileURLWithPath: path).lastPathComponent)")
+        let o = trainer.options
+        page.paragraph("U-Net filters \(o.model.filters), patch \(o.patch) (W x H x D), \(o.volumesPerBatch) volumes x \(o.patchesPerVolume) patches per batch, \(o.batchesPerEpoch) batches per epoch, sampling \(o.sampling), loss \(o.loss), Adam lr \(o.learningRate), ReduceLROnPlateau factor \(o.lrFactor) patience \(o.lrPatience), seed \(o.seed).")
+        if !o.split.isHeldOut {
+            page.paragraph("**No held-out data:** with fewer than three cases the same case(s) train and validate, so these Dice values show that the pipeline learns, not how it generalises.")
+        }
+        page.paragraph("Split: train \(o.split.train.joined(separator: ", ")); validation \(o.split.validation.joined(separator: ", ")); test \(o.split.test.isEmpty ? "-" : o.split.test.joined(separator: ", ")).")
+        page.image("Loss and validation Dice per epoch", path: "figures/training_curves.png")
+        page.image("Sampler shares per epoch", path: "figures/sampler_shares.png")
+        page.table(["epoch", "train loss", "val loss", "Dice liver", "Dice lesion", "lr", "patches with liver", "with lesion", "top / middle / bottom third covered", "s"],
+                   h.map { r in
+                       let s = r.sampler
+                       return [String(r.epoch), String(format: "%.4f", r.trainLoss), r.validationLoss.map { String(format: "%.4f", $0) } ?? "-",
+                               r.diceLiver.map { String(format: "%.3f", $0) } ?? "-", r.diceLesion.map { String(format: "%.3f", $0) } ?? "-",
+                               String(format: "%.2g", r.learningRate), String(format: "%.2f", s.liverShare), String(format: "%.2f", s.lesionShare),
+                               String(format: "%.2f / %.2f / %.2f", s.topShare, s.middleShare, s.bottomShare), String(format: "%.0f", r.seconds)]
+                   })
+        page.paragraph("Files: `config.json`, [history.csv](history.csv), `best.safetensors` (best validation score: mean of liver and lesion Dice), `last.safetensors`, each with its model config JSON; they load in PyTorch with `scripts/unet_torch.py`.")
+        try page.write(to: "\(path)/index.md")
+    }
+}

@@ -1,0 +1,201 @@
+import Foundation
+import LiTSCore
+import LiTSImaging
+import LiTSNet
+
+/// Everything a run is trained with; saved as the run's `config.json`.
+public struct TrainOptions: Codable, Equatable, Sendable {
+    public var model = UNetConfig()
+    public var patch = PatchSize.baseline
+    /// The baseline: each batch loads 3 volumes and takes 4 patches from each.
+    public var volumesPerBatch = 3
+    public var patchesPerVolume = 4
+    public var epochs = 20
+    public var batchesPerEpoch = 50
+    public var sampling = SamplingMode.liverBiased(pLiver: 0.4, pLesion: 0.3)
+    /// "jaccard" (the baseline's Jaccard distance, s = 100) or "dice" (soft Dice).
+    public var loss = "jaccard"
+    public var learningRate: Float = 1e-3
+    /// ReduceLROnPlateau on the validation Dice (Keras semantics).
+    public var lrFactor = 0.5
+    public var lrPatience = 3
+    public var minLearningRate = 1e-6
+    public var seed: UInt64 = 0
+    public var overlap = 0.5
+    public var blending = Blending.gaussian
+    public var split = DataSplit(train: [], validation: [], test: [])
+    /// How the training data were preprocessed (copied from the manifest); `lits predict` repeats it.
+    public var preprocessing = PreprocessOptions()
+    /// The preprocessed folder the run trains on.
+    public var dataFolder = ""
+
+    public init() {}
+}
+
+/// One line of `history.csv`.
+public struct EpochRecord: Codable, Equatable, Sendable {
+    public var epoch: Int
+    public var trainLoss: Double
+    public var validationLoss: Double?
+    public var diceLiver: Double?
+    public var diceLesion: Double?
+    public var learningRate: Double
+    public var sampler: SamplerStats
+    public var seconds: Double
+
+    /// What ReduceLROnPlateau and "best" follow: the mean of the liver and lesion Dice (liver alone
+    /// when no validation case has a lesion).
+    public var score: Double? {
+        switch (diceLiver, diceLesion) {
+        case let (l?, t?) where !t.isNaN: return (l + t) / 2
+        case let (l?, _): return l
+        default: return nil
+        }
+    }
+}
+
+/// The training loop. Every random choice of epoch e comes from generators seeded with
+/// (seed, e), so a resumed run continues exactly as an uninterrupted one would.
+public final class Trainer {
+    public let options: TrainOptions
+    public let data: PreprocessedDataset
+    public let model: UNet3D
+    public let optimizer: Adam
+    public let scheduler: ReduceLROnPlateau
+    public private(set) var history: [EpochRecord] = []
+    public private(set) var bestScore = -Double.infinity
+    private var cache: [String: TrainingCase] = [:]
+
+    public init(options: TrainOptions, data: PreprocessedDataset) {
+        self.options = options
+        self.data = data
+        model = UNet3D(options.model)
+        optimizer = Adam(parameters: model.parameters, lr: options.learningRate)
+        scheduler = ReduceLROnPlateau(optimizer: optimizer, mode: .max, factor: options.lrFactor,
+                                      patience: options.lrPatience, minLR: options.minLearningRate)
+    }
+
+    static func seed(_ base: UInt64, _ epoch: Int, _ stream: UInt64) -> UInt64 {
+        var g = SeededGenerator(seed: base &+ UInt64(epoch) &* 0x9E37_79B9 &+ stream &* 0x85EB_CA6B)
+        return g.next()
+    }
+
+    func trainingCase(_ id: String) throws -> TrainingCase {
+        if let c = cache[id] { return c }
+        let c = try data.load(id)
+        if cache.count >= 64 { cache.removeAll() }  // bounded memory for large datasets
+        cache[id] = c
+        return c
+    }
+
+    /// Runs epochs `history.count + 1 ... options.epochs`. `shouldStop` is polled after every batch
+    /// (Ctrl-C); `report` receives progress lines; `endOfEpoch` saves the run.
+    public func train(shouldStop: () -> Bool, report: (String) -> Void,
+                      endOfEpoch: (EpochRecord, _ isBest: Bool) throws -> Void) throws -> Bool {
+        let trainIDs = options.split.train
+        guard !trainIDs.isEmpty else { throw LiTSError(.noCases, path: data.folder, "no training cases in the split") }
+        model.setTraining(true)
+        let start = history.count + 1
+        for epoch in start...max(start, options.epochs) where epoch <= options.epochs {
+            let t0 = Date()
+            var sampler = PatchSampler(mode: options.sampling, size: options.patch, seed: Trainer.seed(options.seed, epoch, 1))
+            var pick = SeededGenerator(seed: Trainer.seed(options.seed, epoch, 2))
+            var stats = SamplerStats()
+            var lossSum = 0.0
+            for batch in 1...options.batchesPerEpoch {
+                var patches: [SampledPatch] = []
+                var ids = trainIDs.shuffled(using: &pick)
+                while ids.count < options.volumesPerBatch { ids += trainIDs.shuffled(using: &pick) }
+                for id in ids.prefix(options.volumesPerBatch) {
+                    let c = try trainingCase(id)
+                    guard let labels = c.labels else { throw LiTSError(.invalidArgument, path: data.folder, "training case \(id) has no labels") }
+                    patches += sampler.sample(image: c.image, labels: labels, count: options.patchesPerVolume, caseID: id, stats: &stats)
+                }
+                let (x, y) = PatchSampler.makeBatch(patches, size: options.patch)
+                model.zeroGrad()
+                let probs = model.forward(x)
+                let loss = lossFunction(probs, y)
+                model.backward(loss.grad)
+                optimizer.step()
+                lossSum += loss.value
+                let elapsed = Date().timeIntervalSince(t0)
+                let rate = Double(batch * patches.count) / max(elapsed, 1e-9)
+                let eta = elapsed / Double(batch) * Double(options.batchesPerEpoch - batch)
+                report(String(format: "epoch %d/%d batch %d/%d loss %.4f %.2f patches/s ETA %.0fs",
+                              epoch, options.epochs, batch, options.batchesPerEpoch, lossSum / Double(batch), rate, eta))
+                if shouldStop() { return false }
+            }
+            let (valLoss, liver, lesion) = try validate()
+            model.setTraining(true)
+            var record = EpochRecord(epoch: epoch, trainLoss: lossSum / Double(options.batchesPerEpoch), validationLoss: valLoss,
+                                     diceLiver: liver, diceLesion: lesion, learningRate: Double(optimizer.learningRate),
+                                     sampler: stats, seconds: Date().timeIntervalSince(t0))
+            let score = record.score ?? -record.trainLoss
+            let isBest = score > bestScore
+            if isBest { bestScore = score }
+            _ = scheduler.step(score)
+            record.learningRate = Double(optimizer.learningRate)
+            history.append(record)
+            try endOfEpoch(record, isBest)
+        }
+        return true
+    }
+
+    func lossFunction(_ probs: Tensor, _ target: Tensor) -> LossOutput {
+        options.loss == "dice" ? Losses.softDice(pred: probs, target: target) : Losses.jaccardDistance(pred: probs, target: target)
+    }
+
+    public var windowOptions: SlidingWindowOptions { Trainer.windowOptions(options) }
+
+    public static func windowOptions(_ o: TrainOptions) -> SlidingWindowOptions {
+        var w = SlidingWindowOptions(patch: o.patch, overlap: o.overlap, blending: o.blending, batchSize: 2)
+        w.sideDivisor = o.model.sideDivisor
+        return w
+    }
+
+    /// Whole validation volumes through the same sliding window as `lits predict`; mean per-case
+    /// Dice of liver (label >= 1) and lesion (label 2) at 0.5. A case without lesions and a
+    /// prediction without lesions gives NaN for the lesion and is left out of its mean.
+    func validate() throws -> (Double?, Double?, Double?) {
+        model.setTraining(false)
+        var losses: [Double] = [], livers: [Double] = [], lesions: [Double] = []
+        for id in options.split.validation {
+            let c = try trainingCase(id)
+            guard let labels = c.labels else { continue }
+            let probs = SlidingWindow.predict(c.image, options: windowOptions) { self.model.forward($0) }
+            let n = c.image.count
+            var target = Tensor(shape: [1, 2, 1, 1, n])
+            var pred = Tensor(shape: [1, 2, 1, 1, n])
+            for v in 0..<n {
+                target.data[v] = labels.voxels[v] >= 1 ? 1 : 0
+                target.data[n + v] = labels.voxels[v] == 2 ? 1 : 0
+                pred.data[v] = probs[0].voxels[v]
+                pred.data[n + v] = probs[1].voxels[v]
+            }
+            losses.append(lossFunction(pred, target).value)
+            let dice = Losses.dice(pred: pred, target: target)
+            livers.append(dice[0])
+            if !dice[1].isNaN { lesions.append(dice[1]) }
+        }
+        func mean(_ xs: [Double]) -> Double? { xs.isEmpty ? nil : xs.reduce(0, +) / Double(xs.count) }
+        return (mean(losses), mean(livers), mean(lesions))
+    }
+
+    /// State for `--resume`: history, best score and scheduler, beside the optimizer's tensors.
+    public struct ResumeState: Codable, Sendable {
+        public var history: [EpochRecord]
+        public var bestScore: Double
+        public var scheduler: [String: String]
+    }
+
+    public var resumeState: ResumeState {
+        ResumeState(history: history, bestScore: bestScore, scheduler: scheduler.stateMetadata())
+    }
+
+    public func restore(_ state: ResumeState, optimizerState: [String: Tensor]) throws {
+        history = state.history
+        bestScore = state.bestScore
+        try scheduler.load(stateMetadata: state.scheduler)
+        try optimizer.load(stateDict: optimizerState)
+    }
+}
