@@ -1,0 +1,49 @@
+import Foundation
+import XCTest
+import LiTSCore
+
+final class TrainPredictCommandTests: XCTestCase {
+    func testTrainThenPredictWritesSegmentationsOnTheSourceGrid() throws {
+        let data = try makeTempDir(self), work = try makeTempDir(self)
+        try writePhantomCase(dir: data, id: 1, shape: [32, 32, 12])
+        var r = try runLits(["preprocess", data, "--out", work + "/pre", "--size", "32", "--slice-spacing", "4"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        r = try runLits(["train", work + "/pre", "--out", work + "/run", "--patch", "16,16,8", "--filters", "4,8",
+                         "--volumes-per-batch", "1", "--patches-per-volume", "2", "--epochs", "2", "--batches-per-epoch", "2"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("fewer than three cases"), "one case cannot show generalisation: say so")
+        for f in ["config.json", "history.csv", "best.safetensors", "best.json", "last.safetensors", "index.md", "figures/training_curves.png", "figures/sampler_shares.png"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: "\(work)/run/\(f)"), f)
+        }
+        XCTAssertEqual(try String(contentsOfFile: work + "/run/history.csv", encoding: .utf8).split(separator: "\n").count, 3)
+
+        r = try runLits(["predict", "--run", work + "/run", data, "--out", work + "/pred", "--probabilities"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let (pred, predSource) = try NIfTIReader.readLabels(path: work + "/pred/segmentation-1.nii.gz")
+        let (_, volumeSource) = try NIfTIReader.readFloat(path: data + "/volume-1.nii.gz")
+        XCTAssertEqual(pred.shape, volumeSource.grid.shape)
+        XCTAssertEqual(predSource.grid.axisCodes, "LPS")
+        assertAffinesClose(predSource.grid.affine, volumeSource.grid.affine)
+        XCTAssertEqual(predSource.datatypeName, "uint8")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: work + "/pred/probability-lesion-1.nii.gz"))
+
+        r = try runLits(["predict", "--run", work + "/run", data, "--out", work + "/pred2", "--lits-names"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: work + "/pred2/test-segmentation-1.nii"))
+    }
+
+    func testPredictBadInputs() throws {
+        let work = try makeTempDir(self)
+        try FileManager.default.createDirectory(atPath: work + "/run", withIntermediateDirectories: true)
+        var r = try runLits(["predict", "--run", work + "/run", work, "--out", work + "-p"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(errorLines(r).first?.contains("no config.json") ?? false, r.stderr)
+        r = try runLits(["train", work + "/empty", "--out", work + "/r2"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(errorLines(r).count, 1, r.stderr)
+    }
+
+    func assertAffinesClose(_ a: Affine, _ b: Affine, file: StaticString = #filePath, line: UInt = #line) {
+        for (x, y) in zip(a.m, b.m) { XCTAssertEqual(x, y, accuracy: 1e-4, file: file, line: line) }
+    }
+}
