@@ -1,0 +1,177 @@
+import Foundation
+import LiTSCore
+import LiTSImaging
+
+/// Metrics of one structure (liver = label >= 1, lesion = label 2) in one case.
+///
+/// Empty masks, one rule per metric (as nnU-Net and MONAI document theirs):
+/// - Dice and Jaccard: both empty -> NaN (left out of means, counted in `bothEmpty`); one empty -> 0.
+/// - volume overlap error: 1 - Jaccard (NaN when both are empty).
+/// - relative volume difference (pred - truth) / truth: NaN when the truth is empty.
+/// - surface distances (ASSD, Hausdorff, HD95): missing (nil) when either side is empty, never 0.
+public struct StructureMetrics: Codable, Equatable, Sendable {
+    public var tp: Int, fp: Int, fn: Int
+    public var dice: Double
+    public var jaccard: Double
+    public var volumeOverlapError: Double
+    public var relativeVolumeDifference: Double
+    public var assd: Double?
+    public var hausdorff: Double?
+    public var hd95: Double?
+
+    public init(pred: [Bool], truth: [Bool], shape: [Int], spacing: [Double], surfaces: Bool = true) {
+        let c = OverlapCounts(pred: pred, truth: truth)
+        tp = c.tp; fp = c.fp; fn = c.fn
+        dice = c.truthVoxels + c.predVoxels == 0 ? .nan : 2 * Double(c.tp) / Double(c.truthVoxels + c.predVoxels)
+        jaccard = c.unionVoxels == 0 ? .nan : Double(c.tp) / Double(c.unionVoxels)
+        volumeOverlapError = 1 - jaccard
+        relativeVolumeDifference = c.truthVoxels == 0 ? .nan : Double(c.predVoxels - c.truthVoxels) / Double(c.truthVoxels)
+        if surfaces, let s = Metrics.surfaceDistances(pred: pred, truth: truth, shape: shape, spacing: spacing) {
+            assd = s.assd; hausdorff = s.hausdorff; hd95 = s.hd95
+        }
+    }
+}
+
+/// Metrics inside one third of the liver (or outside the liver's slices).
+public struct RegionMetrics: Codable, Equatable, Sendable {
+    public var region: String        // top, middle, bottom, outside
+    public var liverDice: Double, liverFP: Int, liverFN: Int
+    public var lesionDice: Double, lesionFP: Int, lesionFN: Int
+}
+
+/// One truth lesion and whether it was found.
+public struct LesionMatch: Codable, Equatable, Sendable {
+    public var id: Int
+    public var voxels: Int
+    public var equivalentDiameterMM: Double
+    public var region: String?
+    public var detected: Bool
+    /// Dice of the lesion against the predicted components overlapping it.
+    public var dice: Double
+}
+
+public struct CaseEvaluation: Codable, Equatable, Sendable {
+    public var id: String
+    public var prediction: String
+    public var liver: StructureMetrics
+    public var lesion: StructureMetrics
+    public var regions: [RegionMetrics]
+    public var lesions: [LesionMatch]
+    public var predictedLesionComponents: Int
+    /// Predicted components that overlap no detected truth lesion.
+    public var falsePositiveLesionComponents: Int
+    /// Liver Dice per canonical slice of the truth liver's extent, inferior to superior.
+    public var liverSliceDice: [Double]
+    public var liverExtent: LiverExtent?
+}
+
+public struct EvaluationOptions: Codable, Equatable, Sendable {
+    /// A truth lesion counts as detected when the predicted components overlapping it reach this
+    /// Dice with it; `anyOverlap` makes any overlap enough.
+    public var detectionDice = 0.5
+    public var anyOverlap = false
+    /// Thirds of the liver by slices (default) or by liver volume.
+    public var regionsByVolume = false
+    public var surfaces = true
+
+    public init() {}
+}
+
+public enum CaseEvaluator {
+    /// Both label maps on the same canonical grid (see `Reorientation`).
+    public static func evaluate(id: String, predictionPath: String, truth: LabelMap, prediction: LabelMap,
+                                options: EvaluationOptions = EvaluationOptions()) -> CaseEvaluation {
+        let shape = truth.shape, spacing = truth.grid.spacing
+        let tLiver = truth.voxels.map { $0 >= 1 }, pLiver = prediction.voxels.map { $0 >= 1 }
+        let tLesion = truth.voxels.map { $0 == 2 }, pLesion = prediction.voxels.map { $0 == 2 }
+        let liver = StructureMetrics(pred: pLiver, truth: tLiver, shape: shape, spacing: spacing, surfaces: options.surfaces)
+        let lesion = StructureMetrics(pred: pLesion, truth: tLesion, shape: shape, spacing: spacing, surfaces: options.surfaces)
+        let extent = LiverExtent(labels: truth)
+        let regions = extent.map { regionMetrics(truth: truth, prediction: prediction, extent: $0, byVolume: options.regionsByVolume) } ?? []
+        let (matches, predCount, fpCount) = detect(truth: truth, prediction: prediction, extent: extent, options: options)
+        var profile: [Double] = []
+        if let extent {
+            let plane = shape[0] * shape[1]
+            for k in extent.kMin...extent.kMax {
+                var tp = 0, t = 0, p = 0
+                for n in (k * plane)..<((k + 1) * plane) {
+                    if tLiver[n] { t += 1 }
+                    if pLiver[n] { p += 1; if tLiver[n] { tp += 1 } }
+                }
+                profile.append(t + p == 0 ? .nan : 2 * Double(tp) / Double(t + p))
+            }
+        }
+        return CaseEvaluation(id: id, prediction: predictionPath, liver: liver, lesion: lesion, regions: regions, lesions: matches,
+                              predictedLesionComponents: predCount, falsePositiveLesionComponents: fpCount,
+                              liverSliceDice: profile, liverExtent: extent)
+    }
+
+    /// The region of each slice: thirds of the truth liver's extent by slices, or by liver volume
+    /// (each third holding a third of the liver voxels); slices outside the extent are "outside".
+    static func sliceRegions(truth: LabelMap, extent: LiverExtent, byVolume: Bool) -> [String] {
+        let nz = truth.shape[2], plane = truth.shape[0] * truth.shape[1]
+        var out = [String](repeating: "outside", count: nz)
+        if !byVolume {
+            for k in extent.kMin...extent.kMax { out[k] = extent.region(ofSlice: Double(k)).rawValue }
+            return out
+        }
+        let perSlice = (0..<nz).map { k in truth.voxels[(k * plane)..<((k + 1) * plane)].reduce(0) { $0 + ($1 >= 1 ? 1 : 0) } }
+        let total = Double(perSlice.reduce(0, +))
+        var seen = 0.0
+        for k in extent.kMin...extent.kMax {
+            let centre = (seen + Double(perSlice[k]) / 2) / total
+            out[k] = centre < 1.0 / 3 ? "bottom" : (centre < 2.0 / 3 ? "middle" : "top")
+            seen += Double(perSlice[k])
+        }
+        return out
+    }
+
+    static func regionMetrics(truth: LabelMap, prediction: LabelMap, extent: LiverExtent, byVolume: Bool) -> [RegionMetrics] {
+        let regionOf = sliceRegions(truth: truth, extent: extent, byVolume: byVolume)
+        let plane = truth.shape[0] * truth.shape[1]
+        var acc: [String: [Int]] = [:]  // liver tp fp fn, lesion tp fp fn
+        for k in 0..<truth.shape[2] {
+            var a = acc[regionOf[k], default: [0, 0, 0, 0, 0, 0]]
+            for n in (k * plane)..<((k + 1) * plane) {
+                let t = truth.voxels[n], p = prediction.voxels[n]
+                if t >= 1 && p >= 1 { a[0] += 1 } else if p >= 1 { a[1] += 1 } else if t >= 1 { a[2] += 1 }
+                if t == 2 && p == 2 { a[3] += 1 } else if p == 2 { a[4] += 1 } else if t == 2 { a[5] += 1 }
+            }
+            acc[regionOf[k]] = a
+        }
+        func dice(_ tp: Int, _ fp: Int, _ fn: Int) -> Double { 2 * tp + fp + fn == 0 ? .nan : 2 * Double(tp) / Double(2 * tp + fp + fn) }
+        return ["top", "middle", "bottom", "outside"].compactMap { r in
+            guard let a = acc[r] else { return nil }
+            return RegionMetrics(region: r, liverDice: dice(a[0], a[1], a[2]), liverFP: a[1], liverFN: a[2],
+                                 lesionDice: dice(a[3], a[4], a[5]), lesionFP: a[4], lesionFN: a[5])
+        }
+    }
+
+    /// Lesion detection by 3D components (26-connected) of truth and prediction.
+    static func detect(truth: LabelMap, prediction: LabelMap, extent: LiverExtent?, options: EvaluationOptions) -> ([LesionMatch], Int, Int) {
+        let tc = ConnectedComponents.label(truth, value: 2, connectivity: .twentySix)
+        let pc = ConnectedComponents.label(prediction, value: 2, connectivity: .twentySix)
+        let tStats = ConnectedComponents.statistics(tc)
+        let pSizes = ConnectedComponents.statistics(pc).map(\.voxelCount)
+        // Overlap counts between truth lesion t and predicted component p.
+        var overlap: [Int: [Int32: Int]] = [:]
+        for n in 0..<tc.labels.count where tc.labels[n] > 0 && pc.labels[n] > 0 {
+            overlap[Int(tc.labels[n]), default: [:]][pc.labels[n], default: 0] += 1
+        }
+        var detectedPred = Set<Int32>()
+        let voxelML = truth.grid.voxelVolumeML
+        let matches: [LesionMatch] = tStats.map { s in
+            let t = Int(s.label)
+            let hits = overlap[t] ?? [:]
+            let inter = hits.values.reduce(0, +)
+            let predVoxels = hits.keys.reduce(0) { $0 + pSizes[Int($1) - 1] }
+            let dice = 2 * Double(inter) / Double(s.voxelCount + predVoxels)
+            let found = options.anyOverlap ? inter > 0 : (inter > 0 && dice >= options.detectionDice)
+            if found { detectedPred.formUnion(hits.keys) }
+            let volume = Double(s.voxelCount) * voxelML
+            return LesionMatch(id: t, voxels: s.voxelCount, equivalentDiameterMM: pow(6 * volume * 1000 / Double.pi, 1.0 / 3),
+                               region: extent?.region(ofSlice: s.centroid[2]).rawValue, detected: found, dice: dice)
+        }
+        return (matches, pc.count, pc.count - detectedPred.count)
+    }
+}
