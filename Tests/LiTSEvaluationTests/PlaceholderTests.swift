@@ -1,6 +1,0 @@
-import XCTest
-@testable import LiTSEvaluation
-
-final class ModuleBuildsTests: XCTestCase {
-    func testModuleBuilds() {}
-}
