@@ -59,6 +59,13 @@ SWIFT_CMDS=(
   "$LITS bench train-step --repeat $REPEAT"
   "$LITS bench conv --repeat $REPEAT"
 )
+# Whole-volume prediction needs a trained run (make demo leaves runs/sample) and the preprocessed
+# LiTS-sized case; both sides read the same volN.npy and checkpoint.
+if [ -f "$ROOT/runs/sample/best.safetensors" ]; then
+  [ -f "$BENCH/data/lits_sized_pre/vol1.npy" ] || "$LITS" preprocess "$LES" --out "$BENCH/data/lits_sized_pre" >&2
+  SWIFT_CMDS+=("$LITS bench predict --run $ROOT/runs/sample --npy $BENCH/data/lits_sized_pre/vol1.npy --repeat 1")
+  PREDICT_PEER=1
+fi
 PEER_CMDS=(
   "$BENCH/peers/read_nifti.py $NII --repeat $REPEAT"
   "$BENCH/peers/read_nifti.py $GZ --repeat $REPEAT"
@@ -67,6 +74,9 @@ PEER_CMDS=(
   "$BENCH/peers/equalization.py $NII --repeat $REPEAT"
   "$BENCH/peers/torch_unet.py --repeat $REPEAT"
 )
+if [ "${PREDICT_PEER:-0}" = 1 ]; then
+  PEER_CMDS+=("$BENCH/peers/torch_predict.py --run $ROOT/runs/sample --npy $BENCH/data/lits_sized_pre/vol1.npy --repeat 1")
+fi
 # Peer-only row (no Swift counterpart): MONAI Auto3DSeg DataAnalyzer over the EDA case folder.
 if [ "$MONAI" = 1 ]; then PEER_CMDS+=("$BENCH/peers/monai_analyzer.py $LES --repeat $MONAI_REPEAT"); fi
 

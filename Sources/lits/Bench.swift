@@ -1,13 +1,15 @@
 import ArgumentParser
 import Foundation
+import LiTSCore
 import LiTSNet
+import LiTSTraining
 
 /// `lits bench`: the engine's speed, measured in-process, in the same line format as
 /// benchmarks/peers/torch_unet.py prints (NAME min_s=X median_s=Y n=N), so compare.sh pairs them.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Time the training engine: a training step, inference, one convolution, OpenBLAS's sgemm peak.",
-        subcommands: [TrainStep.self, Conv.self])
+        subcommands: [TrainStep.self, Conv.self, PredictVolume.self])
 
     struct Common: ParsableArguments {
         @Option(name: .customLong("repeat"), help: "Timed repeats (after one warm-up).")
@@ -102,6 +104,37 @@ struct Bench: ParsableCommand {
             let peak = BLASProbe.sgemmGFLOPS(n: 1024, threads: common.threads)
             print(String(format: "summary conv3d forward_gflops=%.1f backward_gflops=%.1f sgemm_1024_gflops=%.1f forward_share_of_peak=%.2f",
                          flops / fwd / 1e9, 2 * flops / bwd / 1e9, peak, flops / fwd / 1e9 / peak))
+        }
+    }
+
+    struct PredictVolume: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "predict",
+            abstract: "Sliding-window prediction of one preprocessed volume (a volN.npy) with a run's best checkpoint.")
+
+        @OptionGroup var common: Common
+
+        @Option(name: .customLong("run"), help: "Run folder of `lits train`.")
+        var runFolder: String
+
+        @Option(help: "A preprocessed volume, volN.npy from `lits preprocess`.")
+        var npy: String
+
+        func run() throws {
+            NetThreads.workers = common.threads
+            let folder = RunFolder(runFolder)
+            let options = try folder.readConfig()
+            let model = try Checkpoint.load(folder.best)
+            model.setTraining(false)
+            let array = try NPY.read(path: npy)
+            let shape = Array(array.shape.reversed())
+            let volume = Volume(grid: Grid(shape: shape, spacing: [1, 1, 1]), voxels: array.floats())
+            var checksum = 0.0
+            _ = Bench.measure("predict_volume", repeats: common.repeats) {
+                let probs = SlidingWindow.predict(volume, options: Trainer.windowOptions(options)) { model.forward($0) }
+                checksum = probs[0].voxels.reduce(0.0) { $0 + Double($1) }
+            }
+            print("summary predict_volume shape=\(shape.map(String.init).joined(separator: "x")) patch=\(options.patch) liver_probability_sum=\(checksum) peak_rss_mb=\(Bench.peakRSSMB())")
         }
     }
 }
