@@ -45,6 +45,7 @@ public enum NIfTIReader {
         let count = header.shape.reduce(1, *)
         return try [Float](unsafeUninitializedCapacity: count) { out, initialized in
             let dst = out.baseAddress!
+            HugePages.advise(UnsafeMutableRawPointer(dst), bytes: count * 4)
             do {
                 try readChunks(path: path, header: header) { raw, first, n in
                     convert(raw, datatype: header.datatype, count: n, into: dst + first, scaling: header.scaling)
@@ -134,6 +135,7 @@ public enum NIfTIReader {
         defer { badCounts.deallocate() }
         let labels = try [UInt8](unsafeUninitializedCapacity: count) { out, initialized in
             let dst = out.baseAddress!
+            HugePages.advise(UnsafeMutableRawPointer(dst), bytes: count)
             dst.initialize(repeating: 0, count: count)
             initialized = count
             try readChunks(path: path, header: header) { raw, first, n in

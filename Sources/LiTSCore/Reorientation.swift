@@ -64,6 +64,7 @@ public struct Reorientation: Equatable, Sendable {
         let out = v.voxels.withUnsafeBufferPointer { src in
             [T](unsafeUninitializedCapacity: v.count) { dst, n in
                 let base = dst.baseAddress!
+                HugePages.advise(UnsafeMutableRawPointer(base), bytes: v.count * MemoryLayout<T>.stride)
                 // Parallel over canonical slices: memory-bound, two cores nearly halve it.
                 DispatchQueue.concurrentPerform(iterations: cs[2]) { k in
                     var c = k * cs[0] * cs[1]

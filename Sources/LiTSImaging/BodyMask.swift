@@ -11,6 +11,7 @@ public enum BodyMask {
 
     public static func compute(_ ct: Volume<Float>) -> [Bool] {
         let mask = [Bool](unsafeUninitializedCapacity: ct.count) { out, n in
+            HugePages.advise(UnsafeMutableRawPointer(out.baseAddress), bytes: ct.count)
             ct.voxels.withUnsafeBufferPointer { v in
                 let chunk = (v.count + 1) / 2
                 DispatchQueue.concurrentPerform(iterations: 2) { part in
@@ -26,6 +27,7 @@ public enum BodyMask {
         sizes[0] = 0
         let largest = Int32(sizes.indices.max { sizes[$0] < sizes[$1] }!)
         let body = [Bool](unsafeUninitializedCapacity: cc.labels.count) { out, n in
+            HugePages.advise(UnsafeMutableRawPointer(out.baseAddress), bytes: cc.labels.count)
             cc.labels.withUnsafeBufferPointer { l in
                 let chunk = (l.count + 1) / 2
                 DispatchQueue.concurrentPerform(iterations: 2) { part in

@@ -530,6 +530,7 @@ extension HistogramEqualization {
         guard plane > 0, v.count > 0 else { return v }
         let nz = v.count / plane
         let out = [Float](unsafeUninitializedCapacity: v.count) { dst, n in
+            HugePages.advise(UnsafeMutableRawPointer(dst.baseAddress), bytes: v.count * 4)
             v.voxels.withUnsafeBufferPointer { src in
                 mask.withUnsafeBufferPointerIfPresent { mp in
                     let s = src.baseAddress!, d = dst.baseAddress!
@@ -559,6 +560,7 @@ extension HistogramEqualization {
         let chunks = (count + plane - 1) / plane
         func chunk(_ c: Int) -> Range<Int> { (c * plane)..<min((c + 1) * plane, count) }
         let out = [Float](unsafeUninitializedCapacity: count) { dst, n in
+            HugePages.advise(UnsafeMutableRawPointer(dst.baseAddress), bytes: count * 4)
             n = count
             let d = dst.baseAddress!
             v.voxels.withUnsafeBufferPointer { src in
@@ -617,6 +619,7 @@ extension CLAHE {
         guard plane > 0, v.count > 0 else { return v }
         let nz = v.count / plane
         let out = [Float](unsafeUninitializedCapacity: v.count) { dst, n in
+            HugePages.advise(UnsafeMutableRawPointer(dst.baseAddress), bytes: v.count * 4)
             v.voxels.withUnsafeBufferPointer { src in
                 let s = src.baseAddress!, d = dst.baseAddress!
                 DispatchQueue.concurrentPerform(iterations: nz) { k in

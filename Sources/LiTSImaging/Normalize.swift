@@ -9,6 +9,7 @@ extension Volume where T == Float {
         // Divide rather than multiply by the reciprocal, so the maximum maps to exactly 1.
         let range: Float = hi > lo ? hi - lo : .infinity
         let out = [Float](unsafeUninitializedCapacity: count) { out, n in
+            HugePages.advise(UnsafeMutableRawPointer(out.baseAddress), bytes: count * 4)
             voxels.withUnsafeBufferPointer { src in
                 for i in 0..<src.count { out[i] = (src[i] - lo) / range }
             }

@@ -133,7 +133,11 @@ public enum Resampler {
         let (nx, ny, nz) = (shape[0], shape[1], shape[2])
         let (ox, oy) = (outShape[0], outShape[1])
         let taps = kernel.taps
-        var out = [Float](repeating: 0, count: outShape.reduce(1, *))
+        let outCount = outShape.reduce(1, *)
+        var out = [Float](unsafeUninitializedCapacity: outCount) { buffer, n in
+            HugePages.advise(UnsafeMutableRawPointer(buffer.baseAddress), bytes: outCount * 4)
+            n = outCount  // every element is written below (each pass assigns before it adds)
+        }
         src.withUnsafeBufferPointer { s in
             out.withUnsafeMutableBufferPointer { d in
                 let sp = s.baseAddress!, dp = d.baseAddress!

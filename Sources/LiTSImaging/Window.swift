@@ -30,6 +30,7 @@ extension Volume where T == Float {
     public func clipped(to w: HUWindow) -> Volume<Float> {
         let (lo, hi) = (w.low, w.high)
         return Volume(grid: grid, voxels: [Float](unsafeUninitializedCapacity: count) { out, n in
+            HugePages.advise(UnsafeMutableRawPointer(out.baseAddress), bytes: count * 4)
             voxels.withUnsafeBufferPointer { src in
                 for i in 0..<src.count {
                     let v = src[i]
