@@ -10,9 +10,11 @@ public final class ReLU: Module {
     public var namedParameters: [(String, Parameter)] { [] }
 
     public func forward(_ x: Tensor) -> Tensor {
-        var y = x
-        y.data.withUnsafeMutableBufferPointer { p in
-            for i in 0..<p.count where !(p[i] > 0) && !p[i].isNaN { p[i] = 0 }
+        let y = Tensor.uninitialized(x.shape) { yp in
+            x.data.withUnsafeBufferPointer { xp in
+                // A NaN stays NaN, as in PyTorch.
+                for i in 0..<xp.count { let v = xp[i]; yp[i] = v > 0 || v.isNaN ? v : 0 }
+            }
         }
         cachedOutput = y
         return y
@@ -21,13 +23,13 @@ public final class ReLU: Module {
     public func backward(_ dy: Tensor) -> Tensor {
         guard let y = cachedOutput else { preconditionFailure("ReLU.backward called before forward") }
         precondition(dy.shape == y.shape, "ReLU.backward: dy has shape \(dy.shape), expected \(y.shape)")
-        var dx = dy
-        dx.data.withUnsafeMutableBufferPointer { g in
-            y.data.withUnsafeBufferPointer { yp in
-                for i in 0..<g.count where !(yp[i] > 0) { g[i] = 0 }
+        return Tensor.uninitialized(dy.shape) { dxp in
+            dy.data.withUnsafeBufferPointer { g in
+                y.data.withUnsafeBufferPointer { yp in
+                    for i in 0..<g.count { dxp[i] = yp[i] > 0 ? g[i] : 0 }
+                }
             }
         }
-        return dx
     }
 }
 
@@ -40,9 +42,10 @@ public final class Sigmoid: Module {
     public var namedParameters: [(String, Parameter)] { [] }
 
     public func forward(_ x: Tensor) -> Tensor {
-        var y = x
-        y.data.withUnsafeMutableBufferPointer { p in
-            for i in 0..<p.count { p[i] = Sigmoid.sigmoid(p[i]) }
+        let y = Tensor.uninitialized(x.shape) { yp in
+            x.data.withUnsafeBufferPointer { xp in
+                for i in 0..<xp.count { yp[i] = Sigmoid.sigmoid(xp[i]) }
+            }
         }
         cachedOutput = y
         return y
@@ -51,13 +54,13 @@ public final class Sigmoid: Module {
     public func backward(_ dy: Tensor) -> Tensor {
         guard let y = cachedOutput else { preconditionFailure("Sigmoid.backward called before forward") }
         precondition(dy.shape == y.shape, "Sigmoid.backward: dy has shape \(dy.shape), expected \(y.shape)")
-        var dx = dy
-        dx.data.withUnsafeMutableBufferPointer { g in
-            y.data.withUnsafeBufferPointer { yp in
-                for i in 0..<g.count { g[i] *= yp[i] * (1 - yp[i]) }
+        return Tensor.uninitialized(dy.shape) { dxp in
+            dy.data.withUnsafeBufferPointer { g in
+                y.data.withUnsafeBufferPointer { yp in
+                    for i in 0..<g.count { dxp[i] = g[i] * yp[i] * (1 - yp[i]) }
+                }
             }
         }
-        return dx
     }
 
     /// 1 / (1 + e^-x), written so that exp never overflows.

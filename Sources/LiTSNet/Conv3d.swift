@@ -5,20 +5,21 @@ import Foundation
 
 /// How LiTSNet's layers use the CPU. The heavy layers split their work into tiles and run them on
 /// `workers` Swift threads (DispatchQueue.concurrentPerform), each calling a single-threaded
-/// OpenBLAS: measured on a two-core machine this beats one caller with OpenBLAS's own threads,
-/// and it never oversubscribes the cores.
+/// OpenBLAS, so the cores are never oversubscribed. Measured on the 2-core dev VM, a 32-to-32
+/// channel 3x3x3 convolution on (1, 32, 16, 96, 96): two workers ran the forward pass at
+/// 110-130 GFLOP/s, one caller with OpenBLAS's two threads at 50 (the tiles' GEMMs are too
+/// small for OpenBLAS to split well, and the im2col would run on one core).
 public enum NetThreads {
     /// Swift workers per layer call (the CLI's `--threads`). Defaults to the active core count.
     public nonisolated(unsafe) static var workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
-
-    /// OpenBLAS is set to one thread once, the first time a layer runs.
-    static let singleThreadedBLAS: Void = { openblas_set_num_threads(1) }()
 
     /// Splits `0..<count` into at most `workers` contiguous chunks and runs `body(worker, chunk)`
     /// on each in parallel. The split depends only on `count` and `workers`, so a run is
     /// reproducible: each worker sums its own partial gradients, then they are added in order.
     static func parallelChunks(_ count: Int, _ body: (_ worker: Int, _ chunk: Range<Int>) -> Void) {
-        _ = singleThreadedBLAS
+        // One OpenBLAS thread per worker (set again if something else, such as a peak probe,
+        // changed it).
+        if openblas_get_num_threads() != 1 { openblas_set_num_threads(1) }
         let n = min(max(1, workers), count)
         if n <= 1 {
             if count > 0 { body(0, 0..<count) }
@@ -36,6 +37,19 @@ struct SharedPointer<T>: @unchecked Sendable {
     init(_ p: UnsafeMutablePointer<T>) { self.p = p }
 }
 
+extension Tensor {
+    /// A tensor whose values `fill` writes, every one of them, before anything reads them (skips
+    /// the zero fill of `Tensor(shape:)`, a few percent of a convolution on large volumes).
+    static func uninitialized(_ shape: [Int], thenWrite fill: (UnsafeMutablePointer<Float>) -> Void) -> Tensor {
+        let count = shape.reduce(1, *)
+        let data = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            if count > 0 { fill(buffer.baseAddress!) }
+            initialized = count
+        }
+        return Tensor(shape: shape, data: data)
+    }
+}
+
 /// Row-major C = alpha * op(A) * op(B) + beta * C, with op(A) m x k and op(B) k x n.
 @inline(__always)
 func sgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
@@ -45,33 +59,53 @@ func sgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, a
                 Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
 }
 
-/// Bytes of the per-worker column buffer that tiles aim for (im2col and the transposed
-/// convolution's scatter buffer). Small enough to stay in the shared L3 cache.
-let columnBufferBytes = 4 << 20
+/// Bytes of the per-worker buffers that one tile aims for (the padded-row column buffers plus the
+/// GEMM output, or the transposed convolution's scatter buffer), 1.5 MB. Measured on the 2-core
+/// EPYC (1 MiB L2 per core, 32 MiB L3), 32-to-32 channels on 96-voxel rows, two workers: tiles of
+/// 10 to 15 rows (1.2 to 1.8 MB) ran fastest; 5 rows and 22 rows about 10% slower, 32 rows 25%.
+let columnBufferBytes = 1_500_000
 
 // MARK: - Conv3d
 
 /// 3D convolution, stride 1, kernel 3 with "same" padding 1 or kernel 1 (no padding), as
 /// PyTorch's `nn.Conv3d(cin, cout, k, padding: k / 2)`. Weight (Cout, Cin, k, k, k), bias (Cout).
 ///
-/// Forward, for each batch item and each tile of output rows (a few (d, h) lines of W voxels):
-///   col (Cin*27, T) = im2col(x)             the 27 shifted copies of the input, zero outside
+/// Kernel 3, forward, for each batch item and each tile of R output rows (a row is one line
+/// (d, h) of W voxels), the textbook im2col + GEMM is
+///   col (Cin*27, T) = im2col(x)              the 27 shifted copies of the input, zero outside
 ///   y   (Cout, T)   = W (Cout, Cin*27) * col + bias
-/// Backward, with the same tiles:
-///   dW   += dy (Cout, T) * col^T (T, Cin*27)
+/// The three shifts along w (kernel index e = 0, 1, 2) of one input line are the same numbers
+/// moved by one place, so `im2col` stores each line only once, with a zero before it, in rows of
+/// W + 1 columns ("padded rows", see `im2col`), and the product runs as three GEMMs over the
+/// 9 (d, h) shifts, each reading the buffer one column further along (`multiplyShifts`):
+///   z (Cout, R*(W+1)) = sum over e of W_e (Cout, Cin*9) * colP[:, e ...]
+/// which writes a third of the im2col data; z's columns are then copied to y with the bias
+/// added, dropping the column at each line's pad (`storeRows`). Measured: the three GEMMs with
+/// inner size Cin*9 run as fast as one with Cin*27, and the layer is 10 to 15% faster than with
+/// the textbook im2col.
+///
+/// Backward, in one pass over the same tiles, with colX = im2col(x) and colD = im2col(dy):
 ///   dbias += sum over voxels of dy
-///   dx  = W^T * dy scattered back (col2im), which for stride 1 and same padding is exactly the
-///         convolution of dy with the flipped, transposed kernel: Wf[ci, co, a, b, c] =
-///         W[co, ci, 2-a, 2-b, 2-c]. So dx runs the same im2col + GEMM as the forward pass (a GEMM
-///         with inner size Cout*27 instead of Cout, and no scattered writes). Each output tile is
-///         written by one worker, so tiles run in parallel without locks.
-/// A kernel-1 convolution needs no im2col: x of one item already is the (Cin, D*H*W) matrix.
+///   dW_e  += dyP (Cout, R*(W+1)) * colX[:, e ...]^T    dyP = dy in padded rows, 0 at the pads,
+///                                                     which is colD's centre shift (a, b) = (1, 1)
+///   dx     = W^T * dy scattered back (col2im), which for stride 1 and same padding is exactly
+///            the convolution of dy with the flipped, transposed kernel
+///            Wf[ci, co, a, b, e] = W[co, ci, 2-a, 2-b, 2-e]: the forward's GEMMs on colD, with
+///            inner size Cout*9, and no scattered writes, so every tile writes only its own rows
+///            of dx and tiles run in parallel without locks or overlapping halos.
+/// Kernel 1 needs no im2col: x of one item already is the (Cin, D*H*W) matrix, and
+///   y = W x + bias,   dW += dy x^T,   dbias += sum of dy,   dx = W^T dy.
 public final class Conv3d: Module {
     public let inChannels: Int
     public let outChannels: Int
     public let kernelSize: Int
     public let weight: Parameter
     public let bias: Parameter
+
+    /// Whether `backward` computes dx. The network's first convolution sets it false: its input
+    /// is the image, whose gradient nobody reads, and with one input channel dx is a GEMM with a
+    /// single row, the slowest part of that layer. `backward` then returns an empty tensor.
+    public var computesInputGradient = true
 
     /// Target columns (voxels) per tile; nil picks them from `columnBufferBytes`. Tests set it
     /// small to check that tiling does not change the result.
@@ -95,118 +129,133 @@ public final class Conv3d: Module {
 
     public var namedParameters: [(String, Parameter)] { [("weight", weight), ("bias", bias)] }
 
-    /// Columns of one GEMM row: Cin * k^3.
-    var patchSize: Int { inChannels * kernelSize * kernelSize * kernelSize }
-
     public func forward(_ x: Tensor) -> Tensor {
         let (n, c, d, h, w) = x.ncdhw
         precondition(c == inChannels, "Conv3d expects \(inChannels) input channels, got \(c) (shape \(x.shape))")
         cachedInput = x
-        var y = Tensor(shape: [n, outChannels, d, h, w])
         let bias = self.bias.value.data
-        weight.value.data.withUnsafeBufferPointer { wp in
-            x.data.withUnsafeBufferPointer { xp in
-                y.data.withUnsafeMutableBufferPointer { yp in
+        return Tensor.uninitialized([n, outChannels, d, h, w]) { yp in
+            weight.value.data.withUnsafeBufferPointer { wt in
+                x.data.withUnsafeBufferPointer { xp in
                     Conv3d.convolve(x: xp.baseAddress!, n: n, cin: inChannels, d: d, h: h, w: w,
-                                    kernel: kernelSize, weight: wp.baseAddress!, cout: outChannels,
-                                    bias: bias, y: SharedPointer(yp.baseAddress!), tileColumns: tileColumns)
+                                    kernel: kernelSize, weight: wt.baseAddress!, cout: outChannels,
+                                    bias: bias, y: SharedPointer(yp), tileColumns: tileColumns)
                 }
             }
         }
-        return y
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
         guard let x = cachedInput else { preconditionFailure("Conv3d.backward called before forward") }
         let (n, cin, d, h, w) = x.ncdhw
-        precondition(dy.shape == [n, outChannels, d, h, w], "Conv3d.backward: dy has shape \(dy.shape), expected \([n, outChannels, d, h, w])")
-        let cout = outChannels, k3 = kernelSize * kernelSize * kernelSize, patch = patchSize
-        let s = d * h * w, rows = d * h
-        let rowsPerTile = Conv3d.rowsPerTile(rows: rows, width: w, items: n, bytesPerColumn: patch * 4, tileColumns: tileColumns)
-        let tilesPerItem = (rows + rowsPerTile - 1) / rowsPerTile
-        let workers = min(max(1, NetThreads.workers), n * tilesPerItem)
-
-        // 1. Weight and bias gradients: per-worker partial sums, added in worker order.
-        let dWParts = UnsafeMutablePointer<Float>.allocate(capacity: workers * cout * patch)
+        let cout = outChannels, s = d * h * w, rows = d * h
+        precondition(dy.shape == [n, cout, d, h, w], "Conv3d.backward: dy has shape \(dy.shape), expected \([n, cout, d, h, w])")
+        let k3 = kernelSize == 3
+        let wp = w + 1, wCount = cout * cin * (k3 ? 27 : 1)
+        // Per tile: x's and dy's column buffers and dx's GEMM output (kernel 3).
+        let rowsPerTile = Conv3d.rowsPerTile(rows: rows, width: w, items: n,
+                                             bytesPerColumn: (k3 ? cin * 10 + cout * 9 : cin + cout) * 4, tileColumns: tileColumns)
+        let tiles = (rows + rowsPerTile - 1) / rowsPerTile
+        let workers = min(max(1, NetThreads.workers), n * tiles)
+        // Each worker sums dW and dbias into its own buffers; they are added to the gradients in
+        // worker order (reproducible for a given `NetThreads.workers`). Kernel 3 keeps dW split by
+        // e as dW_e (3, Cout, Cin*9), the order of its GEMMs.
+        let dWParts = UnsafeMutablePointer<Float>.allocate(capacity: workers * wCount)
         let dbParts = UnsafeMutablePointer<Float>.allocate(capacity: workers * cout)
-        dWParts.initialize(repeating: 0, count: workers * cout * patch)
+        dWParts.initialize(repeating: 0, count: workers * wCount)
         dbParts.initialize(repeating: 0, count: workers * cout)
         defer { dWParts.deallocate(); dbParts.deallocate() }
-        x.data.withUnsafeBufferPointer { xp in
+        // dx of kernel 3 is the convolution of dy with Wf[ci, co, a, b, e] = W[co, ci, 2-a, 2-b, 2-e];
+        // flipping (a, b, e) reverses the flat kernel index k = a*9 + b*3 + e.
+        var flipped = [Float](repeating: 0, count: k3 ? wCount : 0)
+        if k3 {
+            for co in 0..<cout { for ci in 0..<cin { for k in 0..<27 {
+                flipped[(ci * cout + co) * 27 + (26 - k)] = weight.value.data[(co * cin + ci) * 27 + k]
+            } } }
+        }
+        let flippedSplit = k3 ? Conv3d.splitByShift(flipped, rows: cin, kRows: cout * 9) : []
+        // One pass over the tiles for all three gradients; dx (if wanted) is written at `dxp`.
+        func run(_ dxp: UnsafeMutablePointer<Float>?) {
+            let dxs = dxp.map { SharedPointer($0) }
+            x.data.withUnsafeBufferPointer { xp in
             dy.data.withUnsafeBufferPointer { dyp in
+            weight.value.data.withUnsafeBufferPointer { wt in
+            flippedSplit.withUnsafeBufferPointer { fs in
                 let dWs = SharedPointer(dWParts), dbs = SharedPointer(dbParts)
-                let xb = xp.baseAddress!, dyb = dyp.baseAddress!
-                NetThreads.parallelChunks(n * tilesPerItem) { worker, chunk in
-                    let dW = dWs.p + worker * cout * patch, db = dbs.p + worker * cout
-                    let col = kernelSize == 3 ? UnsafeMutablePointer<Float>.allocate(capacity: patch * rowsPerTile * w) : nil
-                    defer { col?.deallocate() }
+                let xb = xp.baseAddress!, dyb = dyp.baseAddress!, wb = wt.baseAddress!
+                NetThreads.parallelChunks(n * tiles) { worker, chunk in
+                    let dW = dWs.p + worker * wCount, db = dbs.p + worker * cout
+                    let maxLength = rowsPerTile * wp + 1
+                    let colX = k3 ? UnsafeMutablePointer<Float>.allocate(capacity: cin * 9 * maxLength) : nil
+                    let colD = k3 ? UnsafeMutablePointer<Float>.allocate(capacity: cout * 9 * maxLength) : nil
+                    let z = k3 ? UnsafeMutablePointer<Float>.allocate(capacity: cin * maxLength) : nil
+                    defer { colX?.deallocate(); colD?.deallocate(); z?.deallocate() }
                     for item in chunk {
-                        let b = item / tilesPerItem
-                        let r0 = (item % tilesPerItem) * rowsPerTile, r1 = min(rows, r0 + rowsPerTile)
+                        let b = item / tiles
+                        let r0 = (item % tiles) * rowsPerTile, r1 = min(rows, r0 + rowsPerTile)
                         let cols = (r1 - r0) * w
-                        let dyTile = dyb + b * cout * s + r0 * w
+                        let xTile = xb + b * cin * s + r0 * w, dyTile = dyb + b * cout * s + r0 * w
+                        let dxTile = dxs.map { $0.p + b * cin * s + r0 * w }
+                        // dbias += sum over the tile's voxels of dy.
                         for co in 0..<cout {
                             var acc: Float = 0
                             let row = dyTile + co * s
                             for i in 0..<cols { acc += row[i] }
                             db[co] += acc
                         }
-                        if let col {
-                            Conv3d.im2col(xb + b * cin * s, channels: cin, d: d, h: h, w: w, rows: r0..<r1, into: col)
-                            // dW (Cout, Cin*27) += dy (Cout, T) * col^T (T, Cin*27)
-                            sgemm(transB: true, m: cout, n: patch, k: cols, a: dyTile, lda: s,
-                                  b: col, ldb: cols, beta: 1, c: dW, ldc: patch)
-                        } else {
-                            // dW (Cout, Cin) += dy (Cout, T) * x^T (T, Cin)
+                        guard let colX, let colD, let z else {
+                            // Kernel 1. dW (Cout, Cin) += dy (Cout, T) * x^T (T, Cin)
                             sgemm(transB: true, m: cout, n: cin, k: cols, a: dyTile, lda: s,
-                                  b: xb + b * cin * s + r0 * w, ldb: s, beta: 1, c: dW, ldc: patch)
+                                  b: xTile, ldb: s, beta: 1, c: dW, ldc: cin)
+                            // dx (Cin, T) = W^T (Cin, Cout) * dy (Cout, T)
+                            if let dxTile {
+                                sgemm(transA: true, m: cin, n: cols, k: cout, a: wb, lda: cin,
+                                      b: dyTile, ldb: s, beta: 0, c: dxTile, ldc: s)
+                            }
+                            continue
+                        }
+                        let length = (r1 - r0) * wp + 1, nCols = length - 2
+                        Conv3d.im2col(xb + b * cin * s, channels: cin, d: d, h: h, w: w, rows: r0..<r1, into: colX)
+                        Conv3d.im2col(dyb + b * cout * s, channels: cout, d: d, h: h, w: w, rows: r0..<r1, into: colD)
+                        // dW_e (Cout, Cin*9) += dyP (Cout, N) * colX[:, e ..< e+N]^T, with dyP the tile's
+                        // dy in padded rows, 0 at the pads: that is the centre shift (a, b) = (1, 1)
+                        // of colD, read from its second column, rows 9 apart.
+                        for e in 0..<3 {
+                            sgemm(transB: true, m: cout, n: cin * 9, k: nCols, a: colD + 4 * length + 1, lda: 9 * length,
+                                  b: colX + e, ldb: length, beta: 1, c: dW + e * cout * cin * 9, ldc: cin * 9)
+                        }
+                        // dx tile = conv(dy, Wf): the forward's three GEMMs on colD.
+                        if let dxTile {
+                            Conv3d.multiplyShifts(fs.baseAddress!, rows: cin, kRows: cout * 9, col: colD, length: length, into: z)
+                            Conv3d.storeRows(z, length: length, channels: cin, tileRows: r1 - r0, w: w, bias: nil, into: dxTile, stride: s)
                         }
                     }
                 }
-            }
+            } } } }
+        }
+        let dx: Tensor
+        if computesInputGradient {
+            dx = Tensor.uninitialized(x.shape) { run($0) }
+        } else {
+            run(nil)
+            dx = Tensor(shape: [0])
         }
         weight.grad.data.withUnsafeMutableBufferPointer { g in
-            for wk in 0..<workers { for i in 0..<g.count { g[i] += dWParts[wk * g.count + i] } }
+            for wk in 0..<workers {
+                let part = dWParts + wk * wCount
+                if k3 {
+                    // dW_e[co, cab] is weight index (co, c, a, b, e) = co*Cin*27 + cab*3 + e.
+                    let kRows = cin * 9
+                    for e in 0..<3 { for co in 0..<cout { for cab in 0..<kRows {
+                        g[co * kRows * 3 + cab * 3 + e] += part[(e * cout + co) * kRows + cab]
+                    } } }
+                } else {
+                    for i in 0..<wCount { g[i] += part[i] }
+                }
+            }
         }
         bias.grad.data.withUnsafeMutableBufferPointer { g in
             for wk in 0..<workers { for i in 0..<cout { g[i] += dbParts[wk * cout + i] } }
-        }
-
-        // 2. Input gradient.
-        var dx = Tensor(shape: x.shape)
-        dx.data.withUnsafeMutableBufferPointer { dxp in
-            let dxs = SharedPointer(dxp.baseAddress!)
-            dy.data.withUnsafeBufferPointer { dyp in
-                if kernelSize == 3 {
-                    // dx = conv(dy, flipped and transposed kernel), weight (Cin, Cout*27).
-                    var flipped = [Float](repeating: 0, count: cin * cout * k3)
-                    weight.value.data.withUnsafeBufferPointer { wp in
-                        for co in 0..<cout { for ci in 0..<cin { for k in 0..<k3 {
-                            flipped[(ci * cout + co) * k3 + (k3 - 1 - k)] = wp[(co * cin + ci) * k3 + k]
-                        } } }
-                    }
-                    flipped.withUnsafeBufferPointer { fp in
-                        Conv3d.convolve(x: dyp.baseAddress!, n: n, cin: cout, d: d, h: h, w: w, kernel: 3,
-                                        weight: fp.baseAddress!, cout: cin, bias: nil, y: dxs, tileColumns: tileColumns)
-                    }
-                } else {
-                    // dx (Cin, T) = W^T (Cin, Cout) * dy (Cout, T)
-                    weight.value.data.withUnsafeBufferPointer { wp in
-                        let wb = wp.baseAddress!, dyb = dyp.baseAddress!
-                        let rowsPerTile = Conv3d.rowsPerTile(rows: rows, width: w, items: n, bytesPerColumn: cout * 4, tileColumns: tileColumns)
-                        let tiles = (rows + rowsPerTile - 1) / rowsPerTile
-                        NetThreads.parallelChunks(n * tiles) { _, chunk in
-                            for item in chunk {
-                                let b = item / tiles
-                                let r0 = (item % tiles) * rowsPerTile, r1 = min(rows, r0 + rowsPerTile)
-                                sgemm(transA: true, m: cin, n: (r1 - r0) * w, k: cout, a: wb, lda: cin,
-                                      b: dyb + b * cout * s + r0 * w, ldb: s, beta: 0,
-                                      c: dxs.p + b * cin * s + r0 * w, ldc: s)
-                            }
-                        }
-                    }
-                }
-            }
         }
         return dx
     }
@@ -216,7 +265,7 @@ public final class Conv3d: Module {
     static func rowsPerTile(rows: Int, width: Int, items: Int, bytesPerColumn: Int, tileColumns: Int?) -> Int {
         if let tileColumns { return max(1, min(rows, tileColumns / width)) }
         var r = max(1, min(rows, columnBufferBytes / max(1, bytesPerColumn * width)))
-        let workers = NetThreads.workers
+        let workers = max(1, NetThreads.workers)
         if items * ((rows + r - 1) / r) < workers {
             let tilesPerItem = (workers + items - 1) / items
             r = max(1, (rows + tilesPerItem - 1) / tilesPerItem)
@@ -224,71 +273,109 @@ public final class Conv3d: Module {
         return r
     }
 
-    /// y (N, Cout, D, H, W) = conv(x (N, Cin, D, H, W), weight (Cout, Cin*k^3)) + bias, tiled
-    /// over rows and run on the workers. Every tile writes its own part of y.
+    /// y (N, Cout, D, H, W) = conv(x (N, Cin, D, H, W), weight (Cout, Cin, k, k, k)) + bias, tiled
+    /// over rows and run on the workers. Every tile writes its own part of y, every value once.
     static func convolve(x: UnsafePointer<Float>, n: Int, cin: Int, d: Int, h: Int, w: Int, kernel: Int,
                          weight: UnsafePointer<Float>, cout: Int, bias: [Float]?, y: SharedPointer<Float>,
                          tileColumns: Int?) {
         let s = d * h * w, rows = d * h
-        let patch = cin * kernel * kernel * kernel
-        let rowsPerTile = rowsPerTile(rows: rows, width: w, items: n, bytesPerColumn: patch * 4, tileColumns: tileColumns)
+        let k3 = kernel == 3
+        let kRows = k3 ? cin * 9 : cin, wp = w + 1
+        let rowsPerTile = rowsPerTile(rows: rows, width: w, items: n, bytesPerColumn: (kRows + cout) * 4, tileColumns: tileColumns)
         let tilesPerItem = (rows + rowsPerTile - 1) / rowsPerTile
-        NetThreads.parallelChunks(n * tilesPerItem) { _, chunk in
-            let col = kernel == 3 ? UnsafeMutablePointer<Float>.allocate(capacity: patch * rowsPerTile * w) : nil
-            defer { col?.deallocate() }
-            for item in chunk {
-                let b = item / tilesPerItem
-                let r0 = (item % tilesPerItem) * rowsPerTile, r1 = min(rows, r0 + rowsPerTile)
-                let cols = (r1 - r0) * w
-                let yTile = y.p + b * cout * s + r0 * w
-                var beta: Float = 0
-                if let bias {
-                    for co in 0..<cout { (yTile + co * s).update(repeating: bias[co], count: cols) }
-                    beta = 1
-                }
-                if let col {
-                    im2col(x + b * cin * s, channels: cin, d: d, h: h, w: w, rows: r0..<r1, into: col)
-                    // y (Cout, T) = W (Cout, Cin*27) * col (Cin*27, T)
-                    sgemm(m: cout, n: cols, k: patch, a: weight, lda: patch, b: col, ldb: cols,
-                          beta: beta, c: yTile, ldc: s)
-                } else {
-                    // y (Cout, T) = W (Cout, Cin) * x (Cin, T)
-                    sgemm(m: cout, n: cols, k: cin, a: weight, lda: cin, b: x + b * cin * s + r0 * w, ldb: s,
-                          beta: beta, c: yTile, ldc: s)
+        let split = k3 ? splitByShift(Array(UnsafeBufferPointer(start: weight, count: cout * kRows * 3)), rows: cout, kRows: kRows) : []
+        split.withUnsafeBufferPointer { sp in
+            NetThreads.parallelChunks(n * tilesPerItem) { _, chunk in
+                let maxLength = rowsPerTile * wp + 1
+                let col = k3 ? UnsafeMutablePointer<Float>.allocate(capacity: kRows * maxLength) : nil
+                let z = k3 ? UnsafeMutablePointer<Float>.allocate(capacity: cout * maxLength) : nil
+                defer { col?.deallocate(); z?.deallocate() }
+                for item in chunk {
+                    let b = item / tilesPerItem
+                    let r0 = (item % tilesPerItem) * rowsPerTile, r1 = min(rows, r0 + rowsPerTile)
+                    let yTile = y.p + b * cout * s + r0 * w
+                    if let col, let z {
+                        let length = (r1 - r0) * wp + 1
+                        im2col(x + b * cin * s, channels: cin, d: d, h: h, w: w, rows: r0..<r1, into: col)
+                        multiplyShifts(sp.baseAddress!, rows: cout, kRows: kRows, col: col, length: length, into: z)
+                        storeRows(z, length: length, channels: cout, tileRows: r1 - r0, w: w, bias: bias, into: yTile, stride: s)
+                    } else {
+                        var beta: Float = 0
+                        if let bias {
+                            for co in 0..<cout { (yTile + co * s).update(repeating: bias[co], count: (r1 - r0) * w) }
+                            beta = 1
+                        }
+                        // y (Cout, T) = W (Cout, Cin) * x (Cin, T)
+                        sgemm(m: cout, n: (r1 - r0) * w, k: cin, a: weight, lda: cin, b: x + b * cin * s + r0 * w, ldb: s,
+                              beta: beta, c: yTile, ldc: s)
+                    }
                 }
             }
         }
     }
 
-    /// Column matrix of a 3x3x3 same-padded convolution for output rows `rows` (row r is the
-    /// line (d, h) = (r / H, r % H)) of one item x (C, D, H, W):
-    ///   col[(c*27 + a*9 + b*3 + e), (r - rows.lowerBound) * W + i] = x[c, d+a-1, h+b-1, i+e-1]
-    /// with zeros outside the volume. The row order matches the weight's (Cout, Cin, 3, 3, 3).
+    /// A kernel-3 weight (rows, kRows*3), flat index cab*3 + e per row, split by the w-shift e into
+    /// W_e (rows, kRows): result[(e*rows + o)*kRows + cab] = weight[o*kRows*3 + cab*3 + e].
+    static func splitByShift(_ weight: [Float], rows: Int, kRows: Int) -> [Float] {
+        var split = [Float](repeating: 0, count: 3 * rows * kRows)
+        for e in 0..<3 { for o in 0..<rows { for cab in 0..<kRows {
+            split[(e * rows + o) * kRows + cab] = weight[o * kRows * 3 + cab * 3 + e]
+        } } }
+        return split
+    }
+
+    /// z (rows, N) = sum over e of W_e (rows, kRows) * colP[:, e ..< e+N], N = length - 2: the
+    /// kernel-3 product on padded rows. z[:, j] is the output at padded column j + 1, so voxel i
+    /// of tile row r is z[:, r*(W+1) + i], and it reads colP columns j, j+1, j+2 for e = 0, 1, 2.
+    static func multiplyShifts(_ split: UnsafePointer<Float>, rows: Int, kRows: Int,
+                               col: UnsafePointer<Float>, length: Int, into z: UnsafeMutablePointer<Float>) {
+        for e in 0..<3 {
+            sgemm(m: rows, n: length - 2, k: kRows, a: split + e * rows * kRows, lda: kRows,
+                  b: col + e, ldb: length, beta: e == 0 ? 0 : 1, c: z, ldc: length - 2)
+        }
+    }
+
+    /// Copies the voxels of z (channels, length - 2, padded rows) to `out` (channel stride
+    /// `stride`, rows of W), adding the bias, and drops the column at each row's pad.
+    static func storeRows(_ z: UnsafePointer<Float>, length: Int, channels: Int, tileRows: Int, w: Int,
+                          bias: [Float]?, into out: UnsafeMutablePointer<Float>, stride: Int) {
+        let nCols = length - 2
+        for c in 0..<channels {
+            let bc = bias?[c] ?? 0
+            for r in 0..<tileRows {
+                let src = z + c * nCols + r * (w + 1), dst = out + c * stride + r * w
+                for i in 0..<w { dst[i] = src[i] + bc }
+            }
+        }
+    }
+
+    /// The column buffer of a 3x3x3 same-padded convolution for output rows `rows` (row r is the
+    /// line (d, h) = (r / H, r % H)) of one item x (C, D, H, W), in padded rows of W + 1 columns:
+    ///   colP[c*9 + a*3 + b, r'*(W+1) + 1 + i] = x[c, d+a-1, h+b-1, i]     (r' = r - rows.lowerBound)
+    /// and 0 in column r'*(W+1) (the pad before each line, which is also the one after the
+    /// previous line), in the last column (the pad after the last line), and on every line that
+    /// falls outside the volume. The tap e = 0, 1, 2 of voxel i of row r' is column
+    /// r'*(W+1) + i + e, so the three w-shifts need no copies of their own. Each row of colP has
+    /// R*(W+1) + 1 columns; the row order (c, a, b) matches the weight's (Cout, Cin, 3, 3, 3)
+    /// without its last axis.
     static func im2col(_ x: UnsafePointer<Float>, channels: Int, d: Int, h: Int, w: Int,
                        rows: Range<Int>, into col: UnsafeMutablePointer<Float>) {
-        let cols = rows.count * w
+        let wp = w + 1, length = rows.count * wp + 1
         for c in 0..<channels {
             let xc = x + c * d * h * w
             for a in 0..<3 { for b in 0..<3 {
-                let base = col + (c * 27 + a * 9 + b * 3) * cols
+                let line = col + (c * 9 + a * 3 + b) * length
                 for r in rows {
+                    let out = line + (r - rows.lowerBound) * wp
+                    out[0] = 0
                     let sd = r / h + a - 1, sh = r % h + b - 1
-                    let o = (r - rows.lowerBound) * w
-                    let out0 = base + o, out1 = base + cols + o, out2 = base + 2 * cols + o
                     if sd < 0 || sd >= d || sh < 0 || sh >= h {
-                        out0.update(repeating: 0, count: w)
-                        out1.update(repeating: 0, count: w)
-                        out2.update(repeating: 0, count: w)
-                        continue
+                        (out + 1).update(repeating: 0, count: w)
+                    } else {
+                        (out + 1).update(from: xc + (sd * h + sh) * w, count: w)
                     }
-                    let src = xc + (sd * h + sh) * w
-                    // e = 0 reads i - 1, e = 1 reads i, e = 2 reads i + 1.
-                    out0[0] = 0
-                    (out0 + 1).update(from: src, count: w - 1)
-                    out1.update(from: src, count: w)
-                    out2.update(from: src + 1, count: w - 1)
-                    out2[w - 1] = 0
                 }
+                line[length - 1] = 0
             } }
         }
     }

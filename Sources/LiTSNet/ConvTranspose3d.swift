@@ -45,12 +45,12 @@ public final class ConvTranspose3d: Module {
         let s = d * h * w, rows = d * h, ow = 2 * w, os = 8 * s
         let rowsPerTile = Conv3d.rowsPerTile(rows: rows, width: w, items: n, bytesPerColumn: m * 4, tileColumns: tileColumns)
         let tiles = (rows + rowsPerTile - 1) / rowsPerTile
-        var y = Tensor(shape: [n, cout, 2 * d, 2 * h, 2 * w])
         let bias = self.bias.value.data
-        weight.value.data.withUnsafeBufferPointer { wp in
-            x.data.withUnsafeBufferPointer { xp in
-                y.data.withUnsafeMutableBufferPointer { yp in
-                    let ys = SharedPointer(yp.baseAddress!)
+        // The 2x2x2 blocks tile the output, so the scatter writes every value of y once.
+        return Tensor.uninitialized([n, cout, 2 * d, 2 * h, 2 * w]) { yp in
+            weight.value.data.withUnsafeBufferPointer { wp in
+                x.data.withUnsafeBufferPointer { xp in
+                    let ys = SharedPointer(yp)
                     let wb = wp.baseAddress!, xb = xp.baseAddress!
                     NetThreads.parallelChunks(n * tiles) { _, chunk in
                         let z = UnsafeMutablePointer<Float>.allocate(capacity: m * rowsPerTile * w)
@@ -83,7 +83,6 @@ public final class ConvTranspose3d: Module {
                 }
             }
         }
-        return y
     }
 
     public func backward(_ dy: Tensor) -> Tensor {

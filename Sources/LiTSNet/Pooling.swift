@@ -33,18 +33,28 @@ public final class MaxPool3d: Module {
                         for p in planes {
                             let xc = xb + p * s, yc = ys.p + p * os, ac = aps.p + p * os
                             var o = 0
-                            for z in 0..<od { for yy in 0..<oh { for xx in 0..<ow {
-                                let first = ((2 * z) * h + 2 * yy) * w + 2 * xx
-                                var best = xc[first], at = first
-                                for a in 0..<2 { for b in 0..<2 { for e in 0..<2 {
-                                    let i = first + (a * h + b) * w + e
-                                    // `!(v <= best)` also takes a NaN, so a NaN propagates as in PyTorch.
-                                    if !(xc[i] <= best) && !best.isNaN { best = xc[i]; at = i }
-                                } } }
-                                yc[o] = best
-                                ac[o] = Int32(at)
-                                o += 1
-                            } } }
+                            for z in 0..<od { for yy in 0..<oh {
+                                // The block's four input lines, (a, b) = (0, 0), (0, 1), (1, 0), (1, 1).
+                                let l0 = (2 * z * h + 2 * yy) * w, l1 = l0 + w, l2 = l0 + h * w, l3 = l2 + w
+                                for xx in 0..<ow {
+                                    let e = 2 * xx
+                                    var best = xc[l0 + e], at = l0 + e
+                                    // The other seven in (a, b, e) order, the first maximum wins;
+                                    // `!(v <= best)` also takes a NaN, which then stays (as in PyTorch).
+                                    @inline(__always) func consider(_ i: Int) {
+                                        let v = xc[i], take = !(v <= best) && !best.isNaN
+                                        best = take ? v : best
+                                        at = take ? i : at
+                                    }
+                                    consider(l0 + e + 1)
+                                    consider(l1 + e); consider(l1 + e + 1)
+                                    consider(l2 + e); consider(l2 + e + 1)
+                                    consider(l3 + e); consider(l3 + e + 1)
+                                    yc[o] = best
+                                    ac[o] = Int32(at)
+                                    o += 1
+                                }
+                            } }
                         }
                     }
                 }
