@@ -81,6 +81,15 @@ final class ConvBlock: Module {
         return relu2.forward(h)
     }
 
+    /// The first block of the network reads the image, whose gradient nobody needs: skipping it
+    /// saves the slowest GEMM of the first convolution. `backward` then returns an empty tensor.
+    var skipsInputGradient = false {
+        didSet {
+            conv1.computesInputGradient = !skipsInputGradient
+            res?.computesInputGradient = !skipsInputGradient
+        }
+    }
+
     func backward(_ dy: Tensor) -> Tensor {
         var d = relu2.backward(dy)
         var dxRes: Tensor?
@@ -89,7 +98,7 @@ final class ConvBlock: Module {
         d = relu1.backward(conv2.backward(bn2.backward(d)))
         if let drop1 { d = drop1.backward(d) }
         var dx = conv1.backward(bn1.backward(d))
-        if let dxRes { dx += dxRes }
+        if let dxRes, !skipsInputGradient { dx += dxRes }
         return dx
     }
 }
@@ -130,6 +139,7 @@ public final class UNet3D: Module {
         ups = u
         dec = d
         head = Conv3d(f[0], config.outChannels, kernelSize: 1, using: &rng)
+        enc[0].skipsInputGradient = true
     }
 
     public var namedParameters: [(String, Parameter)] {
@@ -170,7 +180,8 @@ public final class UNet3D: Module {
         return sigmoid.forward(head.forward(h))
     }
 
-    /// Accumulates every parameter's gradient from dL/d(probabilities); returns dL/dx.
+    /// Accumulates every parameter's gradient from dL/d(probabilities). The gradient with respect
+    /// to the input image is not computed (nothing upstream needs it); an empty tensor is returned.
     @discardableResult
     public func backward(_ dProbabilities: Tensor) -> Tensor {
         var d = head.backward(sigmoid.backward(dProbabilities))
@@ -184,7 +195,7 @@ public final class UNet3D: Module {
         for i in (0..<enc.count).reversed() {
             d = pools[i].backward(d)
             d += dSkips[i]!
-            d = enc[i].backward(d)
+            d = enc[i].backward(d)  // enc[0] returns an empty tensor (no input gradient)
         }
         return d
     }
