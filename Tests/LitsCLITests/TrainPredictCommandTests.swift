@@ -47,3 +47,33 @@ final class TrainPredictCommandTests: XCTestCase {
         for (x, y) in zip(a.m, b.m) { XCTAssertEqual(x, y, accuracy: 1e-4, file: file, line: line) }
     }
 }
+
+final class TrainInterruptTests: XCTestCase {
+    /// Ctrl-C stops after the current batch, keeps the last finished epoch's checkpoint intact and
+    /// saves the interrupted state beside it; --resume then carries on.
+    func testCtrlCSavesCleanlyAndResumes() throws {
+        let data = try makeTempDir(self), work = try makeTempDir(self)
+        try writePhantomCase(dir: data, id: 1, shape: [32, 32, 12])
+        XCTAssertEqual(try runLits(["preprocess", data, "--out", work + "/pre", "--size", "32", "--slice-spacing", "4"]).status, 0)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: litsExecutable())
+        p.arguments = ["train", work + "/pre", "--out", work + "/run", "--patch", "16,16,8", "--filters", "4,8",
+                       "--volumes-per-batch", "1", "--patches-per-volume", "1", "--epochs", "3", "--batches-per-epoch", "400"]
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = Pipe()
+        try p.run()
+        // Wait until training has started (the config is written first), then interrupt.
+        let deadline = Date().addingTimeInterval(60)
+        while !FileManager.default.fileExists(atPath: work + "/run/config.json") && Date() < deadline { usleep(100_000) }
+        usleep(1_500_000)
+        p.interrupt()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 130, stderr)
+        XCTAssertTrue(stderr.contains("interrupted: saved"), stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: work + "/run/interrupted.safetensors"))
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: work + "/run").filter { $0.hasPrefix(".") }
+        XCTAssertEqual(leftovers, [], "no half-written files")
+    }
+}
