@@ -13,7 +13,7 @@ struct Train: AsyncParsableCommand {
         abstract: "Train the baseline 3D U-Net (liver and lesion outputs) with liver-biased patch sampling.",
         discussion: """
         DATA is a `lits preprocess` folder, or a raw dataset (preprocessed into RUN/preprocessed with \
-        the --window/--size/--slice-spacing options, and reused on --resume). The run folder gets \
+        --window/--size/--slice-spacing, linear interpolation, and reused on --resume). The run folder gets \
         config.json, history.csv, best.safetensors and last.safetensors (with their model config \
         JSON), charts and index.md. Ctrl-C stops after the current batch and saves \
         RUN/interrupted.safetensors; --resume continues from the last finished epoch, with the same \
@@ -83,6 +83,15 @@ struct Train: AsyncParsableCommand {
     @Option(help: "Seed for the split, initial weights and every random choice.")
     var seed: UInt64 = 0
 
+    @Option(parsing: .unconditional, help: "Raw DATA only: HU window L,H for the on-the-fly preprocessing.")
+    var window = "-100,400"
+
+    @Option(help: "Raw DATA only: in-plane size after resampling, NX or NXxNY.")
+    var size = "168"
+
+    @Option(help: "Raw DATA only: slice spacing in mm after resampling.")
+    var sliceSpacing = 2.0
+
     @Option(help: "Worker threads (each calls single-threaded OpenBLAS).")
     var threads = 2
 
@@ -95,6 +104,9 @@ struct Train: AsyncParsableCommand {
         guard ["jaccard", "dice"].contains(loss) else { throw ValidationError("--loss must be jaccard or dice") }
         guard epochs >= 1, batchesPerEpoch >= 1, volumesPerBatch >= 1, patchesPerVolume >= 1 else { throw ValidationError("epochs, batches and patch counts must be at least 1") }
         guard (0..<1).contains(overlap) else { throw ValidationError("--overlap must be in [0, 1)") }
+        guard HUWindow(parsing: window) != nil else { throw ValidationError("--window must be L,H with L < H") }
+        guard Preprocess.parseSize(size) != nil else { throw ValidationError("--size must be N or NXxNY") }
+        guard sliceSpacing > 0 else { throw ValidationError("--slice-spacing must be positive") }
     }
 
     func parseInts(_ s: String) -> [Int]? {
@@ -115,7 +127,11 @@ struct Train: AsyncParsableCommand {
             } else {
                 run = RunFolder(out!)
                 try OutputFolder.prepare(out!, inputs: [data!], marker: "config.json")
-                dataset = try Train.preparedData(data!, run: run)
+                var pre = PreprocessOptions()
+                pre.window = HUWindow(parsing: window)!
+                pre.inPlaneSize = Preprocess.parseSize(size)!
+                pre.sliceSpacing = sliceSpacing
+                dataset = try Train.preparedData(data!, run: run, options: pre)
                 options = TrainOptions()
                 let p = parseInts(patch)!
                 options.patch = PatchSize(d: p[2], h: p[1], w: p[0])
@@ -174,7 +190,7 @@ struct Train: AsyncParsableCommand {
     }
 
     /// A preprocessed folder as it is, or a raw dataset preprocessed into RUN/preprocessed.
-    static func preparedData(_ path: String, run: RunFolder) throws -> PreprocessedDataset {
+    static func preparedData(_ path: String, run: RunFolder, options: PreprocessOptions) throws -> PreprocessedDataset {
         if FileManager.default.fileExists(atPath: "\(path)/\(PreprocessManifest.fileName)") {
             return try PreprocessedDataset(folder: path)
         }
@@ -183,7 +199,6 @@ struct Train: AsyncParsableCommand {
         let cases = try Dataset.discover(path).filter { $0.segmentationPath != nil }
         guard !cases.isEmpty else { throw LiTSError(.noCases, path: path, "no cases with a segmentation to train on") }
         try FileManager.default.createDirectory(atPath: cache, withIntermediateDirectories: true)
-        let options = PreprocessOptions()
         let (ok, failures) = runCases(cases, threads: 2, label: "preprocess") { c in
             let (ct, labels, entry) = Preprocessor.run(try CaseLoader.load(c), options: options)
             try NPY.write(ct, to: "\(cache)/\(entry.volumeFile)")

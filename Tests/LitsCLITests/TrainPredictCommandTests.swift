@@ -32,6 +32,18 @@ final class TrainPredictCommandTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: work + "/pred2/test-segmentation-1.nii"))
     }
 
+    func testTrainOnARawDatasetPreprocessesIntoTheRun() throws {
+        let data = try makeTempDir(self), work = try makeTempDir(self)
+        try writePhantomCase(dir: data, id: 2, shape: [32, 32, 12])
+        let r = try runLits(["train", data, "--out", work + "/run", "--size", "32", "--slice-spacing", "4", "--window", "-200,300",
+                             "--patch", "16,16,8", "--filters", "4,8", "--volumes-per-batch", "1", "--patches-per-volume", "1",
+                             "--epochs", "1", "--batches-per-epoch", "1"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let manifest = try String(contentsOfFile: work + "/run/preprocessed/manifest.json", encoding: .utf8)
+        XCTAssertTrue(manifest.contains("\"low\" : -200"), manifest)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: work + "/run/preprocessed/vol2.npy"))
+    }
+
     func testPredictBadInputs() throws {
         let work = try makeTempDir(self)
         try FileManager.default.createDirectory(atPath: work + "/run", withIntermediateDirectories: true)
