@@ -25,3 +25,23 @@ public enum HugePages {
         }
     }
 }
+
+/// How the process keeps memory between volumes.
+public enum VolumeMemory {
+    /// Lets freed volume-sized buffers stay in the process instead of going back to the kernel,
+    /// so the next case or method reuses pages that are already mapped (on this VM a fresh page
+    /// costs more than the work done on it). The tools call it once at start; resident memory
+    /// then stays at its peak instead of shrinking between cases.
+    public static func keepFreedBuffers() {
+        #if os(Linux)
+        // glibc's <malloc.h> is not in the Glibc module: M_TRIM_THRESHOLD = -1, M_MMAP_THRESHOLD = -3.
+        _ = glibcMallopt(-3, Int32.max / 2)
+        _ = glibcMallopt(-1, Int32.max / 2)
+        #endif
+    }
+}
+
+#if os(Linux)
+@_silgen_name("mallopt")
+private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
+#endif

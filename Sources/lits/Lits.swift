@@ -15,6 +15,22 @@ struct Lits: AsyncParsableCommand {
         """,
         subcommands: [Info.self, Preprocess.self, Eda.self, Preview.self, Enhance.self, Train.self, Predict.self, Evaluate.self, ImportMRC.self, Bench.self]
     )
+
+    /// ArgumentParser's own entry point, after one process-wide setting: volume-sized buffers
+    /// freed by one case are reused by the next (see `VolumeMemory`).
+    static func main() async {
+        VolumeMemory.keepFreedBuffers()
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 /// Runs a command body: a `LiTSError` becomes one line on stderr and exit code 1.

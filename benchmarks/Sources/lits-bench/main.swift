@@ -15,6 +15,7 @@ func usage() -> Never {
     exit(2)
 }
 
+VolumeMemory.keepFreedBuffers()  // as the lits tool does
 let args = CommandLine.arguments
 guard args.count >= 3 else { usage() }
 let task = args[1], file = args[2]
