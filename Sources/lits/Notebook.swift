@@ -1,0 +1,64 @@
+import ArgumentParser
+import Foundation
+import LiTSCore
+
+struct Notebook: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run Markdown walkthroughs (```sh cells) and keep or check their outputs.",
+        subcommands: [RunNotebook.self, CheckNotebook.self])
+
+    struct Options: ParsableArguments {
+        @Argument(help: "Markdown notebooks.")
+        var files: [String]
+
+        @Option(help: "Folder the cells run in (default: the current folder).")
+        var directory = FileManager.default.currentDirectoryPath
+    }
+
+    static var tool: String { URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path }
+
+    static func log(_ line: String) { FileHandle.standardError.write(Data("\(line)\n".utf8)) }
+}
+
+struct RunNotebook: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Execute the cells in order and write each cell's output into the ```output block under it.")
+
+    @OptionGroup var options: Notebook.Options
+
+    func run() throws {
+        try runReportingErrors {
+            for file in options.files {
+                let notebook = try MarkdownNotebook(path: file)
+                let outputs = try notebook.execute(in: options.directory, tool: Notebook.tool, log: Notebook.log)
+                try AtomicFile.write(notebook.withOutputs(outputs), to: file)
+                print("\(file): \(notebook.cells.count) cells run, outputs written")
+            }
+        }
+    }
+}
+
+struct CheckNotebook: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Fail when a fresh run's outputs differ from the stored ones (cells marked `sh varies` are skipped).")
+
+    @OptionGroup var options: Notebook.Options
+
+    func run() throws {
+        try runReportingErrors {
+            var stale = 0
+            for file in options.files {
+                let notebook = try MarkdownNotebook(path: file)
+                let outputs = try notebook.execute(in: options.directory, tool: Notebook.tool, log: Notebook.log)
+                for cell in notebook.differences(outputs) {
+                    printError("\(file):\(cell.line): stored output differs from a fresh run")
+                    stale += 1
+                }
+            }
+            if stale > 0 { throw ExitCode.failure }
+            print("notebooks up to date")
+        }
+    }
+}
