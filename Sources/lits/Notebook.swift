@@ -12,7 +12,9 @@ struct Notebook: ParsableCommand {
         var files: [String]
 
         @Option(help: "Folder the cells run in (default: the current folder).")
-        var directory = FileManager.default.currentDirectoryPath
+        var directory: String?
+
+        var workingDirectory: String { directory ?? FileManager.default.currentDirectoryPath }
     }
 
     static var tool: String { URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path }
@@ -31,7 +33,7 @@ struct RunNotebook: ParsableCommand {
         try runReportingErrors {
             for file in options.files {
                 let notebook = try MarkdownNotebook(path: file)
-                let outputs = try notebook.execute(in: options.directory, tool: Notebook.tool, log: Notebook.log)
+                let outputs = try notebook.execute(in: options.workingDirectory, tool: Notebook.tool, log: Notebook.log)
                 try AtomicFile.write(notebook.withOutputs(outputs), to: file)
                 print("\(file): \(notebook.cells.count) cells run, outputs written")
             }
@@ -51,7 +53,7 @@ struct CheckNotebook: ParsableCommand {
             var stale = 0
             for file in options.files {
                 let notebook = try MarkdownNotebook(path: file)
-                let outputs = try notebook.execute(in: options.directory, tool: Notebook.tool, log: Notebook.log)
+                let outputs = try notebook.execute(in: options.workingDirectory, tool: Notebook.tool, log: Notebook.log)
                 for cell in notebook.differences(outputs) {
                     printError("\(file):\(cell.line): stored output differs from a fresh run")
                     stale += 1
