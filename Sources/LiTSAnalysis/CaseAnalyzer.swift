@@ -4,13 +4,11 @@ import LiTSImaging
 
 /// Computes a case's EDA statistics from its canonical volumes.
 public enum CaseAnalyzer {
-    public static let bodyRule = BodyMask.rule
-
     public static func analyze(_ c: LoadedCase, connectivity: Connectivity = .twentySix) -> CaseEDA {
         let ct = c.ct
         let grid = ct.grid
         let n = ct.count
-        let body = bodyMask(ct)
+        let body = BodyMask.compute(ct)
 
         // Histograms of the three classes (tumor is inside liver, liver mostly inside body).
         // The body pass (most voxels) runs beside the liver and tumor passes on the second core.
@@ -77,9 +75,6 @@ public enum CaseAnalyzer {
             hu: hu, histograms: ["body": hBody, "liver": hLiver, "tumor": hTumor].filter { $0.value.count > 0 },
             lesions: lesions, connectivity: connectivity.rawValue)
     }
-
-    /// Voxels of the body (see `BodyMask.rule`).
-    public static func bodyMask(_ ct: Volume<Float>) -> [Bool] { BodyMask.compute(ct) }
 
     /// Faces of the canonical grid that a label touches.
     static func touchedFaces(_ labels: LabelMap, _ test: (UInt8) -> Bool) -> [String] {

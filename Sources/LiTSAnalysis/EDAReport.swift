@@ -189,7 +189,7 @@ public enum EDAReport {
                 }, alignRight: [4, 5, 6, 7])
 
         p.heading("HU per class")
-        p.paragraph("Body = \(CaseAnalyzer.bodyRule). Pooled over all cases from 1-HU histograms (exact when the HU values are whole numbers); per-case values, with exact percentiles, are in `data/cases.csv`.")
+        p.paragraph("Body = \(BodyMask.rule). Pooled over all cases from 1-HU histograms (exact when the HU values are whole numbers); per-case values, with exact percentiles, are in `data/cases.csv`.")
         let levels = IntensityStats.percentileLevels
         p.table(["class", "voxels", "mean", "std", "min"] + levels.map { "p\(IntensityStats.key($0))" } + ["max"],
                 ["body", "liver", "tumor"].compactMap { cls in
@@ -249,7 +249,7 @@ public enum EDAReport {
         p.heading("Methods")
         p.bullets([
             "Volumes are reoriented to the closest canonical orientation (RAS+) on load; k runs inferior to superior, so the liver's top third is decided by the affine, never by the raw array index.",
-            "Body: \(CaseAnalyzer.bodyRule).",
+            "Body: \(BodyMask.rule).",
             "Percentiles use numpy's linear interpolation. Per case they are exact (1-HU histograms locate the ranks, a second pass reads the exact values). Pooled over cases they come from the merged 1-HU histograms: exact for whole-number HU, within 1 HU otherwise.",
             "Standard deviations are population values (numpy's default, ddof = 0).",
             "Lesion depth: distance from the centroid to the nearest voxel outside the liver (label >= 1), exact Euclidean distance in mm; 0 when the centroid lies outside the liver.",

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LiTSAnalysis
 import LiTSCore
 import LiTSImaging
 
@@ -20,15 +21,9 @@ func selectCase(_ path: String, id: String?) throws -> Case {
 
 /// Window presets by name, or "L,H".
 func parseWindow(_ text: String) -> (name: String, window: HUWindow)? {
-    if let preset = PreviewPresets.all.first(where: { $0.name == text }) { return preset }
+    if let preset = PreviewOptions.presets.first(where: { $0.name == text }) { return preset }
     guard let w = HUWindow(parsing: text) else { return nil }
     return ("\(Int(w.low))_\(Int(w.high))", w)
-}
-
-enum PreviewPresets {
-    static let all: [(name: String, window: HUWindow)] = [
-        ("liver", .liver), ("abdomen", .abdomen), ("soft-tissue", .softTissue), ("bone", .bone),
-    ]
 }
 
 /// "R" or "RxC" as a CLAHE kernel size in pixels.

@@ -72,27 +72,29 @@ struct Preprocess: ParsableCommand {
 
             let cases = try Dataset.discover(data)
             try OutputFolder.prepare(out, inputs: data, marker: PreprocessManifest.fileName)
-            let outDir = out
-            let chosen = options
-            let (ok, failures) = runCases(cases, threads: threads, label: "preprocess") { c in
-                let loaded = try CaseLoader.load(c)
-                let (ct, labels, entry) = Preprocessor.run(loaded, options: chosen)
-                try NPY.write(ct, to: "\(outDir)/\(entry.volumeFile)")
-                if let labels, let maskFile = entry.maskFile {
-                    try NPY.write(labels, to: "\(outDir)/\(maskFile)")
-                }
-                return entry
-            }
-            let manifest = PreprocessManifest(
-                options: options, cases: ok.map { $0.1 },
-                failed: Dictionary(uniqueKeysWithValues: failures.map { ($0.0.id, $0.1) }))
-            if !ok.isEmpty {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                try AtomicFile.write(try encoder.encode(manifest), to: "\(out)/\(PreprocessManifest.fileName)")
-                print("preprocessed \(ok.count) of \(cases.count) cases into \(out)")
-            }
+            let (written, failures) = try preprocessCases(cases, options: options, into: out, threads: threads)
+            if written > 0 { print("preprocessed \(written) of \(cases.count) cases into \(out)") }
             try reportFailures(failures, total: cases.count)
         }
     }
+}
+
+/// Preprocesses cases in parallel into `dir` (volN.npy, maskN.npy) and writes `manifest.json`
+/// when at least one case succeeded. Shared by `lits preprocess` and `lits train` on raw data.
+func preprocessCases(_ cases: [Case], options: PreprocessOptions, into dir: String,
+                     threads: Int) throws -> (written: Int, failures: [(Case, String)]) {
+    let (ok, failures) = runCases(cases, threads: threads, label: "preprocess") { c in
+        let (ct, labels, entry) = Preprocessor.run(try CaseLoader.load(c), options: options)
+        try NPY.write(ct, to: "\(dir)/\(entry.volumeFile)")
+        if let labels, let maskFile = entry.maskFile { try NPY.write(labels, to: "\(dir)/\(maskFile)") }
+        return entry
+    }
+    if !ok.isEmpty {
+        let manifest = PreprocessManifest(options: options, cases: ok.map(\.1),
+                                          failed: Dictionary(uniqueKeysWithValues: failures.map { ($0.0.id, $0.1) }))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(try encoder.encode(manifest), to: "\(dir)/\(PreprocessManifest.fileName)")
+    }
+    return (ok.count, failures)
 }

@@ -199,17 +199,9 @@ struct Train: AsyncParsableCommand {
         let cases = try Dataset.discover(path).filter { $0.segmentationPath != nil }
         guard !cases.isEmpty else { throw LiTSError(.noCases, path: path, "no cases with a segmentation to train on") }
         try FileManager.default.createDirectory(atPath: cache, withIntermediateDirectories: true)
-        let (ok, failures) = runCases(cases, threads: 2, label: "preprocess") { c in
-            let (ct, labels, entry) = Preprocessor.run(try CaseLoader.load(c), options: options)
-            try NPY.write(ct, to: "\(cache)/\(entry.volumeFile)")
-            if let labels, let m = entry.maskFile { try NPY.write(labels, to: "\(cache)/\(m)") }
-            return entry
-        }
+        let (written, failures) = try preprocessCases(cases, options: options, into: cache, threads: 2)
         for (_, message) in failures { printError(message) }
-        let manifest = PreprocessManifest(options: options, cases: ok.map(\.1), failed: Dictionary(uniqueKeysWithValues: failures.map { ($0.0.id, $0.1) }))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(try encoder.encode(manifest), to: "\(cache)/\(PreprocessManifest.fileName)")
+        guard written > 0 else { throw LiTSError(.noCases, path: path, "no case could be preprocessed for training") }
         return try PreprocessedDataset(folder: cache)
     }
 

@@ -87,7 +87,7 @@ do {
         let loaded = try CaseLoader.load(c)
         let labels = loaded.labels!
         // Stage by stage, to see where the time goes.
-        measure("stage_body_mask") { _ = CaseAnalyzer.bodyMask(loaded.ct) }
+        measure("stage_body_mask") { _ = BodyMask.compute(loaded.ct) }
         measure("stage_body_components") {
             _ = ConnectedComponents.label(shape: loaded.ct.shape, mask: loaded.ct.voxels.map { $0 > -500 }, connectivity: .twentySix)
         }
