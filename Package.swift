@@ -1,6 +1,16 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// The direct-convolution kernels are written for AVX-512 (32 vector registers): on x86_64 their
+// target is compiled for skylake-avx512, and optimised even in debug builds, where unoptimised
+// SIMD code would make the test suite's training runs crawl. LiTSNet checks the CPU at run time
+// and uses im2col + OpenBLAS where AVX-512 is missing.
+#if arch(x86_64)
+let convKernelFlags: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "skylake-avx512", "-O"])]
+#else
+let convKernelFlags: [SwiftSetting] = [.unsafeFlags(["-O"])]
+#endif
+
 // Native libraries come from Debian (see the Makefile's `setup` target):
 // libnifti2-dev, libpng-dev, libopenblas-dev, gnuplot-nox.
 let package = Package(
@@ -35,7 +45,8 @@ let package = Package(
             "LiTSCore", "CPNG", .product(name: "Subprocess", package: "swift-subprocess"),
         ]),
         .target(name: "LiTSAnalysis", dependencies: ["LiTSCore", "LiTSImaging", "LiTSRender"]),
-        .target(name: "LiTSNet", dependencies: ["COpenBLAS"]),
+        .target(name: "LiTSConvKernels", swiftSettings: convKernelFlags),
+        .target(name: "LiTSNet", dependencies: ["COpenBLAS", "LiTSConvKernels"]),
         .target(name: "LiTSTraining", dependencies: ["LiTSCore", "LiTSImaging", "LiTSNet", "LiTSRender"]),
         .target(name: "LiTSEvaluation", dependencies: ["LiTSCore", "LiTSImaging", "LiTSRender"]),
         .executableTarget(name: "lits", dependencies: [

@@ -113,6 +113,10 @@ public final class Conv3d: Module {
 
     private var cachedInput: Tensor?
 
+    /// Kernel 3 runs through DirectConv3d (AVX-512) where the CPU has it, unless a test asked for
+    /// im2col tiles of its own size.
+    private var usesDirectPath: Bool { kernelSize == 3 && DirectConv3d.enabled && tileColumns == nil }
+
     public init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int = 3, using rng: inout SeededGenerator) {
         precondition(kernelSize == 3 || kernelSize == 1, "Conv3d supports kernel 3 (same padding) and kernel 1, got \(kernelSize)")
         precondition(inChannels > 0 && outChannels > 0, "Conv3d needs positive channel counts")
@@ -134,6 +138,9 @@ public final class Conv3d: Module {
         precondition(c == inChannels, "Conv3d expects \(inChannels) input channels, got \(c) (shape \(x.shape))")
         cachedInput = x
         let bias = self.bias.value.data
+        if usesDirectPath {
+            return DirectConv3d.forward(x, weight: weight.value, bias: bias, outChannels: outChannels)
+        }
         return Tensor.uninitialized([n, outChannels, d, h, w]) { yp in
             weight.value.data.withUnsafeBufferPointer { wt in
                 x.data.withUnsafeBufferPointer { xp in
@@ -150,6 +157,11 @@ public final class Conv3d: Module {
         let (n, cin, d, h, w) = x.ncdhw
         let cout = outChannels, s = d * h * w, rows = d * h
         precondition(dy.shape == [n, cout, d, h, w], "Conv3d.backward: dy has shape \(dy.shape), expected \([n, cout, d, h, w])")
+        if usesDirectPath {
+            let dx = DirectConv3d.backward(x: x, dy: dy, weight: weight.value, inputGradient: computesInputGradient,
+                                           weightGrad: &weight.grad.data, biasGrad: &bias.grad.data)
+            return dx ?? Tensor(shape: [0])
+        }
         let k3 = kernelSize == 3
         let wp = w + 1, wCount = cout * cin * (k3 ? 27 : 1)
         // Per tile: x's and dy's column buffers and dx's GEMM output (kernel 3).

@@ -311,6 +311,37 @@ final class LayerGradientTests: XCTestCase {
         }, input: x, name: "convtranspose3d")
     }
 
+    /// The AVX-512 direct convolution against im2col + OpenBLAS on shapes that stress its edges:
+    /// widths that are not a multiple of 16, rows shorter than a vector, output channels that are
+    /// not a multiple of 4, one input channel, planes of one row.
+    func testDirectConvolutionMatchesIm2col() throws {
+        try XCTSkipUnless(DirectConv3d.enabled, "this CPU has no AVX-512: Conv3d uses im2col + OpenBLAS only")
+        defer { DirectConv3d.enabled = true }
+        let shapes: [(n: Int, cin: Int, cout: Int, d: Int, h: Int, w: Int)] = [
+            (2, 3, 5, 3, 5, 7), (1, 1, 4, 4, 6, 20), (2, 8, 9, 2, 3, 33), (1, 16, 16, 3, 12, 12), (1, 2, 3, 1, 1, 5),
+        ]
+        for (i, s) in shapes.enumerated() {
+            let x = Self.random([s.n, s.cin, s.d, s.h, s.w], seed: UInt64(50 + i))
+            let dy = Self.random([s.n, s.cout, s.d, s.h, s.w], seed: UInt64(60 + i))
+            var results: [(Tensor, Tensor, [Float], [Float])] = []
+            for direct in [true, false] {
+                DirectConv3d.enabled = direct
+                var rng = SeededGenerator(seed: UInt64(70 + i))
+                let conv = Conv3d(s.cin, s.cout, using: &rng)
+                let y = conv.forward(x), dx = conv.backward(dy)
+                results.append((y, dx, conv.weight.grad.data, conv.bias.grad.data))
+            }
+            let name = "shape \(s)"
+            let (a, b) = (results[0], results[1])
+            XCTAssertEqual(a.0.shape, b.0.shape, name)
+            XCTAssertLessThanOrEqual(Self.relativeError(a.0.data.map(Double.init), b.0.data.map(Double.init), floor: 1), 1e-5, "\(name): output")
+            XCTAssertLessThanOrEqual(Self.relativeError(a.1.data.map(Double.init), b.1.data.map(Double.init), floor: 1), 1e-5, "\(name): input gradient")
+            XCTAssertLessThanOrEqual(Self.relativeError(a.2.map(Double.init), b.2.map(Double.init), floor: 1), 1e-5, "\(name): weight gradient")
+            XCTAssertLessThanOrEqual(Self.relativeError(a.3.map(Double.init), b.3.map(Double.init), floor: 1), 1e-5, "\(name): bias gradient")
+            XCTAssertGreaterThan(a.2.map(abs).max()!, 0.1, "\(name): the weight gradient is not trivially zero")
+        }
+    }
+
     // MARK: - Details
 
     func testConvInitialisationBounds() {
