@@ -96,7 +96,8 @@ public enum DirectConvolution {
 
     /// dW[o, c, k] += sum over j < count of dy[o, q0 + j] * x[c, q0 + j + offsets[k]], for every
     /// o < 4 * outputBlocks, c < inChannels, k < 27. dW is (4 * outputBlocks, inChannels, 27).
-    /// Positions j >= count are masked out, so the sum covers exactly the run given.
+    /// Positions j >= count are masked out, so the sum covers exactly the run given. The taps go
+    /// six at a time (two (a, b) rows of three e), 24 sums in registers, then the last three.
     @inline(never)
     public static func weightGradient(dy: UnsafePointer<Float>, dyStride: Int, x: UnsafePointer<Float>, xStride: Int,
                                       inChannels: Int, offsets: UnsafePointer<Int>, outputBlocks: Int,
@@ -105,41 +106,72 @@ public enum DirectConvolution {
         var lanes = SIMD16<Int32>()
         for i in 0..<16 { lanes[i] = Int32(i) }
         let tailMask = lanes .< SIMD16<Int32>(repeating: Int32(tail))
+        @inline(__always) func gradients(_ g: UnsafePointer<Float>, _ j: Int) -> (Vector, Vector, Vector, Vector) {
+            if j < full {
+                return (load(g + j), load(g + dyStride + j), load(g + 2 * dyStride + j), load(g + 3 * dyStride + j))
+            }
+            let zero = Vector()
+            return (zero.replacing(with: load(g + j), where: tailMask),
+                    zero.replacing(with: load(g + dyStride + j), where: tailMask),
+                    zero.replacing(with: load(g + 2 * dyStride + j), where: tailMask),
+                    zero.replacing(with: load(g + 3 * dyStride + j), where: tailMask))
+        }
+        let o = inChannels * 27
         for block in 0..<outputBlocks {
-            let g0 = dy + (block * 4) * dyStride + q0, g1 = g0 + dyStride, g2 = g1 + dyStride, g3 = g2 + dyStride
+            let g = dy + (block * 4) * dyStride + q0
             for ci in 0..<inChannels {
                 let channel = x + ci * xStride + q0
-                for ab in 0..<9 {
-                    let row = channel + offsets[ab * 3]
-                    var a0 = Vector(), a1 = Vector(), a2 = Vector()
-                    var b0 = Vector(), b1 = Vector(), b2 = Vector()
-                    var c0 = Vector(), c1 = Vector(), c2 = Vector()
-                    var d0 = Vector(), d1 = Vector(), d2 = Vector()
-                    @inline(__always) func step(_ j: Int, _ y0: Vector, _ y1: Vector, _ y2: Vector, _ y3: Vector) {
-                        let x0 = load(row + j), x1 = load(row + j + 1), x2 = load(row + j + 2)
-                        a0 = a0.addingProduct(y0, x0); a1 = a1.addingProduct(y0, x1); a2 = a2.addingProduct(y0, x2)
-                        b0 = b0.addingProduct(y1, x0); b1 = b1.addingProduct(y1, x1); b2 = b2.addingProduct(y1, x2)
-                        c0 = c0.addingProduct(y2, x0); c1 = c1.addingProduct(y2, x1); c2 = c2.addingProduct(y2, x2)
-                        d0 = d0.addingProduct(y3, x0); d1 = d1.addingProduct(y3, x1); d2 = d2.addingProduct(y3, x2)
-                    }
+                let out = dW + ((block * 4) * inChannels + ci) * 27
+                // Rows (a, b) = ab and ab + 1: taps ab*3 ..< ab*3 + 6.
+                for ab in stride(from: 0, to: 8, by: 2) {
+                    let r = channel + offsets[ab * 3], s = channel + offsets[ab * 3 + 3]
+                    var a0 = Vector(), a1 = Vector(), a2 = Vector(), a3 = Vector(), a4 = Vector(), a5 = Vector()
+                    var b0 = Vector(), b1 = Vector(), b2 = Vector(), b3 = Vector(), b4 = Vector(), b5 = Vector()
+                    var c0 = Vector(), c1 = Vector(), c2 = Vector(), c3 = Vector(), c4 = Vector(), c5 = Vector()
+                    var d0 = Vector(), d1 = Vector(), d2 = Vector(), d3 = Vector(), d4 = Vector(), d5 = Vector()
                     var j = 0
-                    while j < full {
-                        step(j, load(g0 + j), load(g1 + j), load(g2 + j), load(g3 + j))
+                    while j < count {
+                        let (y0, y1, y2, y3) = gradients(g, j)
+                        let x0 = load(r + j), x1 = load(r + j + 1), x2 = load(r + j + 2)
+                        let x3 = load(s + j), x4 = load(s + j + 1), x5 = load(s + j + 2)
+                        a0 = a0.addingProduct(y0, x0); a1 = a1.addingProduct(y0, x1); a2 = a2.addingProduct(y0, x2)
+                        a3 = a3.addingProduct(y0, x3); a4 = a4.addingProduct(y0, x4); a5 = a5.addingProduct(y0, x5)
+                        b0 = b0.addingProduct(y1, x0); b1 = b1.addingProduct(y1, x1); b2 = b2.addingProduct(y1, x2)
+                        b3 = b3.addingProduct(y1, x3); b4 = b4.addingProduct(y1, x4); b5 = b5.addingProduct(y1, x5)
+                        c0 = c0.addingProduct(y2, x0); c1 = c1.addingProduct(y2, x1); c2 = c2.addingProduct(y2, x2)
+                        c3 = c3.addingProduct(y2, x3); c4 = c4.addingProduct(y2, x4); c5 = c5.addingProduct(y2, x5)
+                        d0 = d0.addingProduct(y3, x0); d1 = d1.addingProduct(y3, x1); d2 = d2.addingProduct(y3, x2)
+                        d3 = d3.addingProduct(y3, x3); d4 = d4.addingProduct(y3, x4); d5 = d5.addingProduct(y3, x5)
                         j += 16
                     }
-                    if tail > 0 {
-                        let zero = Vector()
-                        step(j, zero.replacing(with: load(g0 + j), where: tailMask),
-                             zero.replacing(with: load(g1 + j), where: tailMask),
-                             zero.replacing(with: load(g2 + j), where: tailMask),
-                             zero.replacing(with: load(g3 + j), where: tailMask))
-                    }
-                    let base = dW + ((block * 4) * inChannels + ci) * 27 + ab * 3, o = inChannels * 27
-                    base[0] += a0.sum(); base[1] += a1.sum(); base[2] += a2.sum()
-                    base[o] += b0.sum(); base[o + 1] += b1.sum(); base[o + 2] += b2.sum()
-                    base[2 * o] += c0.sum(); base[2 * o + 1] += c1.sum(); base[2 * o + 2] += c2.sum()
-                    base[3 * o] += d0.sum(); base[3 * o + 1] += d1.sum(); base[3 * o + 2] += d2.sum()
+                    let t = out + ab * 3
+                    t[0] += a0.sum(); t[1] += a1.sum(); t[2] += a2.sum(); t[3] += a3.sum(); t[4] += a4.sum(); t[5] += a5.sum()
+                    t[o] += b0.sum(); t[o + 1] += b1.sum(); t[o + 2] += b2.sum()
+                    t[o + 3] += b3.sum(); t[o + 4] += b4.sum(); t[o + 5] += b5.sum()
+                    t[2 * o] += c0.sum(); t[2 * o + 1] += c1.sum(); t[2 * o + 2] += c2.sum()
+                    t[2 * o + 3] += c3.sum(); t[2 * o + 4] += c4.sum(); t[2 * o + 5] += c5.sum()
+                    t[3 * o] += d0.sum(); t[3 * o + 1] += d1.sum(); t[3 * o + 2] += d2.sum()
+                    t[3 * o + 3] += d3.sum(); t[3 * o + 4] += d4.sum(); t[3 * o + 5] += d5.sum()
                 }
+                // The last row (a, b) = (2, 2): taps 24 ..< 27.
+                let r = channel + offsets[24]
+                var a0 = Vector(), a1 = Vector(), a2 = Vector(), b0 = Vector(), b1 = Vector(), b2 = Vector()
+                var c0 = Vector(), c1 = Vector(), c2 = Vector(), d0 = Vector(), d1 = Vector(), d2 = Vector()
+                var j = 0
+                while j < count {
+                    let (y0, y1, y2, y3) = gradients(g, j)
+                    let x0 = load(r + j), x1 = load(r + j + 1), x2 = load(r + j + 2)
+                    a0 = a0.addingProduct(y0, x0); a1 = a1.addingProduct(y0, x1); a2 = a2.addingProduct(y0, x2)
+                    b0 = b0.addingProduct(y1, x0); b1 = b1.addingProduct(y1, x1); b2 = b2.addingProduct(y1, x2)
+                    c0 = c0.addingProduct(y2, x0); c1 = c1.addingProduct(y2, x1); c2 = c2.addingProduct(y2, x2)
+                    d0 = d0.addingProduct(y3, x0); d1 = d1.addingProduct(y3, x1); d2 = d2.addingProduct(y3, x2)
+                    j += 16
+                }
+                let t = out + 24
+                t[0] += a0.sum(); t[1] += a1.sum(); t[2] += a2.sum()
+                t[o] += b0.sum(); t[o + 1] += b1.sum(); t[o + 2] += b2.sum()
+                t[2 * o] += c0.sum(); t[2 * o + 1] += c1.sum(); t[2 * o + 2] += c2.sum()
+                t[3 * o] += d0.sum(); t[3 * o + 1] += d1.sum(); t[3 * o + 2] += d2.sum()
             }
         }
     }

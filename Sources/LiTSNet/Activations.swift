@@ -11,9 +11,12 @@ public final class ReLU: Module {
 
     public func forward(_ x: Tensor) -> Tensor {
         let y = Tensor.uninitialized(x.shape) { yp in
+            let out = SharedPointer(yp)
             x.data.withUnsafeBufferPointer { xp in
-                // A NaN stays NaN, as in PyTorch.
-                for i in 0..<xp.count { let v = xp[i]; yp[i] = v > 0 || v.isNaN ? v : 0 }
+                // A NaN stays NaN, as in PyTorch (NaN < 0 is false).
+                NetThreads.parallelRanges(xp.count) { r in
+                    for i in r { let v = xp[i]; out.p[i] = v < 0 ? 0 : v }
+                }
             }
         }
         cachedOutput = y
@@ -24,9 +27,12 @@ public final class ReLU: Module {
         guard let y = cachedOutput else { preconditionFailure("ReLU.backward called before forward") }
         precondition(dy.shape == y.shape, "ReLU.backward: dy has shape \(dy.shape), expected \(y.shape)")
         return Tensor.uninitialized(dy.shape) { dxp in
+            let out = SharedPointer(dxp)
             dy.data.withUnsafeBufferPointer { g in
                 y.data.withUnsafeBufferPointer { yp in
-                    for i in 0..<g.count { dxp[i] = yp[i] > 0 ? g[i] : 0 }
+                    NetThreads.parallelRanges(g.count) { r in
+                        for i in r { out.p[i] = yp[i] > 0 ? g[i] : 0 }
+                    }
                 }
             }
         }

@@ -56,63 +56,110 @@ public final class BatchNorm3d: Module {
 
     // MARK: forward
 
-    /// y = gamma * (x - mean) / sqrt(var + eps) + beta, per channel.
+    /// y = gamma * (x - mean) / sqrt(var + eps) + beta, per channel. Channels run in parallel.
     public func forward(_ x: Tensor) -> Tensor {
         let (n, c, d, h, w) = x.ncdhw
         precondition(c == channels, "BatchNorm3d(\(channels)) got \(c) channels")
         let s = d * h * w, m = n * s
-        var out = Tensor(shape: x.shape)
-        xhat = [Float](repeating: 0, count: x.count)
-        invStd = [Float](repeating: 0, count: c)
         savedShape = x.shape
         savedTraining = isTraining
         if isTraining {
             precondition(m > 1, "BatchNorm3d in training mode needs more than one value per channel, got input \(x.shape)")
         }
-        x.data.withUnsafeBufferPointer { xp in
-            out.data.withUnsafeMutableBufferPointer { yp in
-                xhat.withUnsafeMutableBufferPointer { hp in
-                    for ch in 0..<c {
-                        var mean: Float, istd: Float
-                        if isTraining {
-                            // Two passes in Double: mean, then the biased variance.
-                            var sum = 0.0
-                            for b in 0..<n {
-                                let base = (b * c + ch) * s
-                                for i in base..<(base + s) { sum += Double(xp[i]) }
-                            }
-                            let mu = sum / Double(m)
-                            var sq = 0.0
-                            for b in 0..<n {
-                                let base = (b * c + ch) * s
-                                for i in base..<(base + s) { let dv = Double(xp[i]) - mu; sq += dv * dv }
-                            }
-                            let varBiased = sq / Double(m)
-                            mean = Float(mu)
-                            istd = Float(1 / (varBiased + Double(eps)).squareRoot())
-                            let varUnbiased = sq / Double(m - 1)
-                            runningMean.value.data[ch] = (1 - momentum) * runningMean.value.data[ch] + momentum * Float(mu)
-                            runningVar.value.data[ch] = (1 - momentum) * runningVar.value.data[ch] + momentum * Float(varUnbiased)
-                        } else {
-                            mean = runningMean.value.data[ch]
-                            istd = 1 / (runningVar.value.data[ch] + eps).squareRoot()
-                        }
-                        invStd[ch] = istd
-                        let g = weight.value.data[ch], beta = bias.value.data[ch]
-                        for b in 0..<n {
-                            let base = (b * c + ch) * s
+        // Per channel: the mean and the biased variance used (training: of the batch).
+        var mean = [Double](repeating: 0, count: c), variance = [Double](repeating: 0, count: c)
+        if isTraining {
+            x.data.withUnsafeBufferPointer { xp in
+            mean.withUnsafeMutableBufferPointer { meanBuffer in
+            variance.withUnsafeMutableBufferPointer { varBuffer in
+                let meanOut = SharedPointer(meanBuffer.baseAddress!), varOut = SharedPointer(varBuffer.baseAddress!)
+                NetThreads.parallelRanges(c, minimumPerWorker: max(1, (1 << 15) / max(1, m))) { channels in
+                    for ch in channels {
+                        // Two passes in Double: the mean, then the biased variance.
+                        var sum = 0.0
+                        for b in 0..<n { sum += BatchNorm3d.sum(xp.baseAddress! + (b * c + ch) * s, s) }
+                        let mu = sum / Double(m)
+                        var sq = 0.0
+                        for b in 0..<n { sq += BatchNorm3d.squaredDeviations(xp.baseAddress! + (b * c + ch) * s, s, from: mu) }
+                        meanOut.p[ch] = mu
+                        varOut.p[ch] = sq / Double(m)
+                    }
+                }
+            } } }
+            for ch in 0..<c {
+                let unbiased = variance[ch] * Double(m) / Double(m - 1)
+                runningMean.value.data[ch] = (1 - momentum) * runningMean.value.data[ch] + momentum * Float(mean[ch])
+                runningVar.value.data[ch] = (1 - momentum) * runningVar.value.data[ch] + momentum * Float(unbiased)
+            }
+            invStd = (0..<c).map { Float(1 / (variance[$0] + Double(eps)).squareRoot()) }
+            numBatchesTracked.value.data[0] += 1
+        } else {
+            mean = runningMean.value.data.map(Double.init)
+            invStd = (0..<c).map { 1 / (runningVar.value.data[$0] + eps).squareRoot() }
+        }
+        // xhat = (x - mean) * istd is kept for backward; y = gamma * xhat + beta.
+        var hat = [Float](repeating: 0, count: 0)
+        let y = Tensor.uninitialized(x.shape) { yp in
+            hat = [Float](unsafeUninitializedCapacity: x.count) { hp, initialized in
+                let hatOut = SharedPointer(hp.baseAddress!), yOut = SharedPointer(yp)
+                x.data.withUnsafeBufferPointer { xp in
+                    NetThreads.parallelRanges(n * c, minimumPerWorker: max(1, (1 << 15) / max(1, s))) { rows in
+                        for row in rows {
+                            let ch = row % c
+                            let mu = Float(mean[ch]), istd = invStd[ch]
+                            let g = weight.value.data[ch], beta = bias.value.data[ch]
+                            let base = row * s
                             for i in base..<(base + s) {
-                                let xh = (xp[i] - mean) * istd
-                                hp[i] = xh
-                                yp[i] = g * xh + beta
+                                let xh = (xp[i] - mu) * istd
+                                hatOut.p[i] = xh
+                                yOut.p[i] = g * xh + beta
                             }
                         }
                     }
                 }
+                initialized = x.count
             }
         }
-        if isTraining { numBatchesTracked.value.data[0] += 1 }
-        return out
+        xhat = hat
+        return y
+    }
+
+    /// Sum of `count` floats in Double, in four interleaved partial sums (one running sum would
+    /// wait on the adder's latency at every element).
+    static func sum(_ p: UnsafePointer<Float>, _ count: Int) -> Double {
+        var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0, i = 0
+        while i + 4 <= count {
+            s0 += Double(p[i]); s1 += Double(p[i + 1]); s2 += Double(p[i + 2]); s3 += Double(p[i + 3])
+            i += 4
+        }
+        while i < count { s0 += Double(p[i]); i += 1 }
+        return (s0 + s1) + (s2 + s3)
+    }
+
+    /// Sum of (p[i] - mean)^2 in Double, four partial sums as in `sum`.
+    static func squaredDeviations(_ p: UnsafePointer<Float>, _ count: Int, from mean: Double) -> Double {
+        var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0, i = 0
+        @inline(__always) func sq(_ v: Float) -> Double { let d = Double(v) - mean; return d * d }
+        while i + 4 <= count {
+            s0 += sq(p[i]); s1 += sq(p[i + 1]); s2 += sq(p[i + 2]); s3 += sq(p[i + 3])
+            i += 4
+        }
+        while i < count { s0 += sq(p[i]); i += 1 }
+        return (s0 + s1) + (s2 + s3)
+    }
+
+    /// (sum of dy, sum of dy * xhat) in Double, four partial sums each.
+    static func gradientSums(_ dy: UnsafePointer<Float>, _ xhat: UnsafePointer<Float>, _ count: Int) -> (Double, Double) {
+        var a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0, b0 = 0.0, b1 = 0.0, b2 = 0.0, b3 = 0.0, i = 0
+        while i + 4 <= count {
+            let g0 = Double(dy[i]), g1 = Double(dy[i + 1]), g2 = Double(dy[i + 2]), g3 = Double(dy[i + 3])
+            a0 += g0; a1 += g1; a2 += g2; a3 += g3
+            b0 += g0 * Double(xhat[i]); b1 += g1 * Double(xhat[i + 1])
+            b2 += g2 * Double(xhat[i + 2]); b3 += g3 * Double(xhat[i + 3])
+            i += 4
+        }
+        while i < count { let g = Double(dy[i]); a0 += g; b0 += g * Double(xhat[i]); i += 1 }
+        return ((a0 + a1) + (a2 + a3), (b0 + b1) + (b2 + b3))
     }
 
     // MARK: backward
@@ -127,44 +174,49 @@ public final class BatchNorm3d: Module {
         precondition(dy.shape == savedShape, "BatchNorm3d.backward: gradient shape \(dy.shape) does not match the forward input \(savedShape)")
         let (n, c, d, h, w) = dy.ncdhw
         let s = d * h * w, m = n * s
-        var dx = Tensor(shape: dy.shape)
+        var sumDy = [Double](repeating: 0, count: c), sumDyXhat = [Double](repeating: 0, count: c)
         dy.data.withUnsafeBufferPointer { gp in
-            dx.data.withUnsafeMutableBufferPointer { dxp in
-                xhat.withUnsafeBufferPointer { hp in
-                    for ch in 0..<c {
-                        var sumDy = 0.0, sumDyXhat = 0.0
-                        for b in 0..<n {
-                            let base = (b * c + ch) * s
-                            for i in base..<(base + s) {
-                                sumDy += Double(gp[i])
-                                sumDyXhat += Double(gp[i]) * Double(hp[i])
-                            }
+            xhat.withUnsafeBufferPointer { hp in
+            sumDy.withUnsafeMutableBufferPointer { sumDyBuffer in
+            sumDyXhat.withUnsafeMutableBufferPointer { sumDyXhatBuffer in
+                let a = SharedPointer(sumDyBuffer.baseAddress!), b = SharedPointer(sumDyXhatBuffer.baseAddress!)
+                NetThreads.parallelRanges(c, minimumPerWorker: max(1, (1 << 15) / max(1, m))) { channels in
+                    for ch in channels {
+                        for item in 0..<n {
+                            let base = (item * c + ch) * s
+                            let (sd, sdx) = BatchNorm3d.gradientSums(gp.baseAddress! + base, hp.baseAddress! + base, s)
+                            a.p[ch] += sd
+                            b.p[ch] += sdx
                         }
-                        weight.grad.data[ch] += Float(sumDyXhat)
-                        bias.grad.data[ch] += Float(sumDy)
-                        let g = weight.value.data[ch], istd = invStd[ch]
-                        if savedTraining {
-                            // Written with the means (not m * dy - sum) to avoid cancellation
-                            // when m is large.
-                            let k = g * istd
-                            let meanDy = Float(sumDy / Double(m)), meanDyXhat = Float(sumDyXhat / Double(m))
-                            for b in 0..<n {
-                                let base = (b * c + ch) * s
-                                for i in base..<(base + s) {
-                                    dxp[i] = k * (gp[i] - meanDy - hp[i] * meanDyXhat)
-                                }
-                            }
-                        } else {
-                            let k = g * istd
-                            for b in 0..<n {
-                                let base = (b * c + ch) * s
-                                for i in base..<(base + s) { dxp[i] = k * gp[i] }
+                    }
+                }
+            } } }
+        }
+        for ch in 0..<c {
+            weight.grad.data[ch] += Float(sumDyXhat[ch])
+            bias.grad.data[ch] += Float(sumDy[ch])
+        }
+        let training = savedTraining
+        return Tensor.uninitialized(dy.shape) { dxp in
+            let out = SharedPointer(dxp)
+            dy.data.withUnsafeBufferPointer { gp in
+                xhat.withUnsafeBufferPointer { hp in
+                    NetThreads.parallelRanges(n * c, minimumPerWorker: max(1, (1 << 15) / max(1, s))) { rows in
+                        for row in rows {
+                            let ch = row % c, base = row * s
+                            let k = weight.value.data[ch] * invStd[ch]
+                            if training {
+                                // Written with the means (not m * dy - sum) to avoid cancellation
+                                // when m is large.
+                                let meanDy = Float(sumDy[ch] / Double(m)), meanDyXhat = Float(sumDyXhat[ch] / Double(m))
+                                for i in base..<(base + s) { out.p[i] = k * (gp[i] - meanDy - hp[i] * meanDyXhat) }
+                            } else {
+                                for i in base..<(base + s) { out.p[i] = k * gp[i] }
                             }
                         }
                     }
                 }
             }
         }
-        return dx
     }
 }

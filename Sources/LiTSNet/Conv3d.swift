@@ -31,6 +31,20 @@ public enum NetThreads {
     }
 }
 
+extension NetThreads {
+    /// Runs `body` on contiguous parts of `0..<count` in parallel, one per worker, when there are
+    /// at least `minimumPerWorker` items for each (the element-wise layers: below that, starting
+    /// threads costs more than it saves).
+    static func parallelRanges(_ count: Int, minimumPerWorker: Int = 1 << 15, _ body: (Range<Int>) -> Void) {
+        let n = min(max(1, workers), max(1, count / max(1, minimumPerWorker)))
+        if n <= 1 {
+            if count > 0 { body(0..<count) }
+            return
+        }
+        DispatchQueue.concurrentPerform(iterations: n) { w in body((count * w / n)..<(count * (w + 1) / n)) }
+    }
+}
+
 /// A raw pointer that worker closures may share; each worker writes a disjoint part.
 struct SharedPointer<T>: @unchecked Sendable {
     let p: UnsafeMutablePointer<T>
