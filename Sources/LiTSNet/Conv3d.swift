@@ -166,6 +166,24 @@ public final class Conv3d: Module {
         }
     }
 
+    /// Eval mode conv -> batch norm (-> ReLU) in one pass, where the direct path runs: with fixed
+    /// statistics the batch norm is y * s + t per channel (s = gamma / sqrt(running_var + eps),
+    /// t = beta - running_mean * s), folded into the weights (W * s) and the bias (b * s + t).
+    /// Returns nil where the path is not available; nothing is cached for backward.
+    func forwardFolding(_ bn: BatchNorm3d, relu: Bool, _ x: Tensor) -> Tensor? {
+        guard usesDirectPath, !bn.isTraining else { return nil }
+        let (_, c, _, _, _) = x.ncdhw
+        precondition(c == inChannels, "Conv3d expects \(inChannels) input channels, got \(c) (shape \(x.shape))")
+        let scale = (0..<outChannels).map { o in
+            bn.weight.value.data[o] / (bn.runningVar.value.data[o] + bn.eps).squareRoot()
+        }
+        let shift = (0..<outChannels).map { (o: Int) -> Float in
+            let mean: Float = bn.runningMean.value.data[o], beta: Float = bn.bias.value.data[o]
+            return (bias.value.data[o] - mean) * scale[o] + beta
+        }
+        return DirectConv3d.forward(x, weight: weight.value, bias: shift, outChannels: outChannels, scale: scale, relu: relu)
+    }
+
     public func backward(_ dy: Tensor) -> Tensor {
         guard let x = cachedInput else { preconditionFailure("Conv3d.backward called before forward") }
         let (n, cin, d, h, w) = x.ncdhw

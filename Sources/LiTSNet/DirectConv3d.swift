@@ -79,7 +79,7 @@ enum DirectConv3d {
     /// channels) with the packed weight, plus `bias` if given. One work unit is one plane z of
     /// one item; each writes its own part of `out`.
     static func convolve(padded xp: UnsafePointer<Float>, n: Int, inChannels: Int, paddedInChannels: Int,
-                         _ g: Geometry, packed: [Float], outChannels: Int, bias: [Float]?,
+                         _ g: Geometry, packed: [Float], outChannels: Int, bias: [Float]?, relu: Bool = false,
                          into out: SharedPointer<Float>) {
         let cs = g.channelStride, blocks = roundUp(outChannels) / 4
         let zStride = g.chunksPerPlane * DirectConvolution.chunk, volume = g.d * g.h * g.w
@@ -99,7 +99,11 @@ enum DirectConv3d {
                         let dst = out.p + (b * outChannels + o) * volume + plane * g.h * g.w
                         for y in 0..<g.h {
                             let src = z + o * zStride + y * g.wp, row = dst + y * g.w
-                            for i in 0..<g.w { row[i] = src[i] + add }
+                            if relu {
+                                for i in 0..<g.w { let v = src[i] + add; row[i] = v < 0 ? 0 : v }
+                            } else {
+                                for i in 0..<g.w { row[i] = src[i] + add }
+                            }
                         }
                     }
                 }
@@ -107,17 +111,20 @@ enum DirectConv3d {
         } }
     }
 
-    /// Forward of a kernel-3 Conv3d: y = conv(x, weight) + bias.
-    static func forward(_ x: Tensor, weight: Tensor, bias: [Float], outChannels: Int) -> Tensor {
+    /// Forward of a kernel-3 Conv3d: y = conv(x, weight) + bias, each output channel's weights
+    /// multiplied by `scale[o]` if given, and max(y, 0) if `relu`.
+    static func forward(_ x: Tensor, weight: Tensor, bias: [Float], outChannels: Int,
+                        scale: [Float]? = nil, relu: Bool = false) -> Tensor {
         let (n, cin, d, h, w) = x.ncdhw
         let g = Geometry(d: d, h: h, w: w)
         let wd = weight.data
-        let packed = packForward({ o, c, k in wd[(o * cin + c) * 27 + k] }, outChannels: outChannels, inChannels: cin)
+        let packed = packForward({ o, c, k in wd[(o * cin + c) * 27 + k] * (scale?[o] ?? 1) },
+                                 outChannels: outChannels, inChannels: cin)
         let xp = x.data.withUnsafeBufferPointer { pad($0.baseAddress!, n: n, channels: cin, paddedChannels: cin, g) }
         defer { xp.deallocate() }
         return Tensor.uninitialized([n, outChannels, d, h, w]) { yp in
             convolve(padded: xp, n: n, inChannels: cin, paddedInChannels: cin, g, packed: packed,
-                     outChannels: outChannels, bias: bias, into: SharedPointer(yp))
+                     outChannels: outChannels, bias: bias, relu: relu, into: SharedPointer(yp))
         }
     }
 

@@ -72,6 +72,13 @@ final class ConvBlock: Module {
     }
 
     func forward(_ x: Tensor) -> Tensor {
+        // Eval mode: each batch norm folded into its convolution, the ReLU applied as it writes.
+        if let h1 = conv1.forwardFolding(bn1, relu: true, x) {
+            if let res, let h2 = conv2.forwardFolding(bn2, relu: false, h1) {
+                return relu2.forward(residualAdd(h2, res.forward(x)))
+            }
+            if res == nil, let h2 = conv2.forwardFolding(bn2, relu: true, h1) { return h2 }
+        }
         var h = bn1.forward(conv1.forward(x))
         if let drop1 { h = drop1.forward(h) }
         h = relu1.forward(h)

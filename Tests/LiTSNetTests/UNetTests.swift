@@ -59,6 +59,36 @@ final class UNetTests: XCTestCase {
         }
     }
 
+    /// Eval mode folds each batch norm into its convolution and applies the ReLU as it writes
+    /// (direct path only): the result must equal conv, batch norm and ReLU run one after another.
+    func testEvalModeFoldingMatchesTheLayersRunInTurn() throws {
+        try XCTSkipUnless(DirectConv3d.enabled, "this CPU has no AVX-512: nothing is folded")
+        defer { DirectConv3d.enabled = true }
+        for residual in [false, true] {
+            var config = UNetConfig()
+            config.filters = [4, 8, 16]
+            config.residual = residual
+            config.seed = 21
+            let model = UNet3D(config)
+            var rng = SeededGenerator(seed: 22)
+            // Batch-norm scales and shifts away from their initial 1 and 0.
+            for (name, p) in model.namedParameters where name.contains("bn") {
+                p.value = Tensor.uniform(p.value.shape, bound: 0.5, using: &rng)
+                if name.hasSuffix("weight") { p.value.data = p.value.data.map { $0 + 1 } }
+            }
+            let x = Tensor.uniform([1, 1, 8, 16, 16], bound: 1, using: &rng)
+            model.setTraining(true)
+            _ = model.forward(x)   // moves the running statistics away from 0 and 1
+            model.setTraining(false)
+            let folded = model.forward(x)
+            DirectConv3d.enabled = false
+            let inTurn = model.forward(x)
+            DirectConv3d.enabled = true
+            XCTAssertLessThan(relativeError(folded, inTurn), 1e-5, "residual \(residual)")
+            XCTAssertGreaterThan(inTurn.data.map { abs($0 - 0.5) }.max()!, 1e-3, "outputs vary")
+        }
+    }
+
     func testInputSidesMustDivideByTheNumberOfPoolings() {
         var config = UNetConfig()
         config.filters = [4, 8, 16, 32]
