@@ -31,7 +31,9 @@ public final class ReLU: Module {
             dy.data.withUnsafeBufferPointer { g in
                 y.data.withUnsafeBufferPointer { yp in
                     NetThreads.parallelRanges(g.count) { r in
-                        for i in r { out.p[i] = yp[i] > 0 ? g[i] : 0 }
+                        // Both values loaded first: a select between them vectorises, a
+                        // conditional load does not.
+                        for i in r { let gi = g[i], yi = yp[i]; out.p[i] = yi > 0 ? gi : 0 }
                     }
                 }
             }

@@ -171,10 +171,7 @@ enum DirectConv3d {
                                                      inChannels: cin, offsets: op.baseAddress!, outputBlocks: coutP / 4,
                                                      q0: g.planeStart(plane), count: g.planeLength, dW: dW)
                     for o in 0..<cout {
-                        let src = dyb.baseAddress! + (b * cout + o) * volume + plane * h * w
-                        var acc: Float = 0
-                        for i in 0..<(h * w) { acc += src[i] }
-                        db[o] += acc
+                        db[o] += Float(Sums.sum(dyb.baseAddress! + (b * cout + o) * volume + plane * h * w, h * w))
                     }
                 }
             }

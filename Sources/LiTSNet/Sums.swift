@@ -1,0 +1,40 @@
+/// Sums over float arrays in Double, for the layers' statistics and gradients.
+enum Sums {
+    /// Sum of `count` floats in Double, in four interleaved partial sums (one running sum would
+    /// wait on the adder's latency at every element).
+    static func sum(_ p: UnsafePointer<Float>, _ count: Int) -> Double {
+        var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0, i = 0
+        while i + 4 <= count {
+            s0 += Double(p[i]); s1 += Double(p[i + 1]); s2 += Double(p[i + 2]); s3 += Double(p[i + 3])
+            i += 4
+        }
+        while i < count { s0 += Double(p[i]); i += 1 }
+        return (s0 + s1) + (s2 + s3)
+    }
+
+    /// Sum of (p[i] - mean)^2 in Double, four partial sums as in `sum`.
+    static func squaredDeviations(_ p: UnsafePointer<Float>, _ count: Int, from mean: Double) -> Double {
+        var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0, i = 0
+        @inline(__always) func sq(_ v: Float) -> Double { let d = Double(v) - mean; return d * d }
+        while i + 4 <= count {
+            s0 += sq(p[i]); s1 += sq(p[i + 1]); s2 += sq(p[i + 2]); s3 += sq(p[i + 3])
+            i += 4
+        }
+        while i < count { s0 += sq(p[i]); i += 1 }
+        return (s0 + s1) + (s2 + s3)
+    }
+
+    /// (sum of dy, sum of dy * xhat) in Double, four partial sums each (batch norm's backward).
+    static func productSums(_ dy: UnsafePointer<Float>, _ xhat: UnsafePointer<Float>, _ count: Int) -> (Double, Double) {
+        var a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0, b0 = 0.0, b1 = 0.0, b2 = 0.0, b3 = 0.0, i = 0
+        while i + 4 <= count {
+            let g0 = Double(dy[i]), g1 = Double(dy[i + 1]), g2 = Double(dy[i + 2]), g3 = Double(dy[i + 3])
+            a0 += g0; a1 += g1; a2 += g2; a3 += g3
+            b0 += g0 * Double(xhat[i]); b1 += g1 * Double(xhat[i + 1])
+            b2 += g2 * Double(xhat[i + 2]); b3 += g3 * Double(xhat[i + 3])
+            i += 4
+        }
+        while i < count { let g = Double(dy[i]); a0 += g; b0 += g * Double(xhat[i]); i += 1 }
+        return ((a0 + a1) + (a2 + a3), (b0 + b1) + (b2 + b3))
+    }
+}
