@@ -21,4 +21,7 @@ public enum BLASProbe {
         let sorted = times.dropFirst().sorted()
         return 2 * pow(Double(n), 3) / sorted[sorted.count / 2] / 1e9
     }
+
+    /// Which kernel-3 convolution Conv3d runs here: "direct-avx512" or "im2col-openblas".
+    public static var convolutionPath: String { DirectConv3d.enabled ? "direct-avx512" : "im2col-openblas" }
 }

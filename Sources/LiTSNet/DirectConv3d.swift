@@ -1,3 +1,4 @@
+import Foundation
 import LiTSConvKernels
 
 /// Conv3d's kernel-3 passes through `DirectConvolution` (AVX-512, no im2col): the volumes are
@@ -5,8 +6,10 @@ import LiTSConvKernels
 /// voxels are copied out. The im2col + OpenBLAS path in Conv3d.swift is the fallback on CPUs
 /// without AVX-512 and the reference the tests compare this path with.
 enum DirectConv3d {
-    /// Whether Conv3d uses this path (tests switch it off to compare with im2col + GEMM).
+    /// Whether Conv3d uses this path: where the CPU has AVX-512, unless the environment sets
+    /// LITSNET_IM2COL=1 (to compare the two paths). Tests switch it off to compare as well.
     nonisolated(unsafe) static var enabled = DirectConvolution.isSupported
+        && ProcessInfo.processInfo.environment["LITSNET_IM2COL"] != "1"
 
     /// A (D, H, W) volume padded by one voxel on every side, each channel flattened.
     struct Geometry {

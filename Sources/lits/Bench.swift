@@ -82,7 +82,7 @@ struct Bench: ParsableCommand {
             }
             model.setTraining(false)
             _ = Bench.measure("infer_forward", repeats: common.repeats) { _ = model.forward(x) }
-            print("summary train_step parameters=\(model.parameters.reduce(0) { $0 + $1.value.count }) peak_rss_mb=\(Bench.peakRSSMB())")
+            print("summary train_step parameters=\(model.parameters.reduce(0) { $0 + $1.value.count }) peak_rss_mb=\(Bench.peakRSSMB()) conv=\(BLASProbe.convolutionPath)")
         }
     }
 
@@ -102,8 +102,8 @@ struct Bench: ParsableCommand {
             let fwd = Bench.measure("conv3d_forward", repeats: common.repeats) { y = conv.forward(x) }
             let bwd = Bench.measure("conv3d_backward", repeats: common.repeats) { _ = conv.backward(y) }
             let peak = BLASProbe.sgemmGFLOPS(n: 1024, threads: common.threads)
-            print(String(format: "summary conv3d forward_gflops=%.1f backward_gflops=%.1f sgemm_1024_gflops=%.1f forward_share_of_peak=%.2f",
-                         flops / fwd / 1e9, 2 * flops / bwd / 1e9, peak, flops / fwd / 1e9 / peak))
+            print(String(format: "summary conv3d forward_gflops=%.1f backward_gflops=%.1f sgemm_1024_gflops=%.1f forward_share_of_peak=%.2f conv=%@",
+                         flops / fwd / 1e9, 2 * flops / bwd / 1e9, peak, flops / fwd / 1e9 / peak, BLASProbe.convolutionPath))
         }
     }
 
@@ -134,7 +134,7 @@ struct Bench: ParsableCommand {
                 let probs = SlidingWindow.predict(volume, options: Trainer.windowOptions(options)) { model.forward($0) }
                 checksum = probs[0].voxels.reduce(0.0) { $0 + Double($1) }
             }
-            print("summary predict_volume shape=\(shape.map(String.init).joined(separator: "x")) patch=\(options.patch) liver_probability_sum=\(checksum) peak_rss_mb=\(Bench.peakRSSMB())")
+            print("summary predict_volume shape=\(shape.map(String.init).joined(separator: "x")) patch=\(options.patch) liver_probability_sum=\(checksum) peak_rss_mb=\(Bench.peakRSSMB()) conv=\(BLASProbe.convolutionPath)")
         }
     }
 }
