@@ -24,7 +24,8 @@ public final class ReLU: Module {
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
-        guard let y = cachedOutput else { preconditionFailure("ReLU.backward called before forward") }
+        guard let y = cachedOutput else { preconditionFailure("ReLU.backward called without a forward before it") }
+        cachedOutput = nil
         precondition(dy.shape == y.shape, "ReLU.backward: dy has shape \(dy.shape), expected \(y.shape)")
         return Tensor.uninitialized(dy.shape) { dxp in
             let out = SharedPointer(dxp)
@@ -60,7 +61,8 @@ public final class Sigmoid: Module {
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
-        guard let y = cachedOutput else { preconditionFailure("Sigmoid.backward called before forward") }
+        guard let y = cachedOutput else { preconditionFailure("Sigmoid.backward called without a forward before it") }
+        cachedOutput = nil
         precondition(dy.shape == y.shape, "Sigmoid.backward: dy has shape \(dy.shape), expected \(y.shape)")
         return Tensor.uninitialized(dy.shape) { dxp in
             dy.data.withUnsafeBufferPointer { g in

@@ -134,6 +134,7 @@ public final class BatchNorm3d: Module {
     /// Eval mode (running statistics are constants): dx = gamma * istd * dy.
     public func backward(_ dy: Tensor) -> Tensor {
         precondition(dy.shape == savedShape, "BatchNorm3d.backward: gradient shape \(dy.shape) does not match the forward input \(savedShape)")
+        precondition(xhat.count == dy.count, "BatchNorm3d.backward called without a forward before it")
         let (n, c, d, h, w) = dy.ncdhw
         let s = d * h * w, m = n * s
         var sumDy = [Double](repeating: 0, count: c), sumDyXhat = [Double](repeating: 0, count: c)
@@ -159,6 +160,7 @@ public final class BatchNorm3d: Module {
             bias.grad.data[ch] += Float(sumDy[ch])
         }
         let training = savedTraining
+        defer { xhat = [] }
         return Tensor.uninitialized(dy.shape) { dxp in
             let out = SharedPointer(dxp)
             dy.data.withUnsafeBufferPointer { gp in

@@ -185,7 +185,8 @@ public final class Conv3d: Module {
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
-        guard let x = cachedInput else { preconditionFailure("Conv3d.backward called before forward") }
+        guard let x = cachedInput else { preconditionFailure("Conv3d.backward called without a forward before it") }
+        cachedInput = nil
         let (n, cin, d, h, w) = x.ncdhw
         let cout = outChannels, s = d * h * w, rows = d * h
         precondition(dy.shape == [n, cout, d, h, w], "Conv3d.backward: dy has shape \(dy.shape), expected \([n, cout, d, h, w])")

@@ -86,7 +86,8 @@ public final class ConvTranspose3d: Module {
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
-        guard let x = cachedInput else { preconditionFailure("ConvTranspose3d.backward called before forward") }
+        guard let x = cachedInput else { preconditionFailure("ConvTranspose3d.backward called without a forward before it") }
+        cachedInput = nil
         let (n, cin, d, h, w) = x.ncdhw
         let cout = outChannels, m = cout * 8
         precondition(dy.shape == [n, cout, 2 * d, 2 * h, 2 * w], "ConvTranspose3d.backward: dy has shape \(dy.shape), expected \([n, cout, 2 * d, 2 * h, 2 * w])")

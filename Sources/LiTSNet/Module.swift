@@ -22,6 +22,11 @@ public final class Buffer: @unchecked Sendable {
 
 /// Something with parameters, named like a PyTorch state dict ("enc.0.conv1.weight"), so a
 /// checkpoint written here loads into the equivalent PyTorch module.
+/// Layers keep what `forward` saved for `backward` (inputs, outputs, batch norm's normalised
+/// input, max pooling's positions) only until `backward` has used it, as PyTorch's autograd
+/// frees saved tensors: during the backward pass the deeper levels' activations are released
+/// while the larger top-level gradients are being made. So each `backward` needs a `forward`
+/// before it.
 public protocol Module: AnyObject {
     /// Parameters with their names relative to this module.
     var namedParameters: [(String, Parameter)] { get }

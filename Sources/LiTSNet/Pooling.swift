@@ -64,7 +64,8 @@ public final class MaxPool3d: Module {
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
-        precondition(!inputShape.isEmpty, "MaxPool3d.backward called before forward")
+        precondition(!inputShape.isEmpty, "MaxPool3d.backward called without a forward before it")
+        defer { argmax = []; inputShape = [] }
         let (n, c, d, h, w) = (inputShape[0], inputShape[1], inputShape[2], inputShape[3], inputShape[4])
         precondition(dy.shape == [n, c, d / 2, h / 2, w / 2], "MaxPool3d.backward: dy has shape \(dy.shape), expected \([n, c, d / 2, h / 2, w / 2])")
         let s = d * h * w, os = s / 8

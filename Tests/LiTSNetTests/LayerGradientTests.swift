@@ -145,8 +145,9 @@ final class LayerGradientTests: XCTestCase {
                    forward: y.data, gradients: [dx.data, conv.weight.grad.data, conv.bias.grad.data], r: r) { v in
             Self.referenceConv3d(v[0], v[1], v[2], n: n, cin: cin, cout: cout, d: d, h: h, w: w, k: 3)
         }
-        // Parameter gradients accumulate over backward calls.
+        // Parameter gradients accumulate over backward calls (each after its own forward).
         let g1 = conv.weight.grad.data
+        _ = conv.forward(x)
         _ = conv.backward(Tensor(shape: y.shape, data: r.map(Float.init)))
         for i in g1.indices { XCTAssertEqual(conv.weight.grad.data[i], 2 * g1[i], accuracy: 1e-5 * max(1, abs(g1[i]))) }
     }
@@ -313,12 +314,13 @@ final class LayerGradientTests: XCTestCase {
 
     /// The AVX-512 direct convolution against im2col + OpenBLAS on shapes that stress its edges:
     /// widths that are not a multiple of 16, rows shorter than a vector, output channels that are
-    /// not a multiple of 4, one input channel, planes of one row.
+    /// not a multiple of 4, one input channel, planes of one row, planes split into bands.
     func testDirectConvolutionMatchesIm2col() throws {
         try XCTSkipUnless(DirectConv3d.enabled, "this CPU has no AVX-512: Conv3d uses im2col + OpenBLAS only")
         defer { DirectConv3d.enabled = true }
         let shapes: [(n: Int, cin: Int, cout: Int, d: Int, h: Int, w: Int)] = [
             (2, 3, 5, 3, 5, 7), (1, 1, 4, 4, 6, 20), (2, 8, 9, 2, 3, 33), (1, 16, 16, 3, 12, 12), (1, 2, 3, 1, 1, 5),
+            (2, 2, 5, 2, 70, 70),  // planes of two bands (DirectConv3d.bandPositions)
         ]
         for (i, s) in shapes.enumerated() {
             let x = Self.random([s.n, s.cin, s.d, s.h, s.w], seed: UInt64(50 + i))

@@ -99,7 +99,8 @@ final class NormLossOptimTests: XCTestCase {
         XCTAssertLessThan(ex, 1e-5)
         XCTAssertLessThan(eg, 1e-5)
         XCTAssertLessThan(eb, 1e-5)
-        // Gradients accumulate.
+        // Gradients accumulate (each backward after its own forward).
+        _ = bn.forward(x)
         _ = bn.backward(r)
         XCTAssertLessThan(relErr(bn.weight.grad.data, fdG.map { 2 * $0 }), 1e-5)
     }

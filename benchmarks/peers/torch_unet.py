@@ -35,12 +35,15 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--batch", type=int, default=2)
+    ap.add_argument("--patch", default="16,96,96", help="D,H,W as lits bench train-step --patch")
     args = ap.parse_args()
+    d, h, w = (int(v) for v in args.patch.split(","))
     torch.set_num_threads(args.threads)
     torch.manual_seed(1)
     model = UNet3D(1, 2, (16, 32, 64, 128))
-    x = torch.rand(2, 1, 16, 96, 96) * 2 - 1
-    y = (torch.rand(2, 2, 16, 96, 96) > 0.7).float()
+    x = torch.rand(args.batch, 1, d, h, w) * 2 - 1
+    y = (torch.rand(args.batch, 2, d, h, w) > 0.7).float()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     s = 100.0
 
