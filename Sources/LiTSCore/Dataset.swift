@@ -26,7 +26,8 @@ public struct Case: Sendable, Equatable {
 }
 
 /// Finds cases in a folder, in LiTS layout (`volume-N.nii[.gz]` + `segmentation-N.nii[.gz]`, in any
-/// nested folders, as the common Kaggle copy spreads them) or MSD Task03 layout
+/// nested folders, as the common Kaggle copy spreads them; the LiTS test batch's
+/// `test-volume-N.nii` are cases N without labels) or MSD Task03 layout
 /// (`imagesTr/liver_N.nii.gz` + `labelsTr/liver_N.nii.gz`; `imagesTs` has no labels).
 public enum Dataset {
     public static func discover(_ root: String) throws -> [Case] {
@@ -53,7 +54,9 @@ public enum Dataset {
             if name.hasPrefix(".") { continue }  // hidden files, macOS "._" resource forks, our temp files
             let path = root.hasSuffix("/") ? root + rel : root + "/" + rel
             let parent = parts.count > 1 ? parts[parts.count - 2] : ""
-            if let n = number(in: name, prefix: "volume-") { try insert(n, path, into: &volumes, root: root) }
+            if let n = number(in: name, prefix: "volume-") ?? number(in: name, prefix: "test-volume-") {
+                try insert(n, path, into: &volumes, root: root)
+            }
             else if let n = number(in: name, prefix: "segmentation-") { try insert(n, path, into: &segmentations, root: root) }
             else if let n = number(in: name, prefix: "liver_") {
                 if parent == "imagesTr" || parent == "imagesTs" { try insert(n, path, into: &msdImages, root: root) }
@@ -72,7 +75,7 @@ public enum Dataset {
             throw LiTSError(.invalidArgument, path: root, "case \(dup) appears in both LiTS and MSD layout")
         }
         guard !cases.isEmpty else {
-            throw LiTSError(.noCases, path: root, "no cases found (expected volume-N.nii[.gz] + segmentation-N.nii[.gz], or imagesTr/liver_N.nii.gz + labelsTr/liver_N.nii.gz)")
+            throw LiTSError(.noCases, path: root, "no cases found (expected volume-N.nii[.gz] + segmentation-N.nii[.gz], test-volume-N.nii, or imagesTr/liver_N.nii.gz + labelsTr/liver_N.nii.gz)")
         }
         return cases.sorted(by: Case.precedes)
     }
@@ -109,6 +112,9 @@ public enum Dataset {
             let seg = ["nii", "nii.gz"].map { "\(dir)/segmentation-\(n).\($0)" }
                 .first { FileManager.default.fileExists(atPath: $0) }
             return Case(id: n, volumePath: path, segmentationPath: seg, layout: .lits)
+        }
+        if let n = number(in: name, prefix: "test-volume-") {
+            return Case(id: n, volumePath: path, segmentationPath: nil, layout: .lits)
         }
         let stem = name.hasSuffix(".nii.gz") ? String(name.dropLast(7)) : String(name.dropLast(4))
         return Case(id: stem, volumePath: path, segmentationPath: nil, layout: .file)

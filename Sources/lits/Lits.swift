@@ -9,7 +9,7 @@ struct Lits: AsyncParsableCommand {
         abstract: "LiTSKit: explore, preprocess and segment abdominal CT with liver and tumor labels.",
         discussion: """
         Datasets are folders in LiTS layout (volume-N.nii[.gz] + segmentation-N.nii[.gz], nested \
-        folders allowed) or MSD Task03 layout (imagesTr/liver_N.nii.gz + labelsTr/liver_N.nii.gz). \
+        folders allowed; the test batch's test-volume-N.nii are cases N without labels) or MSD Task03 layout (imagesTr/liver_N.nii.gz + labelsTr/liver_N.nii.gz). \
         Labels: 0 background, 1 liver, 2 tumor. Volumes are reoriented to RAS+ on load, so k runs \
         inferior to superior.
         """,

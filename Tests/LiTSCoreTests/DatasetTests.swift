@@ -23,6 +23,20 @@ final class DatasetTests: XCTestCase {
         XCTAssertTrue(cases.allSatisfy { $0.layout == .lits })
     }
 
+    func testLiTSTestBatchVolumesAreCasesWithoutLabels() throws {
+        let dir = try makeTempDir(self)
+        try touch("\(dir)/test-volume-0.nii")
+        try touch("\(dir)/test-volume-12.nii")
+        let cases = try Dataset.discover(dir)
+        XCTAssertEqual(cases.map(\.id), ["0", "12"], "the submission names test-segmentation-N.nii by these ids")
+        XCTAssertTrue(cases.allSatisfy { $0.segmentationPath == nil && $0.layout == .lits })
+        let single = try Dataset.discover("\(dir)/test-volume-12.nii")
+        XCTAssertEqual(single.map(\.id), ["12"])
+        // A test volume and a training volume with the same number are two different cases.
+        try touch("\(dir)/volume-12.nii")
+        XCTAssertThrowsError(try Dataset.discover(dir)) { XCTAssertTrue("\($0)".contains("appears twice")) }
+    }
+
     func testMSDLayoutWithTestImages() throws {
         let dir = try makeTempDir(self)
         try touch("\(dir)/Task03_Liver/imagesTr/liver_3.nii.gz")
