@@ -1,9 +1,9 @@
 import Foundation
 import LiTSConvKernels
 
-/// Conv3d's kernel-3 passes through `DirectConvolution` (AVX-512, no im2col): the volumes are
-/// copied once into zero-padded buffers, the kernels work on whole padded planes, and the real
-/// voxels are copied out. The im2col + OpenBLAS path in Conv3d.swift is the fallback on CPUs
+/// Conv3d's kernel-3 passes through `DirectConvolution` (AVX-512, no im2col): each item is
+/// copied once into a zero-padded buffer, the kernels work on bands of rows of its padded planes,
+/// and the real voxels are copied out. The im2col + OpenBLAS path in Conv3d.swift is the fallback on CPUs
 /// without AVX-512 and the reference the tests compare this path with.
 enum DirectConv3d {
     /// Whether Conv3d uses this path: where the CPU has AVX-512, unless the environment sets
@@ -22,8 +22,8 @@ enum DirectConv3d {
         /// The padded position of voxel (z, 0, 0); voxel (z, y, x) is at planeStart(z) + y*wp + x.
         func planeStart(_ z: Int) -> Int { (z + 1) * plane + wp + 1 }
         /// Rows per work unit ("band"): about `bandPositions` padded positions, so that a band's
-        /// output buffer and the rows its kernels stream stay in the core's L2 cache (whole
-        /// 168x168 planes did not: a default-sized training step ran slower than im2col).
+        /// output buffer and the rows its kernels stream stay in the core's L2 cache (1 MB here;
+        /// one 16-channel output plane of 168x168 is 1.8 MB).
         var bandRows: Int { max(1, min(h, DirectConv3d.bandPositions / wp)) }
         var bands: Int { (h + bandRows - 1) / bandRows }
         /// Rows y0 ..< y1 of band `band`.

@@ -24,10 +24,14 @@ struct Bench: ParsableCommand {
         }
     }
 
-    static func measure(_ name: String, repeats: Int, _ body: () -> Void) -> Double {
+    /// Times `body` `repeats` times after one warm-up; `prepare` runs before each call, untimed
+    /// (a layer's backward needs its forward first).
+    static func measure(_ name: String, repeats: Int, prepare: () -> Void = {}, _ body: () -> Void) -> Double {
+        prepare()
         body()  // warm-up: first-touch allocations and caches
         var times: [Double] = []
         for _ in 0..<repeats {
+            prepare()
             let t0 = DispatchTime.now().uptimeNanoseconds
             body()
             times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
@@ -100,7 +104,9 @@ struct Bench: ParsableCommand {
             var y = conv.forward(x)
             let flops = 2.0 * 32 * 32 * 27 * 16 * 96 * 96
             let fwd = Bench.measure("conv3d_forward", repeats: common.repeats) { y = conv.forward(x) }
-            let bwd = Bench.measure("conv3d_backward", repeats: common.repeats) { _ = conv.backward(y) }
+            let bwd = Bench.measure("conv3d_backward", repeats: common.repeats, prepare: { y = conv.forward(x) }) {
+                _ = conv.backward(y)
+            }
             let peak = BLASProbe.sgemmGFLOPS(n: 1024, threads: common.threads)
             print(String(format: "summary conv3d forward_gflops=%.1f backward_gflops=%.1f sgemm_1024_gflops=%.1f forward_share_of_peak=%.2f conv=%@",
                          flops / fwd / 1e9, 2 * flops / bwd / 1e9, peak, flops / fwd / 1e9 / peak, BLASProbe.convolutionPath))
