@@ -44,7 +44,7 @@ demo: sample
 	$(LITS) preprocess $(SAMPLE) --out out/sample-preprocessed
 	$(LITS) eda $(SAMPLE) --out reports/sample-eda --title "$(EDA_TITLE)"
 	$(LITS) preview $(SAMPLE) --out reports/sample-preview
-	@# A few minutes of CPU training: one case cannot show generalisation, only that the pipeline learns.
+	@# About 20 s of CPU training: one case cannot show generalisation, only that the pipeline learns.
 	rm -rf runs/sample
 	$(LITS) train out/sample-preprocessed --out runs/sample $(DEMO_TRAIN)
 	$(LITS) predict --run runs/sample $(SAMPLE) --out out/sample-prediction
