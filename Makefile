@@ -11,7 +11,7 @@ CHECK_OUT := out/check
 DEMO_TRAIN := --patch 96,96,16 --filters 8,16,32,64 --volumes-per-batch 1 --patches-per-volume 2 \
   --epochs 6 --batches-per-epoch 10 --overlap 0.25 --lr 0.003
 
-.PHONY: setup build release test demo sample bench reports check check-notebooks check-reports clean
+.PHONY: setup build release test demo sample bench reports check check-notebooks check-reports check-sample-tests clean
 
 # Installs the Debian packages that are missing (idempotent; needs root or sudo).
 setup:
@@ -63,7 +63,7 @@ check: release
 	@rc=0; scripts/fetch_sample.sh $(LITS) $(SAMPLE) || rc=$$?; \
 	if [ $$rc = 75 ]; then echo "SKIPPED: sample not reachable (PyPI download failed); notebook and report checks not run"; exit 0; fi; \
 	[ $$rc = 0 ] || exit $$rc; \
-	$(MAKE) --no-print-directory check-notebooks check-reports
+	$(MAKE) --no-print-directory check-notebooks check-reports check-sample-tests
 
 # Fails when a stored output in notebooks-md/ differs from a fresh run (cells marked `sh varies`
 # are run but not compared). The cells call `lits` from the PATH: the checking binary's folder comes first.
@@ -79,6 +79,13 @@ check-reports: sample
 	$(LITS) preview $(SAMPLE) --out $(CHECK_OUT)/sample-preview
 	scripts/check_report.sh reports/sample-eda $(CHECK_OUT)/sample-eda
 	scripts/check_report.sh reports/sample-preview $(CHECK_OUT)/sample-preview
+
+# The tests that need the sample (they skip in `make test` without it) must run, not skip, here.
+check-sample-tests: sample
+	@mkdir -p .build
+	set -o pipefail; swift test --disable-swift-testing --filter testSampleCaseMatchesCC3D 2>&1 | tee .build/sample-tests.log
+	@grep -q "testSampleCaseMatchesCC3D' passed" .build/sample-tests.log || \
+	  { echo "check-sample-tests: testSampleCaseMatchesCC3D did not pass (skipped?)" >&2; exit 1; }
 
 bench: setup
 	swift build -c release --product lits-bench
