@@ -1,5 +1,3 @@
-import Foundation
-
 /// Direct 3x3x3 convolution kernels on zero-padded volumes, for AVX-512.
 ///
 /// Why: with the U-Net's small channel counts (8 to 32 at full resolution) an im2col + GEMM
@@ -12,9 +10,11 @@ import Foundation
 /// values nobody reads; callers copy out the real voxels.
 ///
 /// This target is compiled for `skylake-avx512` on x86_64 (see Package.swift): 32 vector
-/// registers of 16 floats hold a 4 x 96 block of outputs. Callers must check `isSupported`
-/// and fall back to im2col + GEMM where the CPU lacks AVX-512. The functions are
-/// `@inline(never)` so that no AVX-512 code is inlined into code that runs without the check.
+/// registers of 16 floats hold a 4 x 96 block of outputs. Nothing in it may run before the
+/// caller has checked the CPU (LiTSNet's `DirectConv3d.cpuHasAVX512`, compiled for any x86-64),
+/// which is why that check does not live here; callers fall back to im2col + GEMM where the CPU
+/// lacks AVX-512. The kernels are `@inline(never)` so that no AVX-512 code is inlined into code
+/// that runs without the check.
 public enum DirectConvolution {
     public typealias Vector = SIMD16<Float>
 
@@ -24,19 +24,6 @@ public enum DirectConvolution {
     public static let outputBlock = 4
     /// Floats that a kernel may read past the last padded position of a channel.
     public static let slack = 128
-
-    /// Whether this CPU runs the kernels (AVX-512 F, BW, DQ, VL; the OS must enable them, which
-    /// /proc/cpuinfo reflects).
-    public static let isSupported: Bool = {
-        #if arch(x86_64) && os(Linux)
-        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-              let flagsLine = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return false }
-        let flags = Set(flagsLine.split(separator: " ").map(String.init))
-        return ["avx512f", "avx512bw", "avx512dq", "avx512vl"].allSatisfy(flags.contains)
-        #else
-        return false
-        #endif
-    }()
 
     @inline(__always) static func load(_ p: UnsafePointer<Float>) -> Vector {
         UnsafeRawPointer(p).loadUnaligned(as: Vector.self)

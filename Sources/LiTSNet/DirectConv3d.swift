@@ -8,8 +8,22 @@ import LiTSConvKernels
 enum DirectConv3d {
     /// Whether Conv3d uses this path: where the CPU has AVX-512, unless the environment sets
     /// LITSNET_IM2COL=1 (to compare the two paths). Tests switch it off to compare as well.
-    nonisolated(unsafe) static var enabled = DirectConvolution.isSupported
+    nonisolated(unsafe) static var enabled = cpuHasAVX512
         && ProcessInfo.processInfo.environment["LITSNET_IM2COL"] != "1"
+
+    /// Whether this CPU runs the kernels (AVX-512 F, BW, DQ, VL, enabled by the OS, which
+    /// /proc/cpuinfo reflects). Checked here, in code built for any x86-64, because everything in
+    /// LiTSConvKernels is built for AVX-512 and would stop an older CPU with an illegal instruction.
+    static let cpuHasAVX512: Bool = {
+        #if arch(x86_64) && os(Linux)
+        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let flagsLine = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return false }
+        let flags = Set(flagsLine.split(separator: " ").map(String.init))
+        return ["avx512f", "avx512bw", "avx512dq", "avx512vl"].allSatisfy(flags.contains)
+        #else
+        return false
+        #endif
+    }()
 
     /// A (D, H, W) volume padded by one voxel on every side, each channel flattened.
     struct Geometry {
