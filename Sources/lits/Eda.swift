@@ -135,18 +135,24 @@ struct EdaMerge: AsyncParsableCommand {
     @Option(help: "Report title (default: 'EDA report: ' and the folder name).")
     var title: String?
 
+    @Flag(help: "Merge even when some shards i/n are missing (a cluster job that did not finish).")
+    var partial = false
+
     func run() async throws {
         try await runReportingErrorsAsync {
             let cases = try EDAReport.loadCases(from: parts)
             var failed: [String: String] = [:]
             var connectivity: Set<Int> = Set(cases.map(\.connectivity))
+            var shards: [(part: String, index: Int, count: Int)] = []
             for part in parts {
                 if let data = FileManager.default.contents(atPath: "\(part)/\(EdaFolder.shard)"),
                    let info = try? JSONDecoder().decode(EdaFolder.ShardInfo.self, from: data) {
                     failed.merge(info.failed) { a, _ in a }
                     connectivity.insert(info.connectivity)
+                    if let s = EdaRun.parseShard(info.shard) { shards.append((part, s.index, s.count)) }
                 }
             }
+            try EdaMerge.checkShardsComplete(shards, partial: partial)
             guard connectivity.count <= 1 else {
                 throw LiTSError(.mismatch, path: parts.joined(separator: " "), "shards were computed with different --connectivity (\(connectivity.sorted()))")
             }
@@ -166,6 +172,26 @@ struct EdaMerge: AsyncParsableCommand {
             }
             try await EDAReport.render(cases, in: out, title: title ?? EdaFolder.defaultTitle(out), failed: failed)
             print("report: \(out)/index.md (\(cases.count) case(s) from \(parts.count) part(s))")
+        }
+    }
+
+    /// Shards of one split must all be there: a missing one (a cluster task that failed or is
+    /// still running) would silently leave its cases out of the report. `partial` turns the error
+    /// into a warning.
+    static func checkShardsComplete(_ shards: [(part: String, index: Int, count: Int)], partial: Bool) throws {
+        guard let first = shards.first else { return }
+        if let other = shards.first(where: { $0.count != first.count }) {
+            throw LiTSError(.mismatch, path: other.part,
+                            "shard \(other.index)/\(other.count) does not belong to the same split as \(first.part) (shard \(first.index)/\(first.count))")
+        }
+        let missing = Set(1...first.count).subtracting(shards.map(\.index)).sorted()
+        guard !missing.isEmpty else { return }
+        let names = missing.map { "\($0)/\(first.count)" }.joined(separator: ", ")
+        if partial {
+            FileHandle.standardError.write(Data("lits: warning: shard(s) \(names) missing; their cases are not in the report\n".utf8))
+        } else {
+            throw LiTSError(.invalidArgument, path: first.part,
+                            "shard(s) \(names) missing: their cases would be left out (give every part, or --partial)")
         }
     }
 }

@@ -43,6 +43,16 @@ final class EdaCommandTests: XCTestCase {
         r = try runLits(["eda", "merge", work + "/part1", work + "/part1", "--out", work + "/twice"])
         XCTAssertEqual(r.status, 1)
         XCTAssertTrue(errorLines(r).first?.contains("case 1 is also in") ?? false, r.stderr)
+
+        // A missing shard is refused (its cases would silently be left out), unless --partial.
+        r = try runLits(["eda", "merge", work + "/part2", "--out", work + "/missing"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(errorLines(r).first?.contains("shard(s) 1/2 missing") ?? false, r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: work + "/missing/index.md"), "no partial output")
+        r = try runLits(["eda", "merge", work + "/part2", "--out", work + "/partial", "--partial"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("shard(s) 1/2 missing"), r.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: work + "/partial/index.md"))
     }
 
     func testAFailedCaseIsReportedAndTheRestStillRun() throws {
