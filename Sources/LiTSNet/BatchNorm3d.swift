@@ -27,6 +27,12 @@ public final class BatchNorm3d: Module {
     public let numBatchesTracked: Buffer
     public private(set) var isTraining = true
 
+    /// When set, the layer also applies a ReLU to its output: the U-Net's conv-BN-ReLU with no
+    /// dropout between them, without the ReLU's own passes over the tensor (two forward, three
+    /// backward). Backward recomputes the ReLU's mask from xhat (the output is positive where
+    /// gamma * xhat + beta > 0, the same float expression as forward), so nothing more is kept.
+    var appliesReLU = false
+
     // Saved by forward for backward: the normalised input, 1/sqrt(var + eps) per channel and
     // which statistics were used.
     private var xhat: [Float] = []
@@ -97,7 +103,9 @@ public final class BatchNorm3d: Module {
             mean = runningMean.value.data.map(Double.init)
             invStd = (0..<c).map { 1 / (runningVar.value.data[$0] + eps).squareRoot() }
         }
-        // xhat = (x - mean) * istd is kept for backward; y = gamma * xhat + beta.
+        // xhat = (x - mean) * istd is kept for backward; y = gamma * xhat + beta (then max(y, 0)
+        // with `appliesReLU`; a NaN stays NaN, as in ReLU).
+        let relu = appliesReLU
         var hat = [Float](repeating: 0, count: 0)
         let y = Tensor.uninitialized(x.shape) { yp in
             hat = [Float](unsafeUninitializedCapacity: x.count) { hp, initialized in
@@ -109,10 +117,18 @@ public final class BatchNorm3d: Module {
                             let mu = Float(mean[ch]), istd = invStd[ch]
                             let g = weight.value.data[ch], beta = bias.value.data[ch]
                             let base = row * s
-                            for i in base..<(base + s) {
-                                let xh = (xp[i] - mu) * istd
-                                hatOut.p[i] = xh
-                                yOut.p[i] = g * xh + beta
+                            if relu {
+                                for i in base..<(base + s) {
+                                    let xh = (xp[i] - mu) * istd, v = g * xh + beta
+                                    hatOut.p[i] = xh
+                                    yOut.p[i] = v < 0 ? 0 : v
+                                }
+                            } else {
+                                for i in base..<(base + s) {
+                                    let xh = (xp[i] - mu) * istd
+                                    hatOut.p[i] = xh
+                                    yOut.p[i] = g * xh + beta
+                                }
                             }
                         }
                     }
@@ -132,11 +148,14 @@ public final class BatchNorm3d: Module {
     ///     dbeta  = sum(dy),  dgamma = sum(dy * xhat)
     ///     dx = gamma * istd * (dy - mean(dy) - xhat * mean(dy * xhat))
     /// Eval mode (running statistics are constants): dx = gamma * istd * dy.
+    /// With `appliesReLU`, dy is first zeroed where the output was not positive (the ReLU's
+    /// backward), inside the same two passes.
     public func backward(_ dy: Tensor) -> Tensor {
         precondition(dy.shape == savedShape, "BatchNorm3d.backward: gradient shape \(dy.shape) does not match the forward input \(savedShape)")
         precondition(xhat.count == dy.count, "BatchNorm3d.backward called without a forward before it")
         let (n, c, d, h, w) = dy.ncdhw
         let s = d * h * w, m = n * s
+        let relu = appliesReLU
         var sumDy = [Double](repeating: 0, count: c), sumDyXhat = [Double](repeating: 0, count: c)
         dy.data.withUnsafeBufferPointer { gp in
             xhat.withUnsafeBufferPointer { hp in
@@ -147,7 +166,10 @@ public final class BatchNorm3d: Module {
                     for ch in channels {
                         for item in 0..<n {
                             let base = (item * c + ch) * s
-                            let (sd, sdx) = Sums.productSums(gp.baseAddress! + base, hp.baseAddress! + base, s)
+                            let (sd, sdx) = relu
+                                ? Sums.productSums(gp.baseAddress! + base, hp.baseAddress! + base, s,
+                                                   whereAbove0: weight.value.data[ch], bias.value.data[ch])
+                                : Sums.productSums(gp.baseAddress! + base, hp.baseAddress! + base, s)
                             a.p[ch] += sd
                             b.p[ch] += sdx
                         }
@@ -168,11 +190,18 @@ public final class BatchNorm3d: Module {
                     NetThreads.parallelRanges(n * c, minimumPerWorker: max(1, (1 << 15) / max(1, s))) { rows in
                         for row in rows {
                             let ch = row % c, base = row * s
-                            let k = weight.value.data[ch] * invStd[ch]
-                            if training {
-                                // Written with the means (not m * dy - sum) to avoid cancellation
-                                // when m is large.
-                                let meanDy = Float(sumDy[ch] / Double(m)), meanDyXhat = Float(sumDyXhat[ch] / Double(m))
+                            let g = weight.value.data[ch], beta = bias.value.data[ch], k = g * invStd[ch]
+                            // Training: written with the means (not m * dy - sum) to avoid
+                            // cancellation when m is large. Eval: the statistics are constants.
+                            let meanDy = training ? Float(sumDy[ch] / Double(m)) : 0
+                            let meanDyXhat = training ? Float(sumDyXhat[ch] / Double(m)) : 0
+                            if relu {
+                                for i in base..<(base + s) {
+                                    let gi = gp[i], xh = hp[i]
+                                    let dz = g * xh + beta > 0 ? gi : 0
+                                    out.p[i] = k * (dz - meanDy - xh * meanDyXhat)
+                                }
+                            } else if training {
                                 for i in base..<(base + s) { out.p[i] = k * (gp[i] - meanDy - hp[i] * meanDyXhat) }
                             } else {
                                 for i in base..<(base + s) { out.p[i] = k * gp[i] }

@@ -37,4 +37,38 @@ enum Sums {
         while i < count { let g = Double(dy[i]); a0 += g; b0 += g * Double(xhat[i]); i += 1 }
         return ((a0 + a1) + (a2 + a3), (b0 + b1) + (b2 + b3))
     }
+
+    /// `productSums` with dy counted only where gamma * xhat + beta > 0: batch norm's backward
+    /// through the ReLU it applies (`BatchNorm3d.appliesReLU`). The mask and the products run in
+    /// 8-lane Float vectors over blocks of 256 values, each block's sums added in Double (a
+    /// select per element stopped the Double loop from vectorising: 6x slower).
+    static func productSums(_ dy: UnsafePointer<Float>, _ xhat: UnsafePointer<Float>, _ count: Int,
+                            whereAbove0 gamma: Float, _ beta: Float) -> (Double, Double) {
+        typealias V = SIMD8<Float>
+        @inline(__always) func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+        var sumDy = 0.0, sumDyXhat = 0.0, start = 0
+        while start < count {
+            let end = min(count, start + 256)
+            var a = V(), b = V(), i = start
+            while i + 8 <= end {
+                let g = load(dy + i), x = load(xhat + i)
+                let v = x * gamma + beta   // the forward's gamma * xhat + beta, same rounding
+                let masked = g.replacing(with: 0, where: .!(v .> 0))
+                a += masked
+                b += masked * x
+                i += 8
+            }
+            var ta = a.sum(), tb = b.sum()
+            while i < end {
+                let g = gamma * xhat[i] + beta > 0 ? dy[i] : 0
+                ta += g
+                tb += g * xhat[i]
+                i += 1
+            }
+            sumDy += Double(ta)
+            sumDyXhat += Double(tb)
+            start = end
+        }
+        return (sumDy, sumDyXhat)
+    }
 }

@@ -52,6 +52,9 @@ final class ConvBlock: Module {
         drop1 = dropout > 0 ? SpatialDropout3d(p: dropout, seed: rng.next()) : nil
         drop2 = dropout > 0 ? SpatialDropout3d(p: dropout, seed: rng.next()) : nil
         res = residual ? Conv3d(cin, cout, kernelSize: 1, using: &rng) : nil
+        // A ReLU right after a batch norm runs inside it (no dropout or residual add between).
+        bn1.appliesReLU = drop1 == nil
+        bn2.appliesReLU = drop2 == nil && res == nil
     }
 
     var namedParameters: [(String, Parameter)] {
@@ -81,11 +84,11 @@ final class ConvBlock: Module {
         }
         var h = bn1.forward(conv1.forward(x))
         if let drop1 { h = drop1.forward(h) }
-        h = relu1.forward(h)
+        if !bn1.appliesReLU { h = relu1.forward(h) }
         h = bn2.forward(conv2.forward(h))
         if let drop2 { h = drop2.forward(h) }
         if let res { h = residualAdd(h, res.forward(x)) }
-        return relu2.forward(h)
+        return bn2.appliesReLU ? h : relu2.forward(h)
     }
 
     /// The first block of the network reads the image, whose gradient nobody needs: skipping it
@@ -98,11 +101,12 @@ final class ConvBlock: Module {
     }
 
     func backward(_ dy: Tensor) -> Tensor {
-        var d = relu2.backward(dy)
+        var d = bn2.appliesReLU ? dy : relu2.backward(dy)
         var dxRes: Tensor?
         if let res { dxRes = res.backward(d) }
         if let drop2 { d = drop2.backward(d) }
-        d = relu1.backward(conv2.backward(bn2.backward(d)))
+        d = conv2.backward(bn2.backward(d))
+        if !bn1.appliesReLU { d = relu1.backward(d) }
         if let drop1 { d = drop1.backward(d) }
         var dx = conv1.backward(bn1.backward(d))
         if let dxRes, !skipsInputGradient { dx += dxRes }

@@ -105,6 +105,33 @@ final class NormLossOptimTests: XCTestCase {
         XCTAssertLessThan(relErr(bn.weight.grad.data, fdG.map { 2 * $0 }), 1e-5)
     }
 
+    /// The U-Net runs a ReLU that follows a batch norm inside it; forward and backward must equal
+    /// the two layers run in turn, in training and in eval mode.
+    func testBatchNormWithItsReLUEqualsTheTwoLayers() {
+        let shape = [2, 3, 2, 3, 4]
+        var rng = SeededGenerator(seed: 12)
+        let x = Tensor.uniform(shape, bound: 2, using: &rng)
+        let dy = Tensor.uniform(shape, bound: 1, using: &rng)
+        for training in [true, false] {
+            let fused = BatchNorm3d(3), plain = BatchNorm3d(3), relu = ReLU()
+            fused.appliesReLU = true
+            for bn in [fused, plain] {
+                bn.weight.value = Tensor(shape: [3], data: [1.3, -0.6, 0.9])
+                bn.bias.value = Tensor(shape: [3], data: [0.1, 0.2, -0.3])
+                bn.runningMean.value = Tensor(shape: [3], data: [0.2, -0.1, 0.3])
+                bn.runningVar.value = Tensor(shape: [3], data: [1.5, 0.8, 1.1])
+                bn.setTraining(training)
+            }
+            let y = fused.forward(x), expected = relu.forward(plain.forward(x))
+            XCTAssertEqual(y, expected, "forward, training \(training)")
+            XCTAssertTrue(y.data.contains(0) && y.data.contains { $0 > 0 }, "the ReLU cuts some values")
+            let dx = fused.backward(dy), expectedDx = plain.backward(relu.backward(dy))
+            XCTAssertLessThan(relErr(dx.data, expectedDx.data.map(Double.init)), 1e-6, "dx, training \(training)")
+            XCTAssertLessThan(relErr(fused.weight.grad.data, plain.weight.grad.data.map(Double.init)), 1e-6, "dgamma")
+            XCTAssertLessThan(relErr(fused.bias.grad.data, plain.bias.grad.data.map(Double.init)), 1e-6, "dbeta")
+        }
+    }
+
     func testBatchNormRunningStatsAndEvalMode() {
         let shape = [2, 2, 1, 2, 3]
         var rng = SeededGenerator(seed: 5)
