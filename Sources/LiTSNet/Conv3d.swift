@@ -20,7 +20,18 @@ public enum NetThreads {
         // One OpenBLAS thread per worker (set again if something else, such as a peak probe,
         // changed it).
         if openblas_get_num_threads() != 1 { openblas_set_num_threads(1) }
-        let n = min(max(1, workers), count)
+        split(count, into: min(max(1, workers), count), body)
+    }
+
+    /// Runs `body` on contiguous parts of `0..<count` in parallel, one per worker, when there are
+    /// at least `minimumPerWorker` items for each (the element-wise layers: below that, starting
+    /// threads costs more than it saves).
+    static func parallelRanges(_ count: Int, minimumPerWorker: Int = 1 << 15, _ body: (Range<Int>) -> Void) {
+        split(count, into: min(max(1, workers), max(1, count / max(1, minimumPerWorker)))) { _, range in body(range) }
+    }
+
+    /// `0..<count` in `n` contiguous parts, `body(part, range)` on each, in parallel when n > 1.
+    private static func split(_ count: Int, into n: Int, _ body: (_ part: Int, _ range: Range<Int>) -> Void) {
         if n <= 1 {
             if count > 0 { body(0, 0..<count) }
             return
@@ -28,20 +39,6 @@ public enum NetThreads {
         DispatchQueue.concurrentPerform(iterations: n) { w in
             body(w, (count * w / n)..<(count * (w + 1) / n))
         }
-    }
-}
-
-extension NetThreads {
-    /// Runs `body` on contiguous parts of `0..<count` in parallel, one per worker, when there are
-    /// at least `minimumPerWorker` items for each (the element-wise layers: below that, starting
-    /// threads costs more than it saves).
-    static func parallelRanges(_ count: Int, minimumPerWorker: Int = 1 << 15, _ body: (Range<Int>) -> Void) {
-        let n = min(max(1, workers), max(1, count / max(1, minimumPerWorker)))
-        if n <= 1 {
-            if count > 0 { body(0..<count) }
-            return
-        }
-        DispatchQueue.concurrentPerform(iterations: n) { w in body((count * w / n)..<(count * (w + 1) / n)) }
     }
 }
 
