@@ -213,24 +213,32 @@ public enum SlidingWindow {
 
     // MARK: - Window copies
 
+    /// Calls `row(volumeStart, windowStart, count)` for each row of a window (origin `o`, size
+    /// `size`) clipped to a volume of `shape` (i fastest): the row's first voxel in the volume and
+    /// in the window, and how many voxels of it lie inside the volume.
+    private static func forEachRowInside(origin o: (k: Int, j: Int, i: Int), size: PatchSize, shape: [Int],
+                                         _ row: (_ volumeStart: Int, _ windowStart: Int, _ count: Int) -> Void) {
+        let (nx, ny, nz) = (shape[0], shape[1], shape[2])
+        let i0 = max(o.i, 0), i1 = min(o.i + size.w, nx)
+        guard i0 < i1 else { return }
+        for kk in 0..<size.d {
+            let k = o.k + kk
+            guard k >= 0 && k < nz else { continue }
+            for jj in 0..<size.h {
+                let j = o.j + jj
+                guard j >= 0 && j < ny else { continue }
+                row(i0 + nx * (j + ny * k), (i0 - o.i) + size.w * (jj + size.h * kk), i1 - i0)
+            }
+        }
+    }
+
     /// Copies the volume under a window into `x` at `offset`; voxels outside keep their value.
     private static func copyWindow(_ image: Volume<Float>, origin o: (k: Int, j: Int, i: Int), size: PatchSize,
                                    into x: inout [Float], offset: Int) {
-        let (nx, ny, nz) = (image.shape[0], image.shape[1], image.shape[2])
-        let i0 = max(o.i, 0), i1 = min(o.i + size.w, nx)
-        guard i0 < i1 else { return }
         image.voxels.withUnsafeBufferPointer { src in
             x.withUnsafeMutableBufferPointer { dst in
-                for kk in 0..<size.d {
-                    let k = o.k + kk
-                    guard k >= 0 && k < nz else { continue }
-                    for jj in 0..<size.h {
-                        let j = o.j + jj
-                        guard j >= 0 && j < ny else { continue }
-                        let s = i0 + nx * (j + ny * k)
-                        let t = offset + (i0 - o.i) + size.w * (jj + size.h * kk)
-                        for n in 0..<(i1 - i0) { dst[t + n] = src[s + n] }
-                    }
+                forEachRowInside(origin: o, size: size, shape: image.shape) { s, t, count in
+                    for n in 0..<count { dst[offset + t + n] = src[s + n] }
                 }
             }
         }
@@ -241,23 +249,12 @@ public enum SlidingWindow {
     private static func accumulate(_ values: UnsafeBufferPointer<Float>, weights: UnsafeBufferPointer<Float>?,
                                    origin o: (k: Int, j: Int, i: Int), size: PatchSize, shape: [Int],
                                    into target: inout [Double]) {
-        let (nx, ny, nz) = (shape[0], shape[1], shape[2])
-        let i0 = max(o.i, 0), i1 = min(o.i + size.w, nx)
-        guard i0 < i1 else { return }
         target.withUnsafeMutableBufferPointer { dst in
-            for kk in 0..<size.d {
-                let k = o.k + kk
-                guard k >= 0 && k < nz else { continue }
-                for jj in 0..<size.h {
-                    let j = o.j + jj
-                    guard j >= 0 && j < ny else { continue }
-                    let s = i0 + nx * (j + ny * k)
-                    let t = (i0 - o.i) + size.w * (jj + size.h * kk)
-                    if let w = weights {
-                        for n in 0..<(i1 - i0) { dst[s + n] += Double(values[t + n]) * Double(w[t + n]) }
-                    } else {
-                        for n in 0..<(i1 - i0) { dst[s + n] += Double(values[t + n]) }
-                    }
+            forEachRowInside(origin: o, size: size, shape: shape) { s, t, count in
+                if let w = weights {
+                    for n in 0..<count { dst[s + n] += Double(values[t + n]) * Double(w[t + n]) }
+                } else {
+                    for n in 0..<count { dst[s + n] += Double(values[t + n]) }
                 }
             }
         }
