@@ -42,13 +42,6 @@ public enum CaseLoader {
         return LoadedCase(info: c, ct: ct, labels: labels, source: source, reorientation: reorientation)
     }
 
-    /// A volume read from any NIfTI file, canonical, without CT-specific checks.
-    public static func loadImage(path: String) throws -> (Volume<Float>, NIfTISource, Reorientation) {
-        let (raw, source) = try NIfTIReader.readFloat(path: path)
-        let r = Reorientation(sourceGrid: raw.grid)
-        return (r.toCanonical(raw), source, r)
-    }
-
     public static func checkFiniteCT(_ v: Volume<Float>, path: String) throws {
         var bad = 0
         var first = -1

@@ -30,6 +30,22 @@ public struct Case: Sendable, Equatable {
 /// `test-volume-N.nii` are cases N without labels) or MSD Task03 layout
 /// (`imagesTr/liver_N.nii.gz` + `labelsTr/liver_N.nii.gz`; `imagesTs` has no labels).
 public enum Dataset {
+    /// One case from a path: a volume file, or a dataset folder with `id` (required when the
+    /// folder holds more than one case).
+    public static func selectCase(_ path: String, id: String?) throws -> Case {
+        let cases = try discover(path)
+        if let id {
+            guard let c = cases.first(where: { $0.id == id }) else {
+                throw LiTSError(.notFound, path: path, "no case \(id) (cases: \(cases.prefix(10).map(\.id).joined(separator: ", "))\(cases.count > 10 ? ", ..." : ""))")
+            }
+            return c
+        }
+        guard cases.count == 1 else {
+            throw LiTSError(.invalidArgument, path: path, "holds \(cases.count) cases; choose one with --case ID")
+        }
+        return cases[0]
+    }
+
     public static func discover(_ root: String) throws -> [Case] {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: root, isDirectory: &isDir) else {

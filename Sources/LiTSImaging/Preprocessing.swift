@@ -50,9 +50,10 @@ public enum Preprocessor {
         return [options.inPlaneSize[0], options.inPlaneSize[1], nz]
     }
 
-    /// Returns the normalised CT, the resampled labels (if any) and the manifest entry.
-    public static func run(_ c: LoadedCase, options: PreprocessOptions)
-        -> (ct: Volume<Float>, labels: LabelMap?, entry: PreprocessedCase) {
+    /// The image step: the CT windowed (or enhanced), resampled to the target shape and min-max
+    /// normalised to [0, 1], with the range that was mapped (for the manifest).
+    public static func image(_ c: LoadedCase, options: PreprocessOptions)
+        -> (ct: Volume<Float>, normalizationMin: Float, normalizationMax: Float) {
         let shape = targetShape(for: c.grid, options: options)
         var resampled: Volume<Float>
         if let method = options.equalize, method != .window {
@@ -69,7 +70,19 @@ public enum Preprocessor {
             }
         }
         let (normalised, lo, hi) = resampled.minMaxNormalized()
-        let labels = c.labels.map { Resampler.resample($0, to: shape) }
+        return (normalised, lo, hi)
+    }
+
+    /// The label step: nearest neighbour onto the image step's grid (never interpolated and rounded).
+    public static func labels(_ labels: LabelMap, for grid: Grid, options: PreprocessOptions) -> LabelMap {
+        Resampler.resample(labels, to: targetShape(for: grid, options: options))
+    }
+
+    /// Both steps, and the manifest entry that records them.
+    public static func run(_ c: LoadedCase, options: PreprocessOptions)
+        -> (ct: Volume<Float>, labels: LabelMap?, entry: PreprocessedCase) {
+        let (normalised, lo, hi) = image(c, options: options)
+        let labels = c.labels.map { Preprocessor.labels($0, for: c.grid, options: options) }
         let src = c.source.grid
         let entry = PreprocessedCase(
             id: c.info.id, volume: c.info.volumePath, segmentation: c.info.segmentationPath,
@@ -80,22 +93,5 @@ public enum Preprocessor {
             shape: normalised.shape, spacing: normalised.grid.spacing, affine: normalised.grid.affine.rows,
             normalizationMin: lo, normalizationMax: hi, labelCounts: labels.map { Array($0.labelCounts().prefix(3)) })
         return (normalised, labels, entry)
-    }
-}
-
-/// `manifest.json` of a preprocessed folder.
-public struct PreprocessManifest: Codable, Sendable {
-    public static let fileName = "manifest.json"
-    public var tool = "LiTSKit preprocess"
-    public var formatVersion = 1
-    public var options: PreprocessOptions
-    public var arrayLayout = "C order (nz, ny, nx) in canonical RAS+ orientation: array[k, j, i] is voxel (i, j, k); k runs inferior to superior"
-    public var cases: [PreprocessedCase]
-    public var failed: [String: String]
-
-    public init(options: PreprocessOptions, cases: [PreprocessedCase], failed: [String: String]) {
-        self.options = options
-        self.cases = cases
-        self.failed = failed
     }
 }

@@ -1,1 +1,1 @@
-// LiTSTraining: patch sampler, training loop, validation, sliding-window inference.
+// LiTSTraining: patch sampler, training loop, validation (through LiTSInference's sliding window), run folders.

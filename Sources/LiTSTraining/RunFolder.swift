@@ -1,5 +1,6 @@
 import Foundation
 import LiTSCore
+import LiTSInference
 import LiTSNet
 import LiTSRender
 
@@ -11,9 +12,9 @@ public struct RunFolder: Sendable {
 
     public init(_ path: String) { self.path = path }
 
-    public var configPath: String { "\(path)/config.json" }
-    public var best: String { "\(path)/best.safetensors" }
-    public var last: String { "\(path)/last.safetensors" }
+    public var configPath: String { "\(path)/\(TrainedRun.configFile)" }
+    public var best: String { "\(path)/\(TrainedRun.checkpointFile(.best))" }
+    public var last: String { "\(path)/\(TrainedRun.checkpointFile(.last))" }
     var optimizerPath: String { "\(path)/last.optimizer.safetensors" }
     var statePath: String { "\(path)/state.json" }
 

@@ -1,7 +1,16 @@
 import Foundation
 import LiTSCore
 import LiTSImaging
+import LiTSInference
 import LiTSNet
+
+/// The training loss (saved in `config.json` by its raw value).
+public enum LossFunction: String, Codable, CaseIterable, Sendable {
+    /// The baseline's Jaccard distance (s = 100), summed over the batch per channel.
+    case jaccard
+    /// Soft Dice.
+    case dice
+}
 
 /// Everything a run is trained with; saved as the run's `config.json`.
 public struct TrainOptions: Codable, Equatable, Sendable {
@@ -13,8 +22,7 @@ public struct TrainOptions: Codable, Equatable, Sendable {
     public var epochs = 20
     public var batchesPerEpoch = 50
     public var sampling = SamplingMode.liverBiased(pLiver: 0.4, pLesion: 0.3)
-    /// "jaccard" (the baseline's Jaccard distance, s = 100) or "dice" (soft Dice).
-    public var loss = "jaccard"
+    public var loss = LossFunction.jaccard
     public var learningRate: Float = 1e-3
     /// ReduceLROnPlateau on the validation Dice (Keras semantics).
     public var lrFactor = 0.5
@@ -30,6 +38,11 @@ public struct TrainOptions: Codable, Equatable, Sendable {
     public var dataFolder = ""
 
     public init() {}
+
+    /// What `lits predict` reads back from the run's `config.json`.
+    public var inference: InferenceConfig {
+        InferenceConfig(model: model, patch: patch, preprocessing: preprocessing, overlap: overlap, blending: blending)
+    }
 }
 
 /// One line of `history.csv`.
@@ -58,15 +71,15 @@ public struct EpochRecord: Codable, Equatable, Sendable {
 /// (seed, e), so a resumed run continues exactly as an uninterrupted one would.
 public final class Trainer {
     public let options: TrainOptions
-    public let data: PreprocessedDataset
+    public let data: PreprocessedFolder
     public let model: UNet3D
     public let optimizer: Adam
     public let scheduler: ReduceLROnPlateau
     public private(set) var history: [EpochRecord] = []
     public private(set) var bestScore = -Double.infinity
-    private var cache: [String: TrainingCase] = [:]
+    private var cache: [String: PreprocessedArrays] = [:]
 
-    public init(options: TrainOptions, data: PreprocessedDataset) {
+    public init(options: TrainOptions, data: PreprocessedFolder) {
         self.options = options
         self.data = data
         model = UNet3D(options.model)
@@ -80,7 +93,7 @@ public final class Trainer {
         return g.next()
     }
 
-    func trainingCase(_ id: String) throws -> TrainingCase {
+    func trainingCase(_ id: String) throws -> PreprocessedArrays {
         if let c = cache[id] { return c }
         let c = try data.load(id)
         if cache.count >= 64 { cache.removeAll() }  // bounded memory for large datasets
@@ -93,7 +106,7 @@ public final class Trainer {
     public func train(shouldStop: () -> Bool, report: (String) -> Void,
                       endOfEpoch: (EpochRecord, _ isBest: Bool) throws -> Void) throws -> Bool {
         let trainIDs = options.split.train
-        guard !trainIDs.isEmpty else { throw LiTSError(.noCases, path: data.folder, "no training cases in the split") }
+        guard !trainIDs.isEmpty else { throw LiTSError(.noCases, path: data.path, "no training cases in the split") }
         model.setTraining(true)
         let start = history.count + 1
         for epoch in start...max(start, options.epochs) where epoch <= options.epochs {
@@ -108,7 +121,7 @@ public final class Trainer {
                 while ids.count < options.volumesPerBatch { ids += trainIDs.shuffled(using: &pick) }
                 for id in ids.prefix(options.volumesPerBatch) {
                     let c = try trainingCase(id)
-                    guard let labels = c.labels else { throw LiTSError(.invalidArgument, path: data.folder, "training case \(id) has no labels") }
+                    guard let labels = c.labels else { throw LiTSError(.invalidArgument, path: data.path, "training case \(id) has no labels") }
                     patches += sampler.sample(image: c.image, labels: labels, count: options.patchesPerVolume, caseID: id, stats: &stats)
                 }
                 let (x, y) = PatchSampler.makeBatch(patches, size: options.patch)
@@ -142,16 +155,10 @@ public final class Trainer {
     }
 
     func lossFunction(_ probs: Tensor, _ target: Tensor) -> LossOutput {
-        options.loss == "dice" ? Losses.softDice(pred: probs, target: target) : Losses.jaccardDistance(pred: probs, target: target)
+        options.loss == .dice ? Losses.softDice(pred: probs, target: target) : Losses.jaccardDistance(pred: probs, target: target)
     }
 
-    public var windowOptions: SlidingWindowOptions { Trainer.windowOptions(options) }
-
-    public static func windowOptions(_ o: TrainOptions) -> SlidingWindowOptions {
-        var w = SlidingWindowOptions(patch: o.patch, overlap: o.overlap, blending: o.blending, batchSize: 2)
-        w.sideDivisor = o.model.sideDivisor
-        return w
-    }
+    public var windowOptions: SlidingWindowOptions { options.inference.windowOptions }
 
     /// Whole validation volumes through the same sliding window as `lits predict`; mean per-case
     /// Dice of liver (label >= 1) and lesion (label 2) at 0.5. A case without lesions and a

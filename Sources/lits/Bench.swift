@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LiTSCore
+import LiTSInference
 import LiTSNet
 import LiTSTraining
 
@@ -128,16 +129,16 @@ struct Bench: ParsableCommand {
 
         func run() throws {
             NetThreads.workers = common.threads
-            let folder = RunFolder(runFolder)
-            let options = try folder.readConfig()
-            let model = try Checkpoint.load(folder.best)
+            let run = try TrainedRun(reading: runFolder)
+            let options = run.config
+            let model = try run.loadModel(.best)
             model.setTraining(false)
             let array = try NPY.read(path: npy)
             let shape = Array(array.shape.reversed())
             let volume = Volume(grid: Grid(shape: shape, spacing: [1, 1, 1]), voxels: array.floats())
             var checksum = 0.0
             _ = Bench.measure("predict_volume", repeats: common.repeats) {
-                let probs = SlidingWindow.predict(volume, options: Trainer.windowOptions(options)) { model.forward($0) }
+                let probs = SlidingWindow.predict(volume, options: options.windowOptions) { model.forward($0) }
                 checksum = probs[0].voxels.reduce(0.0) { $0 + Double($1) }
             }
             print("summary predict_volume shape=\(shape.map(String.init).joined(separator: "x")) patch=\(options.patch) liver_probability_sum=\(checksum) peak_rss_mb=\(Bench.peakRSSMB()) conv=\(BLASProbe.convolutionPath)")

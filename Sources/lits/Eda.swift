@@ -96,7 +96,7 @@ struct EdaRun: AsyncParsableCommand {
             let outDir = out
             let conn = Connectivity(rawValue: connectivity)!
             let slices = montageSlices
-            let (ok, failures) = runCases(cases, threads: threads, label: "eda") { c in
+            let caseRun = CaseRunner.run(cases, threads: threads, label: "eda") { c in
                 let loaded = try CaseLoader.load(c)
                 var eda = CaseAnalyzer.analyze(loaded, connectivity: conn)
                 let tiles = CaseMontage.tiles(for: loaded, axialCount: slices)
@@ -104,6 +104,7 @@ struct EdaRun: AsyncParsableCommand {
                 try EDAReport.saveCase(eda, montage: CaseMontage.render(loaded, tiles: tiles), in: outDir)
                 return eda.id
             }
+            let (ok, failures) = (caseRun.results, caseRun.failures)
             let failed = Dictionary(uniqueKeysWithValues: failures.map { ($0.0.id, $0.1) })
             if let part {
                 let info = EdaFolder.ShardInfo(shard: "\(part.index)/\(part.count)", cases: ok.map(\.1), failed: failed, connectivity: connectivity)

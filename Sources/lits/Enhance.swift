@@ -13,11 +13,11 @@ struct Enhance: ParsableCommand {
     @Option(name: .customLong("case"), help: "Case id inside a dataset folder.")
     var caseID: String?
 
-    @Option(help: "window, slice, volume, volume-body or clahe.")
-    var method: String
+    @Option(help: "Enhancement method.")
+    var method: EnhancementMethod
 
     @Option(parsing: .unconditional, help: "Window preset (liver, abdomen, soft-tissue, bone) or L,H.")
-    var window = "liver"
+    var window = WindowArgument(argument: "liver")!
 
     @OptionGroup var enhancement: EnhancementArguments
 
@@ -28,28 +28,14 @@ struct Enhance: ParsableCommand {
     var overwrite = false
 
     func validate() throws {
-        guard EnhancementMethod(rawValue: method) != nil else {
-            throw ValidationError("--method must be one of \(EnhancementMethod.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        guard parseWindow(window) != nil else { throw ValidationError("unknown window '\(window)'") }
         guard out.hasSuffix(".nii") || out.hasSuffix(".nii.gz") else { throw ValidationError("--out must end in .nii or .nii.gz") }
     }
 
     func run() throws {
         try runReportingErrors {
-            let c = try selectCase(path, id: caseID)
-            let outPath = OutputFolder.resolved(out)
-            for input in [c.volumePath, c.segmentationPath].compactMap({ $0 }) where OutputFolder.resolved(input) == outPath {
-                throw LiTSError(.invalidArgument, path: out, "is an input file; choose another output")
-            }
-            if FileManager.default.fileExists(atPath: out) && !overwrite {
-                throw LiTSError(.notWritable, path: out, "exists; pass --overwrite to replace it")
-            }
-            let loaded = try CaseLoader.load(c, withLabels: false)
-            let enhanced = Enhancement.apply(EnhancementMethod(rawValue: method)!, to: loaded.ct,
-                                             window: parseWindow(window)!.window, options: enhancement.options)
-            let onSource = loaded.reorientation.toSource(enhanced, sourceGrid: loaded.source.grid)
-            try NIfTIWriter.write(onSource, to: out, description: "LiTSKit enhance \(method) \(window)")
+            try EnhancedVolumeFile.write(try Dataset.selectCase(path, id: caseID), method: method, window: window.window,
+                                         options: enhancement.options, to: out, overwrite: overwrite,
+                                         description: "LiTSKit enhance \(method.rawValue) \(window.text)")
             print("wrote \(out)")
         }
     }

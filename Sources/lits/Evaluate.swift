@@ -70,7 +70,7 @@ struct Evaluate: AsyncParsableCommand {
             options.regionsByVolume = regionsByVolume
             let predFolder = pred!
             let chosen = options
-            let (ok, failures) = runCases(cases, threads: 2, label: "evaluate") { c -> (CaseEvaluation, RGBImage?) in
+            let caseRun = CaseRunner.run(cases, threads: 2, label: "evaluate") { c -> (CaseEvaluation, RGBImage?) in
                 guard let path = Evaluate.predictionPath(in: predFolder, id: c.id) else {
                     throw LiTSError(.notFound, path: predFolder, "no prediction for case \(c.id) (expected segmentation-\(c.id).nii.gz)")
                 }
@@ -83,6 +83,7 @@ struct Evaluate: AsyncParsableCommand {
                 let e = CaseEvaluator.evaluate(id: c.id, predictionPath: path, truth: loaded.labels!, prediction: prediction, options: chosen)
                 return (e, EvaluationReport.worstSlices(ct: loaded.ct, truth: loaded.labels!, prediction: prediction, evaluation: e))
             }
+            let (ok, failures) = (caseRun.results, caseRun.failures)
             let evaluations = ok.map(\.1.0)
             var montages: [String: RGBImage] = [:]
             for (c, (_, image)) in ok { if let image { montages[c.id] = image } }

@@ -26,11 +26,11 @@ struct ImportMRC: ParsableCommand {
     @Option(help: "Assumed isotropic voxel size in mm (the sample records none; about 1.5 mm for LiTS 117 downsampled 2x).")
     var spacing = 1.5
 
-    @Option(help: "MRC axis order: zyx (MRC's fastest axis is NIfTI's k, as in the PyPI sample) or xyz.")
-    var axisOrder = "zyx"
+    @Option(help: "MRC axis order: zyx means MRC's fastest axis is NIfTI's k, as in the PyPI sample.")
+    var axisOrder = MRC.AxisOrder.zyx
 
-    @Option(help: "Orientation of the written affine: LPS (the sample's anatomy) or RAS.")
-    var orientation = "LPS"
+    @Option(help: "Orientation of the written affine (LPS: the sample's anatomy).")
+    var orientation = MRCImport.Orientation.LPS
 
     @Option(name: .shortAndLong, help: "Output folder.")
     var out: String
@@ -38,38 +38,14 @@ struct ImportMRC: ParsableCommand {
     func validate() throws {
         guard spacing > 0, spacing.isFinite else { throw ValidationError("--spacing must be positive") }
         guard id >= 0 else { throw ValidationError("--id must be a non-negative integer") }
-        guard MRC.AxisOrder(rawValue: axisOrder) != nil else { throw ValidationError("--axis-order must be zyx or xyz") }
-        guard ["LPS", "RAS"].contains(orientation) else { throw ValidationError("--orientation must be LPS or RAS") }
     }
 
     func run() throws {
         try runReportingErrors {
-            let order = MRC.AxisOrder(rawValue: axisOrder)!
-            let (shape, hu) = try MRC.readNIfTIOrder(path: image, order: order)
-            let sign = orientation == "LPS" ? -1.0 : 1.0
-            let grid = Grid(shape: shape, spacing: [spacing, spacing, spacing],
-                            affine: .diagonal(spacing: [sign * spacing, sign * spacing, spacing]))
-            let ct = Volume(grid: grid, voxels: hu)
-            try CaseLoader.checkFiniteCT(ct, path: image)
-            var labelMap: LabelMap?
-            if let labels {
-                let (labelShape, values) = try MRC.readNIfTIOrder(path: labels, order: order)
-                guard labelShape == shape else {
-                    throw LiTSError(.mismatch, path: labels, "shape \(labelShape) does not match the image \(shape)")
-                }
-                labelMap = try CaseLoader.toLabels(Volume(grid: grid, voxels: values), path: labels)
-            }
-            try OutputFolder.prepare(out, inputs: [image] + (labels.map { [$0] } ?? []), marker: "volume-\(id).nii.gz")
-            let volumePath = "\(out)/volume-\(id).nii.gz"
-            let segPath = "\(out)/segmentation-\(id).nii.gz"
-            for p in [volumePath, segPath] where FileManager.default.fileExists(atPath: p) {
-                printWarning("replacing \(p) (written by an earlier import)")
-            }
-            try NIfTIWriter.write(ct, to: volumePath, description: "LiTSKit import; spacing assumed \(spacing) mm")
-            if let labelMap {
-                try NIfTIWriter.write(labelMap, to: segPath, description: "LiTSKit import; spacing assumed \(spacing) mm")
-            }
-            print("wrote \(volumePath)" + (labelMap == nil ? "" : " and \(segPath)"))
+            let job = MRCImport(image: image, labels: labels, id: id, spacing: spacing, axisOrder: axisOrder, orientation: orientation)
+            let (written, warnings) = try job.run(into: out)
+            for w in warnings { printWarning(w) }
+            print("wrote " + written.joined(separator: " and "))
         }
     }
 }

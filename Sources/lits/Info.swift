@@ -15,30 +15,14 @@ struct Info: ParsableCommand {
     @Option(help: "Cases read in parallel.")
     var threads = 2
 
-    struct Row: Codable {
-        var id: String
-        var volume: String
-        var segmentation: String?
-        var shape: [Int]          // as stored in the file
-        var spacing: [Double]     // mm, as stored
-        var orientation: String   // axis codes of the file, e.g. LPS
-        var datatype: String
-        var huMin: Float
-        var huMax: Float
-        var labelCounts: [String: Int]?
-    }
-
     func validate() throws {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
     }
 
     func run() throws {
         try runReportingErrors {
-            let cases = try Dataset.discover(paths)
-            let (ok, failures) = runCases(cases, threads: threads, label: "info") { c in
-                try Info.row(for: c)
-            }
-            let rows = ok.map { $0.1 }
+            let (total, result) = try CaseSummary.read(paths, threads: threads)
+            let rows = result.results.map(\.1)
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -46,26 +30,11 @@ struct Info: ParsableCommand {
             } else {
                 print(Info.table(rows))
             }
-            try reportFailures(failures, total: cases.count)
+            try reportFailures(result.failures, total: total)
         }
     }
 
-    static func row(for c: Case) throws -> Row {
-        // Full checks (finite HU, segmentation on the volume's grid, labels in {0, 1, 2}), but the
-        // table shows the file's own geometry, which is what other tools show too.
-        let loaded = try CaseLoader.load(c)
-        let counts = loaded.labels.map { l -> [String: Int] in
-            let n = l.labelCounts()
-            return ["background": n[0], "liver": n[1], "tumor": n[2]]
-        }
-        let (lo, hi) = loaded.ct.minMax() ?? (0, 0)
-        let source = loaded.source
-        return Row(id: c.id, volume: c.volumePath, segmentation: c.segmentationPath, shape: source.grid.shape,
-                   spacing: source.grid.spacing, orientation: source.grid.axisCodes, datatype: source.datatypeName,
-                   huMin: lo, huMax: hi, labelCounts: counts)
-    }
-
-    static func table(_ rows: [Row]) -> String {
+    static func table(_ rows: [CaseSummary]) -> String {
         let header = ["case", "shape", "spacing mm", "orient", "dtype", "HU min", "HU max", "liver vox", "tumor vox"]
         let body = rows.map { r -> [String] in
             [r.id, r.shape.map(String.init).joined(separator: "x"),

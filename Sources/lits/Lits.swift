@@ -52,6 +52,14 @@ func runReportingErrorsAsync(_ body: () async throws -> Void) async throws {
     }
 }
 
+/// Prints every failed case and, if any failed, exits non-zero after the others finished.
+func reportFailures(_ failures: [(Case, String)], total: Int) throws {
+    guard !failures.isEmpty else { return }
+    for (_, message) in failures { printError(message) }
+    printError("\(failures.count) of \(total) cases failed: \(failures.map { $0.0.id }.joined(separator: ", "))")
+    throw ExitCode.failure
+}
+
 func printError(_ message: String) {
     FileHandle.standardError.write(Data("lits: error: \(message)\n".utf8))
 }

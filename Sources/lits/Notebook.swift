@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LiTSCore
+import LiTSRender
 
 struct Notebook: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -25,7 +26,8 @@ struct Notebook: ParsableCommand {
 struct RunNotebook: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Execute the cells in order and write each cell's output into the ```output block under it.")
+        abstract: "Execute the cells in order and write each cell's output into the ```output block under it.",
+        discussion: "Each cell runs as a bash command with your rights, in --directory.")
 
     @OptionGroup var options: Notebook.Options
 
@@ -33,8 +35,7 @@ struct RunNotebook: ParsableCommand {
         try runReportingErrors {
             for file in options.files {
                 let notebook = try MarkdownNotebook(path: file)
-                let outputs = try notebook.execute(in: options.workingDirectory, tool: Notebook.tool, log: Notebook.log)
-                try AtomicFile.write(notebook.withOutputs(outputs), to: file)
+                try notebook.runAndStore(in: options.workingDirectory, tool: Notebook.tool, log: Notebook.log)
                 print("\(file): \(notebook.cells.count) cells run, outputs written")
             }
         }
@@ -44,7 +45,12 @@ struct RunNotebook: ParsableCommand {
 struct CheckNotebook: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
-        abstract: "Fail when a fresh run's outputs differ from the stored ones (cells marked `sh varies` are skipped).")
+        abstract: "Fail when a fresh run's outputs differ from the stored ones (cells marked `sh varies` are run but not compared).",
+        discussion: """
+        Not read-only: every cell, `sh varies` ones included, runs as a shell command with your \
+        rights, in --directory, exactly as `lits notebook run` runs it; only the notebook file is \
+        left unchanged. Check notebooks you did not write before running them.
+        """)
 
     @OptionGroup var options: Notebook.Options
 
@@ -53,8 +59,7 @@ struct CheckNotebook: ParsableCommand {
             var stale = 0
             for file in options.files {
                 let notebook = try MarkdownNotebook(path: file)
-                let outputs = try notebook.execute(in: options.workingDirectory, tool: Notebook.tool, log: Notebook.log)
-                for cell in notebook.differences(outputs) {
+                for cell in try notebook.check(in: options.workingDirectory, tool: Notebook.tool, log: Notebook.log) {
                     printError("\(file):\(cell.line): stored output differs from a fresh run")
                     stale += 1
                 }

@@ -42,7 +42,7 @@ struct Preview: AsyncParsableCommand {
     var contours = true
 
     func validate() throws {
-        for w in windows where parseWindow(w) == nil { throw ValidationError("unknown window '\(w)': use liver, abdomen, soft-tissue, bone or L,H") }
+        for w in windows where WindowArgument(argument: w) == nil { throw ValidationError("unknown window '\(w)': use liver, abdomen, soft-tissue, bone or L,H") }
         for m in methods where EnhancementMethod(rawValue: m) == nil {
             throw ValidationError("unknown method '\(m)': use \(EnhancementMethod.allCases.map(\.rawValue).joined(separator: ", "))")
         }
@@ -55,10 +55,10 @@ struct Preview: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingErrorsAsync {
-            let c = try selectCase(path, id: caseID)
+            let c = try Dataset.selectCase(path, id: caseID)
             try OutputFolder.prepare(out, inputs: [path], marker: "index.md")
             var options = PreviewOptions()
-            if !windows.isEmpty { options.windows = windows.compactMap(parseWindow) }
+            if !windows.isEmpty { options.windows = windows.compactMap { WindowArgument(argument: $0).map { ($0.name, $0.window) } } }
             if !methods.isEmpty { options.methods = methods.compactMap(EnhancementMethod.init(rawValue:)) }
             options.slices = slices == "auto" ? nil : slices.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
             options.autoSliceCount = autoSlices

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 @testable import LiTSCore
 import LiTSImaging
+import LiTSInference
 import LiTSNet
 @testable import LiTSTraining
 
@@ -10,7 +11,7 @@ import LiTSNet
 final class TrainerTests: XCTestCase {
     /// A preprocessed folder with `count` phantom cases (32x32x16): a bright liver box with a darker
     /// tumor inside, on a noisy background.
-    static func makeDataset(in dir: String, count: Int) throws -> PreprocessedDataset {
+    static func makeDataset(in dir: String, count: Int) throws -> PreprocessedFolder {
         var options = PreprocessOptions()
         options.inPlaneSize = [32, 32]
         options.sliceSpacing = 2
@@ -36,7 +37,7 @@ final class TrainerTests: XCTestCase {
         }
         let manifest = PreprocessManifest(options: options, cases: entries, failed: [:])
         try AtomicFile.write(try JSONEncoder().encode(manifest), to: "\(dir)/manifest.json")
-        return try PreprocessedDataset(folder: dir)
+        return try PreprocessedFolder(reading: dir)
     }
 
     static func options(epochs: Int, ids: [String]) -> TrainOptions {
@@ -47,7 +48,7 @@ final class TrainerTests: XCTestCase {
         o.patchesPerVolume = 2
         o.epochs = epochs
         o.batchesPerEpoch = 8
-        o.loss = "dice"
+        o.loss = .dice
         o.learningRate = 0.01
         o.split = DataSplit(train: ids, validation: ids, test: [])
         return o

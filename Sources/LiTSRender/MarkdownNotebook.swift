@@ -4,20 +4,20 @@ import LiTSCore
 /// A Markdown walkthrough whose ```sh blocks run in order. Each cell's output is kept in the
 /// ```output block right after it. A cell opened with ```sh varies (timings, dates) is run and
 /// refreshed, but its output is not compared by `check`.
-struct MarkdownNotebook {
-    struct Cell {
-        var line: Int              // 1-based line of the opening fence
-        var code: String
-        var varies: Bool
-        var output: String?        // stored output, if any
-        var range: Range<Int>      // lines of the cell and its output block
+public struct MarkdownNotebook {
+    public struct Cell {
+        public var line: Int              // 1-based line of the opening fence
+        public var code: String
+        public var varies: Bool
+        public var output: String?        // stored output, if any
+        public var range: Range<Int>      // lines of the cell and its output block
     }
 
-    let path: String
-    var lines: [String]
-    var cells: [Cell]
+    public let path: String
+    public private(set) var lines: [String]
+    public private(set) var cells: [Cell]
 
-    init(path: String) throws {
+    public init(path: String) throws {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw LiTSError(.notFound, path: path, "no such notebook")
         }
@@ -70,7 +70,7 @@ struct MarkdownNotebook {
     }
 
     /// Runs every cell in order; stops at the first failure with the cell's line number.
-    func execute(in directory: String, tool: String, log: (String) -> Void) throws -> [String] {
+    public func execute(in directory: String, tool: String, log: (String) -> Void) throws -> [String] {
         var outputs: [String] = []
         for (i, cell) in cells.enumerated() {
             log("\(path):\(cell.line): cell \(i + 1)/\(cells.count)")
@@ -85,7 +85,7 @@ struct MarkdownNotebook {
     }
 
     /// The notebook text with every cell's output block replaced by `outputs`.
-    func withOutputs(_ outputs: [String]) -> String {
+    public func withOutputs(_ outputs: [String]) -> String {
         var out: [String] = []
         var n = 0
         for (cell, output) in zip(cells, outputs) {
@@ -99,8 +99,18 @@ struct MarkdownNotebook {
         return out.joined(separator: "\n")
     }
 
+    /// `lits notebook run`: runs the cells and writes their outputs into the file.
+    public func runAndStore(in directory: String, tool: String, log: (String) -> Void) throws {
+        try AtomicFile.write(withOutputs(try execute(in: directory, tool: tool, log: log)), to: path)
+    }
+
+    /// `lits notebook check`: runs the cells and returns those whose output differs from the stored one.
+    public func check(in directory: String, tool: String, log: (String) -> Void) throws -> [Cell] {
+        differences(try execute(in: directory, tool: tool, log: log))
+    }
+
     /// Cells whose fresh output differs from the stored one (varying cells skipped).
-    func differences(_ outputs: [String]) -> [Cell] {
+    public func differences(_ outputs: [String]) -> [Cell] {
         zip(cells, outputs).filter { cell, output in !cell.varies && (cell.output ?? "") != output }.map(\.0)
     }
 }

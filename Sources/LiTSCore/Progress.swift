@@ -1,7 +1,7 @@
 import Foundation
 
 /// Progress on stderr: a live line (done/total, rate, ETA) on a terminal, plain log lines otherwise.
-final class Progress: @unchecked Sendable {
+public final class Progress: @unchecked Sendable {
     private let total: Int
     private let label: String
     private let start = Date()
@@ -9,13 +9,13 @@ final class Progress: @unchecked Sendable {
     private let lock = NSLock()
     private let live = isatty(STDERR_FILENO) == 1
 
-    init(label: String, total: Int) {
+    public init(label: String, total: Int) {
         self.label = label
         self.total = total
     }
 
     /// Marks one item finished; `item` says which, for log lines.
-    func step(_ item: String) {
+    public func step(_ item: String) {
         lock.lock()
         defer { lock.unlock() }
         done += 1

@@ -3,21 +3,21 @@ import LiTSCore
 import LiTSImaging
 import LiTSNet
 
-/// Whole-volume prediction of a raw case: the run's preprocessing, the sliding window, the
-/// threshold and post-processing, then back through the inverse resampling and reorientation onto
-/// the source file's own grid and affine.
+/// Whole-volume prediction of a raw case: the run's preprocessing (image step), the sliding
+/// window, the threshold and post-processing, then back through the inverse resampling and
+/// reorientation onto the source file's own grid and affine.
 public struct Predictor {
     public let model: UNet3D
-    public let options: TrainOptions
+    public let config: InferenceConfig
     public var threshold: Float = 0.5
     public var largestLiverComponent = true
     public var lesionsInsideLiver = true
     public var window: SlidingWindowOptions
 
-    public init(model: UNet3D, options: TrainOptions) {
+    public init(model: UNet3D, config: InferenceConfig) {
         self.model = model
-        self.options = options
-        window = Trainer.windowOptions(options)
+        self.config = config
+        window = config.windowOptions
     }
 
     public struct Result {
@@ -25,14 +25,11 @@ public struct Predictor {
         public var labels: LabelMap
         /// Liver and lesion probabilities on the source grid, when asked for.
         public var probabilities: [Volume<Float>]?
-        /// Labels on the canonical grid, for evaluation and pictures.
-        public var canonicalLabels: LabelMap
     }
 
     public func predict(_ c: LoadedCase, withProbabilities: Bool = false) -> Result {
         model.setTraining(false)
-        let (ct, _, _) = Preprocessor.run(LoadedCase(info: c.info, ct: c.ct, labels: nil, source: c.source, reorientation: c.reorientation),
-                                          options: options.preprocessing)
+        let ct = Preprocessor.image(c, options: config.preprocessing).ct
         let probs = SlidingWindow.predict(ct, options: window) { self.model.forward($0) }
         let small = Postprocess.labels(probabilities: probs, options: PostprocessOptions(
             liverThreshold: threshold, lesionThreshold: threshold,
@@ -47,6 +44,6 @@ public struct Predictor {
                 return c.reorientation.toSource(up, sourceGrid: c.source.grid)
             }
         }
-        return Result(labels: labels, probabilities: probabilities, canonicalLabels: back)
+        return Result(labels: labels, probabilities: probabilities)
     }
 }

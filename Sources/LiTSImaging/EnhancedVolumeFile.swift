@@ -1,0 +1,23 @@
+import Foundation
+import LiTSCore
+
+/// `lits enhance`: one case's CT enhanced and written back on the source file's grid and affine
+/// (float32 in [0, 1]).
+public enum EnhancedVolumeFile {
+    /// Writes `out` (.nii or .nii.gz). Refuses an input file as output, and an existing file
+    /// unless `overwrite`.
+    public static func write(_ c: Case, method: EnhancementMethod, window: HUWindow, options: EnhancementOptions,
+                             to out: String, overwrite: Bool, description: String) throws {
+        let outPath = OutputFolder.resolved(out)
+        for input in [c.volumePath, c.segmentationPath].compactMap({ $0 }) where OutputFolder.resolved(input) == outPath {
+            throw LiTSError(.invalidArgument, path: out, "is an input file; choose another output")
+        }
+        if FileManager.default.fileExists(atPath: out) && !overwrite {
+            throw LiTSError(.notWritable, path: out, "exists; pass --overwrite to replace it")
+        }
+        let loaded = try CaseLoader.load(c, withLabels: false)
+        let enhanced = Enhancement.apply(method, to: loaded.ct, window: window, options: options)
+        let onSource = loaded.reorientation.toSource(enhanced, sourceGrid: loaded.source.grid)
+        try NIfTIWriter.write(onSource, to: out, description: description)
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import LiTSCore
+
+/// `manifest.json` of a preprocessed folder.
+public struct PreprocessManifest: Codable, Sendable {
+    public static let fileName = "manifest.json"
+    public var tool = "LiTSKit preprocess"
+    public var formatVersion = 1
+    public var options: PreprocessOptions
+    public var arrayLayout = "C order (nz, ny, nx) in canonical RAS+ orientation: array[k, j, i] is voxel (i, j, k); k runs inferior to superior"
+    public var cases: [PreprocessedCase]
+    public var failed: [String: String]
+
+    public init(options: PreprocessOptions, cases: [PreprocessedCase], failed: [String: String]) {
+        self.options = options
+        self.cases = cases
+        self.failed = failed
+    }
+}
+
+/// One preprocessed case in memory: normalised CT and labels on the preprocessed (canonical) grid.
+public struct PreprocessedArrays: Sendable {
+    public var id: String
+    public var image: Volume<Float>
+    public var labels: LabelMap?
+
+    public init(id: String, image: Volume<Float>, labels: LabelMap?) {
+        self.id = id
+        self.image = image
+        self.labels = labels
+    }
+}
+
+/// A `lits preprocess` folder: `volN.npy` (float32 in [0, 1]), `maskN.npy` (uint8 0/1/2) and the
+/// `manifest.json` that describes them. The one owner of that file: `lits preprocess` and
+/// `lits train` on raw data write it here, training reads it here.
+public struct PreprocessedFolder: Sendable {
+    public let path: String
+    public let manifest: PreprocessManifest
+
+    /// Opens a folder written by `write`.
+    public init(reading path: String) throws {
+        let file = "\(path)/\(PreprocessManifest.fileName)"
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw LiTSError(.notFound, path: file, "no manifest.json: not a `lits preprocess` folder")
+        }
+        do {
+            manifest = try JSONDecoder().decode(PreprocessManifest.self, from: data)
+        } catch {
+            throw LiTSError(.corrupt, path: file, "not a LiTSKit preprocessing manifest (\(error.localizedDescription))")
+        }
+        guard !manifest.cases.isEmpty else { throw LiTSError(.noCases, path: file, "the manifest lists no cases") }
+        self.path = path
+    }
+
+    /// Whether `path` holds a manifest (a finished `write`).
+    public static func exists(at path: String) -> Bool {
+        FileManager.default.fileExists(atPath: "\(path)/\(PreprocessManifest.fileName)")
+    }
+
+    public var ids: [String] { manifest.cases.map(\.id) }
+
+    public func entry(_ id: String) -> PreprocessedCase? { manifest.cases.first { $0.id == id } }
+
+    /// Reads a case's arrays (C order (nz, ny, nx) = NIfTI order on the preprocessed grid).
+    public func load(_ id: String) throws -> PreprocessedArrays {
+        guard let e = entry(id) else { throw LiTSError(.notFound, path: path, "no case \(id) in the manifest") }
+        let grid = Grid(shape: e.shape, spacing: e.spacing, affine: Affine(rows: e.affine))
+        let vol = try NPY.read(path: "\(path)/\(e.volumeFile)")
+        guard vol.shape == e.shape.reversed() else {
+            throw LiTSError(.mismatch, path: "\(path)/\(e.volumeFile)", "shape \(vol.shape) does not match the manifest's \(Array(e.shape.reversed()))")
+        }
+        var labels: LabelMap?
+        if let maskFile = e.maskFile {
+            let mask = try NPY.read(path: "\(path)/\(maskFile)")
+            guard mask.shape == e.shape.reversed(), mask.dtype == .uint8 else {
+                throw LiTSError(.mismatch, path: "\(path)/\(maskFile)", "expected uint8 labels of shape \(Array(e.shape.reversed()))")
+            }
+            labels = LabelMap(grid: grid, voxels: mask.bytes())
+        }
+        return PreprocessedArrays(id: id, image: Volume(grid: grid, voxels: vol.floats()), labels: labels)
+    }
+
+    /// Preprocesses cases in parallel into `dir` (which must exist) and writes `manifest.json` when
+    /// at least one case succeeded.
+    public static func write(_ cases: [Case], options: PreprocessOptions, into dir: String,
+                             threads: Int) throws -> CaseRunResult<PreprocessedCase> {
+        let run = CaseRunner.run(cases, threads: threads, label: "preprocess") { c in
+            let (ct, labels, entry) = Preprocessor.run(try CaseLoader.load(c), options: options)
+            try NPY.write(ct, to: "\(dir)/\(entry.volumeFile)")
+            if let labels, let maskFile = entry.maskFile { try NPY.write(labels, to: "\(dir)/\(maskFile)") }
+            return entry
+        }
+        if !run.results.isEmpty {
+            let manifest = PreprocessManifest(options: options, cases: run.results.map(\.1), failed: run.failedByID)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try AtomicFile.write(try encoder.encode(manifest), to: "\(dir)/\(PreprocessManifest.fileName)")
+        }
+        return run
+    }
+
+    /// `lits preprocess`: cases found under `data` into the output folder `out` (created; refused
+    /// inside an input or over a foreign folder).
+    public static func create(from data: [String], out: String, options: PreprocessOptions,
+                              threads: Int) throws -> (cases: Int, run: CaseRunResult<PreprocessedCase>) {
+        let cases = try Dataset.discover(data)
+        try OutputFolder.prepare(out, inputs: data, marker: PreprocessManifest.fileName)
+        return (cases.count, try write(cases, options: options, into: out, threads: threads))
+    }
+}

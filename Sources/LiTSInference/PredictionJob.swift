@@ -1,0 +1,62 @@
+import Foundation
+import LiTSCore
+import LiTSNet
+
+/// `lits predict`: a trained run applied to every case under the given paths, one NIfTI label
+/// map per case on its source grid, and `predictions.json` saying what was written.
+public struct PredictionJob {
+    public static let recordFile = "predictions.json"
+
+    public var checkpoint = CheckpointChoice.best
+    /// Overrides of the run's sliding window; nil keeps the run's.
+    public var overlap: Double?
+    public var blending: Blending?
+    public var threshold: Float = 0.5
+    public var largestLiverComponent = true
+    public var lesionsInsideLiver = true
+    /// `test-segmentation-N.nii`, as the LiTS submission expects, instead of `segmentation-N.nii.gz`.
+    public var litsNames = false
+    public var probabilities = false
+
+    public init() {}
+
+    public func outputName(caseID id: String) -> String {
+        litsNames ? "test-segmentation-\(id).nii" : "segmentation-\(id).nii.gz"
+    }
+
+    /// Predicts the cases under `data` into `out` (created; refused inside an input or over a
+    /// foreign folder). Returns the cases found and, per case, the file written or the failure.
+    public func run(run runPath: String, data: [String], out: String) throws -> (cases: Int, run: CaseRunResult<String>) {
+        let run = try TrainedRun(reading: runPath)
+        let model = try run.loadModel(checkpoint)
+        var config = run.config
+        if let overlap { config.overlap = overlap }
+        if let blending { config.blending = blending }
+        let cases = try Dataset.discover(data)
+        try OutputFolder.prepare(out, inputs: data, marker: PredictionJob.recordFile)
+        var predictor = Predictor(model: model, config: config)
+        predictor.threshold = threshold
+        predictor.largestLiverComponent = largestLiverComponent
+        predictor.lesionsInsideLiver = lesionsInsideLiver
+        let p = predictor, job = self
+        // The model runs its own workers per layer, so cases go one at a time.
+        let result = CaseRunner.run(cases, threads: 1, label: "predict") { c in
+            let loaded = try CaseLoader.load(c, withLabels: false)
+            let prediction = p.predict(loaded, withProbabilities: job.probabilities)
+            let name = job.outputName(caseID: c.id)
+            try NIfTIWriter.write(prediction.labels, to: "\(out)/\(name)", sformCode: Int32(max(1, loaded.source.sformCode)),
+                                  description: "LiTSKit predict")
+            if let probs = prediction.probabilities {
+                try NIfTIWriter.write(probs[0], to: "\(out)/probability-liver-\(c.id).nii.gz")
+                try NIfTIWriter.write(probs[1], to: "\(out)/probability-lesion-\(c.id).nii.gz")
+            }
+            return name
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let record: [String: [String]] = ["run": [runPath], "checkpoint": [run.checkpointPath(checkpoint)],
+                                          "files": result.results.map(\.1), "failed": result.failures.map(\.0.id)]
+        try AtomicFile.write(try encoder.encode(record), to: "\(out)/\(PredictionJob.recordFile)")
+        return (cases.count, result)
+    }
+}

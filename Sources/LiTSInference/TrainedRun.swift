@@ -1,0 +1,52 @@
+import Foundation
+import LiTSCore
+import LiTSNet
+
+/// Which checkpoint of a run to predict with.
+public enum CheckpointChoice: String, CaseIterable, Codable, Sendable {
+    /// Best validation score (mean of liver and lesion Dice).
+    case best
+    /// The end of the last finished epoch.
+    case last
+}
+
+/// A `lits train` run folder as prediction sees it: `config.json` and the checkpoints. The
+/// file names are the ones the training run folder writes.
+public struct TrainedRun: Sendable {
+    public static let configFile = "config.json"
+    public static func checkpointFile(_ choice: CheckpointChoice) -> String { "\(choice.rawValue).safetensors" }
+
+    public let path: String
+    public let config: InferenceConfig
+
+    /// Reads the run's `config.json`.
+    public init(reading path: String) throws {
+        let file = "\(path)/\(TrainedRun.configFile)"
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw LiTSError(.notFound, path: file, "no config.json: not a `lits train` run folder")
+        }
+        do { config = try JSONDecoder().decode(InferenceConfig.self, from: data) } catch {
+            throw LiTSError(.corrupt, path: file, "not a LiTSKit run config (\(error.localizedDescription))")
+        }
+        self.path = path
+    }
+
+    public func checkpointPath(_ choice: CheckpointChoice) -> String { "\(path)/\(TrainedRun.checkpointFile(choice))" }
+
+    /// The model of a checkpoint, after checking that it is the model the run's config describes.
+    public func loadModel(_ choice: CheckpointChoice) throws -> UNet3D {
+        let file = checkpointPath(choice)
+        guard FileManager.default.fileExists(atPath: file) else {
+            throw LiTSError(.notFound, path: file, "no \(choice.rawValue) checkpoint in the run (has it finished an epoch?)")
+        }
+        do {
+            let info = try Checkpoint.info(file)
+            guard info.model == config.model else {
+                throw LiTSError(.mismatch, path: file, "checkpoint config \(info.model.filters) does not match the run's config.json \(config.model.filters)")
+            }
+            return try Checkpoint.load(file)
+        } catch let e as CheckpointError {
+            throw LiTSError(.corrupt, path: e.path ?? file, e.reason)
+        }
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import LiTSCore
+import LiTSImaging
+import LiTSInference
+
+/// `lits train`: a run folder and its trainer, new or resumed, trained epoch by epoch with a save
+/// after each. The CLI parses options and prints; everything else happens here.
+public final class TrainingRun {
+    public let folder: RunFolder
+    public let trainer: Trainer
+
+    init(folder: RunFolder, trainer: Trainer) {
+        self.folder = folder
+        self.trainer = trainer
+    }
+
+    /// A new run in `out` on `data`: a `lits preprocess` folder as it is, or a raw dataset
+    /// preprocessed into `out/preprocessed` with `preprocessing` (reused when it exists). The
+    /// split is read from `splitFile`, or a seeded 60/20/20 shuffle; `options.split`,
+    /// `preprocessing` and `dataFolder` are filled in here.
+    public static func start(data: String, out: String, options: TrainOptions, preprocessing: PreprocessOptions,
+                             splitFile: String?, threads: Int = 2) throws -> TrainingRun {
+        let folder = RunFolder(out)
+        try OutputFolder.prepare(out, inputs: [data], marker: TrainedRun.configFile)
+        let dataset = try preparedData(data, run: folder, options: preprocessing, threads: threads)
+        var options = options
+        options.preprocessing = dataset.manifest.options
+        options.dataFolder = dataset.path
+        options.split = try splitFile.map(DataSplit.read) ?? DataSplit.seeded(ids: dataset.ids, seed: options.seed)
+        let p = options.patch
+        if let problem = options.model.problem(withInput: [1, 1, p.d, p.h, p.w]) {
+            throw LiTSError(.invalidArgument, path: nil, "--patch: \(problem)")
+        }
+        try folder.writeConfig(options)
+        return TrainingRun(folder: folder, trainer: Trainer(options: options, data: dataset))
+    }
+
+    /// The run in `path`, restored to the end of its last finished epoch.
+    public static func resume(_ path: String) throws -> TrainingRun {
+        let folder = RunFolder(path)
+        let options = try folder.readConfig()
+        let trainer = Trainer(options: options, data: try PreprocessedFolder(reading: options.dataFolder))
+        try folder.restore(into: trainer)
+        return TrainingRun(folder: folder, trainer: trainer)
+    }
+
+    /// A preprocessed folder as it is, or a raw dataset preprocessed into RUN/preprocessed.
+    static func preparedData(_ path: String, run: RunFolder, options: PreprocessOptions, threads: Int) throws -> PreprocessedFolder {
+        if PreprocessedFolder.exists(at: path) { return try PreprocessedFolder(reading: path) }
+        let cache = "\(run.path)/preprocessed"
+        if PreprocessedFolder.exists(at: cache) { return try PreprocessedFolder(reading: cache) }
+        let cases = try Dataset.discover(path).filter { $0.segmentationPath != nil }
+        guard !cases.isEmpty else { throw LiTSError(.noCases, path: path, "no cases with a segmentation to train on") }
+        try FileManager.default.createDirectory(atPath: cache, withIntermediateDirectories: true)
+        let result = try PreprocessedFolder.write(cases, options: options, into: cache, threads: threads)
+        for (_, message) in result.failures { FileHandle.standardError.write(Data("lits: error: \(message)\n".utf8)) }
+        guard !result.results.isEmpty else { throw LiTSError(.noCases, path: path, "no case could be preprocessed for training") }
+        return try PreprocessedFolder(reading: cache)
+    }
+
+    /// Trains the remaining epochs, saving the run after each. `stop` is polled after every batch;
+    /// when it was requested, `interrupted.safetensors` is saved and the result is false.
+    public func train(stop: StopRequest, progress: (String) -> Void,
+                      epochFinished: (EpochRecord, _ isBest: Bool) -> Void) throws -> Bool {
+        let finished = try trainer.train(shouldStop: { stop.isRequested }, report: progress, endOfEpoch: { record, isBest in
+            // TODO(merge): RunFolder.save becomes synchronous with the gnuplot change.
+            nonisolated(unsafe) var saveError: Error?
+            let sem = DispatchSemaphore(value: 0)
+            let folder = self.folder, trainer = self.trainer
+            nonisolated(unsafe) let t = trainer
+            Task { do { try await folder.save(t, isBest: isBest) } catch { saveError = error }; sem.signal() }
+            sem.wait()
+            if let saveError { throw saveError }
+            epochFinished(record, isBest)
+        })
+        if !finished { try folder.saveInterrupted(trainer) }
+        return finished
+    }
+}

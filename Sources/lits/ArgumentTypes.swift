@@ -1,0 +1,149 @@
+import ArgumentParser
+import Foundation
+import LiTSCore
+import LiTSImaging
+import LiTSInference
+import LiTSTraining
+
+// Typed command-line values: each parses (and rejects) its own text, so commands receive checked
+// values and `validate()` is left for rules across options.
+
+/// A HU window: a preset name (liver, abdomen, soft-tissue, bone) or "L,H" with L < H.
+struct WindowArgument: ExpressibleByArgument, Sendable {
+    static let presets: [(name: String, window: HUWindow)] = [
+        ("liver", .liver), ("abdomen", .abdomen), ("soft-tissue", .softTissue), ("bone", .bone),
+    ]
+
+    /// What the user wrote.
+    let text: String
+    /// The preset's name, or "L_H" (for file names).
+    let name: String
+    let window: HUWindow
+
+    init?(argument: String) {
+        if let preset = WindowArgument.presets.first(where: { $0.name == argument }) {
+            (text, name, window) = (argument, preset.name, preset.window)
+            return
+        }
+        let parts = argument.split(separator: ",", omittingEmptySubsequences: false)
+            .map { Float($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.count == 2, let lo = parts[0], let hi = parts[1], lo.isFinite, hi.isFinite, lo < hi else { return nil }
+        (text, name, window) = (argument, "\(Int(lo))_\(Int(hi))", HUWindow(low: lo, high: hi))
+    }
+
+    var defaultValueDescription: String { text }
+}
+
+/// Positive integers separated by `separator`, with a fixed or minimum count.
+struct PositiveInts: Sendable {
+    static func parse(_ text: String, separator: Character) -> [Int]? {
+        let parts = text.lowercased().split(separator: separator, omittingEmptySubsequences: false)
+        let values = parts.compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !values.isEmpty, values.count == parts.count, values.allSatisfy({ $0 > 0 }) else { return nil }
+        return values
+    }
+}
+
+/// A patch "W,H,D" (the baseline's 168,168,16).
+extension PatchSize: ExpressibleByArgument {
+    public init?(argument: String) {
+        guard let v = PositiveInts.parse(argument, separator: ","), v.count == 3 else { return nil }
+        self.init(d: v[2], h: v[1], w: v[0])
+    }
+
+    public var defaultValueDescription: String { "\(w),\(h),\(d)" }
+}
+
+/// An in-plane size "N" or "NXxNY".
+struct InPlaneSize: ExpressibleByArgument, Sendable {
+    let nx: Int, ny: Int
+
+    init?(argument: String) {
+        guard let v = PositiveInts.parse(argument, separator: "x"), v.count <= 2 else { return nil }
+        (nx, ny) = (v[0], v.count == 2 ? v[1] : v[0])
+    }
+
+    var values: [Int] { [nx, ny] }
+    var defaultValueDescription: String { nx == ny ? "\(nx)" : "\(nx)x\(ny)" }
+}
+
+/// Filters per U-Net level, "16,32,64,128" (at least two levels).
+struct FilterList: ExpressibleByArgument, Sendable {
+    let values: [Int]
+
+    init?(argument: String) {
+        guard let v = PositiveInts.parse(argument, separator: ","), v.count >= 2 else { return nil }
+        values = v
+    }
+
+    var defaultValueDescription: String { values.map(String.init).joined(separator: ",") }
+}
+
+/// A CLAHE kernel "R" or "RxC" in pixels.
+struct KernelSize: ExpressibleByArgument, Sendable {
+    let values: [Int]
+
+    init?(argument: String) {
+        guard let v = PositiveInts.parse(argument, separator: "x"), v.count <= 2 else { return nil }
+        values = v.count == 1 ? [v[0], v[0]] : v
+    }
+}
+
+/// Interpolation of the CT (labels are always nearest neighbour).
+enum CTInterpolation: String, CaseIterable, ExpressibleByArgument, Sendable {
+    case linear, cubic
+    var interpolation: Interpolation { self == .linear ? .linear : .cubic }
+}
+
+/// Contrast enhancement before preprocessing, or none.
+enum EqualizeChoice: String, CaseIterable, ExpressibleByArgument, Sendable {
+    case none, slice, volume, volumeBody = "volume-body", clahe
+    var method: EnhancementMethod? { self == .none ? nil : EnhancementMethod(rawValue: rawValue) }
+}
+
+/// How training patches are placed.
+enum SamplingChoice: String, CaseIterable, ExpressibleByArgument, Sendable {
+    case uniform, liverBiased = "liver-biased"
+}
+
+extension EnhancementMethod: ExpressibleByArgument {}
+extension Blending: ExpressibleByArgument {}
+extension CheckpointChoice: ExpressibleByArgument {}
+extension LossFunction: ExpressibleByArgument {}
+extension MRC.AxisOrder: ExpressibleByArgument {}
+
+extension Connectivity: ExpressibleByArgument {
+    public init?(argument: String) {
+        guard let n = Int(argument) else { return nil }
+        self.init(rawValue: n)
+    }
+
+    public var defaultValueDescription: String { String(rawValue) }
+    public static var allValueStrings: [String] { allCases.map { String($0.rawValue) } }
+}
+
+/// The preprocessing options `lits preprocess` and `lits train` on raw data share.
+struct PreprocessingArguments: ParsableArguments {
+    @Option(parsing: .unconditional, help: "HU window L,H to clip to before normalising.")
+    var window = WindowArgument(argument: "-100,400")!
+
+    @Option(help: "In-plane size after resampling, NX or NXxNY.")
+    var size = InPlaneSize(argument: "168")!
+
+    @Option(help: "Slice spacing in mm after resampling.")
+    var sliceSpacing = 2.0
+
+    func validate() throws {
+        guard sliceSpacing > 0, sliceSpacing.isFinite else { throw ValidationError("--slice-spacing must be positive") }
+    }
+
+    var options: PreprocessOptions {
+        var o = PreprocessOptions()
+        o.window = window.window
+        o.inPlaneSize = size.values
+        o.sliceSpacing = sliceSpacing
+        return o
+    }
+}
+
+extension MRCImport.Orientation: ExpressibleByArgument {}

@@ -1,6 +1,0 @@
-import XCTest
-@testable import LiTSTraining
-
-final class TrainingModuleBuildsTests: XCTestCase {
-    func testModuleBuilds() {}
-}
