@@ -22,7 +22,7 @@ public struct StructureMetrics: Codable, Equatable, Sendable {
     public init(pred: [Bool], truth: [Bool], shape: [Int], spacing: [Double], surfaces: Bool = true) {
         let c = OverlapCounts(pred: pred, truth: truth)
         tp = c.tp; fp = c.fp; fn = c.fn
-        dice = c.truthVoxels + c.predVoxels == 0 ? .nan : 2 * Double(c.tp) / Double(c.truthVoxels + c.predVoxels)
+        dice = Metrics.dice(c)
         jaccard = c.unionVoxels == 0 ? .nan : Double(c.tp) / Double(c.unionVoxels)
         volumeOverlapError = 1 - jaccard
         relativeVolumeDifference = c.truthVoxels == 0 ? .nan : Double(c.predVoxels - c.truthVoxels) / Double(c.truthVoxels)
@@ -98,7 +98,7 @@ public enum CaseEvaluator {
                     if tLiver[n] { t += 1 }
                     if pLiver[n] { p += 1; if tLiver[n] { tp += 1 } }
                 }
-                profile.append(t + p == 0 ? .nan : 2 * Double(tp) / Double(t + p))
+                profile.append(Dice.coefficient(intersection: tp, sizeA: p, sizeB: t))
             }
         }
         return CaseEvaluation(id: id, prediction: predictionPath, liver: liver, lesion: lesion, regions: regions, lesions: matches,
@@ -139,7 +139,7 @@ public enum CaseEvaluator {
             }
             acc[regionOf[k]] = a
         }
-        func dice(_ tp: Int, _ fp: Int, _ fn: Int) -> Double { 2 * tp + fp + fn == 0 ? .nan : 2 * Double(tp) / Double(2 * tp + fp + fn) }
+        func dice(_ tp: Int, _ fp: Int, _ fn: Int) -> Double { Dice.coefficient(tp: tp, fp: fp, fn: fn) }
         return ["top", "middle", "bottom", "outside"].compactMap { r in
             guard let a = acc[r] else { return nil }
             return RegionMetrics(region: r, liverDice: dice(a[0], a[1], a[2]), liverFP: a[1], liverFN: a[2],
@@ -165,7 +165,7 @@ public enum CaseEvaluator {
             let hits = overlap[t] ?? [:]
             let inter = hits.values.reduce(0, +)
             let predVoxels = hits.keys.reduce(0) { $0 + pSizes[Int($1) - 1] }
-            let dice = 2 * Double(inter) / Double(s.voxelCount + predVoxels)
+            let dice = Dice.coefficient(intersection: inter, sizeA: predVoxels, sizeB: s.voxelCount)
             let found = options.anyOverlap ? inter > 0 : (inter > 0 && dice >= options.detectionDice)
             if found { detectedPred.formUnion(hits.keys) }
             let volume = Double(s.voxelCount) * voxelML

@@ -1,4 +1,5 @@
 import Foundation
+import LiTSCore
 
 /// Voxel counts of a predicted mask against a reference ("truth") mask of the same grid.
 ///
@@ -79,8 +80,7 @@ public struct OverlapCounts: Equatable, Sendable {
 public enum Metrics {
     /// Dice coefficient `2 |P ∩ T| / (|P| + |T|)` (medpy `dc`). Both empty: NaN.
     public static func dice(_ c: OverlapCounts) -> Double {
-        let d = c.predVoxels + c.truthVoxels
-        return d == 0 ? .nan : 2 * Double(c.tp) / Double(d)
+        Dice.coefficient(intersection: c.tp, sizeA: c.predVoxels, sizeB: c.truthVoxels)
     }
 
     public static func dice(pred: [Bool], truth: [Bool]) -> Double {

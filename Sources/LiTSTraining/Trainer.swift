@@ -180,9 +180,10 @@ public final class Trainer {
                 pred.data[n + v] = probs[1].voxels[v]
             }
             losses.append(lossFunction(pred, target).value)
-            let dice = Losses.dice(pred: pred, target: target)
-            livers.append(dice[0])
-            if !dice[1].isNaN { lesions.append(dice[1]) }
+            let liver = probs[0].voxels, lesion = probs[1].voxels
+            livers.append(Dice.coefficient(count: n, predicted: { liver[$0] > 0.5 }, truth: { labels.voxels[$0] >= 1 }))
+            let lesionDice = Dice.coefficient(count: n, predicted: { lesion[$0] > 0.5 }, truth: { labels.voxels[$0] == 2 })
+            if !lesionDice.isNaN { lesions.append(lesionDice) }
         }
         func mean(_ xs: [Double]) -> Double? { xs.isEmpty ? nil : xs.reduce(0, +) / Double(xs.count) }
         return (mean(losses), mean(livers), mean(lesions))
