@@ -13,9 +13,10 @@ let convKernelFlags: [SwiftSetting] = [.unsafeFlags(["-O"])]
 
 // Native libraries come from Debian (see the Makefile's `setup` target):
 // libnifti2-dev, libpng-dev, libopenblas-dev, gnuplot-nox.
+// Linux only (Debian 12 with Swift 6): the C libraries' paths, /proc/cpuinfo and glibc's mallopt
+// are Linux's. SwiftPM has no way to declare a Linux-only package, so there is no `platforms` entry.
 let package = Package(
     name: "LiTSKit",
-    platforms: [.macOS(.v13)],
     products: [
         .executable(name: "lits", targets: ["lits"]),
         .executable(name: "lits-bench", targets: ["lits-bench"]),
@@ -33,12 +34,13 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.0"),
     ],
     targets: [
-        // C shims: module maps and forwarding headers only.
+        // C libraries. libpng and OpenBLAS ship pkg-config files on Debian; libnifti2-dev does
+        // not, so CNIfTI stays a C target with a forwarding header.
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng16", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .target(name: "CNIfTI", linkerSettings: [
             .linkedLibrary("nifti2"), .linkedLibrary("znz"), .linkedLibrary("z"), .linkedLibrary("m"),
         ]),
-        .target(name: "CPNG", linkerSettings: [.linkedLibrary("png16")]),
-        .target(name: "COpenBLAS", linkerSettings: [.linkedLibrary("openblas")]),
 
         .target(name: "LiTSCore", dependencies: ["CNIfTI"]),
         .target(name: "LiTSImaging", dependencies: ["LiTSCore"]),

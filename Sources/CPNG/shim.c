@@ -1,2 +1,0 @@
-/* Empty translation unit: SwiftPM needs one source file per C target. */
-#include "CPNG.h"
