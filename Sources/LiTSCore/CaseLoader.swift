@@ -58,7 +58,10 @@ public enum CaseLoader {
         }
     }
 
-    static func checkSameGrid(_ seg: Grid, volume: Grid, segPath: String, volumePath: String) throws {
+    /// A segmentation must sit on its volume's grid: same shape, and the same affine within a
+    /// tolerance (direction and spacing entries to 1e-3 relative, the origin to 1e-3 of a voxel
+    /// side): a label map 50 mm away, or flipped, is another grid even with the same shape.
+    public static func checkSameGrid(_ seg: Grid, volume: Grid, segPath: String, volumePath: String) throws {
         let name = URL(fileURLWithPath: volumePath).lastPathComponent
         guard seg.shape == volume.shape else {
             throw LiTSError(.mismatch, path: segPath, "grid \(seg.shape.map(String.init).joined(separator: "x")) does not match its volume \(name) (\(volume.shape.map(String.init).joined(separator: "x")))")
@@ -67,6 +70,28 @@ public enum CaseLoader {
         guard spacingOK, seg.axisCodes == volume.axisCodes else {
             throw LiTSError(.mismatch, path: segPath, "spacing \(seg.spacing) / orientation \(seg.axisCodes) does not match its volume \(name) (\(volume.spacing) / \(volume.axisCodes))")
         }
+        if let problem = affineMismatch(seg.affine, volume.affine, spacing: volume.spacing) {
+            throw LiTSError(.mismatch, path: segPath, "affine \(format(seg.affine)) does not match its volume \(name)'s \(format(volume.affine)) (\(problem))")
+        }
+    }
+
+    /// Nil when two affines describe the same grid within tolerance, else what differs.
+    public static func affineMismatch(_ a: Affine, _ b: Affine, spacing: [Double]) -> String? {
+        for r in 0..<3 {
+            for c in 0..<3 where abs(a[r, c] - b[r, c]) > 1e-3 * max(1, abs(b[r, c])) {
+                return "direction or spacing differs"
+            }
+        }
+        let shift = (0..<3).map { a[$0, 3] - b[$0, 3] }
+        let distance = shift.map { $0 * $0 }.reduce(0, +).squareRoot()
+        if distance > 1e-3 * (spacing.min() ?? 1) {
+            return String(format: "origins %.3g mm apart", distance)
+        }
+        return nil
+    }
+
+    static func format(_ a: Affine) -> String {
+        "[" + (0..<3).map { r in "[" + (0..<4).map { String(format: "%g", a[r, $0]) }.joined(separator: ", ") + "]" }.joined(separator: ", ") + "]"
     }
 
     /// Converts label values to UInt8, refusing anything outside {0, 1, 2}.

@@ -60,10 +60,7 @@ public enum Dataset {
         var msdLabels: [String: String] = [:]
 
 
-        guard let walker = FileManager.default.enumerator(atPath: root) else {
-            throw LiTSError(.unreadable, path: root, "cannot list folder")
-        }
-        for case let rel as String in walker {
+        for rel in try relativeFiles(under: root) {
             // Plain string splitting: NSString's path helpers trap on some inputs on Linux.
             let parts = rel.split(separator: "/").map(String.init)
             guard let name = parts.last else { continue }
@@ -94,6 +91,35 @@ public enum Dataset {
             throw LiTSError(.noCases, path: root, "no cases found (expected volume-N.nii[.gz] + segmentation-N.nii[.gz], test-volume-N.nii, or imagesTr/liver_N.nii.gz + labelsTr/liver_N.nii.gz)")
         }
         return cases.sorted(by: Case.precedes)
+    }
+
+    /// Every file below `root`, as paths relative to it, following symbolic links to folders
+    /// (a dataset is often a folder of links) but entering each real folder once, so a link
+    /// loop ends. Hidden entries are skipped.
+    static func relativeFiles(under root: String) throws -> [String] {
+        var visited = Set<[UInt64]>()
+        var files: [String] = []
+        func identity(_ path: String) -> [UInt64]? {
+            var st = stat()
+            guard stat(path, &st) == 0 else { return nil }
+            return [UInt64(st.st_dev), UInt64(st.st_ino)]
+        }
+        func walk(_ dir: String, _ prefix: String) throws {
+            guard let id = identity(dir), visited.insert(id).inserted else { return }
+            let names: [String]
+            do { names = try FileManager.default.contentsOfDirectory(atPath: dir) } catch {
+                throw LiTSError(.unreadable, path: dir, "cannot list folder")
+            }
+            for name in names.sorted() where !name.hasPrefix(".") {
+                let path = dir.hasSuffix("/") ? dir + name : dir + "/" + name
+                let rel = prefix.isEmpty ? name : prefix + "/" + name
+                var isDir: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { continue }  // a dangling link
+                if isDir.boolValue { try walk(path, rel) } else { files.append(rel) }
+            }
+        }
+        try walk(root, "")
+        return files
     }
 
     private static func insert(_ id: String, _ path: String, into map: inout [String: String], root: String) throws {
