@@ -66,10 +66,10 @@ public final class Trainer {
     public private(set) var bestScore = -Double.infinity
     private var cache: [String: TrainingCase] = [:]
 
-    public init(options: TrainOptions, data: PreprocessedDataset) {
+    public init(options: TrainOptions, data: PreprocessedDataset, context: NetContext = .default) {
         self.options = options
         self.data = data
-        model = UNet3D(options.model)
+        model = UNet3D(options.model, context: context)
         optimizer = Adam(parameters: model.parameters, lr: options.learningRate)
         scheduler = ReduceLROnPlateau(optimizer: optimizer, mode: .max, factor: options.lrFactor,
                                       patience: options.lrPatience, minLR: options.minLearningRate)

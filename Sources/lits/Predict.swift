@@ -61,7 +61,6 @@ struct Predict: ParsableCommand {
 
     func run() throws {
         try runReportingErrors {
-            NetThreads.workers = threads
             let folder = RunFolder(runFolder)
             var options = try folder.readConfig()
             let path = checkpoint == "best" ? folder.best : folder.last
@@ -75,7 +74,7 @@ struct Predict: ParsableCommand {
                 guard info.model == options.model else {
                     throw LiTSError(.mismatch, path: path, "checkpoint config \(info.model.filters) does not match the run's config.json \(options.model.filters)")
                 }
-                model = try Checkpoint.load(path)
+                model = try Checkpoint.load(path, context: NetContext(workers: threads))
             } catch let e as CheckpointError {
                 throw LiTSError(.corrupt, path: e.path ?? path, e.reason)
             }

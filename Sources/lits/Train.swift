@@ -116,7 +116,6 @@ struct Train: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingErrorsAsync {
-            NetThreads.workers = threads
             let run: RunFolder
             var options: TrainOptions
             let dataset: PreprocessedDataset
@@ -161,7 +160,7 @@ struct Train: AsyncParsableCommand {
             if !options.split.isHeldOut {
                 printWarning("fewer than three cases: the same case(s) train and validate; the Dice shows learning, not generalisation")
             }
-            let trainer = Trainer(options: options, data: dataset)
+            let trainer = Trainer(options: options, data: dataset, context: NetContext(workers: threads))
             if resume != nil { try run.restore(into: trainer) }
             signal(SIGINT) { _ in interruptRequested = true }
             let live = isatty(STDERR_FILENO) == 1

@@ -62,8 +62,7 @@ final class UNetTests: XCTestCase {
     /// Eval mode folds each batch norm into its convolution and applies the ReLU as it writes
     /// (direct path only): the result must equal conv, batch norm and ReLU run one after another.
     func testEvalModeFoldingMatchesTheLayersRunInTurn() throws {
-        try XCTSkipUnless(DirectConv3d.enabled, "this CPU has no AVX-512: nothing is folded")
-        defer { DirectConv3d.enabled = true }
+        try XCTSkipUnless(NetContext.default.convolution == .direct, "this CPU has no AVX-512: nothing is folded")
         for residual in [false, true] {
             var config = UNetConfig()
             config.filters = [4, 8, 16]
@@ -81,9 +80,8 @@ final class UNetTests: XCTestCase {
             _ = model.forward(x)   // moves the running statistics away from 0 and 1
             model.setTraining(false)
             let folded = model.forward(x)
-            DirectConv3d.enabled = false
+            model.context.convolution = .im2col
             let inTurn = model.forward(x)
-            DirectConv3d.enabled = true
             XCTAssertLessThan(relativeError(folded, inTurn), 1e-5, "residual \(residual)")
             XCTAssertGreaterThan(inTurn.data.map { abs($0 - 0.5) }.max()!, 1e-3, "outputs vary")
         }
