@@ -34,10 +34,23 @@ enum NetThreads {
             if count > 0 { body(0, 0..<count) }
             return
         }
-        DispatchQueue.concurrentPerform(iterations: n) { w in
-            body(w, (count * w / n)..<(count * (w + 1) / n))
+        // concurrentPerform wants a Sendable closure; the callers' bodies capture pointers and
+        // layers, and are safe to share because every part writes only its own range (the
+        // contract of these functions), so the body is handed over unchecked.
+        withoutActuallyEscaping(body) { body in
+            let shared = UncheckedSendable(body)
+            DispatchQueue.concurrentPerform(iterations: n) { w in
+                shared.value(w, (count * w / n)..<(count * (w + 1) / n))
+            }
         }
     }
+}
+
+/// A value that worker closures may share although its type is not Sendable: the caller
+/// guarantees that the workers' uses of it do not race.
+struct UncheckedSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
 }
 
 /// A raw pointer that worker closures may share; each worker writes a disjoint part.
