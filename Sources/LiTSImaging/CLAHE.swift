@@ -260,8 +260,7 @@ extension CLAHE {
         let nx = v.shape[0], ny = v.shape[1], plane = nx * ny
         guard plane > 0, v.count > 0 else { return v }
         let nz = v.count / plane
-        let out = [Float](unsafeUninitializedCapacity: v.count) { dst, n in
-            HugePages.advise(UnsafeMutableRawPointer(dst.baseAddress), bytes: v.count * 4)
+        let out: [Float] = HugePages.array(count: v.count) { dst in
             v.voxels.withUnsafeBufferPointer { src in
                 let s = src.baseAddress!, d = dst.baseAddress!
                 DispatchQueue.concurrentPerform(iterations: nz) { k in
@@ -274,7 +273,6 @@ extension CLAHE {
                     }
                 }
             }
-            n = v.count
         }
         return Volume(grid: v.grid, voxels: out)
     }

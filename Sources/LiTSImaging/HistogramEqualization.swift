@@ -172,8 +172,7 @@ extension HistogramEqualization {
         let plane = v.shape[0] * v.shape[1]
         guard plane > 0, v.count > 0 else { return v }
         let nz = v.count / plane
-        let out = [Float](unsafeUninitializedCapacity: v.count) { dst, n in
-            HugePages.advise(UnsafeMutableRawPointer(dst.baseAddress), bytes: v.count * 4)
+        let out: [Float] = HugePages.array(count: v.count) { dst in
             v.voxels.withUnsafeBufferPointer { src in
                 mask.withUnsafeBufferPointerIfPresent { mp in
                     let s = src.baseAddress!, d = dst.baseAddress!
@@ -186,7 +185,6 @@ extension HistogramEqualization {
                     }
                 }
             }
-            n = v.count
         }
         return Volume(grid: v.grid, voxels: out)
     }
@@ -202,9 +200,7 @@ extension HistogramEqualization {
         let plane = max(v.shape[0] * v.shape[1], 1)
         let chunks = (count + plane - 1) / plane
         func chunk(_ c: Int) -> Range<Int> { (c * plane)..<min((c + 1) * plane, count) }
-        let out = [Float](unsafeUninitializedCapacity: count) { dst, n in
-            HugePages.advise(UnsafeMutableRawPointer(dst.baseAddress), bytes: count * 4)
-            n = count
+        let out: [Float] = HugePages.array(count: count) { dst in
             let d = dst.baseAddress!
             v.voxels.withUnsafeBufferPointer { src in
             mask.withUnsafeBufferPointerIfPresent { mp in
