@@ -74,7 +74,7 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
 
 extension Tensor {
     /// A tensor whose values `fill` writes, every one of them, before anything reads them (skips
-    /// the zero fill of `Tensor(shape:)`, a few percent of a convolution on large volumes).
+    /// the zero fill of `Tensor(shape:)`).
     static func uninitialized(_ shape: [Int], thenWrite fill: (UnsafeMutablePointer<Float>) -> Void) -> Tensor {
         let count = shape.reduce(1, *)
         let data = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
