@@ -62,8 +62,6 @@ public final class BatchNorm3d: Module {
     }
     public func setTraining(_ training: Bool) { isTraining = training }
 
-    public func callAsFunction(_ x: Tensor) -> Tensor { forward(x) }
-
     // MARK: forward
 
     /// y = gamma * (x - mean) / sqrt(var + eps) + beta, per channel. Channels run in parallel.

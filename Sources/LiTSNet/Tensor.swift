@@ -18,8 +18,6 @@ public struct Tensor: Equatable, Sendable {
         self.data = [Float](repeating: value, count: shape.reduce(1, *))
     }
 
-    public static func zeros(_ shape: [Int]) -> Tensor { Tensor(shape: shape) }
-
     /// Deterministic values from a seeded generator, uniform in [-bound, bound].
     public static func uniform(_ shape: [Int], bound: Float, using rng: inout SeededGenerator) -> Tensor {
         Tensor(shape: shape, data: (0..<shape.reduce(1, *)).map { _ in Float.random(in: -bound...bound, using: &rng) })
