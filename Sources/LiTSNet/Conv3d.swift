@@ -145,8 +145,8 @@ public final class Conv3d: Module {
         // Each worker sums dW and dbias into its own buffers; they are added to the gradients in
         // worker order (reproducible for a given `context.workers`). Kernel 3 keeps dW split by
         // e as dW_e (3, Cout, Cin*9), the order of its GEMMs.
-        let dWParts = UnsafeMutablePointer<Float>.allocate(capacity: workers * wCount)
-        let dbParts = UnsafeMutablePointer<Float>.allocate(capacity: workers * cout)
+        let dWParts = UnsafeMutablePointer<Float>.allocate(capacity: workers * wCount)   // (workers, 3, Cout, Cin*9) for k3, else (workers, Cout, Cin)
+        let dbParts = UnsafeMutablePointer<Float>.allocate(capacity: workers * cout)   // (workers, Cout)
         dWParts.initialize(repeating: 0, count: workers * wCount)
         dbParts.initialize(repeating: 0, count: workers * cout)
         defer { dWParts.deallocate(); dbParts.deallocate() }
@@ -171,9 +171,9 @@ public final class Conv3d: Module {
                 NetThreads.parallelChunks(n * tiles, workers: workers) { worker, chunk in
                     let dW = dWs.p + worker * wCount, db = dbs.p + worker * cout
                     let maxLength = rowsPerTile * wp + 1
-                    let colX = k3 ? UnsafeMutablePointer<Float>.allocate(capacity: cin * 9 * maxLength) : nil
-                    let colD = k3 ? UnsafeMutablePointer<Float>.allocate(capacity: cout * 9 * maxLength) : nil
-                    let z = k3 ? UnsafeMutablePointer<Float>.allocate(capacity: cin * maxLength) : nil
+                    let colX = k3 ? UnsafeMutablePointer<Float>.allocate(capacity: cin * 9 * maxLength) : nil   // (Cin*9, R*(W+1)+1)
+                    let colD = k3 ? UnsafeMutablePointer<Float>.allocate(capacity: cout * 9 * maxLength) : nil   // (Cout*9, R*(W+1)+1)
+                    let z = k3 ? UnsafeMutablePointer<Float>.allocate(capacity: cin * maxLength) : nil   // (Cin, R*(W+1)-1) dx tile
                     defer { colX?.deallocate(); colD?.deallocate(); z?.deallocate() }
                     for item in chunk {
                         let b = item / tiles
@@ -273,8 +273,8 @@ public final class Conv3d: Module {
         split.withUnsafeBufferPointer { sp in
             NetThreads.parallelChunks(n * tilesPerItem, workers: workers) { _, chunk in
                 let maxLength = rowsPerTile * wp + 1
-                let col = k3 ? UnsafeMutablePointer<Float>.allocate(capacity: kRows * maxLength) : nil
-                let z = k3 ? UnsafeMutablePointer<Float>.allocate(capacity: cout * maxLength) : nil
+                let col = k3 ? UnsafeMutablePointer<Float>.allocate(capacity: kRows * maxLength) : nil   // (Cin*9, R*(W+1)+1)
+                let z = k3 ? UnsafeMutablePointer<Float>.allocate(capacity: cout * maxLength) : nil   // (Cout, R*(W+1)-1)
                 defer { col?.deallocate(); z?.deallocate() }
                 for item in chunk {
                     let b = item / tilesPerItem

@@ -58,7 +58,7 @@ public final class ConvTranspose3d: Module {
                     let ys = SharedPointer(yp)
                     let wb = wp.baseAddress!, xb = xp.baseAddress!
                     NetThreads.parallelChunks(n * tiles, workers: context.workers) { _, chunk in
-                        let z = UnsafeMutablePointer<Float>.allocate(capacity: m * rowsPerTile * w)
+                        let z = UnsafeMutablePointer<Float>.allocate(capacity: m * rowsPerTile * w)   // (Cout*8, R*W)
                         defer { z.deallocate() }
                         for item in chunk {
                             let bi = item / tiles
@@ -101,8 +101,8 @@ public final class ConvTranspose3d: Module {
                                              workers: context.workers)
         let tiles = (rows + rowsPerTile - 1) / rowsPerTile
         let workers = min(max(1, context.workers), n * tiles)
-        let dWParts = UnsafeMutablePointer<Float>.allocate(capacity: workers * cin * m)
-        let dbParts = UnsafeMutablePointer<Float>.allocate(capacity: workers * cout)
+        let dWParts = UnsafeMutablePointer<Float>.allocate(capacity: workers * cin * m)   // (workers, Cin, Cout*8)
+        let dbParts = UnsafeMutablePointer<Float>.allocate(capacity: workers * cout)   // (workers, Cout)
         dWParts.initialize(repeating: 0, count: workers * cin * m)
         dbParts.initialize(repeating: 0, count: workers * cout)
         defer { dWParts.deallocate(); dbParts.deallocate() }
@@ -114,7 +114,7 @@ public final class ConvTranspose3d: Module {
                         let dxs = SharedPointer(dxp.baseAddress!), dWs = SharedPointer(dWParts), dbs = SharedPointer(dbParts)
                         let wb = wp.baseAddress!, xb = xp.baseAddress!, dyb = dyp.baseAddress!
                         NetThreads.parallelChunks(n * tiles, workers: context.workers) { worker, chunk in
-                            let dz = UnsafeMutablePointer<Float>.allocate(capacity: m * rowsPerTile * w)
+                            let dz = UnsafeMutablePointer<Float>.allocate(capacity: m * rowsPerTile * w)   // (Cout*8, R*W)
                             defer { dz.deallocate() }
                             let dW = dWs.p + worker * cin * m, db = dbs.p + worker * cout
                             for item in chunk {

@@ -110,7 +110,7 @@ enum DirectConv3d {
         offsets.withUnsafeBufferPointer { op in
         packed.withUnsafeBufferPointer { wp in
             NetThreads.parallelChunks(g.d * g.bands, workers: workers) { _, units in
-                let z = UnsafeMutablePointer<Float>.allocate(capacity: blocks * 4 * zStride)
+                let z = UnsafeMutablePointer<Float>.allocate(capacity: blocks * 4 * zStride)   // (roundUp(Cout), band chunks*96)
                 defer { z.deallocate() }
                 for unit in units {
                     let plane = unit / g.bands, rows = g.bandRange(unit % g.bands)
@@ -144,7 +144,7 @@ enum DirectConv3d {
         let wd = weight.data
         let packed = packForward({ o, c, k in wd[(o * cin + c) * 27 + k] * (scale?[o] ?? 1) },
                                  outChannels: outChannels, inChannels: cin)
-        let xp = UnsafeMutablePointer<Float>.allocate(capacity: cin * g.channelStride)
+        let xp = UnsafeMutablePointer<Float>.allocate(capacity: cin * g.channelStride)   // (Cin, channelStride): one padded item
         defer { xp.deallocate() }
         return Tensor.uninitialized([n, outChannels, d, h, w]) { yp in
             x.data.withUnsafeBufferPointer { xb in
@@ -167,8 +167,8 @@ enum DirectConv3d {
         let cout = dy.shape[1], coutP = roundUp(cout)
         let g = Geometry(d: d, h: h, w: w)
         let volume = d * h * w, cs = g.channelStride
-        let xp = UnsafeMutablePointer<Float>.allocate(capacity: cin * cs)
-        let dyp = UnsafeMutablePointer<Float>.allocate(capacity: coutP * cs)
+        let xp = UnsafeMutablePointer<Float>.allocate(capacity: cin * cs)   // (Cin, channelStride)
+        let dyp = UnsafeMutablePointer<Float>.allocate(capacity: coutP * cs)   // (roundUp(Cout), channelStride)
         defer { xp.deallocate(); dyp.deallocate() }
         let wd = weight.data
         let flipped = inputGradient
@@ -178,7 +178,7 @@ enum DirectConv3d {
         // worker order (reproducible for a given number of workers).
         let units = d * g.bands, workers = min(max(1, requested), units)
         let wCount = coutP * cin * 27
-        let parts = UnsafeMutablePointer<Float>.allocate(capacity: workers * (wCount + cout))
+        let parts = UnsafeMutablePointer<Float>.allocate(capacity: workers * (wCount + cout))   // (workers, dW (roundUp(Cout), Cin, 27) + db (Cout))
         parts.initialize(repeating: 0, count: workers * (wCount + cout))
         defer { parts.deallocate() }
         let shared = SharedPointer(parts)
