@@ -48,8 +48,9 @@ let package = Package(
             "LiTSCore", "CPNG", .product(name: "Subprocess", package: "swift-subprocess"),
         ]),
         .target(name: "LiTSAnalysis", dependencies: ["LiTSCore", "LiTSImaging", "LiTSRender"]),
-        .target(name: "LiTSConvKernels", swiftSettings: convKernelFlags),
-        .target(name: "LiTSNet", dependencies: ["COpenBLAS", "LiTSConvKernels"]),
+        // The network engine builds in the Swift 6 language mode (strict concurrency checking).
+        .target(name: "LiTSConvKernels", swiftSettings: convKernelFlags + [.swiftLanguageMode(.v6)]),
+        .target(name: "LiTSNet", dependencies: ["COpenBLAS", "LiTSConvKernels"], swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "LiTSInference", dependencies: ["LiTSCore", "LiTSImaging", "LiTSNet"]),
         .target(name: "LiTSTraining", dependencies: ["LiTSCore", "LiTSImaging", "LiTSNet", "LiTSInference", "LiTSRender"]),
         .target(name: "LiTSEvaluation", dependencies: ["LiTSCore", "LiTSImaging", "LiTSRender"]),

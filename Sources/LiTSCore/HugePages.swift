@@ -1,13 +1,19 @@
 import Foundation
 
 /// Large volume buffers (hundreds of MB) pay the kernel a page fault per 4 KiB page on first
-/// touch; on the virtual machines we run on that costs more than the work itself. Asking for
-/// transparent huge pages (as numpy does for large arrays) cuts the faults 512-fold.
+/// touch, which can cost more than the work done on the buffer (benchmarks/results.md, "Design
+/// notes behind the engine's constants"). Asking for transparent huge pages (as numpy does for
+/// large arrays) cuts the faults 512-fold.
 public enum HugePages {
+    /// A transparent huge page on x86-64 Linux.
+    static let hugePageBytes = 2 << 20
+    /// Buffers smaller than this (four huge pages) are not advised.
+    static let minimumAdvisedBytes = 4 * hugePageBytes
+
     public static func advise(_ base: UnsafeMutableRawPointer?, bytes: Int) {
         #if os(Linux)
-        let huge = 2 << 20
-        guard bytes >= 4 * huge, let base else { return }
+        let huge = hugePageBytes
+        guard bytes >= minimumAdvisedBytes, let base else { return }
         let start = (Int(bitPattern: base) + huge - 1) & ~(huge - 1)
         let end = (Int(bitPattern: base) + bytes) & ~(huge - 1)
         if end > start { _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, MADV_HUGEPAGE) }
@@ -29,8 +35,8 @@ public enum HugePages {
 /// How the process keeps memory between volumes.
 public enum VolumeMemory {
     /// Lets freed volume-sized buffers stay in the process instead of going back to the kernel,
-    /// so the next case or method reuses pages that are already mapped (on this VM a fresh page
-    /// costs more than the work done on it). The tools call it once at start; resident memory
+    /// so the next case or method reuses pages that are already mapped (a fresh page can cost
+    /// more than the work done on it). The tools call it once at start; resident memory
     /// then stays at its peak instead of shrinking between cases.
     public static func keepFreedBuffers() {
         #if os(Linux)

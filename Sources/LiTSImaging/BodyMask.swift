@@ -10,15 +10,13 @@ public enum BodyMask {
     public static let threshold: Float = -500
 
     public static func compute(_ ct: Volume<Float>) -> [Bool] {
-        let mask = [Bool](unsafeUninitializedCapacity: ct.count) { out, n in
-            HugePages.advise(UnsafeMutableRawPointer(out.baseAddress), bytes: ct.count)
+        let mask: [Bool] = HugePages.array(count: ct.count) { out in
             ct.voxels.withUnsafeBufferPointer { v in
                 let chunk = (v.count + 1) / 2
                 DispatchQueue.concurrentPerform(iterations: 2) { part in
                     for i in (part * chunk)..<min(v.count, (part + 1) * chunk) { out[i] = v[i] > threshold }
                 }
             }
-            n = ct.count
         }
         let cc = ConnectedComponents.label(shape: ct.shape, mask: mask, connectivity: .twentySix)
         guard cc.count > 1 else { return HoleFilling.fillAxialHoles(shape: ct.shape, mask: mask) }
@@ -26,15 +24,13 @@ public enum BodyMask {
         cc.labels.withUnsafeBufferPointer { for l in $0 { sizes[Int(l)] += 1 } }
         sizes[0] = 0
         let largest = Int32(sizes.indices.max { sizes[$0] < sizes[$1] }!)
-        let body = [Bool](unsafeUninitializedCapacity: cc.labels.count) { out, n in
-            HugePages.advise(UnsafeMutableRawPointer(out.baseAddress), bytes: cc.labels.count)
+        let body: [Bool] = HugePages.array(count: cc.labels.count) { out in
             cc.labels.withUnsafeBufferPointer { l in
                 let chunk = (l.count + 1) / 2
                 DispatchQueue.concurrentPerform(iterations: 2) { part in
                     for i in (part * chunk)..<min(l.count, (part + 1) * chunk) { out[i] = l[i] == largest }
                 }
             }
-            n = cc.labels.count
         }
         return HoleFilling.fillAxialHoles(shape: ct.shape, mask: body)
     }

@@ -141,20 +141,6 @@ public enum ConnectedComponents {
 
     // MARK: - Implementation
 
-    /// Asks Linux to back a large, still untouched buffer with transparent huge pages, where the
-    /// system allows it on request (`/sys/kernel/mm/transparent_hugepage/enabled` = madvise): a
-    /// 512x512x450 Int32 output then costs a few hundred page faults instead of 115,000, which
-    /// otherwise take about as long as the labelling itself. numpy does the same for large arrays.
-    static func adviseHugePages(_ buffer: UnsafeMutableRawBufferPointer) {
-        #if os(Linux)
-        let huge = 2 << 20
-        guard buffer.count >= 4 * huge, let base = buffer.baseAddress else { return }
-        let start = (Int(bitPattern: base) + huge - 1) & ~(huge - 1)
-        let end = (Int(bitPattern: base) + buffer.count) & ~(huge - 1)
-        if end > start { _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, MADV_HUGEPAGE) }
-        #endif
-    }
-
     static func paddedShape(_ shape: [Int]) -> [Int] {
         precondition(shape.count <= 3 && shape.allSatisfy { $0 >= 0 }, "shape \(shape) is not a 1-3D shape")
         return shape + [Int](repeating: 1, count: 3 - shape.count)
@@ -226,8 +212,9 @@ public enum ConnectedComponents {
         // one per two voxels; start smaller and grow.
         var uf = UnionFind(capacity: min(total / 2 + 2, max(1 << 16, total / 64)))
         defer { uf.free() }
-        var labels = [Int32](unsafeUninitializedCapacity: total) { out, initialized in
-            adviseHugePages(UnsafeMutableRawBufferPointer(out))
+        // Huge pages (HugePages.array): a 512x512x450 Int32 output costs a few hundred page
+        // faults instead of 115,000.
+        var labels: [Int32] = HugePages.array(count: total) { out in
             lutArray.withUnsafeBufferPointer { lut in
                 let zeros = UnsafeMutablePointer<Int32>.allocate(capacity: nx + 2)
                 zeros.initialize(repeating: 0, count: nx + 2)
@@ -240,7 +227,6 @@ public enum ConnectedComponents {
                 case .six: scan6(ctx, &uf)
                 }
             }
-            initialized = total
         }
         // Number the roots in order (a root is its set's smallest label, the label of its first voxel).
         let provisional = Int(uf.next)

@@ -1,4 +1,5 @@
 import Foundation
+import LiTSCore
 
 /// Exact Euclidean distance transform with anisotropic voxel spacing.
 ///
@@ -32,10 +33,7 @@ public enum DistanceTransform {
         if total == 0 { return [] }
 
         // Every voxel is written by pass 1; huge pages spare the strided passes most TLB misses.
-        var d2 = [Float](unsafeUninitializedCapacity: total) { buf, initialized in
-            ConnectedComponents.adviseHugePages(UnsafeMutableRawBufferPointer(buf))
-            initialized = total
-        }
+        var d2: [Float] = HugePages.array(count: total) { _ in }
         d2.withUnsafeMutableBufferPointer { outBuf in
             mask.withUnsafeBufferPointer { maskBuf in
                 let out = outBuf.baseAddress!, m = maskBuf.baseAddress!

@@ -8,12 +8,10 @@ extension Volume where T == Float {
         guard let (lo, hi) = minMax() else { return (self, 0, 0) }
         // Divide rather than multiply by the reciprocal, so the maximum maps to exactly 1.
         let range: Float = hi > lo ? hi - lo : .infinity
-        let out = [Float](unsafeUninitializedCapacity: count) { out, n in
-            HugePages.advise(UnsafeMutableRawPointer(out.baseAddress), bytes: count * 4)
+        let out: [Float] = HugePages.array(count: count) { out in
             voxels.withUnsafeBufferPointer { src in
                 for i in 0..<src.count { out[i] = (src[i] - lo) / range }
             }
-            n = count
         }
         return (Volume(grid: grid, voxels: out), lo, hi)
     }

@@ -134,10 +134,8 @@ public enum Resampler {
         let (ox, oy) = (outShape[0], outShape[1])
         let taps = kernel.taps
         let outCount = outShape.reduce(1, *)
-        var out = [Float](unsafeUninitializedCapacity: outCount) { buffer, n in
-            HugePages.advise(UnsafeMutableRawPointer(buffer.baseAddress), bytes: outCount * 4)
-            n = outCount  // every element is written below (each pass assigns before it adds)
-        }
+        // Every element is written below (each pass assigns before it adds).
+        var out: [Float] = HugePages.array(count: outCount) { _ in }
         src.withUnsafeBufferPointer { s in
             out.withUnsafeMutableBufferPointer { d in
                 let sp = s.baseAddress!, dp = d.baseAddress!

@@ -29,15 +29,13 @@ extension Volume where T == Float {
     /// Values clipped to the window (still in HU).
     public func clipped(to w: HUWindow) -> Volume<Float> {
         let (lo, hi) = (w.low, w.high)
-        return Volume(grid: grid, voxels: [Float](unsafeUninitializedCapacity: count) { out, n in
-            HugePages.advise(UnsafeMutableRawPointer(out.baseAddress), bytes: count * 4)
+        return Volume(grid: grid, voxels: HugePages.array(count: count) { (out: UnsafeMutableBufferPointer<Float>) in
             voxels.withUnsafeBufferPointer { src in
                 for i in 0..<src.count {
                     let v = src[i]
                     out[i] = v < lo ? lo : (v > hi ? hi : v)
                 }
             }
-            n = count
         })
     }
 }

@@ -17,6 +17,8 @@ public struct PredictionJob {
     /// `test-segmentation-N.nii`, as the LiTS submission expects, instead of `segmentation-N.nii.gz`.
     public var litsNames = false
     public var probabilities = false
+    /// Worker threads of the network and its convolution path.
+    public var context = NetContext.default
 
     public init() {}
 
@@ -28,7 +30,7 @@ public struct PredictionJob {
     /// foreign folder). Returns the cases found and, per case, the file written or the failure.
     public func run(run runPath: String, data: [String], out: String) throws -> (cases: Int, run: CaseRunResult<String>) {
         let run = try TrainedRun(reading: runPath)
-        let model = try run.loadModel(checkpoint)
+        let model = try run.loadModel(checkpoint, context: context)
         var config = run.config
         if let overlap { config.overlap = overlap }
         if let blending { config.blending = blending }

@@ -34,7 +34,7 @@ public struct TrainedRun: Sendable {
     public func checkpointPath(_ choice: CheckpointChoice) -> String { "\(path)/\(TrainedRun.checkpointFile(choice))" }
 
     /// The model of a checkpoint, after checking that it is the model the run's config describes.
-    public func loadModel(_ choice: CheckpointChoice) throws -> UNet3D {
+    public func loadModel(_ choice: CheckpointChoice, context: NetContext = .default) throws -> UNet3D {
         let file = checkpointPath(choice)
         guard FileManager.default.fileExists(atPath: file) else {
             throw LiTSError(.notFound, path: file, "no \(choice.rawValue) checkpoint in the run (has it finished an epoch?)")
@@ -44,7 +44,7 @@ public struct TrainedRun: Sendable {
             guard info.model == config.model else {
                 throw LiTSError(.mismatch, path: file, "checkpoint config \(info.model.filters) does not match the run's config.json \(config.model.filters)")
             }
-            return try Checkpoint.load(file)
+            return try Checkpoint.load(file, context: context)
         } catch let e as CheckpointError {
             throw LiTSError(.corrupt, path: e.path ?? file, e.reason)
         }

@@ -5,7 +5,10 @@ import Foundation
 public final class ReLU: Module {
     private var cachedOutput: Tensor?
 
-    public init() {}
+    /// Workers for the layer's calls (a UNet3D hands its own context to every layer).
+    public var context: NetContext
+
+    public init(context: NetContext = .default) { self.context = context }
 
     public var namedParameters: [(String, Parameter)] { [] }
 
@@ -14,7 +17,7 @@ public final class ReLU: Module {
             let out = SharedPointer(yp)
             x.data.withUnsafeBufferPointer { xp in
                 // A NaN stays NaN, as in PyTorch (NaN < 0 is false).
-                NetThreads.parallelRanges(xp.count) { r in
+                NetThreads.parallelRanges(xp.count, workers: context.workers) { r in
                     for i in r { let v = xp[i]; out.p[i] = v < 0 ? 0 : v }
                 }
             }
@@ -31,7 +34,7 @@ public final class ReLU: Module {
             let out = SharedPointer(dxp)
             dy.data.withUnsafeBufferPointer { g in
                 y.data.withUnsafeBufferPointer { yp in
-                    NetThreads.parallelRanges(g.count) { r in
+                    NetThreads.parallelRanges(g.count, workers: context.workers) { r in
                         // Both values loaded first: a select between them vectorises, a
                         // conditional load does not.
                         for i in r { let gi = g[i], yi = yp[i]; out.p[i] = yi > 0 ? gi : 0 }

@@ -33,6 +33,9 @@ public final class BatchNorm3d: Module {
     /// gamma * xhat + beta > 0, the same float expression as forward), so nothing more is kept.
     var appliesReLU = false
 
+    /// Workers for the layer's calls (a UNet3D hands its own context to every layer).
+    public var context: NetContext
+
     // Saved by forward for backward: the normalised input, 1/sqrt(var + eps) per channel and
     // which statistics were used.
     private var xhat: [Float] = []
@@ -40,11 +43,12 @@ public final class BatchNorm3d: Module {
     private var savedShape: [Int] = []
     private var savedTraining = true
 
-    public init(_ channels: Int, eps: Float = 1e-5, momentum: Float = 0.1) {
+    public init(_ channels: Int, eps: Float = 1e-5, momentum: Float = 0.1, context: NetContext = .default) {
         precondition(channels > 0, "BatchNorm3d needs at least one channel")
         self.channels = channels
         self.eps = eps
         self.momentum = momentum
+        self.context = context
         weight = Parameter(Tensor(shape: [channels], repeating: 1))
         bias = Parameter(Tensor(shape: [channels], repeating: 0))
         runningMean = Buffer(Tensor(shape: [channels], repeating: 0))
@@ -57,8 +61,6 @@ public final class BatchNorm3d: Module {
         [("running_mean", runningMean), ("running_var", runningVar), ("num_batches_tracked", numBatchesTracked)]
     }
     public func setTraining(_ training: Bool) { isTraining = training }
-
-    public func callAsFunction(_ x: Tensor) -> Tensor { forward(x) }
 
     // MARK: forward
 
@@ -79,7 +81,7 @@ public final class BatchNorm3d: Module {
             mean.withUnsafeMutableBufferPointer { meanBuffer in
             variance.withUnsafeMutableBufferPointer { varBuffer in
                 let meanOut = SharedPointer(meanBuffer.baseAddress!), varOut = SharedPointer(varBuffer.baseAddress!)
-                NetThreads.parallelRanges(c, minimumPerWorker: max(1, (1 << 15) / max(1, m))) { channels in
+                NetThreads.parallelRanges(c, workers: context.workers, minimumPerWorker: max(1, NetThreads.minimumElementsPerWorker / max(1, m))) { channels in
                     for ch in channels {
                         // Two passes in Double: the mean, then the biased variance.
                         var sum = 0.0
@@ -111,7 +113,7 @@ public final class BatchNorm3d: Module {
             hat = [Float](unsafeUninitializedCapacity: x.count) { hp, initialized in
                 let hatOut = SharedPointer(hp.baseAddress!), yOut = SharedPointer(yp)
                 x.data.withUnsafeBufferPointer { xp in
-                    NetThreads.parallelRanges(n * c, minimumPerWorker: max(1, (1 << 15) / max(1, s))) { rows in
+                    NetThreads.parallelRanges(n * c, workers: context.workers, minimumPerWorker: max(1, NetThreads.minimumElementsPerWorker / max(1, s))) { rows in
                         for row in rows {
                             let ch = row % c
                             let mu = Float(mean[ch]), istd = invStd[ch]
@@ -162,7 +164,7 @@ public final class BatchNorm3d: Module {
             sumDy.withUnsafeMutableBufferPointer { sumDyBuffer in
             sumDyXhat.withUnsafeMutableBufferPointer { sumDyXhatBuffer in
                 let a = SharedPointer(sumDyBuffer.baseAddress!), b = SharedPointer(sumDyXhatBuffer.baseAddress!)
-                NetThreads.parallelRanges(c, minimumPerWorker: max(1, (1 << 15) / max(1, m))) { channels in
+                NetThreads.parallelRanges(c, workers: context.workers, minimumPerWorker: max(1, NetThreads.minimumElementsPerWorker / max(1, m))) { channels in
                     for ch in channels {
                         for item in 0..<n {
                             let base = (item * c + ch) * s
@@ -187,7 +189,7 @@ public final class BatchNorm3d: Module {
             let out = SharedPointer(dxp)
             dy.data.withUnsafeBufferPointer { gp in
                 xhat.withUnsafeBufferPointer { hp in
-                    NetThreads.parallelRanges(n * c, minimumPerWorker: max(1, (1 << 15) / max(1, s))) { rows in
+                    NetThreads.parallelRanges(n * c, workers: context.workers, minimumPerWorker: max(1, NetThreads.minimumElementsPerWorker / max(1, s))) { rows in
                         for row in rows {
                             let ch = row % c, base = row * s
                             let g = weight.value.data[ch], beta = bias.value.data[ch], k = g * invStd[ch]

@@ -44,9 +44,10 @@ public enum Checkpoint {
         }
     }
 
-    /// Builds the model its config describes and loads the weights; errors name the file.
-    public static func load(_ path: String) throws -> UNet3D {
-        let model = UNet3D(try info(path).model)
+    /// Builds the model its config describes, running with `context`, and loads the weights;
+    /// errors name the file.
+    public static func load(_ path: String, context: NetContext = .default) throws -> UNet3D {
+        let model = UNet3D(try info(path).model, context: context)
         try model.loadSafetensors(from: path)
         return model
     }

@@ -1,89 +1,22 @@
-import COpenBLAS
 import Foundation
 
-// MARK: - Threads and GEMM
+// Conv3d, the U-Net's convolution layer (kernel 3 same-padded, or kernel 1): its parameters, the
+// im2col + GEMM implementation that runs everywhere, and the hand-off to DirectConv3d where the
+// context says `.direct`. Tiles run on the context's workers (NetThreads.swift); GEMMs go through
+// `sgemm` (BLAS.swift).
 
-/// How LiTSNet's layers use the CPU. The heavy layers split their work into tiles and run them on
-/// `workers` Swift threads (DispatchQueue.concurrentPerform), each calling a single-threaded
-/// OpenBLAS, so the cores are never oversubscribed. Measured on the 2-core dev VM, a 32-to-32
-/// channel 3x3x3 convolution on (1, 32, 16, 96, 96): two workers ran the forward pass at
-/// 110-130 GFLOP/s, one caller with OpenBLAS's two threads at 50 (the tiles' GEMMs are too
-/// small for OpenBLAS to split well, and the im2col would run on one core).
-public enum NetThreads {
-    /// Swift workers per layer call (the CLI's `--threads`). Defaults to the active core count.
-    public nonisolated(unsafe) static var workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
-
-    /// Splits `0..<count` into at most `workers` contiguous chunks and runs `body(worker, chunk)`
-    /// on each in parallel. The split depends only on `count` and `workers`, so a run is
-    /// reproducible: each worker sums its own partial gradients, then they are added in order.
-    static func parallelChunks(_ count: Int, _ body: (_ worker: Int, _ chunk: Range<Int>) -> Void) {
-        // One OpenBLAS thread per worker (set again if something else, such as a peak probe,
-        // changed it).
-        if openblas_get_num_threads() != 1 { openblas_set_num_threads(1) }
-        split(count, into: min(max(1, workers), count), body)
-    }
-
-    /// Runs `body` on contiguous parts of `0..<count` in parallel, one per worker, when there are
-    /// at least `minimumPerWorker` items for each (the element-wise layers: below that, starting
-    /// threads costs more than it saves).
-    static func parallelRanges(_ count: Int, minimumPerWorker: Int = 1 << 15, _ body: (Range<Int>) -> Void) {
-        split(count, into: min(max(1, workers), max(1, count / max(1, minimumPerWorker)))) { _, range in body(range) }
-    }
-
-    /// `0..<count` in `n` contiguous parts, `body(part, range)` on each, in parallel when n > 1.
-    private static func split(_ count: Int, into n: Int, _ body: (_ part: Int, _ range: Range<Int>) -> Void) {
-        if n <= 1 {
-            if count > 0 { body(0, 0..<count) }
-            return
-        }
-        DispatchQueue.concurrentPerform(iterations: n) { w in
-            body(w, (count * w / n)..<(count * (w + 1) / n))
-        }
-    }
-}
-
-/// A raw pointer that worker closures may share; each worker writes a disjoint part.
-struct SharedPointer<T>: @unchecked Sendable {
-    let p: UnsafeMutablePointer<T>
-    init(_ p: UnsafeMutablePointer<T>) { self.p = p }
-}
-
-extension Tensor {
-    /// A tensor whose values `fill` writes, every one of them, before anything reads them (skips
-    /// the zero fill of `Tensor(shape:)`, a few percent of a convolution on large volumes).
-    static func uninitialized(_ shape: [Int], thenWrite fill: (UnsafeMutablePointer<Float>) -> Void) -> Tensor {
-        let count = shape.reduce(1, *)
-        let data = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-            if count > 0 { fill(buffer.baseAddress!) }
-            initialized = count
-        }
-        return Tensor(shape: shape, data: data)
-    }
-}
-
-/// Row-major C = alpha * op(A) * op(B) + beta * C, with op(A) m x k and op(B) k x n.
-@inline(__always)
-func sgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
-           a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-           beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
-}
-
-/// Bytes of the per-worker buffers that one tile aims for (the padded-row column buffers plus the
-/// GEMM output, or the transposed convolution's scatter buffer), 1.5 MB. Measured on the 2-core
-/// EPYC (1 MiB L2 per core, 32 MiB L3), 32-to-32 channels on 96-voxel rows, two workers: tiles of
-/// 10 to 15 rows (1.2 to 1.8 MB) ran fastest; 5 rows and 22 rows about 10% slower, 32 rows 25%.
+/// Bytes of the per-worker buffers that one im2col tile aims for (the padded-row column buffers
+/// plus the GEMM output, or the transposed convolution's scatter buffer): tiles whose buffers fit
+/// in a core's L2 cache. How it was chosen: benchmarks/results.md, "Design notes behind the
+/// engine's constants".
 let columnBufferBytes = 1_500_000
-
-// MARK: - Conv3d
 
 /// 3D convolution, stride 1, kernel 3 with "same" padding 1 or kernel 1 (no padding), as
 /// PyTorch's `nn.Conv3d(cin, cout, k, padding: k / 2)`. Weight (Cout, Cin, k, k, k), bias (Cout).
 ///
-/// Where the CPU has AVX-512, kernel 3 runs as a direct convolution (DirectConv3d.swift, 1.5x faster
-/// backward and 1.7x forward on 32 channels). What follows is the im2col + GEMM path, which
-/// runs everywhere else and is the reference that path is tested against.
+/// Where the context says `.direct` (the CPU has AVX-512), kernel 3 runs as a direct convolution
+/// (DirectConv3d.swift). What follows is the im2col + GEMM path, which runs everywhere else and is
+/// the reference that path is tested against.
 ///
 /// Kernel 3, forward, for each batch item and each tile of R output rows (a row is one line
 /// (d, h) of W voxels), the textbook im2col + GEMM is
@@ -95,9 +28,8 @@ let columnBufferBytes = 1_500_000
 /// 9 (d, h) shifts, each reading the buffer one column further along (`multiplyShifts`):
 ///   z (Cout, R*(W+1)) = sum over e of W_e (Cout, Cin*9) * colP[:, e ...]
 /// which writes a third of the im2col data; z's columns are then copied to y with the bias
-/// added, dropping the column at each line's pad (`storeRows`). Measured: the three GEMMs with
-/// inner size Cin*9 run as fast as one with Cin*27, and the layer is 10 to 15% faster than with
-/// the textbook im2col.
+/// added, dropping the column at each line's pad (`storeRows`). (Why three GEMMs and not the
+/// textbook one: benchmarks/results.md, "Design notes behind the engine's constants".)
 ///
 /// Backward, in one pass over the same tiles, with colX = im2col(x) and colD = im2col(dy):
 ///   dbias += sum over voxels of dy
@@ -126,18 +58,23 @@ public final class Conv3d: Module {
     /// small to check that tiling does not change the result.
     var tileColumns: Int?
 
+    /// Workers and convolution path (a UNet3D hands its own to every layer).
+    public var context: NetContext
+
     private var cachedInput: Tensor?
 
-    /// Kernel 3 runs through DirectConv3d (AVX-512) where the CPU has it, unless a test asked for
-    /// im2col tiles of its own size.
-    private var usesDirectPath: Bool { kernelSize == 3 && DirectConv3d.enabled && tileColumns == nil }
+    /// Kernel 3 runs through DirectConv3d (AVX-512) where the context says `.direct`, unless a
+    /// test asked for im2col tiles of its own size.
+    private var usesDirectPath: Bool { kernelSize == 3 && context.convolution == .direct && tileColumns == nil }
 
-    public init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int = 3, using rng: inout SeededGenerator) {
+    public init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int = 3, context: NetContext = .default,
+                using rng: inout SeededGenerator) {
         precondition(kernelSize == 3 || kernelSize == 1, "Conv3d supports kernel 3 (same padding) and kernel 1, got \(kernelSize)")
         precondition(inChannels > 0 && outChannels > 0, "Conv3d needs positive channel counts")
         self.inChannels = inChannels
         self.outChannels = outChannels
         self.kernelSize = kernelSize
+        self.context = context
         // PyTorch's default: kaiming_uniform_(a: sqrt(5)) gives bound 1/sqrt(fan_in) for the weight,
         // and the bias uses the same bound.
         let fanIn = inChannels * kernelSize * kernelSize * kernelSize
@@ -154,14 +91,14 @@ public final class Conv3d: Module {
         cachedInput = x
         let bias = self.bias.value.data
         if usesDirectPath {
-            return DirectConv3d.forward(x, weight: weight.value, bias: bias, outChannels: outChannels)
+            return DirectConv3d.forward(x, weight: weight.value, bias: bias, outChannels: outChannels, workers: context.workers)
         }
         return Tensor.uninitialized([n, outChannels, d, h, w]) { yp in
             weight.value.data.withUnsafeBufferPointer { wt in
                 x.data.withUnsafeBufferPointer { xp in
                     Conv3d.convolve(x: xp.baseAddress!, n: n, cin: inChannels, d: d, h: h, w: w,
                                     kernel: kernelSize, weight: wt.baseAddress!, cout: outChannels,
-                                    bias: bias, y: SharedPointer(yp), tileColumns: tileColumns)
+                                    bias: bias, y: SharedPointer(yp), tileColumns: tileColumns, workers: context.workers)
                 }
             }
         }
@@ -182,7 +119,8 @@ public final class Conv3d: Module {
             let mean: Float = bn.runningMean.value.data[o], beta: Float = bn.bias.value.data[o]
             return (bias.value.data[o] - mean) * scale[o] + beta
         }
-        return DirectConv3d.forward(x, weight: weight.value, bias: shift, outChannels: outChannels, scale: scale, relu: relu)
+        return DirectConv3d.forward(x, weight: weight.value, bias: shift, outChannels: outChannels, scale: scale, relu: relu,
+                                    workers: context.workers)
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
@@ -193,21 +131,22 @@ public final class Conv3d: Module {
         precondition(dy.shape == [n, cout, d, h, w], "Conv3d.backward: dy has shape \(dy.shape), expected \([n, cout, d, h, w])")
         if usesDirectPath {
             let dx = DirectConv3d.backward(x: x, dy: dy, weight: weight.value, inputGradient: computesInputGradient,
-                                           weightGrad: &weight.grad.data, biasGrad: &bias.grad.data)
+                                           weightGrad: &weight.grad.data, biasGrad: &bias.grad.data, workers: context.workers)
             return dx ?? Tensor(shape: [0])
         }
         let k3 = kernelSize == 3
         let wp = w + 1, wCount = cout * cin * (k3 ? 27 : 1)
         // Per tile: x's and dy's column buffers and dx's GEMM output (kernel 3).
         let rowsPerTile = Conv3d.rowsPerTile(rows: rows, width: w, items: n,
-                                             bytesPerColumn: (k3 ? cin * 10 + cout * 9 : cin + cout) * 4, tileColumns: tileColumns)
+                                             bytesPerColumn: (k3 ? cin * 10 + cout * 9 : cin + cout) * 4, tileColumns: tileColumns,
+                                             workers: context.workers)
         let tiles = (rows + rowsPerTile - 1) / rowsPerTile
-        let workers = min(max(1, NetThreads.workers), n * tiles)
+        let workers = min(max(1, context.workers), n * tiles)
         // Each worker sums dW and dbias into its own buffers; they are added to the gradients in
-        // worker order (reproducible for a given `NetThreads.workers`). Kernel 3 keeps dW split by
+        // worker order (reproducible for a given `context.workers`). Kernel 3 keeps dW split by
         // e as dW_e (3, Cout, Cin*9), the order of its GEMMs.
-        let dWParts = UnsafeMutablePointer<Float>.allocate(capacity: workers * wCount)
-        let dbParts = UnsafeMutablePointer<Float>.allocate(capacity: workers * cout)
+        let dWParts = UnsafeMutablePointer<Float>.allocate(capacity: workers * wCount)   // (workers, 3, Cout, Cin*9) for k3, else (workers, Cout, Cin)
+        let dbParts = UnsafeMutablePointer<Float>.allocate(capacity: workers * cout)   // (workers, Cout)
         dWParts.initialize(repeating: 0, count: workers * wCount)
         dbParts.initialize(repeating: 0, count: workers * cout)
         defer { dWParts.deallocate(); dbParts.deallocate() }
@@ -229,12 +168,12 @@ public final class Conv3d: Module {
             flippedSplit.withUnsafeBufferPointer { fs in
                 let dWs = SharedPointer(dWParts), dbs = SharedPointer(dbParts)
                 let xb = xp.baseAddress!, dyb = dyp.baseAddress!, wb = wt.baseAddress!
-                NetThreads.parallelChunks(n * tiles) { worker, chunk in
+                NetThreads.parallelChunks(n * tiles, workers: workers) { worker, chunk in
                     let dW = dWs.p + worker * wCount, db = dbs.p + worker * cout
                     let maxLength = rowsPerTile * wp + 1
-                    let colX = k3 ? UnsafeMutablePointer<Float>.allocate(capacity: cin * 9 * maxLength) : nil
-                    let colD = k3 ? UnsafeMutablePointer<Float>.allocate(capacity: cout * 9 * maxLength) : nil
-                    let z = k3 ? UnsafeMutablePointer<Float>.allocate(capacity: cin * maxLength) : nil
+                    let colX = k3 ? UnsafeMutablePointer<Float>.allocate(capacity: cin * 9 * maxLength) : nil   // (Cin*9, R*(W+1)+1)
+                    let colD = k3 ? UnsafeMutablePointer<Float>.allocate(capacity: cout * 9 * maxLength) : nil   // (Cout*9, R*(W+1)+1)
+                    let z = k3 ? UnsafeMutablePointer<Float>.allocate(capacity: cin * maxLength) : nil   // (Cin, R*(W+1)-1) dx tile
                     defer { colX?.deallocate(); colD?.deallocate(); z?.deallocate() }
                     for item in chunk {
                         let b = item / tiles
@@ -308,10 +247,10 @@ public final class Conv3d: Module {
 
     /// How many (d, h) rows of W voxels one tile holds: as many as fit `tileColumns` (or the
     /// column-buffer budget), but few enough that every worker gets tiles.
-    static func rowsPerTile(rows: Int, width: Int, items: Int, bytesPerColumn: Int, tileColumns: Int?) -> Int {
+    static func rowsPerTile(rows: Int, width: Int, items: Int, bytesPerColumn: Int, tileColumns: Int?, workers: Int) -> Int {
         if let tileColumns { return max(1, min(rows, tileColumns / width)) }
         var r = max(1, min(rows, columnBufferBytes / max(1, bytesPerColumn * width)))
-        let workers = max(1, NetThreads.workers)
+        let workers = max(1, workers)
         if items * ((rows + r - 1) / r) < workers {
             let tilesPerItem = (workers + items - 1) / items
             r = max(1, (rows + tilesPerItem - 1) / tilesPerItem)
@@ -323,18 +262,19 @@ public final class Conv3d: Module {
     /// over rows and run on the workers. Every tile writes its own part of y, every value once.
     static func convolve(x: UnsafePointer<Float>, n: Int, cin: Int, d: Int, h: Int, w: Int, kernel: Int,
                          weight: UnsafePointer<Float>, cout: Int, bias: [Float]?, y: SharedPointer<Float>,
-                         tileColumns: Int?) {
+                         tileColumns: Int?, workers: Int) {
         let s = d * h * w, rows = d * h
         let k3 = kernel == 3
         let kRows = k3 ? cin * 9 : cin, wp = w + 1
-        let rowsPerTile = rowsPerTile(rows: rows, width: w, items: n, bytesPerColumn: (kRows + cout) * 4, tileColumns: tileColumns)
+        let rowsPerTile = rowsPerTile(rows: rows, width: w, items: n, bytesPerColumn: (kRows + cout) * 4, tileColumns: tileColumns,
+                                      workers: workers)
         let tilesPerItem = (rows + rowsPerTile - 1) / rowsPerTile
         let split = k3 ? splitByShift(Array(UnsafeBufferPointer(start: weight, count: cout * kRows * 3)), rows: cout, kRows: kRows) : []
         split.withUnsafeBufferPointer { sp in
-            NetThreads.parallelChunks(n * tilesPerItem) { _, chunk in
+            NetThreads.parallelChunks(n * tilesPerItem, workers: workers) { _, chunk in
                 let maxLength = rowsPerTile * wp + 1
-                let col = k3 ? UnsafeMutablePointer<Float>.allocate(capacity: kRows * maxLength) : nil
-                let z = k3 ? UnsafeMutablePointer<Float>.allocate(capacity: cout * maxLength) : nil
+                let col = k3 ? UnsafeMutablePointer<Float>.allocate(capacity: kRows * maxLength) : nil   // (Cin*9, R*(W+1)+1)
+                let z = k3 ? UnsafeMutablePointer<Float>.allocate(capacity: cout * maxLength) : nil   // (Cout, R*(W+1)-1)
                 defer { col?.deallocate(); z?.deallocate() }
                 for item in chunk {
                     let b = item / tilesPerItem

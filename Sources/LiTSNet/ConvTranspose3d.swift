@@ -22,12 +22,16 @@ public final class ConvTranspose3d: Module {
     /// Target input voxels per tile; nil picks them from the column-buffer budget.
     var tileColumns: Int?
 
+    /// Workers for the layer's calls (a UNet3D hands its own context to every layer).
+    public var context: NetContext
+
     private var cachedInput: Tensor?
 
-    public init(_ inChannels: Int, _ outChannels: Int, using rng: inout SeededGenerator) {
+    public init(_ inChannels: Int, _ outChannels: Int, context: NetContext = .default, using rng: inout SeededGenerator) {
         precondition(inChannels > 0 && outChannels > 0, "ConvTranspose3d needs positive channel counts")
         self.inChannels = inChannels
         self.outChannels = outChannels
+        self.context = context
         // PyTorch computes fan_in from weight.size(1) * kernel volume, i.e. Cout * 8 for a
         // transposed convolution; the bound is 1/sqrt(fan_in) for weight and bias.
         let bound = 1 / Float(outChannels * 8).squareRoot()
@@ -43,7 +47,8 @@ public final class ConvTranspose3d: Module {
         cachedInput = x
         let cout = outChannels, m = cout * 8
         let s = d * h * w, rows = d * h, ow = 2 * w, os = 8 * s
-        let rowsPerTile = Conv3d.rowsPerTile(rows: rows, width: w, items: n, bytesPerColumn: m * 4, tileColumns: tileColumns)
+        let rowsPerTile = Conv3d.rowsPerTile(rows: rows, width: w, items: n, bytesPerColumn: m * 4, tileColumns: tileColumns,
+                                             workers: context.workers)
         let tiles = (rows + rowsPerTile - 1) / rowsPerTile
         let bias = self.bias.value.data
         // The 2x2x2 blocks tile the output, so the scatter writes every value of y once.
@@ -52,8 +57,8 @@ public final class ConvTranspose3d: Module {
                 x.data.withUnsafeBufferPointer { xp in
                     let ys = SharedPointer(yp)
                     let wb = wp.baseAddress!, xb = xp.baseAddress!
-                    NetThreads.parallelChunks(n * tiles) { _, chunk in
-                        let z = UnsafeMutablePointer<Float>.allocate(capacity: m * rowsPerTile * w)
+                    NetThreads.parallelChunks(n * tiles, workers: context.workers) { _, chunk in
+                        let z = UnsafeMutablePointer<Float>.allocate(capacity: m * rowsPerTile * w)   // (Cout*8, R*W)
                         defer { z.deallocate() }
                         for item in chunk {
                             let bi = item / tiles
@@ -92,11 +97,12 @@ public final class ConvTranspose3d: Module {
         let cout = outChannels, m = cout * 8
         precondition(dy.shape == [n, cout, 2 * d, 2 * h, 2 * w], "ConvTranspose3d.backward: dy has shape \(dy.shape), expected \([n, cout, 2 * d, 2 * h, 2 * w])")
         let s = d * h * w, rows = d * h, ow = 2 * w, os = 8 * s
-        let rowsPerTile = Conv3d.rowsPerTile(rows: rows, width: w, items: n, bytesPerColumn: m * 4, tileColumns: tileColumns)
+        let rowsPerTile = Conv3d.rowsPerTile(rows: rows, width: w, items: n, bytesPerColumn: m * 4, tileColumns: tileColumns,
+                                             workers: context.workers)
         let tiles = (rows + rowsPerTile - 1) / rowsPerTile
-        let workers = min(max(1, NetThreads.workers), n * tiles)
-        let dWParts = UnsafeMutablePointer<Float>.allocate(capacity: workers * cin * m)
-        let dbParts = UnsafeMutablePointer<Float>.allocate(capacity: workers * cout)
+        let workers = min(max(1, context.workers), n * tiles)
+        let dWParts = UnsafeMutablePointer<Float>.allocate(capacity: workers * cin * m)   // (workers, Cin, Cout*8)
+        let dbParts = UnsafeMutablePointer<Float>.allocate(capacity: workers * cout)   // (workers, Cout)
         dWParts.initialize(repeating: 0, count: workers * cin * m)
         dbParts.initialize(repeating: 0, count: workers * cout)
         defer { dWParts.deallocate(); dbParts.deallocate() }
@@ -107,8 +113,8 @@ public final class ConvTranspose3d: Module {
                     dx.data.withUnsafeMutableBufferPointer { dxp in
                         let dxs = SharedPointer(dxp.baseAddress!), dWs = SharedPointer(dWParts), dbs = SharedPointer(dbParts)
                         let wb = wp.baseAddress!, xb = xp.baseAddress!, dyb = dyp.baseAddress!
-                        NetThreads.parallelChunks(n * tiles) { worker, chunk in
-                            let dz = UnsafeMutablePointer<Float>.allocate(capacity: m * rowsPerTile * w)
+                        NetThreads.parallelChunks(n * tiles, workers: context.workers) { worker, chunk in
+                            let dz = UnsafeMutablePointer<Float>.allocate(capacity: m * rowsPerTile * w)   // (Cout*8, R*W)
                             defer { dz.deallocate() }
                             let dW = dWs.p + worker * cin * m, db = dbs.p + worker * cout
                             for item in chunk {

@@ -1,16 +1,13 @@
 import Foundation
 import LiTSConvKernels
 
-/// Conv3d's kernel-3 passes through `DirectConvolution` (AVX-512, no im2col): each item is
-/// copied once into a zero-padded buffer, the kernels work on bands of rows of its padded planes,
-/// and the real voxels are copied out. The im2col + OpenBLAS path in Conv3d.swift is the fallback on CPUs
-/// without AVX-512 and the reference the tests compare this path with.
-enum DirectConv3d {
-    /// Whether Conv3d uses this path: where the CPU has AVX-512, unless the environment sets
-    /// LITSNET_IM2COL=1 (to compare the two paths). Tests switch it off to compare as well.
-    nonisolated(unsafe) static var enabled = cpuHasAVX512
-        && ProcessInfo.processInfo.environment["LITSNET_IM2COL"] != "1"
+// Conv3d's kernel-3 passes through `DirectConvolution` (AVX-512, no im2col), used where a
+// NetContext says `.direct`: each item is copied once into a zero-padded buffer, the kernels work
+// on bands of rows of its padded planes, and the real voxels are copied out. The im2col +
+// OpenBLAS path in Conv3d.swift is the fallback on CPUs without AVX-512 and the reference the
+// tests compare this path with. Work units run on the caller's `workers` (NetThreads.swift).
 
+enum DirectConv3d {
     /// Whether this CPU runs the kernels (AVX-512 F, BW, DQ, VL, enabled by the OS, which
     /// /proc/cpuinfo reflects). Checked here, in code built for any x86-64, because everything in
     /// LiTSConvKernels is built for AVX-512 and would stop an older CPU with an illegal instruction.
@@ -36,8 +33,7 @@ enum DirectConv3d {
         /// The padded position of voxel (z, 0, 0); voxel (z, y, x) is at planeStart(z) + y*wp + x.
         func planeStart(_ z: Int) -> Int { (z + 1) * plane + wp + 1 }
         /// Rows per work unit ("band"): about `bandPositions` padded positions, so that a band's
-        /// output buffer and the rows its kernels stream stay in the core's L2 cache (1 MB here;
-        /// one 16-channel output plane of 168x168 is 1.8 MB).
+        /// output buffer and the rows its kernels stream stay in the core's L2 cache.
         var bandRows: Int { max(1, min(h, DirectConv3d.bandPositions / wp)) }
         var bands: Int { (h + bandRows - 1) / bandRows }
         /// Rows y0 ..< y1 of band `band`.
@@ -53,7 +49,9 @@ enum DirectConv3d {
         }
     }
 
-    /// Padded positions per work unit; see `Geometry.bandRows`.
+    /// Padded positions per work unit ("band"), see `Geometry.bandRows`: a band's buffers fit in
+    /// a core's L2 cache, where a whole plane would not (one 16-channel output plane of 168x168 is
+    /// 1.8 MB). How it was chosen: benchmarks/results.md.
     static let bandPositions = 4096
 
     static func roundUp(_ c: Int) -> Int {
@@ -64,10 +62,10 @@ enum DirectConv3d {
     /// (the extra ones zero). Every float of the buffer is written: the kernels read padding and
     /// slack. Items are padded one at a time, so the copy costs one item's memory.
     static func pad(_ x: UnsafePointer<Float>, channels: Int, paddedChannels: Int, _ g: Geometry,
-                    into out: UnsafeMutablePointer<Float>) {
+                    into out: UnsafeMutablePointer<Float>, workers: Int) {
         let cs = g.channelStride, volume = g.d * g.h * g.w
         let shared = SharedPointer(out)
-        NetThreads.parallelChunks(paddedChannels) { _, chunk in
+        NetThreads.parallelChunks(paddedChannels, workers: workers) { _, chunk in
             for c in chunk {
                 let dst = shared.p + c * cs
                 guard c < channels else { dst.update(repeating: 0, count: cs); continue }
@@ -104,14 +102,15 @@ enum DirectConv3d {
     /// channels used) with the packed weight, plus `bias` if given, max(., 0) if `relu`. One work
     /// unit is one band of rows of one plane; each writes its own part of `out`.
     static func convolve(padded xp: UnsafePointer<Float>, inChannels: Int, _ g: Geometry, packed: [Float],
-                         outChannels: Int, bias: [Float]?, relu: Bool = false, into out: SharedPointer<Float>) {
+                         outChannels: Int, bias: [Float]?, relu: Bool = false, into out: SharedPointer<Float>,
+                         workers: Int) {
         let cs = g.channelStride, blocks = roundUp(outChannels) / 4
         let zStride = g.chunks(rows: g.bandRange(0)) * DirectConvolution.chunk, volume = g.d * g.h * g.w
         let offsets = g.offsets
         offsets.withUnsafeBufferPointer { op in
         packed.withUnsafeBufferPointer { wp in
-            NetThreads.parallelChunks(g.d * g.bands) { _, units in
-                let z = UnsafeMutablePointer<Float>.allocate(capacity: blocks * 4 * zStride)
+            NetThreads.parallelChunks(g.d * g.bands, workers: workers) { _, units in
+                let z = UnsafeMutablePointer<Float>.allocate(capacity: blocks * 4 * zStride)   // (roundUp(Cout), band chunks*96)
                 defer { z.deallocate() }
                 for unit in units {
                     let plane = unit / g.bands, rows = g.bandRange(unit % g.bands)
@@ -139,20 +138,20 @@ enum DirectConv3d {
     /// Forward of a kernel-3 Conv3d: y = conv(x, weight) + bias, each output channel's weights
     /// multiplied by `scale[o]` if given, and max(y, 0) if `relu`.
     static func forward(_ x: Tensor, weight: Tensor, bias: [Float], outChannels: Int,
-                        scale: [Float]? = nil, relu: Bool = false) -> Tensor {
+                        scale: [Float]? = nil, relu: Bool = false, workers: Int) -> Tensor {
         let (n, cin, d, h, w) = x.ncdhw
         let g = Geometry(d: d, h: h, w: w)
         let wd = weight.data
         let packed = packForward({ o, c, k in wd[(o * cin + c) * 27 + k] * (scale?[o] ?? 1) },
                                  outChannels: outChannels, inChannels: cin)
-        let xp = UnsafeMutablePointer<Float>.allocate(capacity: cin * g.channelStride)
+        let xp = UnsafeMutablePointer<Float>.allocate(capacity: cin * g.channelStride)   // (Cin, channelStride): one padded item
         defer { xp.deallocate() }
         return Tensor.uninitialized([n, outChannels, d, h, w]) { yp in
             x.data.withUnsafeBufferPointer { xb in
                 for b in 0..<n {
-                    pad(xb.baseAddress! + b * cin * d * h * w, channels: cin, paddedChannels: cin, g, into: xp)
+                    pad(xb.baseAddress! + b * cin * d * h * w, channels: cin, paddedChannels: cin, g, into: xp, workers: workers)
                     convolve(padded: xp, inChannels: cin, g, packed: packed, outChannels: outChannels, bias: bias,
-                             relu: relu, into: SharedPointer(yp + b * outChannels * d * h * w))
+                             relu: relu, into: SharedPointer(yp + b * outChannels * d * h * w), workers: workers)
                 }
             }
         }
@@ -163,23 +162,23 @@ enum DirectConv3d {
     ///   dx = conv(dy, Wf) with Wf[c, o, k] = W[o, c, 26 - k] (the flipped, transposed kernel)
     ///   dW[o, c, k] = sum over voxels q of dy[o, q] * x[c, q + offset k]
     static func backward(x: Tensor, dy: Tensor, weight: Tensor, inputGradient: Bool,
-                         weightGrad: inout [Float], biasGrad: inout [Float]) -> Tensor? {
+                         weightGrad: inout [Float], biasGrad: inout [Float], workers requested: Int) -> Tensor? {
         let (n, cin, d, h, w) = x.ncdhw
         let cout = dy.shape[1], coutP = roundUp(cout)
         let g = Geometry(d: d, h: h, w: w)
         let volume = d * h * w, cs = g.channelStride
-        let xp = UnsafeMutablePointer<Float>.allocate(capacity: cin * cs)
-        let dyp = UnsafeMutablePointer<Float>.allocate(capacity: coutP * cs)
+        let xp = UnsafeMutablePointer<Float>.allocate(capacity: cin * cs)   // (Cin, channelStride)
+        let dyp = UnsafeMutablePointer<Float>.allocate(capacity: coutP * cs)   // (roundUp(Cout), channelStride)
         defer { xp.deallocate(); dyp.deallocate() }
         let wd = weight.data
         let flipped = inputGradient
             ? packForward({ c, o, k in wd[(o * cin + c) * 27 + 26 - k] }, outChannels: cin, inChannels: cout) : []
 
         // Each worker sums its units' dW and dbias into its own part; the parts are added in
-        // worker order (reproducible for a given NetThreads.workers).
-        let units = d * g.bands, workers = min(max(1, NetThreads.workers), units)
+        // worker order (reproducible for a given number of workers).
+        let units = d * g.bands, workers = min(max(1, requested), units)
         let wCount = coutP * cin * 27
-        let parts = UnsafeMutablePointer<Float>.allocate(capacity: workers * (wCount + cout))
+        let parts = UnsafeMutablePointer<Float>.allocate(capacity: workers * (wCount + cout))   // (workers, dW (roundUp(Cout), Cin, 27) + db (Cout))
         parts.initialize(repeating: 0, count: workers * (wCount + cout))
         defer { parts.deallocate() }
         let shared = SharedPointer(parts)
@@ -190,13 +189,13 @@ enum DirectConv3d {
         x.data.withUnsafeBufferPointer { xb in
         dy.data.withUnsafeBufferPointer { dyb in
             for b in 0..<n {
-                pad(xb.baseAddress! + b * cin * volume, channels: cin, paddedChannels: cin, g, into: xp)
-                pad(dyb.baseAddress! + b * cout * volume, channels: cout, paddedChannels: coutP, g, into: dyp)
+                pad(xb.baseAddress! + b * cin * volume, channels: cin, paddedChannels: cin, g, into: xp, workers: requested)
+                pad(dyb.baseAddress! + b * cout * volume, channels: cout, paddedChannels: coutP, g, into: dyp, workers: requested)
                 if let dxp {
                     convolve(padded: dyp, inChannels: cout, g, packed: flipped, outChannels: cin, bias: nil,
-                             into: SharedPointer(dxp + b * cin * volume))
+                             into: SharedPointer(dxp + b * cin * volume), workers: requested)
                 }
-                NetThreads.parallelChunks(units) { worker, chunk in
+                NetThreads.parallelChunks(units, workers: requested) { worker, chunk in
                     let dW = shared.p + worker * (wCount + cout), db = dW + wCount
                     for unit in chunk {
                         let plane = unit / g.bands, rows = g.bandRange(unit % g.bands)

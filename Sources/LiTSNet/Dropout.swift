@@ -25,8 +25,6 @@ public final class SpatialDropout3d: Module {
     public var namedParameters: [(String, Parameter)] { [] }
     public func setTraining(_ training: Bool) { isTraining = training }
 
-    public func callAsFunction(_ x: Tensor) -> Tensor { forward(x) }
-
     public func forward(_ x: Tensor) -> Tensor {
         let (n, c, d, h, w) = x.ncdhw
         savedShape = x.shape

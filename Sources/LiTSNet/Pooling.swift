@@ -11,7 +11,10 @@ public final class MaxPool3d: Module {
     private var argmax: [Int32] = []
     private var inputShape: [Int] = []
 
-    public init() {}
+    /// Workers for the layer's calls (a UNet3D hands its own context to every layer).
+    public var context: NetContext
+
+    public init(context: NetContext = .default) { self.context = context }
 
     public var namedParameters: [(String, Parameter)] { [] }
 
@@ -29,7 +32,7 @@ public final class MaxPool3d: Module {
                 argmax.withUnsafeMutableBufferPointer { ap in
                     let ys = SharedPointer(yp.baseAddress!), aps = SharedPointer(ap.baseAddress!)
                     let xb = xp.baseAddress!
-                    NetThreads.parallelChunks(n * c) { _, planes in
+                    NetThreads.parallelChunks(n * c, workers: context.workers) { _, planes in
                         for p in planes {
                             let xc = xb + p * s, yc = ys.p + p * os, ac = aps.p + p * os
                             var o = 0
@@ -75,7 +78,7 @@ public final class MaxPool3d: Module {
                 argmax.withUnsafeBufferPointer { ap in
                     let dxs = SharedPointer(dxp.baseAddress!)
                     let dyb = dyp.baseAddress!, ab = ap.baseAddress!
-                    NetThreads.parallelChunks(n * c) { _, planes in
+                    NetThreads.parallelChunks(n * c, workers: context.workers) { _, planes in
                         for p in planes {
                             let dxc = dxs.p + p * s
                             for o in (p * os)..<((p + 1) * os) { dxc[Int(ab[o])] += dyb[o] }

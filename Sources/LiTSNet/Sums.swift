@@ -1,5 +1,11 @@
-/// Sums over float arrays in Double, for the layers' statistics and gradients.
+// Sums over float arrays in Double, for the layers' statistics and gradients. Each function fixes
+// its summation order (partial sums, blocks), which the results' bits depend on.
+
 enum Sums {
+    /// Values per Float block in `productSums(_:_:_:whereAbove0:_:)`, whose sums are then added
+    /// in Double.
+    static let maskedBlock = 256
+
     /// Sum of `count` floats in Double, in four interleaved partial sums (one running sum would
     /// wait on the adder's latency at every element).
     static func sum(_ p: UnsafePointer<Float>, _ count: Int) -> Double {
@@ -40,15 +46,15 @@ enum Sums {
 
     /// `productSums` with dy counted only where gamma * xhat + beta > 0: batch norm's backward
     /// through the ReLU it applies (`BatchNorm3d.appliesReLU`). The mask and the products run in
-    /// 8-lane Float vectors over blocks of 256 values, each block's sums added in Double (a
-    /// select per element stopped the Double loop from vectorising: 6x slower).
+    /// 8-lane Float vectors over blocks of `maskedBlock` values, each block's sums added in Double
+    /// (a select per element stops the Double loop from vectorising; see benchmarks/results.md).
     static func productSums(_ dy: UnsafePointer<Float>, _ xhat: UnsafePointer<Float>, _ count: Int,
                             whereAbove0 gamma: Float, _ beta: Float) -> (Double, Double) {
         typealias V = SIMD8<Float>
         @inline(__always) func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
         var sumDy = 0.0, sumDyXhat = 0.0, start = 0
         while start < count {
-            let end = min(count, start + 256)
+            let end = min(count, start + maskedBlock)
             var a = V(), b = V(), i = start
             while i + 8 <= end {
                 let g = load(dy + i), x = load(xhat + i)

@@ -18,8 +18,6 @@ public struct Tensor: Equatable, Sendable {
         self.data = [Float](repeating: value, count: shape.reduce(1, *))
     }
 
-    public static func zeros(_ shape: [Int]) -> Tensor { Tensor(shape: shape) }
-
     /// Deterministic values from a seeded generator, uniform in [-bound, bound].
     public static func uniform(_ shape: [Int], bound: Float, using rng: inout SeededGenerator) -> Tensor {
         Tensor(shape: shape, data: (0..<shape.reduce(1, *)).map { _ in Float.random(in: -bound...bound, using: &rng) })
@@ -69,5 +67,18 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
+    }
+}
+
+extension Tensor {
+    /// A tensor whose values `fill` writes, every one of them, before anything reads them (skips
+    /// the zero fill of `Tensor(shape:)`).
+    static func uninitialized(_ shape: [Int], thenWrite fill: (UnsafeMutablePointer<Float>) -> Void) -> Tensor {
+        let count = shape.reduce(1, *)
+        let data = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            if count > 0 { fill(buffer.baseAddress!) }
+            initialized = count
+        }
+        return Tensor(shape: shape, data: data)
     }
 }

@@ -1,5 +1,9 @@
 import Foundation
 
+// The 3D U-Net: its config (UNetConfig, saved beside checkpoints), the conv-BN-ReLU block, and
+// the network that chains the layers forward and backward. The model's NetContext (workers,
+// convolution path) is handed to every layer and follows any change.
+
 /// The model's shape, saved as JSON beside every checkpoint.
 public struct UNetConfig: Codable, Equatable, Sendable {
     public var inChannels = 1
@@ -40,18 +44,32 @@ public struct UNetConfig: Codable, Equatable, Sendable {
 /// conv-BN-(dropout)-ReLU twice. The baseline's Keras code fed the block's input, not the first
 /// convolution's output, into the second convolution; this is the intended sequential block.
 final class ConvBlock: Module {
-    let conv1: Conv3d, bn1: BatchNorm3d, drop1: SpatialDropout3d?, relu1 = ReLU()
-    let conv2: Conv3d, bn2: BatchNorm3d, drop2: SpatialDropout3d?, relu2 = ReLU()
+    let conv1: Conv3d, bn1: BatchNorm3d, drop1: SpatialDropout3d?, relu1: ReLU
+    let conv2: Conv3d, bn2: BatchNorm3d, drop2: SpatialDropout3d?, relu2: ReLU
     let res: Conv3d?
 
-    init(_ cin: Int, _ cout: Int, dropout: Float, residual: Bool, rng: inout SeededGenerator) {
-        conv1 = Conv3d(cin, cout, kernelSize: 3, using: &rng)
-        bn1 = BatchNorm3d(cout)
-        conv2 = Conv3d(cout, cout, kernelSize: 3, using: &rng)
-        bn2 = BatchNorm3d(cout)
+    /// Handed to every layer of the block.
+    var context: NetContext {
+        didSet {
+            for c in [conv1, conv2] + (res.map { [$0] } ?? []) { c.context = context }
+            bn1.context = context
+            bn2.context = context
+            relu1.context = context
+            relu2.context = context
+        }
+    }
+
+    init(_ cin: Int, _ cout: Int, dropout: Float, residual: Bool, context: NetContext, rng: inout SeededGenerator) {
+        self.context = context
+        conv1 = Conv3d(cin, cout, kernelSize: 3, context: context, using: &rng)
+        bn1 = BatchNorm3d(cout, context: context)
+        relu1 = ReLU(context: context)
+        conv2 = Conv3d(cout, cout, kernelSize: 3, context: context, using: &rng)
+        bn2 = BatchNorm3d(cout, context: context)
+        relu2 = ReLU(context: context)
         drop1 = dropout > 0 ? SpatialDropout3d(p: dropout, seed: rng.next()) : nil
         drop2 = dropout > 0 ? SpatialDropout3d(p: dropout, seed: rng.next()) : nil
-        res = residual ? Conv3d(cin, cout, kernelSize: 1, using: &rng) : nil
+        res = residual ? Conv3d(cin, cout, kernelSize: 1, context: context, using: &rng) : nil
         // A ReLU right after a batch norm runs inside it (no dropout or residual add between).
         bn1.appliesReLU = drop1 == nil
         bn2.appliesReLU = drop2 == nil && res == nil
@@ -129,27 +147,41 @@ public final class UNet3D: Module {
     let head: Conv3d
     let sigmoid = Sigmoid()
 
-    public init(_ config: UNetConfig) {
+    /// Workers and convolution path of every layer; setting it hands the new value to all of them.
+    public var context: NetContext {
+        didSet {
+            for b in enc + [bottleneck] + dec { b.context = context }
+            for p in pools { p.context = context }
+            for u in ups { u.context = context }
+            head.context = context
+        }
+    }
+
+    public init(_ config: UNetConfig, context: NetContext = .default) {
         precondition(config.filters.count >= 2, "a U-Net needs at least two levels")
         self.config = config
+        self.context = context
         var rng = SeededGenerator(seed: config.seed)
         let f = config.filters
         let levels = f.count - 1
         var e: [ConvBlock] = []
         for i in 0..<levels {
-            e.append(ConvBlock(i == 0 ? config.inChannels : f[i - 1], f[i], dropout: config.dropout, residual: config.residual, rng: &rng))
+            e.append(ConvBlock(i == 0 ? config.inChannels : f[i - 1], f[i], dropout: config.dropout, residual: config.residual,
+                                context: context, rng: &rng))
         }
         enc = e
-        pools = (0..<levels).map { _ in MaxPool3d() }
-        bottleneck = ConvBlock(f[levels - 1], f[levels], dropout: config.dropout, residual: config.residual, rng: &rng)
+        pools = (0..<levels).map { _ in MaxPool3d(context: context) }
+        bottleneck = ConvBlock(f[levels - 1], f[levels], dropout: config.dropout, residual: config.residual,
+                                context: context, rng: &rng)
         var u: [ConvTranspose3d] = [], d: [ConvBlock] = []
         for i in 0..<levels {
-            u.append(ConvTranspose3d(f[i + 1], f[i], using: &rng))
-            d.append(ConvBlock(2 * f[i], f[i], dropout: config.dropout, residual: config.residual, rng: &rng))
+            u.append(ConvTranspose3d(f[i + 1], f[i], context: context, using: &rng))
+            d.append(ConvBlock(2 * f[i], f[i], dropout: config.dropout, residual: config.residual,
+                                context: context, rng: &rng))
         }
         ups = u
         dec = d
-        head = Conv3d(f[0], config.outChannels, kernelSize: 1, using: &rng)
+        head = Conv3d(f[0], config.outChannels, kernelSize: 1, context: context, using: &rng)
         enc[0].skipsInputGradient = true
     }
 

@@ -79,10 +79,10 @@ public final class Trainer {
     public private(set) var bestScore = -Double.infinity
     private var cache: [String: PreprocessedArrays] = [:]
 
-    public init(options: TrainOptions, data: PreprocessedFolder) {
+    public init(options: TrainOptions, data: PreprocessedFolder, context: NetContext = .default) {
         self.options = options
         self.data = data
-        model = UNet3D(options.model)
+        model = UNet3D(options.model, context: context)
         optimizer = Adam(parameters: model.parameters, lr: options.learningRate)
         scheduler = ReduceLROnPlateau(optimizer: optimizer, mode: .max, factor: options.lrFactor,
                                       patience: options.lrPatience, minLR: options.minLearningRate)

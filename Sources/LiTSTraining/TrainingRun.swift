@@ -2,6 +2,7 @@ import Foundation
 import LiTSCore
 import LiTSImaging
 import LiTSInference
+import LiTSNet
 
 /// `lits train`: a run folder and its trainer, new or resumed, trained epoch by epoch with a save
 /// after each. The CLI parses options and prints; everything else happens here.
@@ -19,10 +20,10 @@ public final class TrainingRun {
     /// split is read from `splitFile`, or a seeded 60/20/20 shuffle; `options.split`,
     /// `preprocessing` and `dataFolder` are filled in here.
     public static func start(data: String, out: String, options: TrainOptions, preprocessing: PreprocessOptions,
-                             splitFile: String?, threads: Int = 2) throws -> TrainingRun {
+                             splitFile: String?, context: NetContext = .default) throws -> TrainingRun {
         let folder = RunFolder(out)
         try OutputFolder.prepare(out, inputs: [data], marker: TrainedRun.configFile)
-        let dataset = try preparedData(data, run: folder, options: preprocessing, threads: threads)
+        let dataset = try preparedData(data, run: folder, options: preprocessing, threads: 2)
         var options = options
         options.preprocessing = dataset.manifest.options
         options.dataFolder = dataset.path
@@ -32,14 +33,14 @@ public final class TrainingRun {
             throw LiTSError(.invalidArgument, path: nil, "--patch: \(problem)")
         }
         try folder.writeConfig(options)
-        return TrainingRun(folder: folder, trainer: Trainer(options: options, data: dataset))
+        return TrainingRun(folder: folder, trainer: Trainer(options: options, data: dataset, context: context))
     }
 
     /// The run in `path`, restored to the end of its last finished epoch.
-    public static func resume(_ path: String) throws -> TrainingRun {
+    public static func resume(_ path: String, context: NetContext = .default) throws -> TrainingRun {
         let folder = RunFolder(path)
         let options = try folder.readConfig()
-        let trainer = Trainer(options: options, data: try PreprocessedFolder(reading: options.dataFolder))
+        let trainer = Trainer(options: options, data: try PreprocessedFolder(reading: options.dataFolder), context: context)
         try folder.restore(into: trainer)
         return TrainingRun(folder: folder, trainer: trainer)
     }

@@ -66,13 +66,12 @@ struct Bench: ParsableCommand {
         var filters = "16,32,64,128"
 
         func run() throws {
-            NetThreads.workers = common.threads
             let p = patch.split(separator: ",").compactMap { Int($0) }
             var config = UNetConfig()
             config.filters = filters.split(separator: ",").compactMap { Int($0) }
             let shape = [batch, 1] + p
             if let problem = config.problem(withInput: shape) { throw ValidationError(problem) }
-            let model = UNet3D(config)
+            let model = UNet3D(config, context: NetContext(workers: common.threads))
             var rng = SeededGenerator(seed: 1)
             let x = Tensor.uniform(shape, bound: 1, using: &rng)
             var y = Tensor(shape: [batch, 2] + p)
@@ -87,7 +86,7 @@ struct Bench: ParsableCommand {
             }
             model.setTraining(false)
             _ = Bench.measure("infer_forward", repeats: common.repeats) { _ = model.forward(x) }
-            print("summary train_step parameters=\(model.parameters.reduce(0) { $0 + $1.value.count }) peak_rss_mb=\(Bench.peakRSSMB()) conv=\(BLASProbe.convolutionPath)")
+            print("summary train_step parameters=\(model.parameters.reduce(0) { $0 + $1.value.count }) peak_rss_mb=\(Bench.peakRSSMB()) conv=\(BLASProbe.convolutionPath(model.context))")
         }
     }
 
@@ -98,9 +97,8 @@ struct Bench: ParsableCommand {
         @OptionGroup var common: Common
 
         func run() throws {
-            NetThreads.workers = common.threads
             var rng = SeededGenerator(seed: 2)
-            let conv = Conv3d(32, 32, kernelSize: 3, using: &rng)
+            let conv = Conv3d(32, 32, kernelSize: 3, context: NetContext(workers: common.threads), using: &rng)
             let x = Tensor.uniform([1, 32, 16, 96, 96], bound: 1, using: &rng)
             var y = conv.forward(x)
             let flops = 2.0 * 32 * 32 * 27 * 16 * 96 * 96
@@ -110,7 +108,7 @@ struct Bench: ParsableCommand {
             }
             let peak = BLASProbe.sgemmGFLOPS(n: 1024, threads: common.threads)
             print(String(format: "summary conv3d forward_gflops=%.1f backward_gflops=%.1f sgemm_1024_gflops=%.1f forward_share_of_peak=%.2f conv=%@",
-                         flops / fwd / 1e9, 2 * flops / bwd / 1e9, peak, flops / fwd / 1e9 / peak, BLASProbe.convolutionPath))
+                         flops / fwd / 1e9, 2 * flops / bwd / 1e9, peak, flops / fwd / 1e9 / peak, BLASProbe.convolutionPath(conv.context)))
         }
     }
 
@@ -128,10 +126,9 @@ struct Bench: ParsableCommand {
         var npy: String
 
         func run() throws {
-            NetThreads.workers = common.threads
             let run = try TrainedRun(reading: runFolder)
             let options = run.config
-            let model = try run.loadModel(.best)
+            let model = try run.loadModel(.best, context: NetContext(workers: common.threads))
             model.setTraining(false)
             let array = try NPY.read(path: npy)
             let shape = Array(array.shape.reversed())
@@ -141,7 +138,7 @@ struct Bench: ParsableCommand {
                 let probs = SlidingWindow.predict(volume, options: options.windowOptions) { model.forward($0) }
                 checksum = probs[0].voxels.reduce(0.0) { $0 + Double($1) }
             }
-            print("summary predict_volume shape=\(shape.map(String.init).joined(separator: "x")) patch=\(options.patch) liver_probability_sum=\(checksum) peak_rss_mb=\(Bench.peakRSSMB()) conv=\(BLASProbe.convolutionPath)")
+            print("summary predict_volume shape=\(shape.map(String.init).joined(separator: "x")) patch=\(options.patch) liver_probability_sum=\(checksum) peak_rss_mb=\(Bench.peakRSSMB()) conv=\(BLASProbe.convolutionPath(model.context))")
         }
     }
 }

@@ -59,8 +59,8 @@ struct Predict: ParsableCommand {
 
     func run() throws {
         try runReportingErrors {
-            NetThreads.workers = threads
             var job = PredictionJob()
+            job.context = NetContext(workers: threads)
             job.checkpoint = checkpoint
             job.overlap = overlap
             job.blending = blending

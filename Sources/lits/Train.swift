@@ -119,9 +119,10 @@ struct Train: ParsableCommand {
 
     func run() throws {
         try runReportingErrors {
-            NetThreads.workers = threads
-            let run = try resume.map(TrainingRun.resume)
-                ?? TrainingRun.start(data: data!, out: out!, options: options, preprocessing: preprocessing.options, splitFile: split)
+            let context = NetContext(workers: threads)
+            let run = try resume.map { try TrainingRun.resume($0, context: context) }
+                ?? TrainingRun.start(data: data!, out: out!, options: options, preprocessing: preprocessing.options,
+                                     splitFile: split, context: context)
             if !run.trainer.options.split.isHeldOut {
                 printWarning("fewer than three cases: the same case(s) train and validate; the Dice shows learning, not generalisation")
             }

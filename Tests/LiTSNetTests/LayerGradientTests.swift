@@ -266,15 +266,12 @@ final class LayerGradientTests: XCTestCase {
 
     /// Runs forward and backward untiled on one worker, then in tiles of one row and of five rows
     /// (tiles that cross depth slices, and a short last tile) on one and two workers.
-    private func tiledVersusUntiled(_ layer: () -> (forward: (Tensor) -> Tensor, backward: (Tensor) -> Tensor,
-                                                   setTile: (Int?) -> Void, grads: () -> [[Float]]),
+    private func tiledVersusUntiled(_ layer: (NetContext) -> (forward: (Tensor) -> Tensor, backward: (Tensor) -> Tensor,
+                                                             setTile: (Int?) -> Void, grads: () -> [[Float]]),
                                     input: Tensor, name: String) {
-        let saved = NetThreads.workers
-        defer { NetThreads.workers = saved }
         var results: [(Tensor, Tensor, [[Float]])] = []
         for (tile, workers) in [(Int.max, 1), (1, 2), (45, 2), (45, 1)] {
-            NetThreads.workers = workers
-            let l = layer()
+            let l = layer(NetContext(workers: workers))
             l.setTile(tile)
             let y = l.forward(input)
             let dy = Tensor(shape: y.shape, data: Self.randomDoubles(y.count, seed: 30).map(Float.init))
@@ -299,15 +296,15 @@ final class LayerGradientTests: XCTestCase {
     func testTilingGivesTheUntiledResult() {
         let x = Self.random([2, 5, 6, 7, 9], seed: 31)
         for k in [3, 1] {
-            tiledVersusUntiled({
+            tiledVersusUntiled({ context in
                 var rng = SeededGenerator(seed: 32)
-                let conv = Conv3d(5, 6, kernelSize: k, using: &rng)
+                let conv = Conv3d(5, 6, kernelSize: k, context: context, using: &rng)
                 return (conv.forward, conv.backward, { conv.tileColumns = $0 }, { [conv.weight.grad.data, conv.bias.grad.data] })
             }, input: x, name: "conv3d k\(k)")
         }
-        tiledVersusUntiled({
+        tiledVersusUntiled({ context in
             var rng = SeededGenerator(seed: 33)
-            let up = ConvTranspose3d(5, 3, using: &rng)
+            let up = ConvTranspose3d(5, 3, context: context, using: &rng)
             return (up.forward, up.backward, { up.tileColumns = $0 }, { [up.weight.grad.data, up.bias.grad.data] })
         }, input: x, name: "convtranspose3d")
     }
@@ -316,8 +313,7 @@ final class LayerGradientTests: XCTestCase {
     /// widths that are not a multiple of 16, rows shorter than a vector, output channels that are
     /// not a multiple of 4, one input channel, planes of one row, planes split into bands.
     func testDirectConvolutionMatchesIm2col() throws {
-        try XCTSkipUnless(DirectConv3d.enabled, "this CPU has no AVX-512: Conv3d uses im2col + OpenBLAS only")
-        defer { DirectConv3d.enabled = true }
+        try XCTSkipUnless(NetContext.default.convolution == .direct, "this CPU has no AVX-512: Conv3d uses im2col + OpenBLAS only")
         let shapes: [(n: Int, cin: Int, cout: Int, d: Int, h: Int, w: Int)] = [
             (2, 3, 5, 3, 5, 7), (1, 1, 4, 4, 6, 20), (2, 8, 9, 2, 3, 33), (1, 16, 16, 3, 12, 12), (1, 2, 3, 1, 1, 5),
             (2, 2, 5, 2, 70, 70),  // planes of two bands (DirectConv3d.bandPositions)
@@ -326,10 +322,9 @@ final class LayerGradientTests: XCTestCase {
             let x = Self.random([s.n, s.cin, s.d, s.h, s.w], seed: UInt64(50 + i))
             let dy = Self.random([s.n, s.cout, s.d, s.h, s.w], seed: UInt64(60 + i))
             var results: [(Tensor, Tensor, [Float], [Float])] = []
-            for direct in [true, false] {
-                DirectConv3d.enabled = direct
+            for path in [ConvolutionPath.direct, .im2col] {
                 var rng = SeededGenerator(seed: UInt64(70 + i))
-                let conv = Conv3d(s.cin, s.cout, using: &rng)
+                let conv = Conv3d(s.cin, s.cout, context: NetContext(convolution: path), using: &rng)
                 let y = conv.forward(x), dx = conv.backward(dy)
                 results.append((y, dx, conv.weight.grad.data, conv.bias.grad.data))
             }

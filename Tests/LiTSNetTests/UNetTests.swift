@@ -62,8 +62,7 @@ final class UNetTests: XCTestCase {
     /// Eval mode folds each batch norm into its convolution and applies the ReLU as it writes
     /// (direct path only): the result must equal conv, batch norm and ReLU run one after another.
     func testEvalModeFoldingMatchesTheLayersRunInTurn() throws {
-        try XCTSkipUnless(DirectConv3d.enabled, "this CPU has no AVX-512: nothing is folded")
-        defer { DirectConv3d.enabled = true }
+        try XCTSkipUnless(NetContext.default.convolution == .direct, "this CPU has no AVX-512: nothing is folded")
         for residual in [false, true] {
             var config = UNetConfig()
             config.filters = [4, 8, 16]
@@ -81,12 +80,33 @@ final class UNetTests: XCTestCase {
             _ = model.forward(x)   // moves the running statistics away from 0 and 1
             model.setTraining(false)
             let folded = model.forward(x)
-            DirectConv3d.enabled = false
+            model.context.convolution = .im2col
             let inTurn = model.forward(x)
-            DirectConv3d.enabled = true
             XCTAssertLessThan(relativeError(folded, inTurn), 1e-5, "residual \(residual)")
             XCTAssertGreaterThan(inTurn.data.map { abs($0 - 0.5) }.max()!, 1e-3, "outputs vary")
         }
+    }
+
+    /// The model's context reaches every layer that uses it, at construction and when it changes;
+    /// a direct path the CPU cannot run becomes im2col, and workers stay at least 1.
+    func testContextReachesEveryLayer() {
+        var config = UNetConfig()
+        config.filters = [4, 8, 16]
+        config.residual = true
+        let model = UNet3D(config, context: NetContext(workers: 3, convolution: .im2col))
+        func contexts() -> [NetContext] {
+            let blocks = model.enc + [model.bottleneck] + model.dec
+            var all = blocks.flatMap { b in [b.conv1.context, b.conv2.context, b.res!.context, b.bn1.context, b.bn2.context,
+                                             b.relu1.context, b.relu2.context] }
+            all += model.pools.map(\.context) + model.ups.map(\.context) + [model.head.context]
+            return all
+        }
+        XCTAssertTrue(contexts().allSatisfy { $0 == NetContext(workers: 3, convolution: .im2col) })
+        model.context.workers = 1
+        XCTAssertTrue(contexts().allSatisfy { $0.workers == 1 && $0.convolution == .im2col })
+        XCTAssertEqual(NetContext(workers: 0).workers, 1)
+        XCTAssertEqual(NetContext(convolution: .direct).convolution, DirectConv3d.cpuHasAVX512 ? .direct : .im2col)
+        XCTAssertEqual(BLASProbe.convolutionPath(NetContext(convolution: .im2col)), "im2col-openblas")
     }
 
     func testInputSidesMustDivideByTheNumberOfPoolings() {
