@@ -1,8 +1,8 @@
 import Foundation
 
 /// Large volume buffers (hundreds of MB) pay the kernel a page fault per 4 KiB page on first
-/// touch, which can cost more than the work done on the buffer (benchmarks/results.md, "Design
-/// notes behind the engine's constants"). Asking for transparent huge pages (as numpy does for
+/// touch, which can cost more than the work done on the buffer (benchmarks/constants.md).
+/// Asking for transparent huge pages (as numpy does for
 /// large arrays) cuts the faults 512-fold.
 public enum HugePages {
     /// A transparent huge page on x86-64 Linux.

@@ -7,8 +7,8 @@ import Foundation
 
 /// Bytes of the per-worker buffers that one im2col tile aims for (the padded-row column buffers
 /// plus the GEMM output, or the transposed convolution's scatter buffer): tiles whose buffers fit
-/// in a core's L2 cache. How it was chosen: benchmarks/results.md, "Design notes behind the
-/// engine's constants".
+/// in a core's L2 cache. How it was chosen: benchmarks/constants.md.
+///
 let columnBufferBytes = 1_500_000
 
 /// 3D convolution, stride 1, kernel 3 with "same" padding 1 or kernel 1 (no padding), as
@@ -29,7 +29,7 @@ let columnBufferBytes = 1_500_000
 ///   z (Cout, R*(W+1)) = sum over e of W_e (Cout, Cin*9) * colP[:, e ...]
 /// which writes a third of the im2col data; z's columns are then copied to y with the bias
 /// added, dropping the column at each line's pad (`storeRows`). (Why three GEMMs and not the
-/// textbook one: benchmarks/results.md, "Design notes behind the engine's constants".)
+/// textbook one: benchmarks/constants.md.)
 ///
 /// Backward, in one pass over the same tiles, with colX = im2col(x) and colD = im2col(dy):
 ///   dbias += sum over voxels of dy

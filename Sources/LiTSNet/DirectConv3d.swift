@@ -51,7 +51,7 @@ enum DirectConv3d {
 
     /// Padded positions per work unit ("band"), see `Geometry.bandRows`: a band's buffers fit in
     /// a core's L2 cache, where a whole plane would not (one 16-channel output plane of 168x168 is
-    /// 1.8 MB). How it was chosen: benchmarks/results.md.
+    /// 1.8 MB). How it was chosen: benchmarks/constants.md.
     static let bandPositions = 4096
 
     static func roundUp(_ c: Int) -> Int {

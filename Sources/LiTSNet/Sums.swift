@@ -47,7 +47,7 @@ enum Sums {
     /// `productSums` with dy counted only where gamma * xhat + beta > 0: batch norm's backward
     /// through the ReLU it applies (`BatchNorm3d.appliesReLU`). The mask and the products run in
     /// 8-lane Float vectors over blocks of `maskedBlock` values, each block's sums added in Double
-    /// (a select per element stops the Double loop from vectorising; see benchmarks/results.md).
+    /// (a select per element stops the Double loop from vectorising; see benchmarks/constants.md).
     static func productSums(_ dy: UnsafePointer<Float>, _ xhat: UnsafePointer<Float>, _ count: Int,
                             whereAbove0 gamma: Float, _ beta: Float) -> (Double, Double) {
         typealias V = SIMD8<Float>
