@@ -50,7 +50,25 @@ public struct PreprocessedFolder: Sendable {
             throw LiTSError(.corrupt, path: file, "not a LiTSKit preprocessing manifest (\(error.localizedDescription))")
         }
         guard !manifest.cases.isEmpty else { throw LiTSError(.noCases, path: file, "the manifest lists no cases") }
+        if let problem = Preprocessor.problem(manifest.options) { throw LiTSError(.corrupt, path: file, "options: \(problem)") }
+        for e in manifest.cases {
+            if let problem = PreprocessedFolder.problem(e) { throw LiTSError(.corrupt, path: file, "case \(e.id): \(problem)") }
+        }
         self.path = path
+    }
+
+    /// A reason when a (possibly hand-edited) manifest entry cannot be used: its arrays must be
+    /// files inside the folder, its grid well formed.
+    static func problem(_ e: PreprocessedCase) -> String? {
+        for name in [e.volumeFile] + (e.maskFile.map { [$0] } ?? []) {
+            if name.isEmpty || name.contains("/") || name.hasPrefix(".") || !name.hasSuffix(".npy") {
+                return "array file '\(name)' must be a .npy file inside the folder"
+            }
+        }
+        if e.shape.count != 3 || e.shape.contains(where: { $0 < 1 }) { return "shape \(e.shape) must be three positive sides" }
+        if e.spacing.count != 3 || e.spacing.contains(where: { !($0 > 0 && $0.isFinite) }) { return "spacing \(e.spacing) must be three positive values" }
+        if e.affine.count != 4 || e.affine.contains(where: { $0.count != 4 || $0.contains { !$0.isFinite } }) { return "affine must be 4x4 and finite" }
+        return nil
     }
 
     /// Whether `path` holds a manifest (a finished `write`).
@@ -86,7 +104,9 @@ public struct PreprocessedFolder: Sendable {
     public static func write(_ cases: [Case], options: PreprocessOptions, into dir: String,
                              threads: Int) throws -> CaseRunResult<PreprocessedCase> {
         let run = CaseRunner.run(cases, threads: threads, label: "preprocess") { c in
-            let (ct, labels, entry) = Preprocessor.run(try CaseLoader.load(c), options: options)
+            let loaded = try CaseLoader.load(c)
+            try Preprocessor.checkFits(loaded, options: options)
+            let (ct, labels, entry) = Preprocessor.run(loaded, options: options)
             try NPY.write(ct, to: "\(dir)/\(entry.volumeFile)")
             if let labels, let maskFile = entry.maskFile { try NPY.write(labels, to: "\(dir)/\(maskFile)") }
             return entry

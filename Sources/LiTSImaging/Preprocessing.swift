@@ -46,8 +46,32 @@ public struct PreprocessedCase: Codable, Equatable, Sendable {
 public enum Preprocessor {
     /// Output shape for a canonical grid: in-plane size fixed, slice count from the target spacing.
     public static func targetShape(for grid: Grid, options: PreprocessOptions) -> [Int] {
-        let nz = max(1, Int((Double(grid.shape[2]) * grid.spacing[2] / options.sliceSpacing).rounded()))
+        let nz = max(1, Int(min(slices(for: grid, options: options), Double(Int32.max))))
         return [options.inPlaneSize[0], options.inPlaneSize[1], nz]
+    }
+
+    static func slices(for grid: Grid, options: PreprocessOptions) -> Double {
+        (Double(grid.shape[2]) * grid.spacing[2] / options.sliceSpacing).rounded()
+    }
+
+    /// Refuses a case whose output grid cannot fit in memory (a slice spacing of 1e5 mm in a
+    /// header asks for millions of slices): the float32 output and the resampling's intermediate.
+    public static func checkFits(_ c: LoadedCase, options: PreprocessOptions) throws {
+        let nz = slices(for: c.grid, options: options)
+        let voxels = Double(options.inPlaneSize[0]) * Double(options.inPlaneSize[1]) * max(1, nz)
+        let extent = Double(c.grid.shape[2]) * c.grid.spacing[2]
+        try MemoryBudget.check(voxels * 4 * 3, for: String(format: "the output grid %dx%dx%.0f (%.0f mm along the body axis at %g mm slices)",
+                                                          options.inPlaneSize[0], options.inPlaneSize[1], max(1, nz), extent, options.sliceSpacing),
+                               path: c.info.volumePath,
+                               advice: String(format: "the header's slice spacing (%g mm) is likely wrong, or choose a larger --slice-spacing", c.grid.spacing[2]))
+    }
+
+    /// A reason when options are out of range (they come from the command line or a file read back).
+    public static func problem(_ o: PreprocessOptions) -> String? {
+        if !(o.window.low.isFinite && o.window.high.isFinite && o.window.low < o.window.high) { return "window must be L,H with L < H" }
+        if o.inPlaneSize.count != 2 || o.inPlaneSize.contains(where: { $0 < 1 || $0 > 65536 }) { return "in-plane size must be two sides in 1...65536" }
+        if !(o.sliceSpacing > 0 && o.sliceSpacing.isFinite) { return "slice spacing must be positive" }
+        return nil
     }
 
     /// The image step: the CT windowed (or enhanced), resampled to the target shape and min-max
