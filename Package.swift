@@ -29,7 +29,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.0"),
     ],
     targets: [
         // C shims: module maps and forwarding headers only.
@@ -41,9 +40,7 @@ let package = Package(
 
         .target(name: "LiTSCore", dependencies: ["CNIfTI"]),
         .target(name: "LiTSImaging", dependencies: ["LiTSCore"]),
-        .target(name: "LiTSRender", dependencies: [
-            "LiTSCore", "CPNG", .product(name: "Subprocess", package: "swift-subprocess"),
-        ]),
+        .target(name: "LiTSRender", dependencies: ["LiTSCore", "CPNG"]),
         .target(name: "LiTSAnalysis", dependencies: ["LiTSCore", "LiTSImaging", "LiTSRender"]),
         .target(name: "LiTSConvKernels", swiftSettings: convKernelFlags),
         .target(name: "LiTSNet", dependencies: ["COpenBLAS", "LiTSConvKernels"]),

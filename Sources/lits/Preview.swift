@@ -4,7 +4,7 @@ import LiTSAnalysis
 import LiTSCore
 import LiTSImaging
 
-struct Preview: AsyncParsableCommand {
+struct Preview: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Preview windows and contrast enhancement (per-slice and per-volume equalization, CLAHE) on slices.",
         discussion: """
@@ -53,8 +53,8 @@ struct Preview: AsyncParsableCommand {
         guard autoSlices >= 1 else { throw ValidationError("--auto-slices must be at least 1") }
     }
 
-    func run() async throws {
-        try await runReportingErrorsAsync {
+    func run() throws {
+        try runReportingErrors {
             let c = try selectCase(path, id: caseID)
             try OutputFolder.prepare(out, inputs: [path], marker: "index.md")
             var options = PreviewOptions()
@@ -65,8 +65,9 @@ struct Preview: AsyncParsableCommand {
             options.enhancement = enhancement.options
             options.contours = contours
             let loaded = try CaseLoader.load(c)
-            let metrics = try await PreviewReport.write(loaded, options: options, to: out)
-            for (window, rows) in metrics.sorted(by: { $0.key < $1.key }) {
+            let result = try PreviewAnalysis.compute(loaded, options: options)
+            try PreviewReport.write(result, options: options, to: out)
+            for (window, rows) in result.metrics.sorted(by: { $0.key < $1.key }) {
                 for m in rows {
                     print("\(window) \(m.method): contrast \(m.liverTumorContrast.map { String(format: "%.3f", $0) } ?? "-"), slice-to-slice std \(m.sliceConsistency.map { String(format: "%.4f", $0) } ?? "-")")
                 }

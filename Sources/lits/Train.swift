@@ -8,7 +8,7 @@ import LiTSTraining
 /// Set by SIGINT; the training loop polls it after every batch.
 nonisolated(unsafe) var interruptRequested = false
 
-struct Train: AsyncParsableCommand {
+struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train the baseline 3D U-Net (liver and lesion outputs) with liver-biased patch sampling.",
         discussion: """
@@ -114,8 +114,8 @@ struct Train: AsyncParsableCommand {
         return v.count == s.split(separator: ",").count && v.allSatisfy({ $0 > 0 }) ? v : nil
     }
 
-    func run() async throws {
-        try await runReportingErrorsAsync {
+    func run() throws {
+        try runReportingErrors {
             NetThreads.workers = threads
             let run: RunFolder
             var options: TrainOptions
@@ -166,16 +166,12 @@ struct Train: AsyncParsableCommand {
             signal(SIGINT) { _ in interruptRequested = true }
             let live = isatty(STDERR_FILENO) == 1
             var lastLine = Date.distantPast
-            var saveError: Error?
             let finished = try trainer.train(shouldStop: { interruptRequested }, report: { line in
                 if live { FileHandle.standardError.write(Data("\r\(line)\u{1B}[K".utf8)) }
                 else if Date().timeIntervalSince(lastLine) > 10 { FileHandle.standardError.write(Data("\(line)\n".utf8)); lastLine = Date() }
             }, endOfEpoch: { record, isBest in
                 if live { FileHandle.standardError.write(Data("\n".utf8)) }
-                let sem = DispatchSemaphore(value: 0)
-                Task { do { try await run.save(trainer, isBest: isBest) } catch { saveError = error }; sem.signal() }
-                sem.wait()
-                if let saveError { throw saveError }
+                try run.save(trainer, isBest: isBest)
                 print(String(format: "epoch %d: train loss %.4f, Dice liver %@, lesion %@, lr %.2g%@", record.epoch, record.trainLoss,
                              record.diceLiver.map { String(format: "%.3f", $0) } ?? "-", record.diceLesion.map { String(format: "%.3f", $0) } ?? "-",
                              record.learningRate, isBest ? " (best)" : ""))
