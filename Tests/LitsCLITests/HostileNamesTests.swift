@@ -38,6 +38,7 @@ final class HostileNamesTests: XCTestCase {
 
     func testEdaWithHostileOutputPathsAndTitle() throws {
         let tmp = try makeTempDir(self), data = tmp + "/data"
+        defer { assertNoPWNED(in: [tmp]) }
         try writePhantomCase(dir: data, id: 1)
         for name in [HostileNamesTests.gnuplotInjection, HostileNamesTests.mixed] {
             let out = tmp + "/" + name
@@ -47,11 +48,11 @@ final class HostileNamesTests: XCTestCase {
             let page = try String(contentsOfFile: out + "/index.md", encoding: .utf8)
             XCTAssertTrue(page.hasPrefix("# q'uo\"te\\back line $(touch PWNED)"), String(page.prefix(120)))
         }
-        assertNoPWNED(in: [tmp])
     }
 
     func testEdaShardsMergeIntoAHostileFolder() throws {
         let tmp = try makeTempDir(self), data = tmp + "/data"
+        defer { assertNoPWNED(in: [tmp]) }
         try writePhantomCase(dir: data, id: 1)
         try writePhantomCase(dir: data, id: 2)
         for i in 1...2 {
@@ -64,11 +65,11 @@ final class HostileNamesTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stdout.contains("(2 case(s) from 2 part(s))"), r.stdout)
         try assertCharts(out, ["hu_histograms", "tumor_burden"])
-        assertNoPWNED(in: [tmp])
     }
 
     func testPreviewWithHostileOutputPaths() throws {
         let tmp = try makeTempDir(self), data = tmp + "/data"
+        defer { assertNoPWNED(in: [tmp]) }
         try writePhantomCase(dir: data, id: 5)
         for name in [HostileNamesTests.gnuplotInjection, HostileNamesTests.mixed] {
             let out = tmp + "/" + name
@@ -77,11 +78,11 @@ final class HostileNamesTests: XCTestCase {
             try assertCharts(out, ["enhancement_metrics"])
             XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/montage--160_240.png"))
         }
-        assertNoPWNED(in: [tmp])
     }
 
     func testEvaluateWithHostileOutputPathsAndTitle() throws {
         let tmp = try makeTempDir(self), truth = tmp + "/truth", pred = tmp + "/pred"
+        defer { assertNoPWNED(in: [tmp]) }
         try writePhantomCase(dir: truth, id: 4)
         try writePhantomCase(dir: pred, id: 4)
         for name in [HostileNamesTests.gnuplotInjection, HostileNamesTests.mixed] {
@@ -96,6 +97,5 @@ final class HostileNamesTests: XCTestCase {
         let r = try runLits(["evaluate", "--compare", tmp + "/" + HostileNamesTests.gnuplotInjection, tmp + "/" + HostileNamesTests.mixed, "--out", out])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stdout.contains("| top |"), r.stdout)
-        assertNoPWNED(in: [tmp])
     }
 }
