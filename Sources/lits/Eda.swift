@@ -3,7 +3,6 @@ import Foundation
 import LiTSAnalysis
 import LiTSCore
 import LiTSImaging
-import LiTSRender
 
 struct Eda: ParsableCommand {
     static let configuration = CommandConfiguration(
