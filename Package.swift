@@ -31,7 +31,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.0"),
     ],
     targets: [
         // C libraries. libpng and OpenBLAS ship pkg-config files on Debian; libnifti2-dev does
@@ -44,9 +43,7 @@ let package = Package(
 
         .target(name: "LiTSCore", dependencies: ["CNIfTI"]),
         .target(name: "LiTSImaging", dependencies: ["LiTSCore"]),
-        .target(name: "LiTSRender", dependencies: [
-            "LiTSCore", "CPNG", .product(name: "Subprocess", package: "swift-subprocess"),
-        ]),
+        .target(name: "LiTSRender", dependencies: ["LiTSCore", "CPNG"]),
         .target(name: "LiTSAnalysis", dependencies: ["LiTSCore", "LiTSImaging", "LiTSRender"]),
         // The network engine builds in the Swift 6 language mode (strict concurrency checking).
         .target(name: "LiTSConvKernels", swiftSettings: convKernelFlags + [.swiftLanguageMode(.v6)]),

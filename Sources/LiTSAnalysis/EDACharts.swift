@@ -4,8 +4,8 @@ import LiTSRender
 
 /// The gnuplot charts of the EDA report.
 enum EDACharts {
-    static func all(cases: [CaseEDA], summary: DatasetSummary, pooled: [String: HUHistogram]) -> [GnuplotChart] {
-        [huHistograms(pooled), lesionSizes(summary), lesion3D(cases), lesionsPerRegion(summary), tumorBurden(cases)]
+    static func all(_ r: EDAResult) -> [GnuplotChart] {
+        [huHistograms(r.pooled), lesionSizes(r.summary), lesion3D(r.cases), lesionsPerRegion(r.summary), tumorBurden(r.cases)]
     }
 
     /// Density (fraction of each class's voxels per HU) with the baseline's window shaded.
@@ -22,7 +22,7 @@ enum EDACharts {
         }
         let colors = ["body": "#888888", "liver": "#1a9641", "tumor": "#d7191c"]
         let plots = classes.enumerated().map { n, cls in
-            "datafile index \(n) using 1:2 with lines lw 2 lc rgb '\(colors[cls]!)' title '\(cls)'"
+            "datafile index \(n) using 1:2 with lines lw 2 lc rgb '\(colors[cls]!)' title \(GnuplotChart.quote(cls))"
         }
         return GnuplotChart(name: "hu_histograms", data: blocks.joined(separator: "\n\n"), commands: [
             "set title 'HU per class (1-HU bins, each class sums to 1)'",

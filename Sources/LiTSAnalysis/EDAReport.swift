@@ -10,18 +10,12 @@ import LiTSRender
 public enum EDAReport {
     public static let casesFolder = "data/cases"
 
-    static func encoder() -> JSONEncoder {
-        let e = JSONEncoder()
-        e.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return e
-    }
-
     /// Saves one case's results (and its montage) into a report or shard folder.
     public static func saveCase(_ eda: CaseEDA, montage: RGBImage?, in dir: String) throws {
-        try FileManager.default.createDirectory(atPath: "\(dir)/\(casesFolder)", withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(atPath: "\(dir)/figures", withIntermediateDirectories: true)
-        if let montage { try PNG.write(montage, to: "\(dir)/figures/case-\(eda.id).png") }
-        try AtomicFile.write(try encoder().encode(eda), to: "\(dir)/\(casesFolder)/\(eda.id).json")
+        let folder = ReportFolder(dir)
+        try folder.makeFolder("figures")
+        if let montage { try folder.writePNG(montage, name: "figures/case-\(eda.id).png") }
+        try folder.writeJSON(eda, name: "\(casesFolder)/\(eda.id).json")
     }
 
     /// Reads every case saved in the given folders, in case order; the same case twice is an error.
@@ -55,206 +49,14 @@ public enum EDAReport {
     }
 
     /// Writes every dataset-level file and the page. Case files and montages must already be in `dir`.
-    public static func render(_ cases: [CaseEDA], in dir: String, title: String, failed: [String: String] = [:]) async throws {
-        let summary = DatasetSummary(cases)
-        let fingerprint = Fingerprint(cases)
-        try AtomicFile.write(try encoder().encode(fingerprint), to: "\(dir)/data/fingerprint.json")
-        try AtomicFile.write(try encoder().encode(summary), to: "\(dir)/data/summary.json")
-        try AtomicFile.write(casesCSV(cases), to: "\(dir)/data/cases.csv")
-        try AtomicFile.write(lesionsCSV(cases), to: "\(dir)/data/lesions.csv")
-        let pooled = pooledHistograms(cases)
-        try AtomicFile.write(histogramCSV(pooled), to: "\(dir)/data/hu_histograms.csv")
-        for chart in EDACharts.all(cases: cases, summary: summary, pooled: pooled) {
-            try await chart.render(in: dir)
-        }
-        try page(cases, summary: summary, fingerprint: fingerprint, pooled: pooled, title: title, failed: failed)
-            .write(to: "\(dir)/index.md")
-    }
-
-    static func pooledHistograms(_ cases: [CaseEDA]) -> [String: HUHistogram] {
-        var out: [String: HUHistogram] = [:]
-        for c in cases {
-            for (name, h) in c.histograms { out[name, default: HUHistogram()].merge(h) }
-        }
-        return out
-    }
-
-    static func casesCSV(_ cases: [CaseEDA]) -> String {
-        var header = ["case", "volume", "segmentation", "shape", "spacing_mm", "orientation", "datatype",
-                      "canonical_shape", "slices", "slice_thickness_mm", "background_voxels", "liver_voxels", "tumor_voxels",
-                      "liver_ml", "tumor_ml", "tumor_burden", "liver_k_min", "liver_k_max", "liver_extent_slices",
-                      "liver_extent_mm", "liver_touches", "tumor_touches", "liver_components", "liver_largest_fraction", "lesions"]
-        let levels = IntensityStats.percentileLevels
-        for cls in ["body", "liver", "tumor"] {
-            header += ["\(cls)_voxels", "\(cls)_hu_mean", "\(cls)_hu_std", "\(cls)_hu_min"]
-                + levels.map { "\(cls)_hu_p\(IntensityStats.key($0))" } + ["\(cls)_hu_max", "\(cls)_percentile_method"]
-        }
-        var csv = CSV(header: header)
-        for c in cases {
-            let geometry: [String] = [
-                c.id, c.volume, c.segmentation ?? "", c.shape.map(String.init).joined(separator: "x"),
-                c.spacing.map { CSV.number($0, 6) }.joined(separator: "x"), c.orientation, c.datatype,
-                c.canonicalShape.map(String.init).joined(separator: "x"), String(c.slices), CSV.number(c.sliceThicknessMM, 6),
-            ]
-            let volumes: [String] = [
-                String(c.labelVoxels[0]), String(c.labelVoxels[1]), String(c.labelVoxels[2]),
-                CSV.number(c.liverML, 3), CSV.number(c.tumorML, 3), CSV.number(c.tumorBurden, 5),
-            ]
-            let extent: [String] = [
-                c.liverExtent.map { String($0.kMin) } ?? "", c.liverExtent.map { String($0.kMax) } ?? "",
-                c.liverExtent.map { String($0.slices) } ?? "", CSV.number(c.liverExtentMM, 2),
-                c.liverTouches.joined(separator: " "), c.tumorTouches.joined(separator: " "),
-                String(c.liverComponents), CSV.number(c.liverLargestComponentFraction, 5), String(c.lesions.count),
-            ]
-            var row = geometry + volumes + extent
-            for cls in ["body", "liver", "tumor"] {
-                if let s = c.hu[cls] {
-                    row += [String(s.voxels), CSV.number(s.mean, 3), CSV.number(s.std, 3), CSV.number(s.min, 3)]
-                        + levels.map { CSV.number(s.percentile($0), 3) } + [CSV.number(s.max, 3), s.method]
-                } else {
-                    row += [String](repeating: "", count: 6 + levels.count)
-                }
-            }
-            csv.add(row)
-        }
-        return csv.text
-    }
-
-    static func lesionsCSV(_ cases: [CaseEDA]) -> String {
-        var csv = CSV(header: ["case", "lesion", "voxels", "volume_ml", "equivalent_diameter_mm", "extent_x_mm", "extent_y_mm",
-                               "extent_z_mm", "slices", "max_inplane_diameter_mm", "max_inplane_slice_k",
-                               "centroid_i", "centroid_j", "centroid_k", "centroid_x_mm", "centroid_y_mm", "centroid_z_mm",
-                               "mean_hu", "std_hu", "liver_region", "depth_below_liver_surface_mm"])
-        for c in cases {
-            for l in c.lesions {
-                let size: [String] = [c.id, String(l.id), String(l.voxels), CSV.number(l.volumeML, 4), CSV.number(l.equivalentDiameterMM, 3)]
-                let extent: [String] = l.extentMM.map { CSV.number($0, 3) }
-                    + [String(l.slices), CSV.number(l.maxInPlaneDiameterMM, 3), String(l.maxInPlaneSlice)]
-                let position: [String] = l.centroidVoxel.map { CSV.number($0, 3) } + l.centroidWorldMM.map { CSV.number($0, 3) }
-                let rest: [String] = [CSV.number(l.meanHU, 3), CSV.number(l.stdHU, 3), l.region?.rawValue ?? "", CSV.number(l.depthMM, 3)]
-                csv.add(size + extent + position + rest)
-            }
-        }
-        return csv.text
-    }
-
-    static func histogramCSV(_ pooled: [String: HUHistogram]) -> String {
-        let classes = ["body", "liver", "tumor"].filter { pooled[$0] != nil }
-        var csv = CSV(header: ["hu_bin_low"] + classes)
-        let nonEmpty = (0..<HUHistogram.binCount).filter { b in classes.contains { pooled[$0]!.counts[b] > 0 } }
-        guard let first = nonEmpty.first, let last = nonEmpty.last else { return csv.text }
-        for b in first...last {
-            csv.add([String(HUHistogram.lowest + b)] + classes.map { String(pooled[$0]!.counts[b]) })
-        }
-        return csv.text
-    }
-
-    static func f(_ x: Double?, _ digits: Int = 1) -> String {
-        guard let x, x.isFinite else { return "-" }
-        return String(format: "%.\(digits)f", x)
-    }
-
-    static func page(_ cases: [CaseEDA], summary: DatasetSummary, fingerprint: Fingerprint,
-                     pooled: [String: HUHistogram], title: String, failed: [String: String]) -> MarkdownPage {
-        var p = MarkdownPage(title: title)
-        p.paragraph("Exploratory analysis of \(cases.count) case(s) by `lits eda` (LiTSKit). Liver = label >= 1 (liver including tumor), tumor = label 2, as the LiTS metrics count them. All positions use the canonical RAS+ grid, in which k runs inferior to superior; \"top\" is superior.")
-
-        p.heading("Dataset summary")
-        let fi = fingerprint.foregroundIntensity
-        p.table(["", "value"], [
-            ["cases (with labels)", "\(summary.cases) (\(summary.casesWithLabels))"],
-            ["lesions (3D components of label 2, \(cases.first?.connectivity ?? 26)-connected)", String(summary.lesions)],
-            ["median spacing (x, y, z) mm", fingerprint.medianSpacing.map { f($0, 3) }.joined(separator: ", ")],
-            ["suggested target spacing mm", fingerprint.suggestedTargetSpacing.map { f($0, 3) }.joined(separator: ", ")],
-            ["liver HU (all cases): mean / median / std", fi.map { "\(f($0.mean)) / \(f($0.median)) / \(f($0.std))" } ?? "-"],
-            ["liver HU 0.5 and 99.5 percentiles", fi.map { "\(f($0.percentile_00_5)) .. \(f($0.percentile_99_5))" } ?? "-"],
-            ["lesions under 10 mm (equivalent diameter)", summary.shareUnder10mm.map { f(100 * $0) + "%" } ?? "-"],
-            ["lesions on only 1 or 2 slices", summary.shareOnOneOrTwoSlices.map { f(100 * $0) + "%" } ?? "-"],
-            ["median slice thickness mm", f(summary.medianSliceThicknessMM, 2)],
-        ])
-
-        p.heading("What stands out")
-        let failures = failed.sorted { $0.key < $1.key }.map { "Case \($0.key) could not be analysed: \($0.value)" }
-        let items = failures + summary.highlights
-        p.bullets(items.isEmpty ? ["Nothing unusual was found by the checks listed under Methods."] : items)
-
-        p.heading("Cases")
-        p.table(["case", "shape", "spacing mm", "orient", "liver mL", "tumor mL", "burden", "lesions", "liver extent", "touches border"],
-                cases.map { c in
-                    [c.id, c.shape.map(String.init).joined(separator: "x"), c.spacing.map { f($0, 2) }.joined(separator: ", "),
-                     c.orientation, c.hasLabels ? f(c.liverML) : "no labels", c.hasLabels ? f(c.tumorML) : "-",
-                     c.tumorBurden.map { f(100 * $0) + "%" } ?? "-", c.hasLabels ? String(c.lesions.count) : "-",
-                     c.liverExtent.map { "\($0.slices) slices, \(f(c.liverExtentMM)) mm" } ?? "-",
-                     c.liverTouches.isEmpty ? "-" : "liver: " + c.liverTouches.joined(separator: ", ")]
-                }, alignRight: [4, 5, 6, 7])
-
-        p.heading("HU per class")
-        p.paragraph("Body = \(BodyMask.rule). Pooled over all cases from 1-HU histograms (exact when the HU values are whole numbers); per-case values, with exact percentiles, are in `data/cases.csv`.")
-        let levels = IntensityStats.percentileLevels
-        p.table(["class", "voxels", "mean", "std", "min"] + levels.map { "p\(IntensityStats.key($0))" } + ["max"],
-                ["body", "liver", "tumor"].compactMap { cls in
-                    guard let h = pooled[cls], let s = IntensityStats(histogram: h) else { return nil }
-                    return [cls, String(s.voxels), f(s.mean), f(s.std), f(s.min)] + levels.map { f(s.percentile($0)) } + [f(s.max)]
-                }, alignRight: Set(1...(5 + levels.count)))
-        p.image("HU histograms of body, liver and tumor with the baseline's [-100, 400] window shaded", path: "figures/hu_histograms.png")
-
-        p.heading("Lesions")
-        p.paragraph("Each lesion is a 3D connected component of label 2. Size is the diameter of the sphere of equal volume; the in-plane diameter is the longest one on any axial slice (RECIST long axis on the voxel grid). The region is the third of the case's liver extent (by slices, along the superior-inferior axis) holding the lesion's centroid.")
-        let edges = DatasetSummary.sizeEdges
-        p.table(["equivalent diameter", "lesions"], edges.indices.map { b in
-            let lo = b == 0 ? 0 : edges[b - 1]
-            return [edges[b].isFinite ? "\(f(lo, 0))-\(f(edges[b], 0)) mm" : ">= \(f(lo, 0)) mm", String(summary.lesionSizeCounts[b])]
-        }, alignRight: [1])
-        p.image("Lesion size histogram", path: "figures/lesion_sizes.png")
-        p.table(["liver region", "lesions"], LiverRegion.allCases.map { [$0.rawValue, String(summary.lesionsPerRegion[$0.rawValue] ?? 0)] }, alignRight: [1])
-        p.image("Lesions per liver region", path: "figures/lesions_per_region.png")
-
-        p.heading("How 3D are the lesions?", level: 3)
-        p.paragraph("The baseline's author suspected that lesions have little 3D structure. At a median slice thickness of \(f(summary.medianSliceThicknessMM, 2)) mm, \(summary.shareOnOneOrTwoSlices.map { f(100 * $0) + "%" } ?? "-") of the lesions appear on only one or two slices, and for lesions spanning at least two slices the median ratio of z-extent to largest in-plane diameter is \(f(summary.medianZToInPlaneRatio, 2)) (1 would be as deep as wide). Resampled to the baseline's 2 mm slices, an estimated \(summary.shareOnOneOrTwoSlicesAtSpacing["2.0"].map { f(100 * $0) + "%" } ?? "-") would sit on one or two slices, and at 5 mm \(summary.shareOnOneOrTwoSlicesAtSpacing["5.0"].map { f(100 * $0) + "%" } ?? "-") (a lesion counts when its z-extent is at most two slices). A lesion seen on one slice gives a 3D network no context across slices; thin slices with most lesions spanning many of them argue the other way.")
-        p.table(["slices spanned"] + (1...9).map(String.init) + [">= 10"], [["lesions"] + summary.slicesSpannedCounts.map(String.init)])
-        p.image("Slices spanned and z-extent against the largest in-plane diameter", path: "figures/lesion_3d.png")
-
-        let largest = cases.flatMap { c in c.lesions.map { (c.id, $0) } }.sorted { $0.1.voxels > $1.1.voxels }.prefix(10)
-        if !largest.isEmpty {
-            p.heading("Largest lesions", level: 3)
-            p.table(["case", "lesion", "volume mL", "eq. diameter mm", "in-plane diameter mm", "slices", "region", "mean HU", "depth mm"],
-                    largest.map { id, l in
-                        [id, String(l.id), f(l.volumeML, 2), f(l.equivalentDiameterMM), f(l.maxInPlaneDiameterMM), String(l.slices),
-                         l.region?.rawValue ?? "-", f(l.meanHU), f(l.depthMM)]
-                    }, alignRight: Set(2...8))
-        }
-
-        p.heading("Tumor burden")
-        p.image("Tumor burden per case", path: "figures/tumor_burden.png")
-
-        p.heading("Montages")
-        p.paragraph("Liver window [-100, 400] HU, liver contour green, tumor contour red, radiological convention (the patient's right on the image's left; anterior up in axial views; superior up in coronal and sagittal views); pixels are shown square in mm, so the aspect ratio follows the spacing.")
-        for c in cases {
-            p.heading("Case \(c.id)", level: 3)
-            if let tiles = c.montageTiles { p.paragraph("Tiles, left to right and top to bottom: " + tiles.joined(separator: "; ") + ".") }
-            p.image("Case \(c.id)", path: "figures/case-\(c.id).png")
-        }
-
-        p.heading("Files")
-        p.bullets([
-            "[data/cases.csv](data/cases.csv): one row per case (geometry, label volumes, liver extent, HU per class with exact percentiles).",
-            "[data/lesions.csv](data/lesions.csv): one row per lesion.",
-            "[data/fingerprint.json](data/fingerprint.json): spacings, shapes, foreground intensity properties, suggested target spacing.",
-            "[data/summary.json](data/summary.json): the dataset-level numbers above.",
-            "[data/hu_histograms.csv](data/hu_histograms.csv): pooled 1-HU histograms per class.",
-            "`data/cases/ID.json`: everything per case; `lits eda merge` combines shards from these.",
-            "`charts/*.gp` + `*.dat`: every chart re-plots with `cd charts && gnuplot NAME.gp`.",
-        ])
-
-        p.heading("Methods")
-        p.bullets([
-            "Volumes are reoriented to the closest canonical orientation (RAS+) on load; k runs inferior to superior, so the liver's top third is decided by the affine, never by the raw array index.",
-            "Body: \(BodyMask.rule).",
-            "Percentiles use numpy's linear interpolation. Per case they are exact (1-HU histograms locate the ranks, a second pass reads the exact values). Pooled over cases they come from the merged 1-HU histograms: exact for whole-number HU, within 1 HU otherwise.",
-            "Standard deviations are population values (numpy's default, ddof = 0).",
-            "Lesion depth: distance from the centroid to the nearest voxel outside the liver (label >= 1), exact Euclidean distance in mm; 0 when the centroid lies outside the liver.",
-            "Every mm and mL value relies on the spacing in the file header; a wrong header (or an assumed spacing, as for the PyPI sample) carries into them.",
-        ])
-        return p
+    public static func write(_ result: EDAResult, to dir: String, title: String, failed: [String: String] = [:]) throws {
+        let folder = ReportFolder(dir)
+        try folder.writeJSON(result.fingerprint, name: "data/fingerprint.json")
+        try folder.writeJSON(result.summary, name: "data/summary.json")
+        try folder.writeCSV(EDATables.cases(result.cases), name: "data/cases.csv")
+        try folder.writeCSV(EDATables.lesions(result.cases), name: "data/lesions.csv")
+        try folder.writeCSV(EDATables.histograms(result.pooled), name: "data/hu_histograms.csv")
+        for chart in EDACharts.all(result) { try folder.render(chart) }
+        try folder.writePage(EDAPage.page(result, title: title, failed: failed))
     }
 }

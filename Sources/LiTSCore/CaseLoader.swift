@@ -90,7 +90,7 @@ public enum CaseLoader {
         return nil
     }
 
-    static func format(_ a: Affine) -> String {
+    public static func format(_ a: Affine) -> String {
         "[" + (0..<3).map { r in "[" + (0..<4).map { String(format: "%g", a[r, $0]) }.joined(separator: ", ") + "]" }.joined(separator: ", ") + "]"
     }
 

@@ -17,12 +17,10 @@ public struct HUWindow: Equatable, Sendable, Codable {
     public static let softTissue = HUWindow(low: -125, high: 225)
     public static let bone = HUWindow(low: 300, high: 1500)
 
-    /// Parses "L,H" such as "-100,400".
-    public init?(parsing text: String) {
-        let parts = text.split(separator: ",").map { Float($0.trimmingCharacters(in: .whitespaces)) }
-        guard parts.count == 2, let lo = parts[0], let hi = parts[1], lo < hi else { return nil }
-        self.init(low: lo, high: hi)
-    }
+    /// The named windows the commands accept.
+    public static let presets: [(name: String, window: HUWindow)] = [
+        ("liver", .liver), ("abdomen", .abdomen), ("soft-tissue", .softTissue), ("bone", .bone),
+    ]
 }
 
 extension Volume where T == Float {

@@ -6,11 +6,16 @@ public struct MarkdownPage: Sendable {
     public private(set) var lines: [String] = []
 
     public init(title: String) {
-        lines = ["# \(title)", ""]
+        lines = ["# \(MarkdownPage.oneLine(title))", ""]
     }
 
     public mutating func heading(_ text: String, level: Int = 2) {
-        lines += [String(repeating: "#", count: level) + " " + text, ""]
+        lines += [String(repeating: "#", count: level) + " " + MarkdownPage.oneLine(text), ""]
+    }
+
+    /// A heading ends at the line's end: line breaks in a (user-given) title become spaces.
+    static func oneLine(_ text: String) -> String {
+        String(String.UnicodeScalarView(text.unicodeScalars.map { $0 == "\n" || $0 == "\r" ? " " : $0 }))
     }
 
     public mutating func paragraph(_ text: String) {

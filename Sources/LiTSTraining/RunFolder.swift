@@ -18,11 +18,7 @@ public struct RunFolder: Sendable {
     var optimizerPath: String { "\(path)/last.optimizer.safetensors" }
     var statePath: String { "\(path)/state.json" }
 
-    static func encoder() -> JSONEncoder {
-        let e = JSONEncoder()
-        e.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return e
-    }
+    static func encoder() -> JSONEncoder { ReportFolder.jsonEncoder() }
 
     public func writeConfig(_ options: TrainOptions) throws {
         try AtomicFile.write(try RunFolder.encoder().encode(options), to: configPath)
@@ -39,14 +35,14 @@ public struct RunFolder: Sendable {
 
     /// After every epoch: last checkpoint and optimizer state (written before state.json, so a
     /// crash in between resumes from the previous epoch), best when it improved, history, charts.
-    public func save(_ trainer: Trainer, isBest: Bool) async throws {
+    public func save(_ trainer: Trainer, isBest: Bool) throws {
         let epoch = trainer.history.last?.epoch ?? 0
         try Checkpoint.save(trainer.model, to: last, extra: ["epoch": String(epoch)])
         try Safetensors.write(trainer.optimizer.stateDict(), to: optimizerPath)
         try AtomicFile.write(try RunFolder.encoder().encode(trainer.resumeState), to: statePath)
         if isBest { try Checkpoint.save(trainer.model, to: best, extra: ["epoch": String(epoch)]) }
         try AtomicFile.write(RunFolder.historyCSV(trainer.history), to: "\(path)/history.csv")
-        try await render(trainer)
+        try render(trainer)
     }
 
     /// Saves `last` without finishing the epoch (Ctrl-C): resuming restarts that epoch.
@@ -76,7 +72,8 @@ public struct RunFolder: Sendable {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    func render(_ trainer: Trainer) async throws {
+    func render(_ trainer: Trainer) throws {
+        let folder = ReportFolder(path)
         let h = trainer.history
         func v(_ x: Double?) -> String { x.map { $0.isNaN ? "NaN" : String($0) } ?? "NaN" }
         let rows = h.map { r in
@@ -93,7 +90,7 @@ public struct RunFolder: Sendable {
             "unset multiplot",
         ])
         curves.size = (1100, 450)
-        try await curves.render(in: path)
+        try folder.render(curves)
         let sampler = GnuplotChart(name: "sampler_shares", data: data, commands: [
             "set title 'What the sampler produced (share of patches per epoch)'",
             "set xlabel 'epoch'", "set ylabel 'share of patches'", "set yrange [0:1.05]", "set key bottom right",
@@ -101,7 +98,7 @@ public struct RunFolder: Sendable {
                 + "datafile using 1:9 with linespoints title 'cover top third', datafile using 1:10 with linespoints title 'cover middle third', "
                 + "datafile using 1:11 with linespoints title 'cover bottom third'",
         ])
-        try await sampler.render(in: path)
+        try folder.render(sampler)
         var page = MarkdownPage(title: "Training run: \(URL(fileURLWithPath: path).lastPathComponent)")
         let o = trainer.options
         page.paragraph("U-Net filters \(o.model.filters), patch \(o.patch) (W x H x D), \(o.volumesPerBatch) volumes x \(o.patchesPerVolume) patches per batch, \(o.batchesPerEpoch) batches per epoch, sampling \(o.sampling), loss \(o.loss), Adam lr \(o.learningRate), ReduceLROnPlateau factor \(o.lrFactor) patience \(o.lrPatience), seed \(o.seed).")
@@ -120,6 +117,6 @@ public struct RunFolder: Sendable {
                                String(format: "%.2f / %.2f / %.2f", s.topShare, s.middleShare, s.bottomShare), String(format: "%.0f", r.seconds)]
                    })
         page.paragraph("Files: `config.json`, [history.csv](history.csv), `best.safetensors` (best validation score: mean of liver and lesion Dice), `last.safetensors`, each with its model config JSON; they load in PyTorch with `scripts/unet_torch.py`.")
-        try page.write(to: "\(path)/index.md")
+        try folder.writePage(page)
     }
 }

@@ -64,14 +64,7 @@ public final class TrainingRun {
     public func train(stop: StopRequest, progress: (String) -> Void,
                       epochFinished: (EpochRecord, _ isBest: Bool) -> Void) throws -> Bool {
         let finished = try trainer.train(shouldStop: { stop.isRequested }, report: progress, endOfEpoch: { record, isBest in
-            // TODO(merge): RunFolder.save becomes synchronous with the gnuplot change.
-            nonisolated(unsafe) var saveError: Error?
-            let sem = DispatchSemaphore(value: 0)
-            let folder = self.folder, trainer = self.trainer
-            nonisolated(unsafe) let t = trainer
-            Task { do { try await folder.save(t, isBest: isBest) } catch { saveError = error }; sem.signal() }
-            sem.wait()
-            if let saveError { throw saveError }
+            try folder.save(trainer, isBest: isBest)
             epochFinished(record, isBest)
         })
         if !finished { try folder.saveInterrupted(trainer) }

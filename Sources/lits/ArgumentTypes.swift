@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LiTSAnalysis
 import LiTSCore
 import LiTSImaging
 import LiTSInference
@@ -10,10 +11,6 @@ import LiTSTraining
 
 /// A HU window: a preset name (liver, abdomen, soft-tissue, bone) or "L,H" with L < H.
 struct WindowArgument: ExpressibleByArgument, Sendable {
-    static let presets: [(name: String, window: HUWindow)] = [
-        ("liver", .liver), ("abdomen", .abdomen), ("soft-tissue", .softTissue), ("bone", .bone),
-    ]
-
     /// What the user wrote.
     let text: String
     /// The preset's name, or "L_H" (for file names).
@@ -21,7 +18,7 @@ struct WindowArgument: ExpressibleByArgument, Sendable {
     let window: HUWindow
 
     init?(argument: String) {
-        if let preset = WindowArgument.presets.first(where: { $0.name == argument }) {
+        if let preset = HUWindow.presets.first(where: { $0.name == argument }) {
             (text, name, window) = (argument, preset.name, preset.window)
             return
         }
@@ -95,6 +92,22 @@ enum CTInterpolation: String, CaseIterable, ExpressibleByArgument, Sendable {
     var interpolation: Interpolation { self == .linear ? .linear : .cubic }
 }
 
+/// Axial slices: "auto" or canonical k indices "40,52,60".
+struct SliceSelection: ExpressibleByArgument, Sendable {
+    /// Nil: automatic (evenly over the liver plus the most tumor).
+    let indices: [Int]?
+
+    init?(argument: String) {
+        if argument == "auto" { indices = nil; return }
+        let parts = argument.split(separator: ",", omittingEmptySubsequences: false)
+        let values = parts.compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !values.isEmpty, values.count == parts.count, values.allSatisfy({ $0 >= 0 }) else { return nil }
+        indices = values
+    }
+
+    var defaultValueDescription: String { indices.map { $0.map(String.init).joined(separator: ",") } ?? "auto" }
+}
+
 /// Contrast enhancement before preprocessing, or none.
 enum EqualizeChoice: String, CaseIterable, ExpressibleByArgument, Sendable {
     case none, slice, volume, volumeBody = "volume-body", clahe
@@ -147,3 +160,8 @@ struct PreprocessingArguments: ParsableArguments {
 }
 
 extension MRCImport.Orientation: ExpressibleByArgument {}
+
+/// A shard "i/n" of a dataset (1-based).
+extension EDAShards.Part: ExpressibleByArgument {
+    public init?(argument: String) { self.init(parsing: argument) }
+}

@@ -3,7 +3,7 @@ import Foundation
 import LiTSCore
 
 @main
-struct Lits: AsyncParsableCommand {
+struct Lits: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lits",
         abstract: "LiTSKit: explore, preprocess and segment abdominal CT with liver and tumor labels.",
@@ -18,15 +18,11 @@ struct Lits: AsyncParsableCommand {
 
     /// ArgumentParser's own entry point, after one process-wide setting: volume-sized buffers
     /// freed by one case are reused by the next (see `VolumeMemory`).
-    static func main() async {
+    static func main() {
         VolumeMemory.keepFreedBuffers()
         do {
             var command = try parseAsRoot()
-            if var asyncCommand = command as? AsyncParsableCommand {
-                try await asyncCommand.run()
-            } else {
-                try command.run()
-            }
+            try command.run()
         } catch {
             exit(withError: error)
         }
@@ -37,15 +33,6 @@ struct Lits: AsyncParsableCommand {
 func runReportingErrors(_ body: () throws -> Void) throws {
     do {
         try body()
-    } catch let error as LiTSError {
-        printError(error.description)
-        throw ExitCode.failure
-    }
-}
-
-func runReportingErrorsAsync(_ body: () async throws -> Void) async throws {
-    do {
-        try await body()
     } catch let error as LiTSError {
         printError(error.description)
         throw ExitCode.failure

@@ -4,7 +4,7 @@ import LiTSAnalysis
 import LiTSCore
 import LiTSImaging
 
-struct Preview: AsyncParsableCommand {
+struct Preview: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Preview windows and contrast enhancement (per-slice and per-volume equalization, CLAHE) on slices.",
         discussion: """
@@ -25,16 +25,16 @@ struct Preview: AsyncParsableCommand {
     var caseID: String?
 
     @Option(help: "Axial slices: auto (evenly over the liver plus the most tumor) or canonical k indices, e.g. 40,52,60.")
-    var slices = "auto"
+    var slices = SliceSelection(argument: "auto")!
 
     @Option(help: "Slices for --slices auto, spread over the liver.")
     var autoSlices = 5
 
     @Option(name: .customLong("window"), parsing: .unconditionalSingleValue, help: "Window preset or L,H; repeat for several (default: liver).")
-    var windows: [String] = []
+    var windows: [WindowArgument] = []
 
     @Option(name: .customLong("method"), help: "Method to show; repeat for several (default: all five).")
-    var methods: [String] = []
+    var methods: [EnhancementMethod] = []
 
     @OptionGroup var enhancement: EnhancementArguments
 
@@ -42,31 +42,24 @@ struct Preview: AsyncParsableCommand {
     var contours = true
 
     func validate() throws {
-        for w in windows where WindowArgument(argument: w) == nil { throw ValidationError("unknown window '\(w)': use liver, abdomen, soft-tissue, bone or L,H") }
-        for m in methods where EnhancementMethod(rawValue: m) == nil {
-            throw ValidationError("unknown method '\(m)': use \(EnhancementMethod.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        if slices != "auto" {
-            let ks = slices.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-            guard !ks.isEmpty, ks.allSatisfy({ ($0 ?? -1) >= 0 }) else { throw ValidationError("--slices must be auto or a list of slice indices") }
-        }
         guard autoSlices >= 1 else { throw ValidationError("--auto-slices must be at least 1") }
     }
 
-    func run() async throws {
-        try await runReportingErrorsAsync {
+    func run() throws {
+        try runReportingErrors {
             let c = try Dataset.selectCase(path, id: caseID)
             try OutputFolder.prepare(out, inputs: [path], marker: "index.md")
             var options = PreviewOptions()
-            if !windows.isEmpty { options.windows = windows.compactMap { WindowArgument(argument: $0).map { ($0.name, $0.window) } } }
-            if !methods.isEmpty { options.methods = methods.compactMap(EnhancementMethod.init(rawValue:)) }
-            options.slices = slices == "auto" ? nil : slices.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            if !windows.isEmpty { options.windows = windows.map { ($0.name, $0.window) } }
+            if !methods.isEmpty { options.methods = methods }
+            options.slices = slices.indices
             options.autoSliceCount = autoSlices
             options.enhancement = enhancement.options
             options.contours = contours
             let loaded = try CaseLoader.load(c)
-            let metrics = try await PreviewReport.write(loaded, options: options, to: out)
-            for (window, rows) in metrics.sorted(by: { $0.key < $1.key }) {
+            let result = try PreviewAnalysis.compute(loaded, options: options)
+            try PreviewReport.write(result, options: options, to: out)
+            for (window, rows) in result.metrics.sorted(by: { $0.key < $1.key }) {
                 for m in rows {
                     print("\(window) \(m.method): contrast \(m.liverTumorContrast.map { String(format: "%.3f", $0) } ?? "-"), slice-to-slice std \(m.sliceConsistency.map { String(format: "%.4f", $0) } ?? "-")")
                 }

@@ -75,11 +75,9 @@ final class WindowAndNormalizeTests: XCTestCase {
         XCTAssertEqual(Volume<Float>(grid: grid, repeating: 7).minMaxNormalized().volume.voxels, [0, 0, 0, 0, 0])
     }
 
-    func testWindowParsing() {
-        XCTAssertEqual(HUWindow(parsing: "-100,400"), .liver)
-        XCTAssertEqual(HUWindow(parsing: " -160 , 240 "), .abdomen)
-        XCTAssertNil(HUWindow(parsing: "400,-100"))
-        XCTAssertNil(HUWindow(parsing: "abc"))
+    func testWindowPresets() {
+        XCTAssertEqual(HUWindow.presets.map(\.name), ["liver", "abdomen", "soft-tissue", "bone"])
+        XCTAssertEqual(HUWindow.presets.first { $0.name == "liver" }?.window, HUWindow(low: -100, high: 400))
     }
 
     func testPreprocessShapeAndSpacing() {

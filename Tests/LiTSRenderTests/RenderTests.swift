@@ -69,13 +69,13 @@ final class SliceViewTests: XCTestCase {
 }
 
 final class GnuplotTests: XCTestCase {
-    func testChartWritesDataScriptAndPNG() async throws {
+    func testChartWritesDataScriptAndPNG() throws {
         let dir = NSTemporaryDirectory() + "litskit-gp-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let chart = GnuplotChart(name: "squares",
                                  data: GnuplotChart.table(["x", "y"], (0..<10).map { [Double($0), Double($0 * $0)] }),
                                  commands: ["set xlabel 'x'", "plot datafile using 1:2 with linespoints title 'x^2'"])
-        try await chart.render(in: dir)
+        try chart.render(in: dir)
         let png = try PNG.read(path: dir + "/figures/squares.png")
         XCTAssertEqual(png.width, 900)
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/charts/squares.gp"))
@@ -83,11 +83,67 @@ final class GnuplotTests: XCTestCase {
 
         let broken = GnuplotChart(name: "broken", data: "1 2\n", commands: ["plot datafile using 1:2 with nonsense"])
         do {
-            try await broken.render(in: dir)
+            try broken.render(in: dir)
             XCTFail("gnuplot should fail")
         } catch let e as LiTSError {
             XCTAssertTrue(e.description.contains("gnuplot failed"), e.description)
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/figures/broken.png"))
+    }
+
+    func testQuoteDoublesQuotesAndFlattensLineBreaks() {
+        XCTAssertEqual(GnuplotChart.quote("plain title"), "'plain title'")
+        XCTAssertEqual(GnuplotChart.quote("it's"), "'it''s'")
+        XCTAssertEqual(GnuplotChart.quote("';system('id');'"), "''';system(''id'');'''")
+        XCTAssertEqual(GnuplotChart.quote("a\nb\r\nc"), "'a b  c'")
+        XCTAssertEqual(GnuplotChart.quote("tab\tend\u{2028}x"), "'tab end x'")
+        XCTAssertEqual(GnuplotChart.quote(#"back\slash "double" $(x) `y`"#), #"'back\slash "double" $(x) `y`'"#)
+        XCTAssertEqual(GnuplotChart.quote(""), "''")
+        XCTAssertEqual(GnuplotChart.quote("Größe µm"), "'Größe µm'")
+    }
+
+    /// A title full of quotes, a newline and gnuplot/shell syntax, in a folder named like the
+    /// injection of issue 13: the chart renders, its title is one literal string, nothing runs.
+    func testHostileTitleInAHostileFolderStillRenders() throws {
+        let base = NSTemporaryDirectory() + "litskit-gp-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        let dir = base + "/';system('touch PWNED');'q\"\\x\n$(touch PWNED)"
+        let title = "it's \"x\" \\n back\\slash\nnext line ';system('touch PWNED');' $(touch PWNED)"
+        let chart = GnuplotChart(name: "hostile", data: GnuplotChart.table(["x", "y"], [[0, 1], [1, 2]]),
+                                 commands: ["set title \(GnuplotChart.quote(title))",
+                                            "plot datafile using 1:2 with lines title \(GnuplotChart.quote(title))"])
+        XCTAssertEqual(chart.script.split(separator: "\n").count, 9, "the title adds no line")
+        try chart.render(in: dir)
+        XCTAssertEqual(try PNG.read(path: dir + "/figures/hostile.png").width, 900)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/charts").sorted(), ["hostile.dat", "hostile.gp"])
+        let everything = (FileManager.default.enumerator(atPath: base)?.allObjects as? [String] ?? [])
+            + (try FileManager.default.contentsOfDirectory(atPath: FileManager.default.currentDirectoryPath))
+        XCTAssertEqual(everything.filter { ($0 as NSString).lastPathComponent.hasPrefix("PWNED") }, [])
+    }
+
+    /// An unescaped title would end the string and make gnuplot fail: the escaping is what renders.
+    func testUnescapedQuoteBreaksTheScript() throws {
+        let dir = NSTemporaryDirectory() + "litskit-gp-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let raw = GnuplotChart(name: "raw", data: "0 1\n1 2\n", commands: ["set title 'it's'", "plot datafile using 1:2 with lines"])
+        XCTAssertThrowsError(try raw.render(in: dir))
+        let quoted = GnuplotChart(name: "quoted", data: "0 1\n1 2\n", commands: ["set title \(GnuplotChart.quote("it's"))", "plot datafile using 1:2 with lines"])
+        try quoted.render(in: dir)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/figures/quoted.png"))
+    }
+
+    func testReportFolderWritesSortedPrettyJSONAndCreatesFolders() throws {
+        let dir = NSTemporaryDirectory() + "litskit-rf-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = ReportFolder(dir)
+        try folder.writeJSON(["b": 1, "a": 2], name: "data/x.json")
+        XCTAssertEqual(try String(contentsOfFile: dir + "/data/x.json", encoding: .utf8), "{\n  \"a\" : 2,\n  \"b\" : 1\n}")
+        try folder.writeCSV("a,b\n", name: "data/sub/t.csv")
+        try folder.writePNG(RGBImage(width: 2, height: 2), name: "figures/p.png")
+        var page = MarkdownPage(title: "two\nlines")
+        page.paragraph("x")
+        try folder.writePage(page)
+        XCTAssertEqual(try String(contentsOfFile: dir + "/index.md", encoding: .utf8), "# two lines\n\nx\n")
+        XCTAssertEqual(try PNG.read(path: dir + "/figures/p.png").width, 2)
     }
 }

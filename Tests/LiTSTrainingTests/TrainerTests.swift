@@ -81,11 +81,7 @@ final class TrainerTests: XCTestCase {
         let runDir = try tempDir()
         let run = RunFolder(runDir)
         let first = Trainer(options: TrainerTests.options(epochs: 1, ids: data.ids), data: data)
-        _ = try first.train(shouldStop: { false }, report: { _ in }, endOfEpoch: { _, best in
-            let sem = DispatchSemaphore(value: 0)
-            Task { try await run.save(first, isBest: best); sem.signal() }
-            sem.wait()
-        })
+        _ = try first.train(shouldStop: { false }, report: { _ in }, endOfEpoch: { _, best in try run.save(first, isBest: best) })
         let resumed = Trainer(options: TrainerTests.options(epochs: 2, ids: data.ids), data: data)
         try run.restore(into: resumed)
         XCTAssertEqual(resumed.history.count, 1)

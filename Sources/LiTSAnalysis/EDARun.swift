@@ -1,0 +1,61 @@
+import Foundation
+import LiTSCore
+import LiTSImaging
+import LiTSRender
+
+/// `lits eda DATA --out DIR`: `run`, made of the steps around the per-case loop.
+public enum EDARun {
+    public struct Options: Sendable {
+        public var connectivity: Connectivity = .twentySix
+        public var montageSlices = 8
+        /// Only this part of the cases, and no page (merge the parts with `EDAShards.merge`).
+        public var shard: EDAShards.Part?
+        public var title: String?
+
+        public init() {}
+    }
+
+    /// Finds the cases (of the shard), prepares `out` and clears case results of an earlier run.
+    public static func prepare(_ inputs: [String], out: String, options: Options) throws -> [Case] {
+        let all = try Dataset.discover(inputs)
+        let cases = options.shard.map { $0.select(all) } ?? all
+        try OutputFolder.prepare(out, inputs: inputs, marker: options.shard == nil ? EDAShards.reportMarker : EDAShards.shardMarker)
+        EDAShards.clearCases(in: out)
+        return cases
+    }
+
+    /// Analyses one case and saves its results and montage into `out`; returns the case id.
+    public static func analyse(_ c: Case, options: Options, into out: String) throws -> String {
+        let loaded = try CaseLoader.load(c)
+        var eda = CaseAnalyzer.analyze(loaded, connectivity: options.connectivity)
+        let tiles = CaseMontage.tiles(for: loaded, axialCount: options.montageSlices)
+        eda.montageTiles = tiles.map(\.note)
+        try EDAReport.saveCase(eda, montage: CaseMontage.render(loaded, tiles: tiles), in: out)
+        return eda.id
+    }
+
+    /// `lits eda`: the cases under `inputs` (of the shard) analysed `threads` at a time into `out`,
+    /// then the shard description or the report. Returns the number of cases, the line to print
+    /// (nil when nothing was written) and the failures.
+    public static func run(_ inputs: [String], out: String, options: Options,
+                           threads: Int) throws -> (cases: Int, line: String?, failures: [(Case, String)]) {
+        let cases = try prepare(inputs, out: out, options: options)
+        let result = CaseRunner.run(cases, threads: threads, label: "eda") { c in try analyse(c, options: options, into: out) }
+        let line = try finish(out: out, options: options, analysed: result.results.map(\.1), failed: result.failedByID)
+        return (cases.count, line, result.failures)
+    }
+
+    /// After the loop: the shard description, or the report (when any case succeeded). Returns the
+    /// line to print, nil when nothing was written.
+    public static func finish(out: String, options: Options, analysed: [String], failed: [String: String]) throws -> String? {
+        if let part = options.shard {
+            let info = EDAShards.ShardInfo(shard: part.text, cases: analysed, failed: failed, connectivity: options.connectivity.rawValue)
+            try ReportFolder(out).writeJSON(info, name: EDAShards.shardMarker)
+            return "shard \(part.text): \(analysed.count) case(s) in \(out); combine with `lits eda merge`"
+        }
+        guard !analysed.isEmpty else { return nil }
+        let results = try EDAReport.loadCases(from: [out])
+        try EDAReport.write(EDAResult(results), to: out, title: options.title ?? EDAShards.defaultTitle(out), failed: failed)
+        return "report: \(out)/index.md (\(results.count) case(s))"
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import LiTSCore
+
+/// `lits eda --shard i/n` and `lits eda merge`: the marker files that make a folder ours to
+/// refresh, the shard description, and merging shard folders into one report.
+public enum EDAShards {
+    /// The file that marks a finished report folder.
+    public static let reportMarker = "index.md"
+    /// The file that marks a shard folder (and describes the shard).
+    public static let shardMarker = "shard.json"
+
+    /// Part `index` of `count` (1-based): every `count`-th case, starting at the `index`-th.
+    public struct Part: Sendable, Equatable {
+        public var index: Int
+        public var count: Int
+
+        /// "i/n" with 1 <= i <= n.
+        public init?(parsing text: String) {
+            let parts = text.split(separator: "/").compactMap { Int($0) }
+            guard parts.count == 2, parts[1] >= 1, (1...parts[1]).contains(parts[0]) else { return nil }
+            (index, count) = (parts[0], parts[1])
+        }
+
+        public var text: String { "\(index)/\(count)" }
+
+        public func select<T>(_ all: [T]) -> [T] {
+            all.enumerated().filter { $0.offset % count == index - 1 }.map(\.element)
+        }
+    }
+
+    /// `shard.json`.
+    public struct ShardInfo: Codable, Sendable {
+        public var shard: String
+        public var cases: [String]
+        public var failed: [String: String]
+        public var connectivity: Int
+
+        public init(shard: String, cases: [String], failed: [String: String], connectivity: Int) {
+            self.shard = shard
+            self.cases = cases
+            self.failed = failed
+            self.connectivity = connectivity
+        }
+    }
+
+    /// Removes case results of an earlier run, so they cannot leak into this one.
+    public static func clearCases(in dir: String) {
+        let fm = FileManager.default
+        for (folder, test) in [("\(dir)/\(EDAReport.casesFolder)", { (n: String) in n.hasSuffix(".json") }),
+                               ("\(dir)/figures", { (n: String) in n.hasPrefix("case-") && n.hasSuffix(".png") })] {
+            for name in (try? fm.contentsOfDirectory(atPath: folder)) ?? [] where test(name) {
+                try? fm.removeItem(atPath: "\(folder)/\(name)")
+            }
+        }
+    }
+
+    public static func defaultTitle(_ out: String) -> String {
+        "EDA report: " + URL(fileURLWithPath: out).standardizedFileURL.lastPathComponent
+    }
+
+    /// What `merge` did: the number of cases in the report and warnings for the user.
+    public struct MergeResult: Sendable {
+        public var cases: Int
+        public var warnings: [String]
+    }
+
+    /// Combines shard (or report) folders into one report in `out`.
+    public static func merge(_ parts: [String], into out: String, title: String?, partial: Bool) throws -> MergeResult {
+        let cases = try EDAReport.loadCases(from: parts)
+        var failed: [String: String] = [:]
+        var connectivity: Set<Int> = Set(cases.map(\.connectivity))
+        var shards: [(part: String, index: Int, count: Int)] = []
+        for part in parts {
+            if let data = FileManager.default.contents(atPath: "\(part)/\(shardMarker)"),
+               let info = try? JSONDecoder().decode(ShardInfo.self, from: data) {
+                failed.merge(info.failed) { a, _ in a }
+                connectivity.insert(info.connectivity)
+                if let s = Part(parsing: info.shard) { shards.append((part, s.index, s.count)) }
+            }
+        }
+        let warnings = try checkComplete(shards, partial: partial)
+        guard connectivity.count <= 1 else {
+            throw LiTSError(.mismatch, path: parts.joined(separator: " "), "shards were computed with different --connectivity (\(connectivity.sorted()))")
+        }
+        try OutputFolder.prepare(out, inputs: parts, marker: reportMarker)
+        clearCases(in: out)
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: "\(out)/\(EDAReport.casesFolder)", withIntermediateDirectories: true)
+        try fm.createDirectory(atPath: "\(out)/figures", withIntermediateDirectories: true)
+        for part in parts {
+            for c in cases {
+                for (from, to) in [("\(part)/\(EDAReport.casesFolder)/\(c.id).json", "\(out)/\(EDAReport.casesFolder)/\(c.id).json"),
+                                   ("\(part)/figures/case-\(c.id).png", "\(out)/figures/case-\(c.id).png")]
+                where fm.fileExists(atPath: from) {
+                    try AtomicFile.write(try Data(contentsOf: URL(fileURLWithPath: from)), to: to)
+                }
+            }
+        }
+        try EDAReport.write(EDAResult(cases), to: out, title: title ?? defaultTitle(out), failed: failed)
+        return MergeResult(cases: cases.count, warnings: warnings)
+    }
+
+    /// Shards of one split must all be there: a missing one (a cluster task that failed or is
+    /// still running) would silently leave its cases out of the report. `partial` turns the error
+    /// into a warning, which is returned.
+    public static func checkComplete(_ shards: [(part: String, index: Int, count: Int)], partial: Bool) throws -> [String] {
+        guard let first = shards.first else { return [] }
+        if let other = shards.first(where: { $0.count != first.count }) {
+            throw LiTSError(.mismatch, path: other.part,
+                            "shard \(other.index)/\(other.count) does not belong to the same split as \(first.part) (shard \(first.index)/\(first.count))")
+        }
+        let missing = Set(1...first.count).subtracting(shards.map(\.index)).sorted()
+        guard !missing.isEmpty else { return [] }
+        let names = missing.map { "\($0)/\(first.count)" }.joined(separator: ", ")
+        if partial { return ["shard(s) \(names) missing; their cases are not in the report"] }
+        throw LiTSError(.invalidArgument, path: first.part,
+                        "shard(s) \(names) missing: their cases would be left out (give every part, or --partial)")
+    }
+}

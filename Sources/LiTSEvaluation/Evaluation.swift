@@ -1,0 +1,105 @@
+import Foundation
+import LiTSCore
+import LiTSImaging
+import LiTSRender
+
+/// `lits evaluate --pred P --truth T --out DIR`: `run`, made of the steps around the per-case loop.
+public enum Evaluation {
+    /// The prediction file of case `id` in `folder`, if any.
+    public static func predictionPath(in folder: String, id: String) -> String? {
+        ["segmentation-\(id).nii.gz", "segmentation-\(id).nii", "test-segmentation-\(id).nii", "test-segmentation-\(id).nii.gz",
+         "liver_\(id).nii.gz", "volume-\(id).nii.gz", "volume-\(id).nii"].map { "\(folder)/\($0)" }.first { FileManager.default.fileExists(atPath: $0) }
+    }
+
+    /// The truth cases (with a segmentation); prepares `out`.
+    public static func prepare(pred: String, truth: String, out: String) throws -> [Case] {
+        let cases = try Dataset.discover(truth).filter { $0.segmentationPath != nil }
+        guard !cases.isEmpty else { throw LiTSError(.noCases, path: truth, "no cases with a ground-truth segmentation") }
+        try OutputFolder.prepare(out, inputs: [pred, truth], marker: "index.md")
+        return cases
+    }
+
+    /// Evaluates one case against its prediction in `pred`; returns the metrics and the worst-slice montage.
+    public static func evaluate(_ c: Case, pred: String, options: EvaluationOptions) throws -> (CaseEvaluation, RGBImage?) {
+        guard let path = predictionPath(in: pred, id: c.id) else {
+            throw LiTSError(.notFound, path: pred, "no prediction for case \(c.id) (expected segmentation-\(c.id).nii.gz)")
+        }
+        let loaded = try CaseLoader.load(c)
+        let (raw, source) = try NIfTIReader.readLabels(path: path)
+        let prediction = try onTruthGrid(raw, path: path, truth: loaded)
+        let e = CaseEvaluator.evaluate(id: c.id, predictionPath: path, truth: loaded.labels!, prediction: prediction, options: options)
+        return (e, worstSlices(ct: loaded.ct, truth: loaded.labels!, prediction: prediction, evaluation: e))
+    }
+
+    /// The prediction on the truth's canonical grid. A prediction stored on the truth's own grid
+    /// is taken as it is; one that differs only by axis order and flips (the same voxels, written
+    /// in another orientation) is reoriented, as nibabel's canonical view would; anything else (a
+    /// shifted origin, another spacing or direction) is refused with both affines.
+    static func onTruthGrid(_ raw: LabelMap, path: String, truth: LoadedCase) throws -> LabelMap {
+        let truthGrid = truth.source.grid
+        if raw.grid.shape == truthGrid.shape,
+           CaseLoader.affineMismatch(raw.grid.affine, truthGrid.affine, spacing: truthGrid.spacing) == nil {
+            return truth.reorientation.toCanonical(Volume(grid: truthGrid, voxels: raw.voxels))
+        }
+        let own = Reorientation(sourceGrid: raw.grid)
+        let canonical = own.canonicalGrid(of: raw.grid)
+        if canonical.shape == truth.ct.grid.shape,
+           CaseLoader.affineMismatch(canonical.affine, truth.ct.grid.affine, spacing: truth.ct.grid.spacing) == nil {
+            return Volume(grid: truth.ct.grid, voxels: own.toCanonical(raw).voxels)
+        }
+        let why = raw.grid.shape != truthGrid.shape
+            ? "grid \(raw.grid.shape) does not match the truth's \(truthGrid.shape)"
+            : "affine \(CaseLoader.format(raw.grid.affine)) does not match the truth's \(CaseLoader.format(truthGrid.affine))"
+        throw LiTSError(.mismatch, path: path, why + " (not the same grid, even after reorienting)")
+    }
+
+    /// `lits evaluate`: every labelled case under `truth` against its prediction in `pred`, cases
+    /// two at a time, into the report folder `out`. Returns the number of cases, the summary (nil
+    /// when no case could be evaluated) and the failures.
+    public static func run(pred: String, truth: String, out: String, title: String, options: EvaluationOptions,
+                           threads: Int = 2) throws -> (cases: Int, summary: EvaluationSummary?, failures: [(Case, String)]) {
+        let cases = try prepare(pred: pred, truth: truth, out: out)
+        let result = CaseRunner.run(cases, threads: threads, label: "evaluate") { c in try evaluate(c, pred: pred, options: options) }
+        let summary = try finish(result.results.map(\.1), out: out, title: title, failed: result.failedByID)
+        return (cases.count, summary, result.failures)
+    }
+
+    /// After the loop: the report, when any case was evaluated. Returns the summary (nil when none was).
+    public static func finish(_ results: [(CaseEvaluation, RGBImage?)], out: String, title: String,
+                              failed: [String: String]) throws -> EvaluationSummary? {
+        guard !results.isEmpty else { return nil }
+        var montages: [String: RGBImage] = [:]
+        for (e, image) in results { if let image { montages[e.id] = image } }
+        let summary = EvaluationSummary.compute(results.map(\.0))
+        try EvaluationReport.write(summary, montages: montages, to: out, title: title, failed: failed)
+        return summary
+    }
+
+    /// `--compare A B`: prepares `out` and writes the comparison page; returns its text.
+    public static func compare(_ a: String, _ b: String, out: String) throws -> String {
+        try OutputFolder.prepare(out, inputs: [a, b], marker: "index.md")
+        return try EvaluationReport.writeComparison(try EvaluationComparison.compute(a, b), to: out)
+    }
+
+    /// Worst liver slices with truth and prediction contours and FP/FN colours.
+    public static func worstSlices(ct: Volume<Float>, truth: LabelMap, prediction: LabelMap, evaluation: CaseEvaluation, count: Int = 3) -> RGBImage? {
+        guard let extent = evaluation.liverExtent else { return nil }
+        let ranked = evaluation.liverSliceDice.enumerated().filter { !$0.element.isNaN }.sorted { $0.element < $1.element }.prefix(count)
+        guard !ranked.isEmpty else { return nil }
+        let tiles: [RGBImage] = ranked.map { n, _ in
+            let k = extent.kMin + n
+            let view = SliceView(ct, plane: .axial, index: k)
+            let (w, h) = view.displaySize(minSide: 256)
+            var image = view.gray(low: HUWindow.liver.low, high: HUWindow.liver.high).resized(width: w, height: h)
+            let t = SliceView(truth, plane: .axial, index: k), pr = SliceView(prediction, plane: .axial, index: k)
+            func big(_ m: [Bool]) -> [Bool] { Overlay.resize(m, width: t.width, height: t.height, toWidth: w, height: h) }
+            let tl = t.values.map { $0 >= 1 }, pl = pr.values.map { $0 >= 1 }
+            Overlay.fill(on: &image, mask: big(zip(pl, tl).map { $0 && !$1 }), color: .falsePositive, alpha: 0.5)
+            Overlay.fill(on: &image, mask: big(zip(pl, tl).map { !$0 && $1 }), color: .falseNegative, alpha: 0.5)
+            Overlay.drawContour(on: &image, mask: big(tl), color: .liverGreen)
+            Overlay.drawContour(on: &image, mask: big(pl), color: .white)
+            return image
+        }
+        return Montage.grid(tiles, columns: count)
+    }
+}

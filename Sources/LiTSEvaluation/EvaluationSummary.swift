@@ -1,0 +1,104 @@
+import Foundation
+
+/// The dataset-level numbers of an evaluation report, computed from the per-case results.
+public struct EvaluationSummary: Sendable {
+    /// One third of the liver (or `outside`, predictions on slices above or below the true liver).
+    public struct Region: Sendable {
+        public var name: String
+        public var meanLiverDice: Double?, medianLiverDice: Double?, meanLesionDice: Double?
+        public var liverFP: Int, liverFN: Int, lesionFP: Int, lesionFN: Int
+        public var errorVoxels: Int { liverFP + liverFN + lesionFP + lesionFN }
+    }
+
+    public struct SizeBucket: Sendable {
+        public var label: String
+        public var lesions: Int
+        public var detected: Int
+        public var recall: Double? { lesions == 0 ? nil : Double(detected) / Double(lesions) }
+    }
+
+    /// Global Dice (sums over cases), mean and median Dice per case, cases with both masks empty,
+    /// mean surface distances: one structure.
+    public struct Structure: Sendable {
+        public var globalDice: Double?, meanDice: Double?, medianDice: Double?
+        public var bothEmpty: Int
+        public var meanASSD: Double?, meanHausdorff: Double?, meanHD95: Double?
+    }
+
+    public static let regionNames = ["top", "middle", "bottom"]
+    public static let profileBins = 20
+    public static let sizeBuckets: [(String, ClosedRange<Double>)] = [("< 10 mm", 0...9.999_999), ("10-20 mm", 10...20), ("> 20 mm", 20.000_001...1e9)]
+
+    public var cases: [CaseEvaluation]
+    public var liver: Structure
+    public var lesion: Structure
+    /// top, middle, bottom, outside.
+    public var regions: [Region]
+    /// The third (top, middle or bottom) holding the most FP + FN voxels, when any.
+    public var worstRegion: String?
+    /// Mean liver Dice per slice along the liver (0 inferior .. 1 superior), `profileBins` bins.
+    public var profile: [Double?]
+    public var sizes: [SizeBucket]
+    public var truthLesions: Int, detectedLesions: Int
+    public var predictedComponents: Int, falsePositiveComponents: Int
+    public var recall: Double?, precision: Double?, f1: Double?
+    /// Undetected lesions, largest first.
+    public var missed: [(caseID: String, lesion: LesionMatch)]
+
+    public static func compute(_ cases: [CaseEvaluation]) -> EvaluationSummary {
+        func structure(_ m: [StructureMetrics]) -> Structure {
+            let tp = m.reduce(0) { $0 + $1.tp }, fp = m.reduce(0) { $0 + $1.fp }, fn = m.reduce(0) { $0 + $1.fn }
+            return Structure(globalDice: 2 * tp + fp + fn == 0 ? nil : 2 * Double(tp) / Double(2 * tp + fp + fn),
+                             meanDice: nanMean(m.map(\.dice)), medianDice: median(m.map(\.dice)),
+                             bothEmpty: m.filter { $0.dice.isNaN }.count,
+                             meanASSD: nanMean(m.compactMap(\.assd)), meanHausdorff: nanMean(m.compactMap(\.hausdorff)),
+                             meanHD95: nanMean(m.compactMap(\.hd95)))
+        }
+        let regions = (regionNames + ["outside"]).map { r -> Region in
+            let rs = cases.flatMap { $0.regions.filter { $0.region == r } }
+            return Region(name: r, meanLiverDice: nanMean(rs.map(\.liverDice)), medianLiverDice: median(rs.map(\.liverDice)),
+                          meanLesionDice: nanMean(rs.map(\.lesionDice)),
+                          liverFP: rs.reduce(0) { $0 + $1.liverFP }, liverFN: rs.reduce(0) { $0 + $1.liverFN },
+                          lesionFP: rs.reduce(0) { $0 + $1.lesionFP }, lesionFN: rs.reduce(0) { $0 + $1.lesionFN })
+        }
+        let worst = regions.prefix(regionNames.count).max { $0.errorVoxels < $1.errorVoxels }
+        var bins = [[Double]](repeating: [], count: profileBins)
+        for c in cases {
+            for (n, d) in c.liverSliceDice.enumerated() where !d.isNaN {
+                let pos = (Double(n) + 0.5) / Double(c.liverSliceDice.count)
+                bins[min(profileBins - 1, Int(pos * Double(profileBins)))].append(d)
+            }
+        }
+        let allLesions = cases.flatMap(\.lesions)
+        let sizes = sizeBuckets.map { b -> SizeBucket in
+            let inBucket = allLesions.filter { b.1.contains($0.equivalentDiameterMM) }
+            return SizeBucket(label: b.0, lesions: inBucket.count, detected: inBucket.filter(\.detected).count)
+        }
+        let detected = allLesions.filter(\.detected).count
+        let predicted = cases.reduce(0) { $0 + $1.predictedLesionComponents }
+        let falsePositive = cases.reduce(0) { $0 + $1.falsePositiveLesionComponents }
+        let recall = allLesions.isEmpty ? nil : Double(detected) / Double(allLesions.count)
+        let precision = predicted == 0 ? nil : Double(predicted - falsePositive) / Double(predicted)
+        let f1 = (recall != nil && precision != nil && recall! + precision! > 0) ? 2 * recall! * precision! / (recall! + precision!) : nil
+        let missed = cases.flatMap { c in c.lesions.filter { !$0.detected }.map { (caseID: c.id, lesion: $0) } }
+            .sorted { $0.lesion.voxels > $1.lesion.voxels }
+        return EvaluationSummary(cases: cases, liver: structure(cases.map(\.liver)), lesion: structure(cases.map(\.lesion)),
+                                 regions: regions, worstRegion: worst.flatMap { $0.errorVoxels > 0 ? $0.name : nil },
+                                 profile: bins.map(nanMean), sizes: sizes, truthLesions: allLesions.count, detectedLesions: detected,
+                                 predictedComponents: predicted, falsePositiveComponents: falsePositive,
+                                 recall: recall, precision: precision, f1: f1, missed: missed)
+    }
+
+    public func region(_ name: String) -> Region? { regions.first { $0.name == name } }
+
+    static func nanMean(_ xs: [Double]) -> Double? {
+        let v = xs.filter { !$0.isNaN }
+        return v.isEmpty ? nil : v.reduce(0, +) / Double(v.count)
+    }
+
+    static func median(_ xs: [Double]) -> Double? {
+        let v = xs.filter { !$0.isNaN }.sorted()
+        guard !v.isEmpty else { return nil }
+        return v.count % 2 == 1 ? v[v.count / 2] : (v[v.count / 2 - 1] + v[v.count / 2]) / 2
+    }
+}
