@@ -14,8 +14,13 @@ public enum EDAReport {
     public static func saveCase(_ eda: CaseEDA, montage: RGBImage?, in dir: String) throws {
         let folder = ReportFolder(dir)
         try folder.makeFolder("figures")
-        if let montage { try folder.writePNG(montage, name: "figures/case-\(eda.id).png") }
-        try folder.writeJSON(eda, name: "\(casesFolder)/\(eda.id).json")
+        // A failed case leaves nothing: the montage goes again if its results cannot be written.
+        let png = "figures/case-\(eda.id).png"
+        if let montage { try folder.writePNG(montage, name: png) }
+        do { try folder.writeJSON(eda, name: "\(casesFolder)/\(eda.id).json") } catch {
+            unlink("\(dir)/\(png)")
+            throw error
+        }
     }
 
     /// Reads every case saved in the given folders, in case order; the same case twice is an error.

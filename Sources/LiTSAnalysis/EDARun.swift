@@ -19,7 +19,7 @@ public enum EDARun {
     public static func prepare(_ inputs: [String], out: String, options: Options) throws -> [Case] {
         let all = try Dataset.discover(inputs)
         let cases = options.shard.map { $0.select(all) } ?? all
-        try OutputFolder.prepare(out, inputs: inputs, marker: options.shard == nil ? EDAShards.reportMarker : EDAShards.shardMarker)
+        try OutputFolder.prepare(out, inputs: inputs, command: options.shard == nil ? EDAShards.reportCommand : EDAShards.shardCommand)
         EDAShards.clearCases(in: out)
         return cases
     }
@@ -50,7 +50,7 @@ public enum EDARun {
     public static func finish(out: String, options: Options, analysed: [String], failed: [String: String]) throws -> String? {
         if let part = options.shard {
             let info = EDAShards.ShardInfo(shard: part.text, cases: analysed, failed: failed, connectivity: options.connectivity.rawValue)
-            try ReportFolder(out).writeJSON(info, name: EDAShards.shardMarker)
+            try ReportFolder(out).writeJSON(info, name: EDAShards.shardFile)
             return "shard \(part.text): \(analysed.count) case(s) in \(out); combine with `lits eda merge`"
         }
         guard !analysed.isEmpty else { return nil }

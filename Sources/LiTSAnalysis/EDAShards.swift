@@ -1,13 +1,14 @@
 import Foundation
 import LiTSCore
 
-/// `lits eda --shard i/n` and `lits eda merge`: the marker files that make a folder ours to
-/// refresh, the shard description, and merging shard folders into one report.
+/// `lits eda --shard i/n` and `lits eda merge`: the shard description, and merging shard folders
+/// into one report.
 public enum EDAShards {
-    /// The file that marks a finished report folder.
-    public static let reportMarker = "index.md"
-    /// The file that marks a shard folder (and describes the shard).
-    public static let shardMarker = "shard.json"
+    /// The output kinds in a folder's marker (`OutputFolder`): a report, or a shard of one.
+    public static let reportCommand = "lits eda"
+    public static let shardCommand = "lits eda --shard"
+    /// The file that describes a shard: which cases it holds.
+    public static let shardFile = "shard.json"
 
     /// Part `index` of `count` (1-based): every `count`-th case, starting at the `index`-th.
     public struct Part: Sendable, Equatable {
@@ -70,19 +71,34 @@ public enum EDAShards {
         var failed: [String: String] = [:]
         var connectivity: Set<Int> = Set(cases.map(\.connectivity))
         var shards: [(part: String, index: Int, count: Int)] = []
+        var lost: [String] = []
         for part in parts {
-            if let data = FileManager.default.contents(atPath: "\(part)/\(shardMarker)"),
-               let info = try? JSONDecoder().decode(ShardInfo.self, from: data) {
-                failed.merge(info.failed) { a, _ in a }
-                connectivity.insert(info.connectivity)
-                if let s = Part(parsing: info.shard) { shards.append((part, s.index, s.count)) }
+            let file = "\(part)/\(shardFile)"
+            guard let data = FileManager.default.contents(atPath: file) else { continue }
+            guard let info = try? JSONDecoder().decode(ShardInfo.self, from: data), let s = Part(parsing: info.shard) else {
+                throw LiTSError(.corrupt, path: file, "not a LiTSKit shard description")
+            }
+            failed.merge(info.failed) { a, _ in a }
+            connectivity.insert(info.connectivity)
+            shards.append((part, s.index, s.count))
+            // Each shard lists what it analysed: a case file lost since (a failed copy, a full
+            // disk) would otherwise drop out of the report without a word.
+            for id in info.cases where !FileManager.default.fileExists(atPath: "\(part)/\(EDAReport.casesFolder)/\(id).json") {
+                lost.append("\(part)/\(EDAReport.casesFolder)/\(id).json")
             }
         }
-        let warnings = try checkComplete(shards, partial: partial)
+        var warnings = try checkComplete(shards, partial: partial)
+        if !lost.isEmpty {
+            let list = lost.prefix(5).joined(separator: ", ") + (lost.count > 5 ? " (\(lost.count) in all)" : "")
+            guard partial else {
+                throw LiTSError(.notFound, path: lost[0], "listed in its shard.json but missing: \(lost.count) case file(s) lost (\(list)); rerun that shard, or --partial")
+            }
+            warnings.append("\(lost.count) case file(s) listed by their shard are missing and left out: \(list)")
+        }
         guard connectivity.count <= 1 else {
             throw LiTSError(.mismatch, path: parts.joined(separator: " "), "shards were computed with different --connectivity (\(connectivity.sorted()))")
         }
-        try OutputFolder.prepare(out, inputs: parts, marker: reportMarker)
+        try OutputFolder.prepare(out, inputs: parts, command: reportCommand)
         clearCases(in: out)
         let fm = FileManager.default
         try fm.createDirectory(atPath: "\(out)/\(EDAReport.casesFolder)", withIntermediateDirectories: true)

@@ -11,6 +11,8 @@ public enum AtomicFile {
         let ext = name.hasSuffix(".nii.gz") ? ".nii.gz" : (url.pathExtension.isEmpty ? "" : "." + url.pathExtension)
         let stem = String(name.dropLast(ext.count))
         let temp = "\(dir)/.\(stem).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))\(ext)"
+        TempFiles.inProgress.add(temp)
+        defer { TempFiles.inProgress.remove(temp) }
         do {
             try body(temp)
             guard rename(temp, path) == 0 else {

@@ -162,6 +162,11 @@ public enum Dataset {
         return Case(id: stem, volumePath: path, segmentationPath: nil, layout: .file)
     }
 
+    /// Whether discovery would take a file of this name for a case's volume or segmentation.
+    public static func isCaseFileName(_ name: String) -> Bool {
+        ["volume-", "test-volume-", "segmentation-", "liver_"].contains { number(in: name, prefix: $0) != nil }
+    }
+
     /// "volume-12.nii.gz" with prefix "volume-" gives "12".
     static func number(in name: String, prefix: String) -> String? {
         guard name.hasPrefix(prefix) else { return nil }

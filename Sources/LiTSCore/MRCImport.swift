@@ -22,8 +22,8 @@ public struct MRCImport: Sendable {
         self.orientation = orientation
     }
 
-    /// Converts into `out`; returns the files written and warnings for files it replaced.
-    public func run(into out: String) throws -> (written: [String], warnings: [String]) {
+    /// Converts into `out`; returns the files written. An existing case file is never replaced.
+    public func run(into out: String) throws -> [String] {
         let (shape, hu) = try MRC.readNIfTIOrder(path: image, order: axisOrder)
         let sign = orientation == .LPS ? -1.0 : 1.0
         let grid = Grid(shape: shape, spacing: [spacing, spacing, spacing],
@@ -38,15 +38,16 @@ public struct MRCImport: Sendable {
             }
             labelMap = try CaseLoader.toLabels(Volume(grid: grid, voxels: values), path: labels)
         }
-        try OutputFolder.prepare(out, inputs: [image] + (labels.map { [$0] } ?? []), marker: "volume-\(id).nii.gz")
+        try OutputFolder.prepare(out, inputs: [image] + (labels.map { [$0] } ?? []), command: "lits import-mrc")
         let volumePath = "\(out)/volume-\(id).nii.gz"
         let segPath = "\(out)/segmentation-\(id).nii.gz"
-        let warnings = [volumePath, segPath].filter { FileManager.default.fileExists(atPath: $0) }
-            .map { "replacing \($0) (written by an earlier import)" }
+        for p in [volumePath] + (labelMap == nil ? [] : [segPath]) where FileManager.default.fileExists(atPath: p) {
+            throw LiTSError(.notWritable, path: p, "exists; refusing to replace it (remove it first, or import with another --id)")
+        }
         try NIfTIWriter.write(ct, to: volumePath, description: "LiTSKit import; spacing assumed \(spacing) mm")
         if let labelMap {
             try NIfTIWriter.write(labelMap, to: segPath, description: "LiTSKit import; spacing assumed \(spacing) mm")
         }
-        return (labelMap == nil ? [volumePath] : [volumePath, segPath], warnings)
+        return labelMap == nil ? [volumePath] : [volumePath, segPath]
     }
 }

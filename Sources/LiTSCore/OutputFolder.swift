@@ -1,7 +1,22 @@
 import Foundation
 
-/// Checks and creates output folders so that no input is ever overwritten.
+/// Output folders: created or re-opened for one command, never inside an input, never a folder
+/// of the user's. Each folder the tool writes carries a marker (`.litskit.json`: the tool, the
+/// command, the version) and is locked (`flock` on `.litskit.lock`) for the life of the run, so
+/// a second writer is refused with the holder's name and a rerun of the same command continues.
 public enum OutputFolder {
+    public static let markerFile = ".litskit.json"
+    public static let lockFile = ".litskit.lock"
+
+    /// What `.litskit.json` records.
+    public struct Marker: Codable, Equatable, Sendable {
+        public var tool = "LiTSKit"
+        /// The kind of output, e.g. "lits eda", "lits eda --shard", "lits train".
+        public var command: String
+        public var version: String
+        public var created: String
+    }
+
     /// Absolute, symlink-resolved path (of the deepest existing ancestor for paths not yet created).
     public static func resolved(_ path: String) -> String {
         let url = URL(fileURLWithPath: path).standardizedFileURL
@@ -16,18 +31,21 @@ public enum OutputFolder {
         return out.path
     }
 
-    /// Creates `out` if needed. Refuses an output inside (or equal to) any input folder or file, a folder
-    /// that cannot be written, and a non-empty folder that is not marked as ours by `marker`.
-    public static func prepare(_ out: String, inputs: [String], marker: String) throws {
-        let outPath = resolved(out)
+    /// Whether `path` is `folder` or lies below it.
+    public static func isInside(_ path: String, _ folder: String) -> Bool {
+        let p = resolved(path), f = resolved(folder)
+        return p == f || p.hasPrefix(f.hasSuffix("/") ? f : f + "/")
+    }
+
+    /// Creates `out` if needed and claims it for `command`. Refuses an output inside (or equal to)
+    /// any input folder or file, a folder that cannot be written, a non-empty folder without our
+    /// marker, a folder another command wrote, and a folder another run is writing now.
+    public static func prepare(_ out: String, inputs: [String], command: String) throws {
         for input in inputs {
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: input, isDirectory: &isDir) else { continue }
-            let inPath = resolved(input)
             // A dataset folder must not receive outputs; a single input file only must not be replaced.
-            let inside = isDir.boolValue
-                ? outPath == inPath || outPath.hasPrefix(inPath.hasSuffix("/") ? inPath : inPath + "/")
-                : outPath == inPath
+            let inside = isDir.boolValue ? isInside(out, input) : resolved(out) == resolved(input)
             if inside {
                 throw LiTSError(.invalidArgument, path: out, "output folder is inside the input \(input); choose a folder outside it")
             }
@@ -35,10 +53,6 @@ public enum OutputFolder {
         var isDir: ObjCBool = false
         if FileManager.default.fileExists(atPath: out, isDirectory: &isDir) {
             guard isDir.boolValue else { throw LiTSError(.notWritable, path: out, "exists and is not a folder") }
-            let contents = ((try? FileManager.default.contentsOfDirectory(atPath: out)) ?? []).filter { !$0.hasPrefix(".") }
-            if !contents.isEmpty && !contents.contains(marker) {
-                throw LiTSError(.notWritable, path: out, "folder is not empty and holds no \(marker) from an earlier run; refusing to write into it")
-            }
         } else {
             do {
                 try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
@@ -49,5 +63,75 @@ public enum OutputFolder {
         guard access(out, W_OK) == 0 else {
             throw LiTSError(.notWritable, path: out, "folder is not writable")
         }
+        try FolderLocks.held.lock(out, command: command)
+        try claim(out, command: command)
+        removeStaleTemporaries(in: out)
+    }
+
+    /// Checks or writes the marker (the folder is locked by now, so no other run races us here).
+    static func claim(_ out: String, command: String) throws {
+        let markerPath = "\(out)/\(markerFile)"
+        if let data = FileManager.default.contents(atPath: markerPath) {
+            guard let marker = try? JSONDecoder().decode(Marker.self, from: data), marker.tool == "LiTSKit" else {
+                throw LiTSError(.notWritable, path: markerPath, "is not a LiTSKit folder marker; refusing to write into \(out)")
+            }
+            guard marker.command == command else {
+                throw LiTSError(.notWritable, path: out, "holds the output of `\(marker.command)`; choose another folder for `\(command)`")
+            }
+            return
+        }
+        let visible = ((try? FileManager.default.contentsOfDirectory(atPath: out)) ?? []).filter { !$0.hasPrefix(".") }
+        if !visible.isEmpty {
+            throw LiTSError(.notWritable, path: out, "folder is not empty and was not written by LiTSKit (no \(markerFile)); refusing to write into it")
+        }
+        let formatter = ISO8601DateFormatter()
+        let marker = Marker(command: command, version: LiTSKitVersion.current, created: formatter.string(from: Date()))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(try encoder.encode(marker), to: markerPath)
+    }
+
+    /// Hidden temporary files of runs that were killed (their process is gone), in `out` and the
+    /// folders below it where outputs land.
+    static func removeStaleTemporaries(in out: String, depth: Int = 2) {
+        let fm = FileManager.default
+        for name in (try? fm.contentsOfDirectory(atPath: out)) ?? [] {
+            let path = "\(out)/\(name)"
+            if TempFiles.isStale(name) { unlink(path); continue }
+            var isDir: ObjCBool = false
+            if depth > 0, !name.hasPrefix("."), fm.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
+                removeStaleTemporaries(in: path, depth: depth - 1)
+            }
+        }
+    }
+}
+
+/// The output folders this process holds, each by an open `flock`ed `.litskit.lock` that stays
+/// open until the process ends (the kernel releases it then, however the process ends).
+final class FolderLocks: @unchecked Sendable {
+    static let held = FolderLocks()
+
+    private let mutex = NSLock()
+    private var descriptors: [String: Int32] = [:]
+
+    func lock(_ folder: String, command: String) throws {
+        let key = OutputFolder.resolved(folder)
+        mutex.lock()
+        defer { mutex.unlock() }
+        if descriptors[key] != nil { return }
+        let path = "\(folder)/\(OutputFolder.lockFile)"
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw LiTSError(.notWritable, path: path, "cannot create the lock file: \(String(cString: strerror(errno)))") }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            let holder = String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self)
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            close(fd)
+            throw LiTSError(.notWritable, path: folder, "another run is writing into this folder (\(holder.isEmpty ? "unknown process" : holder)); wait for it to finish or choose another folder")
+        }
+        let formatter = ISO8601DateFormatter()
+        let text = "pid \(getpid()), `\(command)`, started \(formatter.string(from: Date()))\n"
+        _ = ftruncate(fd, 0)
+        _ = text.withCString { pwrite(fd, $0, strlen($0), 0) }
+        descriptors[key] = fd
     }
 }

@@ -6,7 +6,6 @@ import Foundation
 public final class StopRequest: @unchecked Sendable {
     private let lock = NSLock()
     private var requested = false
-    private var sources: [DispatchSourceSignal] = []
 
     public init() {}
 
@@ -23,16 +22,13 @@ public final class StopRequest: @unchecked Sendable {
     }
 
     /// SIGINT (Ctrl-C) and SIGTERM (what Slurm sends at a time limit) request a stop instead of
-    /// ending the process.
+    /// ending the process; a second signal ends it at once, removing unfinished files.
     public func catchSignals(_ signals: [Int32] = [SIGINT, SIGTERM]) {
-        for sig in signals {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { [weak self] in self?.request() }
-            source.resume()
-            lock.lock()
-            sources.append(source)
-            lock.unlock()
+        TempFiles.inProgress.removeOnSignals()
+        TempFiles.inProgress.intercept { [weak self] sig in
+            guard let self, signals.contains(sig), !self.isRequested else { return false }
+            self.request()
+            return true
         }
     }
 }

@@ -15,7 +15,7 @@ public enum Evaluation {
     public static func prepare(pred: String, truth: String, out: String) throws -> [Case] {
         let cases = try Dataset.discover(truth).filter { $0.segmentationPath != nil }
         guard !cases.isEmpty else { throw LiTSError(.noCases, path: truth, "no cases with a ground-truth segmentation") }
-        try OutputFolder.prepare(out, inputs: [pred, truth], marker: "index.md")
+        try OutputFolder.prepare(out, inputs: [pred, truth], command: "lits evaluate")
         return cases
     }
 
@@ -77,7 +77,7 @@ public enum Evaluation {
 
     /// `--compare A B`: prepares `out` and writes the comparison page; returns its text.
     public static func compare(_ a: String, _ b: String, out: String) throws -> String {
-        try OutputFolder.prepare(out, inputs: [a, b], marker: "index.md")
+        try OutputFolder.prepare(out, inputs: [a, b], command: "lits evaluate --compare")
         return try EvaluationReport.writeComparison(try EvaluationComparison.compute(a, b), to: out)
     }
 

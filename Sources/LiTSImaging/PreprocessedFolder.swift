@@ -125,7 +125,7 @@ public struct PreprocessedFolder: Sendable {
     public static func create(from data: [String], out: String, options: PreprocessOptions,
                               threads: Int) throws -> (cases: Int, run: CaseRunResult<PreprocessedCase>) {
         let cases = try Dataset.discover(data)
-        try OutputFolder.prepare(out, inputs: data, marker: PreprocessManifest.fileName)
+        try OutputFolder.prepare(out, inputs: data, command: "lits preprocess")
         return (cases.count, try write(cases, options: options, into: out, threads: threads))
     }
 }

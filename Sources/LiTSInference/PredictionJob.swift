@@ -35,7 +35,7 @@ public struct PredictionJob {
         if let overlap { config.overlap = overlap }
         if let blending { config.blending = blending }
         let cases = try Dataset.discover(data)
-        try OutputFolder.prepare(out, inputs: data, marker: PredictionJob.recordFile)
+        try OutputFolder.prepare(out, inputs: data, command: "lits predict")
         var predictor = Predictor(model: model, config: config)
         predictor.threshold = threshold
         predictor.largestLiverComponent = largestLiverComponent

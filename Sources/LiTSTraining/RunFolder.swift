@@ -16,7 +16,7 @@ public struct RunFolder: Sendable {
     public var best: String { "\(path)/\(TrainedRun.checkpointFile(.best))" }
     public var last: String { "\(path)/\(TrainedRun.checkpointFile(.last))" }
     var optimizerPath: String { "\(path)/last.optimizer.safetensors" }
-    var statePath: String { "\(path)/state.json" }
+    public var statePath: String { "\(path)/state.json" }
 
     static func encoder() -> JSONEncoder { ReportFolder.jsonEncoder() }
 

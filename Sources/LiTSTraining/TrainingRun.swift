@@ -22,7 +22,10 @@ public final class TrainingRun {
     public static func start(data: String, out: String, options: TrainOptions, preprocessing: PreprocessOptions,
                              splitFile: String?, context: NetContext = .default) throws -> TrainingRun {
         let folder = RunFolder(out)
-        try OutputFolder.prepare(out, inputs: [data], marker: TrainedRun.configFile)
+        try OutputFolder.prepare(out, inputs: [data], command: "lits train")
+        if FileManager.default.fileExists(atPath: folder.statePath) {
+            throw LiTSError(.notWritable, path: out, "holds a training run with finished epochs; continue it with `lits train --resume \(out)`, or choose another folder")
+        }
         let dataset = try preparedData(data, run: folder, options: preprocessing, threads: 2)
         var options = options
         options.preprocessing = dataset.manifest.options

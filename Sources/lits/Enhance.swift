@@ -33,7 +33,7 @@ struct Enhance: ParsableCommand {
 
     func run() throws {
         try runReportingErrors {
-            try EnhancedVolumeFile.write(try Dataset.selectCase(path, id: caseID), method: method, window: window.window,
+            try EnhancedVolumeFile.write(try Dataset.selectCase(path, id: caseID), from: path, method: method, window: window.window,
                                          options: enhancement.options, to: out, overwrite: overwrite,
                                          description: "LiTSKit enhance \(method.rawValue) \(window.text)")
             print("wrote \(out)")

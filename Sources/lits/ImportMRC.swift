@@ -43,8 +43,7 @@ struct ImportMRC: ParsableCommand {
     func run() throws {
         try runReportingErrors {
             let job = MRCImport(image: image, labels: labels, id: id, spacing: spacing, axisOrder: axisOrder, orientation: orientation)
-            let (written, warnings) = try job.run(into: out)
-            for w in warnings { printWarning(w) }
+            let written = try job.run(into: out)
             print("wrote " + written.joined(separator: " and "))
         }
     }

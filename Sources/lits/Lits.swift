@@ -16,10 +16,13 @@ struct Lits: ParsableCommand {
         subcommands: [Info.self, Preprocess.self, Eda.self, Preview.self, Enhance.self, Train.self, Predict.self, Evaluate.self, Notebook.self, ImportMRC.self, Bench.self]
     )
 
-    /// ArgumentParser's own entry point, after one process-wide setting: volume-sized buffers
-    /// freed by one case are reused by the next (see `VolumeMemory`).
+    /// ArgumentParser's own entry point, after two process-wide settings: volume-sized buffers
+    /// freed by one case are reused by the next (see `VolumeMemory`), and signals clean up.
     static func main() {
         VolumeMemory.keepFreedBuffers()
+        // Ctrl-C, SIGTERM or SIGHUP remove unfinished files and exit 128 + signal (`lits train`
+        // takes the signals over to stop after a batch).
+        TempFiles.inProgress.removeOnSignals()
         do {
             var command = try parseAsRoot()
             try command.run()

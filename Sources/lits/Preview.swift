@@ -48,7 +48,7 @@ struct Preview: ParsableCommand {
     func run() throws {
         try runReportingErrors {
             let c = try Dataset.selectCase(path, id: caseID)
-            try OutputFolder.prepare(out, inputs: [path], marker: "index.md")
+            try OutputFolder.prepare(out, inputs: [path], command: "lits preview")
             var options = PreviewOptions()
             if !windows.isEmpty { options.windows = windows.map { ($0.name, $0.window) } }
             if !methods.isEmpty { options.methods = methods }

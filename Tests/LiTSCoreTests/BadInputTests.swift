@@ -117,19 +117,19 @@ final class BadInputTests: XCTestCase {
     func testOutputFolderInsideInputOrNotWritable() throws {
         _ = try writeCase(8)
         expectError(.invalidArgument, path: "\(dir)/out", containing: "inside the input") {
-            try OutputFolder.prepare("\(dir)/out", inputs: [dir], marker: "manifest.json")
+            try OutputFolder.prepare("\(dir)/out", inputs: [dir], command: "lits preprocess")
         }
         expectError(.invalidArgument, path: dir, containing: "inside the input") {
-            try OutputFolder.prepare(dir, inputs: [dir], marker: "manifest.json")
+            try OutputFolder.prepare(dir, inputs: [dir], command: "lits preprocess")
         }
         // /proc refuses new folders even to root, unlike a chmod'ed folder.
         expectError(.notWritable, path: "/proc/litskit-out", containing: "cannot create folder") {
-            try OutputFolder.prepare("/proc/litskit-out", inputs: [dir], marker: "manifest.json")
+            try OutputFolder.prepare("/proc/litskit-out", inputs: [dir], command: "lits preprocess")
         }
         let other = try makeTempDir(self)
         FileManager.default.createFile(atPath: "\(other)/precious.txt", contents: Data("keep".utf8))
         expectError(.notWritable, path: other, containing: "not empty") {
-            try OutputFolder.prepare(other, inputs: [dir], marker: "manifest.json")
+            try OutputFolder.prepare(other, inputs: [dir], command: "lits preprocess")
         }
     }
 }
