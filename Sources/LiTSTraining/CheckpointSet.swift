@@ -8,7 +8,7 @@ import LiTSNet
 /// weights), with each file's SHA-256, and holds the history, best score and scheduler state.
 /// Replacing it (atomically, durably) is what makes an epoch's set current; files it does not
 /// name are never loaded.
-struct RunState: Codable, Equatable {
+struct RunState: Codable {
     static let currentFormat = "LiTSKit run state 2"
 
     /// A file of the set, relative to the run folder, and its SHA-256 (nil only for the files of
@@ -29,11 +29,6 @@ struct RunState: Codable, Equatable {
     var best: File?
     var bestEpoch: Int?
     var trainer: Trainer.ResumeState
-
-    static func == (a: RunState, b: RunState) -> Bool {
-        a.format == b.format && a.epoch == b.epoch && a.last == b.last && a.optimizer == b.optimizer && a.best == b.best
-            && a.bestEpoch == b.bestEpoch
-    }
 }
 
 extension RunFolder {
