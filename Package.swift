@@ -47,7 +47,7 @@ let package = Package(
         .target(name: "LiTSAnalysis", dependencies: ["LiTSCore", "LiTSImaging", "LiTSRender"]),
         // The network engine builds in the Swift 6 language mode (strict concurrency checking).
         .target(name: "LiTSConvKernels", swiftSettings: convKernelFlags + [.swiftLanguageMode(.v6)]),
-        .target(name: "LiTSNet", dependencies: ["COpenBLAS", "LiTSConvKernels"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "LiTSNet", dependencies: ["COpenBLAS", "LiTSConvKernels", "LiTSCore"], swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "LiTSInference", dependencies: ["LiTSCore", "LiTSImaging", "LiTSNet"]),
         .target(name: "LiTSTraining", dependencies: ["LiTSCore", "LiTSImaging", "LiTSNet", "LiTSInference", "LiTSRender"]),
         .target(name: "LiTSEvaluation", dependencies: ["LiTSCore", "LiTSImaging", "LiTSRender"]),

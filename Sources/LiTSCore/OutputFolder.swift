@@ -63,13 +63,16 @@ public enum OutputFolder {
         guard access(out, W_OK) == 0 else {
             throw LiTSError(.notWritable, path: out, "folder is not writable")
         }
+        // Checked before the lock too, so a folder of the user's gets no lock file of ours.
+        try claim(out, command: command, write: false)
         try FolderLocks.held.lock(out, command: command)
-        try claim(out, command: command)
+        try claim(out, command: command, write: true)
         removeStaleTemporaries(in: out)
     }
 
-    /// Checks or writes the marker (the folder is locked by now, so no other run races us here).
-    static func claim(_ out: String, command: String) throws {
+    /// Checks the marker, and with `write` (once the folder is locked, so no other run races us)
+    /// writes it into a folder that has none.
+    static func claim(_ out: String, command: String, write: Bool) throws {
         let markerPath = "\(out)/\(markerFile)"
         if let data = FileManager.default.contents(atPath: markerPath) {
             guard let marker = try? JSONDecoder().decode(Marker.self, from: data), marker.tool == "LiTSKit" else {
@@ -84,6 +87,7 @@ public enum OutputFolder {
         if !visible.isEmpty {
             throw LiTSError(.notWritable, path: out, "folder is not empty and was not written by LiTSKit (no \(markerFile)); refusing to write into it")
         }
+        guard write else { return }
         let formatter = ISO8601DateFormatter()
         let marker = Marker(command: command, version: LiTSKitVersion.current, created: formatter.string(from: Date()))
         let encoder = JSONEncoder()

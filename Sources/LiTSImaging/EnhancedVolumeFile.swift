@@ -9,6 +9,10 @@ public enum EnhancedVolumeFile {
     /// become a case of its folder), and an existing file unless `overwrite`.
     public static func write(_ c: Case, from input: String, method: EnhancementMethod, window: HUWindow,
                              options: EnhancementOptions, to out: String, overwrite: Bool, description: String) throws {
+        let outPath = OutputFolder.resolved(out)
+        for input in [c.volumePath, c.segmentationPath].compactMap({ $0 }) where OutputFolder.resolved(input) == outPath {
+            throw LiTSError(.invalidArgument, path: out, "is an input file; choose another output")
+        }
         var isDir: ObjCBool = false
         if FileManager.default.fileExists(atPath: input, isDirectory: &isDir), isDir.boolValue, OutputFolder.isInside(out, input) {
             throw LiTSError(.invalidArgument, path: out, "is inside the input dataset \(input); it would add a case to it: choose a file outside it")
@@ -16,10 +20,6 @@ public enum EnhancedVolumeFile {
         let name = String(out.split(separator: "/").last ?? "")
         if Dataset.isCaseFileName(name) {
             throw LiTSError(.invalidArgument, path: out, "is named like a dataset case (volume-N, segmentation-N, liver_N); choose another name")
-        }
-        let outPath = OutputFolder.resolved(out)
-        for input in [c.volumePath, c.segmentationPath].compactMap({ $0 }) where OutputFolder.resolved(input) == outPath {
-            throw LiTSError(.invalidArgument, path: out, "is an input file; choose another output")
         }
         if FileManager.default.fileExists(atPath: out) && !overwrite {
             throw LiTSError(.notWritable, path: out, "exists; pass --overwrite to replace it")

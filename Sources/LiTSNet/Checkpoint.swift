@@ -1,35 +1,44 @@
 import Foundation
+import LiTSCore
 
 /// A model on disk: `NAME.safetensors` (the state dict, PyTorch names) and `NAME.json` beside it
-/// (the model config and whatever the trainer adds). scripts/unet_torch.py's `load_checkpoint`
-/// reads the same pair into PyTorch.
+/// (the model config, the SHA-256 of the .safetensors file and whatever the trainer adds).
+/// scripts/unet_torch.py's `load_checkpoint` reads the same pair into PyTorch.
 public enum Checkpoint {
     public struct Info: Codable, Equatable, Sendable {
         public var format = "LiTSKit UNet3D checkpoint 1"
         public var model: UNetConfig
         public var extra: [String: String]
+        /// SHA-256 (hex) of NAME.safetensors as written, checked on load; nil in checkpoints
+        /// written before checksums were recorded (they load unchecked).
+        public var sha256: String?
 
-        public init(model: UNetConfig, extra: [String: String] = [:]) {
+        public init(model: UNetConfig, extra: [String: String] = [:], sha256: String? = nil) {
             self.model = model
             self.extra = extra
+            self.sha256 = sha256
         }
     }
 
-    static func jsonPath(_ path: String) -> String {
+    public static func jsonPath(_ path: String) -> String {
         (path.hasSuffix(".safetensors") ? String(path.dropLast(".safetensors".count)) : path) + ".json"
     }
 
-    public static func save(_ model: UNet3D, to path: String, extra: [String: String] = [:]) throws {
+    /// Writes NAME.safetensors, then NAME.json with its checksum, each atomically and durably
+    /// (`AtomicFile`); returns the config written.
+    @discardableResult
+    public static func save(_ model: UNet3D, to path: String, extra: [String: String] = [:]) throws -> Info {
+        let sha256 = try model.writeSafetensors(checked: path, metadata: ["format": "pt"])
+        let info = Info(model: model.config, extra: extra, sha256: sha256)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let info = try encoder.encode(Info(model: model.config, extra: extra))
-        try model.writeSafetensors(to: path, metadata: ["format": "pt"])
         let json = jsonPath(path)
-        let temp = json + ".tmp-\(getpid())"
-        guard FileManager.default.createFile(atPath: temp, contents: info), rename(temp, json) == 0 else {
-            unlink(temp)
-            throw CheckpointError(path: json, "cannot write the checkpoint config")
+        do {
+            try AtomicFile.write(try encoder.encode(info), to: json)
+        } catch let e as LiTSError {
+            throw CheckpointError(path: json, "cannot write the checkpoint config (\(e.reason))")
         }
+        return info
     }
 
     public static func info(_ path: String) throws -> Info {
@@ -44,11 +53,29 @@ public enum Checkpoint {
         }
     }
 
-    /// Builds the model its config describes, running with `context`, and loads the weights;
-    /// errors name the file.
+    /// Builds the model its config describes, running with `context`, and loads the weights
+    /// after checking them against the config's checksum (when it has one); errors name the file.
     public static func load(_ path: String, context: NetContext = .default) throws -> UNet3D {
-        let model = UNet3D(try info(path).model, context: context)
-        try model.loadSafetensors(from: path)
+        let info = try info(path)
+        let model = UNet3D(info.model, context: context)
+        try model.loadSafetensors(checked: path, sha256: info.sha256)
         return model
+    }
+}
+
+extension Module {
+    /// `writeSafetensors`, returning the file's SHA-256.
+    func writeSafetensors(checked path: String, metadata: [String: String]) throws -> String {
+        try Safetensors.write(entries: safetensorsEntries(), metadata: metadata, to: path)
+    }
+
+    /// `loadSafetensors`, refusing a file whose bytes do not have `sha256` (when given).
+    public func loadSafetensors(checked path: String, sha256: String?) throws {
+        let (tensors, _) = try Safetensors.read(path, sha256: sha256)
+        do {
+            try load(stateDict: tensors)
+        } catch let e as CheckpointError {
+            throw CheckpointError(path: path, e.reason)
+        }
     }
 }

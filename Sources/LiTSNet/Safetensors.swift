@@ -1,4 +1,5 @@
 import Foundation
+import LiTSCore
 
 // The safetensors file format: bytes <-> named tensors (F32, F64, I64), written as the reference
 // writer does and checked as the reference reader checks. Knows nothing of models: the state
@@ -98,15 +99,19 @@ public enum Safetensors {
 
     // MARK: write
 
-    /// Writes Float32 tensors atomically (temporary file in the same folder, then rename).
-    public static func write(_ tensors: [String: Tensor], metadata: [String: String] = [:], to path: String) throws {
+    /// Writes Float32 tensors atomically and durably (`AtomicFile`: temporary file in the same
+    /// folder, fsync, rename); returns the file's SHA-256 (hex).
+    @discardableResult
+    public static func write(_ tensors: [String: Tensor], metadata: [String: String] = [:], to path: String) throws -> String {
         try write(entries: tensors.mapValues { SafetensorsTensor($0) }, metadata: metadata, to: path)
     }
 
-    /// Writes tensors of any supported dtype atomically.
-    public static func write(entries: [String: SafetensorsTensor], metadata: [String: String] = [:], to path: String) throws {
+    /// Writes tensors of any supported dtype atomically and durably; returns the file's SHA-256.
+    @discardableResult
+    public static func write(entries: [String: SafetensorsTensor], metadata: [String: String] = [:], to path: String) throws -> String {
         let data = try encode(entries: entries, metadata: metadata)
         try writeAtomically(data, to: path)
+        return SHA256.hex(data)
     }
 
     /// The bytes of a safetensors file.
@@ -147,14 +152,18 @@ public enum Safetensors {
 
     // MARK: read
 
-    /// Reads a file and converts every tensor to Float32.
-    public static func read(_ path: String) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
-        let (entries, metadata) = try readEntries(path)
+    /// What a file whose bytes do not have their recorded SHA-256 is refused with.
+    public static let checksumMismatch = "checksum mismatch: the file was changed or damaged after it was written"
+
+    /// Reads a file and converts every tensor to Float32; with `sha256`, the file's bytes must
+    /// have that SHA-256 (hex) or it is refused with `checksumMismatch`.
+    public static func read(_ path: String, sha256: String? = nil) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
+        let (entries, metadata) = try readEntries(path, sha256: sha256)
         return (entries.mapValues(\.tensor), metadata)
     }
 
-    /// Reads a file keeping each tensor's dtype.
-    public static func readEntries(_ path: String) throws -> (entries: [String: SafetensorsTensor], metadata: [String: String]) {
+    /// Reads a file keeping each tensor's dtype; `sha256` as in `read`.
+    public static func readEntries(_ path: String, sha256: String? = nil) throws -> (entries: [String: SafetensorsTensor], metadata: [String: String]) {
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
@@ -162,7 +171,13 @@ public enum Safetensors {
             let why = FileManager.default.fileExists(atPath: path) ? "cannot read the file" : "no such file"
             throw CheckpointError(path: path, why)
         }
+        if let sha256 { try verify(data, sha256: sha256, path: path) }
         return try decode(data, path: path)
+    }
+
+    /// Throws `checksumMismatch` naming `path` unless `data` has SHA-256 `sha256` (hex, any case).
+    public static func verify(_ data: Data, sha256: String, path: String) throws {
+        guard SHA256.hex(data) == sha256.lowercased() else { throw CheckpointError(path: path, checksumMismatch) }
     }
 
     /// Parses the bytes of a safetensors file; `path` names it in errors.
@@ -249,17 +264,12 @@ public enum Safetensors {
 
     // MARK: helpers
 
+    /// `AtomicFile.write`, with its errors as `CheckpointError`s naming the file.
     static func writeAtomically(_ data: Data, to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let dir = url.deletingLastPathComponent().path
-        let temp = "\(dir)/.\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        guard FileManager.default.createFile(atPath: temp, contents: data) else {
-            throw CheckpointError(path: path, "cannot write the file (folder missing or not writable)")
-        }
-        guard rename(temp, path) == 0 else {
-            let why = String(cString: strerror(errno))
-            unlink(temp)
-            throw CheckpointError(path: path, "cannot move the finished file into place: \(why)")
+        do {
+            try AtomicFile.write(data, to: path)
+        } catch let e as LiTSError {
+            throw CheckpointError(path: e.path ?? path, e.reason)
         }
     }
 

@@ -4,18 +4,36 @@ import LiTSInference
 import LiTSNet
 import LiTSRender
 
-/// A training run on disk: `config.json`, `history.csv`, `best.safetensors` / `last.safetensors`
-/// (each with its `.json`), `last.optimizer.safetensors` and `state.json` (for `--resume`),
-/// `charts/` + `figures/`, `index.md`.
+/// A training run on disk:
+///
+///     config.json                    the options (written once, at the start)
+///     state.json                     the commit point: names the current checkpoint set, with
+///                                    SHA-256s, and holds history, best score, scheduler state
+///     checkpoints/epoch-NNNN.safetensors (+ .json)   weights of the last finished epoch, and of
+///                                    the best epoch when that is an earlier one
+///     checkpoints/epoch-NNNN.optimizer.safetensors   the optimizer state of the last epoch
+///     last.safetensors, best.safetensors (+ .json)   hard links to (or copies of) the set's
+///                                    weights, for users, `lits predict` and PyTorch
+///     history.csv, charts/, figures/, index.md
+///     interrupted.safetensors (+ .json)   after Ctrl-C only: the weights mid-epoch, for a look;
+///                                    --resume starts again from the last finished epoch and
+///                                    removes them once it has finished an epoch
+///
+/// Each save writes the new epoch's files, then replaces state.json, then refreshes the links and
+/// removes the previous set: a failure (disk full, kill) at any point leaves one whole set
+/// committed, and `--resume` continues bit for bit. Every .safetensors file's SHA-256 is checked
+/// when it is loaded.
 public struct RunFolder: Sendable {
     public let path: String
+    /// Tests: called with the name of each write or removal of a save before it happens; throwing
+    /// simulates a failure (or kill) at that point.
+    var failPoint: (@Sendable (String) throws -> Void)?
 
     public init(_ path: String) { self.path = path }
 
     public var configPath: String { "\(path)/\(TrainedRun.configFile)" }
     public var best: String { "\(path)/\(TrainedRun.checkpointFile(.best))" }
     public var last: String { "\(path)/\(TrainedRun.checkpointFile(.last))" }
-    var optimizerPath: String { "\(path)/last.optimizer.safetensors" }
     public var statePath: String { "\(path)/state.json" }
 
     static func encoder() -> JSONEncoder { ReportFolder.jsonEncoder() }
@@ -33,31 +51,25 @@ public struct RunFolder: Sendable {
         }
     }
 
-    /// After every epoch: last checkpoint and optimizer state (written before state.json, so a
-    /// crash in between resumes from the previous epoch), best when it improved, history, charts.
+    /// After every epoch: the checkpoint set as one unit (`commitCheckpointSet`: weights,
+    /// optimizer, state; best when it improved), history, charts.
     public func save(_ trainer: Trainer, isBest: Bool) throws {
-        let epoch = trainer.history.last?.epoch ?? 0
-        try Checkpoint.save(trainer.model, to: last, extra: ["epoch": String(epoch)])
-        try Safetensors.write(trainer.optimizer.stateDict(), to: optimizerPath)
-        try AtomicFile.write(try RunFolder.encoder().encode(trainer.resumeState), to: statePath)
-        if isBest { try Checkpoint.save(trainer.model, to: best, extra: ["epoch": String(epoch)]) }
-        try AtomicFile.write(RunFolder.historyCSV(trainer.history), to: "\(path)/history.csv")
+        try commitCheckpointSet(trainer, isBest: isBest)
         try render(trainer)
     }
 
-    /// Saves `last` without finishing the epoch (Ctrl-C): resuming restarts that epoch.
+    /// Saves the weights without finishing the epoch (Ctrl-C), as interrupted.safetensors; it is
+    /// not part of the checkpoint set: resuming restarts that epoch from the last finished one,
+    /// and the file is removed once the resumed run has finished an epoch.
     public func saveInterrupted(_ trainer: Trainer) throws {
         let epoch = trainer.history.last?.epoch ?? 0
         try Checkpoint.save(trainer.model, to: "\(path)/interrupted.safetensors", extra: ["epoch": String(epoch), "note": "stopped mid-epoch"])
     }
 
+    /// Restores the trainer to the committed set (checksums checked) and puts last/best back in
+    /// place should a save have stopped before it refreshed them.
     public func restore(into trainer: Trainer) throws {
-        guard let data = FileManager.default.contents(atPath: statePath) else {
-            throw LiTSError(.notFound, path: statePath, "nothing to resume: the run has not finished an epoch")
-        }
-        let state = try JSONDecoder().decode(Trainer.ResumeState.self, from: data)
-        try trainer.model.loadSafetensors(from: last)
-        try trainer.restore(state, optimizerState: try Safetensors.read(optimizerPath).tensors)
+        try publish(try restoreCommitted(into: trainer))
     }
 
     static func historyCSV(_ h: [EpochRecord]) -> String {

@@ -15,7 +15,8 @@ struct Train: ParsableCommand {
         apply to raw DATA only). The run folder gets \
         config.json, history.csv, best.safetensors and last.safetensors (with their model config \
         JSON), charts and index.md. Ctrl-C (or SIGTERM) stops after the current batch and saves \
-        RUN/interrupted.safetensors; --resume continues from the last finished epoch, with the same \
+        RUN/interrupted.safetensors (for inspection; removed once a resumed run finishes an epoch); \
+        --resume continues from the last finished epoch, with the same \
         patches an uninterrupted run would have drawn.
         """)
 

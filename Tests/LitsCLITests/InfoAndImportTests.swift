@@ -50,19 +50,6 @@ final class InfoCommandTests: XCTestCase {
 }
 
 final class ImportMRCCommandTests: XCTestCase {
-    /// A tiny MRC file: 1024-byte header (nx, ny, nz, mode), then voxels with x fastest.
-    func writeMRC(_ path: String, shape: [Int32], mode: Int32, values: [Float]) throws {
-        var header = [UInt8](repeating: 0, count: 1024)
-        for (n, v) in (shape + [mode]).enumerated() {
-            withUnsafeBytes(of: v.littleEndian) { header.replaceSubrange((4 * n)..<(4 * n + 4), with: $0) }
-        }
-        var body = Data()
-        for v in values {
-            if mode == 2 { withUnsafeBytes(of: v.bitPattern.littleEndian) { body.append(contentsOf: $0) } }
-            else { withUnsafeBytes(of: UInt16(v).littleEndian) { body.append(contentsOf: $0) } }
-        }
-        try (Data(header) + body).write(to: URL(fileURLWithPath: path))
-    }
 
     func testImportsTheSampleLayout() throws {
         let dir = try makeTempDir(self)
@@ -86,4 +73,18 @@ final class ImportMRCCommandTests: XCTestCase {
         XCTAssertEqual(bad.status, 1)
         XCTAssertEqual(errorLines(bad), ["lits: error: \(dir)/nope.mrc: no such file or not readable"])
     }
+}
+
+/// A tiny MRC file: 1024-byte header (nx, ny, nz, mode), then voxels with x fastest.
+func writeMRC(_ path: String, shape: [Int32], mode: Int32, values: [Float]) throws {
+    var header = [UInt8](repeating: 0, count: 1024)
+    for (n, v) in (shape + [mode]).enumerated() {
+        withUnsafeBytes(of: v.littleEndian) { header.replaceSubrange((4 * n)..<(4 * n + 4), with: $0) }
+    }
+    var body = Data()
+    for v in values {
+        if mode == 2 { withUnsafeBytes(of: v.bitPattern.littleEndian) { body.append(contentsOf: $0) } }
+        else { withUnsafeBytes(of: UInt16(v).littleEndian) { body.append(contentsOf: $0) } }
+    }
+    try (Data(header) + body).write(to: URL(fileURLWithPath: path))
 }
