@@ -21,6 +21,17 @@ public struct InferenceConfig: Codable, Equatable, Sendable {
         self.blending = blending
     }
 
+    /// A reason when the configuration (read back from a file a user may have edited) cannot be
+    /// used, or nil.
+    public var problem: String? {
+        if let p = model.configurationProblem { return "model: \(p)" }
+        if patch.d < 1 || patch.h < 1 || patch.w < 1 { return "patch sides must be positive, got \(patch)" }
+        if let p = model.problem(withInput: [1, model.inChannels, patch.d, patch.h, patch.w]) { return "patch: \(p)" }
+        if !(overlap >= 0 && overlap < 1) { return "overlap must be in [0, 1), got \(overlap)" }
+        if let p = Preprocessor.problem(preprocessing) { return "preprocessing: \(p)" }
+        return nil
+    }
+
     /// The sliding window that validation and `lits predict` share.
     public var windowOptions: SlidingWindowOptions {
         var w = SlidingWindowOptions(patch: patch, overlap: overlap, blending: blending, batchSize: 2)

@@ -1,5 +1,6 @@
 import Foundation
 import LiTSCore
+import LiTSImaging
 import LiTSNet
 
 /// `lits predict`: a trained run applied to every case under the given paths, one NIfTI label
@@ -44,6 +45,7 @@ public struct PredictionJob {
         // The model runs its own workers per layer, so cases go one at a time.
         let result = CaseRunner.run(cases, threads: 1, label: "predict") { c in
             let loaded = try CaseLoader.load(c, withLabels: false)
+            try Preprocessor.checkFits(loaded, options: config.preprocessing)
             let prediction = p.predict(loaded, withProbabilities: job.probabilities)
             let name = job.outputName(caseID: c.id)
             try NIfTIWriter.write(prediction.labels, to: "\(out)/\(name)", sformCode: Int32(max(1, loaded.source.sformCode)),

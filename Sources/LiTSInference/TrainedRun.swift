@@ -28,7 +28,13 @@ public struct TrainedRun: Sendable {
         do { config = try JSONDecoder().decode(InferenceConfig.self, from: data) } catch {
             throw LiTSError(.corrupt, path: file, "not a LiTSKit run config (\(error.localizedDescription))")
         }
+        if let problem = config.problem { throw LiTSError(.corrupt, path: file, problem) }
         self.path = path
+    }
+
+    /// The first weight or statistic that is not finite.
+    static func nonFiniteTensor(_ model: UNet3D) -> String? {
+        model.stateDict().first { !$0.1.data.allSatisfy(\.isFinite) }?.0
     }
 
     public func checkpointPath(_ choice: CheckpointChoice) -> String { "\(path)/\(TrainedRun.checkpointFile(choice))" }
@@ -44,7 +50,11 @@ public struct TrainedRun: Sendable {
             guard info.model == config.model else {
                 throw LiTSError(.mismatch, path: file, "checkpoint config \(info.model.filters) does not match the run's config.json \(config.model.filters)")
             }
-            return try Checkpoint.load(file, context: context)
+            let model = try Checkpoint.load(file, context: context)
+            if let name = TrainedRun.nonFiniteTensor(model) {
+                throw LiTSError(.invalidValues, path: file, "holds NaN or infinite values in \(name) (did the run diverge?); refusing to predict with it")
+            }
+            return model
         } catch let e as CheckpointError {
             throw LiTSError(.corrupt, path: e.path ?? file, e.reason)
         }

@@ -39,6 +39,23 @@ public struct TrainOptions: Codable, Equatable, Sendable {
 
     public init() {}
 
+    /// A reason when the options cannot train (from the command line, or a `config.json` read
+    /// back), or nil.
+    public var problem: String? {
+        if let p = inference.problem { return p }
+        if volumesPerBatch < 1 || patchesPerVolume < 1 || epochs < 1 || batchesPerEpoch < 1 {
+            return "epochs, batches and patch counts must be at least 1"
+        }
+        if !(learningRate.isFinite && learningRate > 0) { return "learning rate must be a positive number, got \(learningRate)" }
+        if !(lrFactor > 0 && lrFactor < 1) { return "ReduceLROnPlateau factor must be in (0, 1), got \(lrFactor)" }
+        if lrPatience < 0 { return "ReduceLROnPlateau patience must not be negative" }
+        if case let .liverBiased(pLiver, pLesion) = sampling,
+           !((0...1).contains(pLiver) && (0...1).contains(pLesion) && pLiver + pLesion <= 1) {
+            return "--p-liver and --p-lesion must be probabilities summing to at most 1"
+        }
+        return nil
+    }
+
     /// What `lits predict` reads back from the run's `config.json`.
     public var inference: InferenceConfig {
         InferenceConfig(model: model, patch: patch, preprocessing: preprocessing, overlap: overlap, blending: blending)

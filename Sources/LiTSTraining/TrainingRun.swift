@@ -35,6 +35,12 @@ public final class TrainingRun {
         if let problem = options.model.problem(withInput: [1, 1, p.d, p.h, p.w]) {
             throw LiTSError(.invalidArgument, path: nil, "--patch: \(problem)")
         }
+        if let problem = options.problem { throw LiTSError(.invalidArgument, path: nil, problem) }
+        let batch = options.volumesPerBatch * options.patchesPerVolume
+        try MemoryBudget.check(options.model.trainingBytes(batch: batch, voxels: p.count),
+                               for: "training \(batch) patches of \(p) with filters \(options.model.filters)", path: nil,
+                               advice: "use a smaller --patch, fewer --filters or fewer patches per batch")
+        try requireLiver(in: dataset, ids: options.split.train)
         try folder.writeConfig(options)
         return TrainingRun(folder: folder, trainer: Trainer(options: options, data: dataset, context: context))
     }
@@ -43,9 +49,20 @@ public final class TrainingRun {
     public static func resume(_ path: String, context: NetContext = .default) throws -> TrainingRun {
         let folder = RunFolder(path)
         let options = try folder.readConfig()
+        if let problem = options.problem { throw LiTSError(.corrupt, path: folder.configPath, problem) }
         let trainer = Trainer(options: options, data: try PreprocessedFolder(reading: options.dataFolder), context: context)
         try folder.restore(into: trainer)
         return TrainingRun(folder: folder, trainer: trainer)
+    }
+
+    /// Training on labels without any liver would run to the end with Dice 0 and learn nothing.
+    static func requireLiver(in dataset: PreprocessedFolder, ids: [String]) throws {
+        let counts = ids.compactMap { dataset.entry($0)?.labelCounts }
+        guard counts.count == ids.count, !ids.isEmpty else { return }  // older manifests record no counts
+        if counts.allSatisfy({ $0.dropFirst().reduce(0, +) == 0 }) {
+            throw LiTSError(.invalidValues, path: "\(dataset.path)/\(PreprocessManifest.fileName)",
+                            "no training case has liver or tumour voxels (labels are all background): nothing to learn; check the segmentations")
+        }
     }
 
     /// A preprocessed folder as it is, or a raw dataset preprocessed into RUN/preprocessed.

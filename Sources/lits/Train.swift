@@ -95,6 +95,10 @@ struct Train: ParsableCommand {
         guard epochs >= 1, batchesPerEpoch >= 1, volumesPerBatch >= 1, patchesPerVolume >= 1 else { throw ValidationError("epochs, batches and patch counts must be at least 1") }
         guard (0..<1).contains(overlap) else { throw ValidationError("--overlap must be in [0, 1)") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        guard (0..<1).contains(dropout) else { throw ValidationError("--dropout must be in [0, 1)") }
+        guard lr.isFinite, lr > 0 else { throw ValidationError("--lr must be a positive number") }
+        guard lrFactor > 0, lrFactor < 1 else { throw ValidationError("--lr-factor must be in (0, 1)") }
+        guard lrPatience >= 0 else { throw ValidationError("--lr-patience must not be negative") }
     }
 
     var options: TrainOptions {
