@@ -17,7 +17,7 @@ public enum CaseAnalyzer {
             body.withUnsafeBufferPointer { b in
                 let labelVoxels = c.labels?.voxels ?? []
                 labelVoxels.withUnsafeBufferPointer { l in
-                    DispatchQueue.concurrentPerform(iterations: 2) { part in
+                    Parallel.perform(iterations: 2) { part in
                         if part == 0 {
                             hBody.add(v) { b[$0] }
                         } else if !l.isEmpty {

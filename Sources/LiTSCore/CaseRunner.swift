@@ -28,7 +28,7 @@ public enum CaseRunner {
         nonisolated(unsafe) var failures: [Int: String] = [:]
         nonisolated(unsafe) var next = 0
         let workers = max(1, min(threads, cases.count))
-        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+        Parallel.perform(iterations: workers) { _ in
             while true {
                 lock.lock()
                 let n = next

@@ -101,7 +101,7 @@ public enum NIfTIReader {
         let failed = UnsafeMutablePointer<Int>.allocate(capacity: workers)
         failed.initialize(repeating: -1, count: workers)
         defer { failed.deallocate() }
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
+        Parallel.perform(iterations: workers) { w in
             let buffer = UnsafeMutableRawPointer.allocate(byteCount: chunkVoxels * width, alignment: 16)
             defer { buffer.deallocate() }
             var chunk = w

@@ -66,7 +66,7 @@ public struct Reorientation: Equatable, Sendable {
                 let base = dst.baseAddress!
                 HugePages.advise(UnsafeMutableRawPointer(base), bytes: v.count * MemoryLayout<T>.stride)
                 // Parallel over canonical slices: memory-bound, two cores nearly halve it.
-                DispatchQueue.concurrentPerform(iterations: cs[2]) { k in
+                Parallel.perform(iterations: cs[2]) { k in
                     var c = k * cs[0] * cs[1]
                     for j in 0..<cs[1] {
                         var s = start + k * steps[2] + j * steps[1]

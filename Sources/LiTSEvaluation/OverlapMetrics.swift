@@ -48,7 +48,7 @@ public struct OverlapCounts: Equatable, Sendable {
                     let p = pb.bindMemory(to: UInt8.self).baseAddress!
                     let t = tb.bindMemory(to: UInt8.self).baseAddress!
                     let o = out.baseAddress!
-                    DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                    Parallel.perform(iterations: chunks) { c in
                         let lo = c * chunk, hi = min(n, lo + chunk)
                         // UInt32 sums (a chunk holds at most 2^20 voxels) vectorise well.
                         var both: UInt32 = 0, sp: UInt32 = 0, st: UInt32 = 0

@@ -1,4 +1,5 @@
 import Foundation
+import LiTSCore
 import LiTSImaging
 
 /// Surface distances between a prediction and a reference ("truth") mask, in mm, with the
@@ -145,7 +146,7 @@ enum SurfaceBox {
             let base = raw.baseAddress!
             parts.withUnsafeMutableBufferPointer { out in
                 let o = out.baseAddress!
-                DispatchQueue.concurrentPerform(iterations: tasks) { t in
+                Parallel.perform(iterations: tasks) { t in
                     var b = [Int.max, Int.max, Int.max, -1, -1, -1]
                     for k in (nz * t / tasks)..<(nz * (t + 1) / tasks) {
                         for j in 0..<ny {

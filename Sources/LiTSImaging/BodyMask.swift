@@ -13,7 +13,7 @@ public enum BodyMask {
         let mask: [Bool] = HugePages.array(count: ct.count) { out in
             ct.voxels.withUnsafeBufferPointer { v in
                 let chunk = (v.count + 1) / 2
-                DispatchQueue.concurrentPerform(iterations: 2) { part in
+                Parallel.perform(iterations: 2) { part in
                     for i in (part * chunk)..<min(v.count, (part + 1) * chunk) { out[i] = v[i] > threshold }
                 }
             }
@@ -27,7 +27,7 @@ public enum BodyMask {
         let body: [Bool] = HugePages.array(count: cc.labels.count) { out in
             cc.labels.withUnsafeBufferPointer { l in
                 let chunk = (l.count + 1) / 2
-                DispatchQueue.concurrentPerform(iterations: 2) { part in
+                Parallel.perform(iterations: 2) { part in
                     for i in (part * chunk)..<min(l.count, (part + 1) * chunk) { out[i] = l[i] == largest }
                 }
             }

@@ -263,7 +263,7 @@ extension CLAHE {
         let out: [Float] = HugePages.array(count: v.count) { dst in
             v.voxels.withUnsafeBufferPointer { src in
                 let s = src.baseAddress!, d = dst.baseAddress!
-                DispatchQueue.concurrentPerform(iterations: nz) { k in
+                Parallel.perform(iterations: nz) { k in
                     let o = UnsafeMutableBufferPointer(start: d + k * plane, count: plane)
                     for i in 0..<plane { o[i] = window.scaledToUnit(s[k * plane + i]) }
                     var scratch = [UInt16](repeating: 0, count: plane)

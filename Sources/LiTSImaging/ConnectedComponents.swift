@@ -243,7 +243,7 @@ public enum ConnectedComponents {
                     let base = lab.baseAddress!
                     let chunk = 1 << 20
                     let chunks = (total + chunk - 1) / chunk
-                    DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                    Parallel.perform(iterations: chunks) { c in
                         let end = min(total, (c + 1) * chunk)
                         var n = c * chunk
                         while n < end {

@@ -154,7 +154,7 @@ public enum DistanceTransform {
     static func parallelChunks(_ count: Int, _ body: (Range<Int>) -> Void) {
         if count <= 0 { return }
         let tasks = min(count, max(1, ProcessInfo.processInfo.activeProcessorCount * 4))
-        DispatchQueue.concurrentPerform(iterations: tasks) { t in
+        Parallel.perform(iterations: tasks) { t in
             body((count * t / tasks)..<(count * (t + 1) / tasks))
         }
     }

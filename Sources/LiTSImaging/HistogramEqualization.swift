@@ -176,7 +176,7 @@ extension HistogramEqualization {
             v.voxels.withUnsafeBufferPointer { src in
                 mask.withUnsafeBufferPointerIfPresent { mp in
                     let s = src.baseAddress!, d = dst.baseAddress!
-                    DispatchQueue.concurrentPerform(iterations: nz) { k in
+                    Parallel.perform(iterations: nz) { k in
                         // Window into the output slice, then equalize it in place.
                         let o = UnsafeMutableBufferPointer(start: d + k * plane, count: plane)
                         for i in 0..<plane { o[i] = window.scaledToUnit(s[k * plane + i]) }
@@ -208,7 +208,7 @@ extension HistogramEqualization {
                 var ranges = [(min: Float, max: Float)?](repeating: nil, count: chunks)
                 ranges.withUnsafeMutableBufferPointer { rb in
                     let r = rb.baseAddress!
-                    DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                    Parallel.perform(iterations: chunks) { c in
                         let rg = chunk(c)
                         for i in rg { d[i] = window.scaledToUnit(src[i]) }
                         r[c] = range(UnsafeBufferPointer(start: d + rg.lowerBound, count: rg.count),
@@ -225,7 +225,7 @@ extension HistogramEqualization {
                 var partial = [Int](repeating: 0, count: chunks * bins)
                 partial.withUnsafeMutableBufferPointer { pb in
                     let p = pb.baseAddress!
-                    DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                    Parallel.perform(iterations: chunks) { c in
                         let rg = chunk(c)
                         var h = [Int](repeating: 0, count: bins)
                         binner.accumulate(UnsafeBufferPointer(start: d + rg.lowerBound, count: rg.count),
@@ -237,7 +237,7 @@ extension HistogramEqualization {
                 for c in 0..<chunks { for b in 0..<bins { hist[b] += partial[c * bins + b] } }
                 // 3. Map in place.
                 let mapper = CDFMapper(binner: binner, histogram: hist)
-                DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                Parallel.perform(iterations: chunks) { c in
                     let rg = chunk(c)
                     let o = UnsafeMutableBufferPointer(start: d + rg.lowerBound, count: rg.count)
                     mapper.map(UnsafeBufferPointer(o), into: o)

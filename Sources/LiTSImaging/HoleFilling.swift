@@ -1,4 +1,5 @@
 import Foundation
+import LiTSCore
 
 /// Hole filling, slice by slice: in each axial slice, background pixels that cannot reach the
 /// slice's border through 4-connected background become foreground. For a body mask this adds
@@ -10,7 +11,7 @@ public enum HoleFilling {
         var out = mask
         out.withUnsafeMutableBufferPointer { o in
             let base = o.baseAddress!
-            DispatchQueue.concurrentPerform(iterations: nz) { k in
+            Parallel.perform(iterations: nz) { k in
                 let slice = base + k * plane
                 // 0 = background not yet reached, 1 = foreground, 2 = background reached from the border.
                 let state = UnsafeMutablePointer<UInt8>.allocate(capacity: plane)

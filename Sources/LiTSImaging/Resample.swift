@@ -59,7 +59,7 @@ public enum Resampler {
         v.voxels.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
                 let base = dst.baseAddress!
-                DispatchQueue.concurrentPerform(iterations: shape[2]) { k in
+                Parallel.perform(iterations: shape[2]) { k in
                     let sk = maps[2][k * 1]
                     for j in 0..<shape[1] {
                         let row = nx * (maps[1][j] + ny * sk)
@@ -141,7 +141,7 @@ public enum Resampler {
                 let sp = s.baseAddress!, dp = d.baseAddress!
                 kernel.indices.withUnsafeBufferPointer { ix in
                     kernel.weights.withUnsafeBufferPointer { wt in
-                        DispatchQueue.concurrentPerform(iterations: outShape[2]) { k in
+                        Parallel.perform(iterations: outShape[2]) { k in
                             switch axis {
                             case 0:  // along rows
                                 for j in 0..<ny {

@@ -5,7 +5,7 @@ import LiTSNet
 
 /// `lits predict`: a trained run applied to every case under the given paths, one NIfTI label
 /// map per case on its source grid, and `predictions.json` saying what was written.
-public struct PredictionJob {
+public struct PredictionJob: Sendable {
     public static let recordFile = "predictions.json"
 
     public var checkpoint = CheckpointChoice.best
@@ -41,11 +41,11 @@ public struct PredictionJob {
         predictor.threshold = threshold
         predictor.largestLiverComponent = largestLiverComponent
         predictor.lesionsInsideLiver = lesionsInsideLiver
-        let p = predictor, job = self
+        let p = predictor, job = self, chosen = config
         // The model runs its own workers per layer, so cases go one at a time.
         let result = CaseRunner.run(cases, threads: 1, label: "predict") { c in
             let loaded = try CaseLoader.load(c, withLabels: false)
-            try Preprocessor.checkFits(loaded, options: config.preprocessing)
+            try Preprocessor.checkFits(loaded, options: chosen.preprocessing)
             let prediction = p.predict(loaded, withProbabilities: job.probabilities)
             let name = job.outputName(caseID: c.id)
             try NIfTIWriter.write(prediction.labels, to: "\(out)/\(name)", sformCode: Int32(max(1, loaded.source.sformCode)),

@@ -5,8 +5,10 @@ import LiTSNet
 
 /// Whole-volume prediction of a raw case: the run's preprocessing (image step), the sliding
 /// window, the threshold and post-processing, then back through the inverse resampling and
-/// reorientation onto the source file's own grid and affine.
-public struct Predictor {
+/// reorientation onto the source file's own grid and affine. Unchecked Sendable: the model is a
+/// class with state (its layers' buffers), so one predictor serves one case at a time (`lits
+/// predict` runs cases one after another; the model spreads each layer over its workers).
+public struct Predictor: @unchecked Sendable {
     public let model: UNet3D
     public let config: InferenceConfig
     public var threshold: Float = 0.5

@@ -19,10 +19,12 @@ VolumeMemory.keepFreedBuffers()  // as the lits tool does
 let args = CommandLine.arguments
 guard args.count >= 3 else { usage() }
 let task = args[1], file = args[2]
-var repeats = 5
-if let r = args.firstIndex(of: "--repeat"), r + 1 < args.count, let n = Int(args[r + 1]), n > 0 { repeats = n }
+let repeats: Int = {
+    if let r = args.firstIndex(of: "--repeat"), r + 1 < args.count, let n = Int(args[r + 1]), n > 0 { return n }
+    return 5
+}()
 
-func measure(_ name: String, _ body: () throws -> Void) rethrows {
+@MainActor func measure(_ name: String, _ body: () throws -> Void) rethrows {
     var times: [Double] = []
     for _ in 0..<repeats {
         let t0 = DispatchTime.now().uptimeNanoseconds
