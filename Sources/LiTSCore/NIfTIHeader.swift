@@ -13,6 +13,14 @@ public struct NIfTIHeader: Sendable {
     public var sclSlope: Double
     public var sclInter: Double
     public var bigEndian: Bool
+    /// qform_code and sform_code as stored.
+    public var qformCode = 0
+    public var sformCode = 0
+    /// quatern_b, quatern_c, quatern_d, qoffset_x, qoffset_y, qoffset_z as stored (libnifti
+    /// replaces non-finite ones with 0, which would invent an orientation).
+    public var quatern: [Double] = [0, 0, 0, 0, 0, 0]
+    /// srow_x, srow_y, srow_z as stored (12 values, row-major).
+    public var srow: [Double] = []
 
     /// (nx, ny, nz); axes beyond dim[0] count as 1 whatever their dim says (as nibabel).
     public var shape: [Int] { (1...3).map { $0 <= dims[0] ? max(dims[$0], 1) : 1 } }
@@ -95,6 +103,7 @@ public struct NIfTIHeader: Sendable {
             throw LiTSError(.corrupt, path: path, "truncated NIfTI-2 header (\(bytes.count) bytes of 540)")
         }
         func i16(_ o: Int) -> Int { let v = bytes.load(Int16.self, at: o); return Int(bigEndian ? Int16(bigEndian: v) : Int16(littleEndian: v)) }
+        func i32(_ o: Int) -> Int { let v = bytes.load(Int32.self, at: o); return Int(bigEndian ? Int32(bigEndian: v) : Int32(littleEndian: v)) }
         func i64(_ o: Int) -> Int { let v = bytes.load(Int64.self, at: o); return Int(bigEndian ? Int64(bigEndian: v) : Int64(littleEndian: v)) }
         func f32(_ o: Int) -> Double { let v = bytes.load(UInt32.self, at: o); return Double(Float(bitPattern: bigEndian ? UInt32(bigEndian: v) : UInt32(littleEndian: v))) }
         func f64(_ o: Int) -> Double { let v = bytes.load(UInt64.self, at: o); return Double(bitPattern: bigEndian ? UInt64(bigEndian: v) : UInt64(littleEndian: v)) }
@@ -109,11 +118,15 @@ public struct NIfTIHeader: Sendable {
             }
             h = NIfTIHeader(version: 1, dims: (0..<8).map { i16(40 + 2 * $0) }, datatype: i16(70), bitpix: i16(72),
                             pixdim: (0..<8).map { f32(76 + 4 * $0) }, voxOffset: Int(rawOffset),
-                            sclSlope: f32(112), sclInter: f32(116), bigEndian: bigEndian)
+                            sclSlope: f32(112), sclInter: f32(116), bigEndian: bigEndian,
+                            qformCode: i16(252), sformCode: i16(254),
+                            quatern: (0..<6).map { f32(256 + 4 * $0) }, srow: (0..<12).map { f32(280 + 4 * $0) })
         } else {
             h = NIfTIHeader(version: 2, dims: (0..<8).map { i64(16 + 8 * $0) }, datatype: i16(12), bitpix: i16(14),
                             pixdim: (0..<8).map { f64(104 + 8 * $0) }, voxOffset: i64(168),
-                            sclSlope: f64(176), sclInter: f64(184), bigEndian: bigEndian)
+                            sclSlope: f64(176), sclInter: f64(184), bigEndian: bigEndian,
+                            qformCode: i32(344), sformCode: i32(348),
+                            quatern: (0..<6).map { f64(352 + 8 * $0) }, srow: (0..<12).map { f64(400 + 8 * $0) })
         }
         try h.validate(path: path)
         return h

@@ -229,20 +229,23 @@ public enum NIfTIReader {
         var problems = [String]()
         if image.sform_code > 0 {
             let a = affine(from: image.sto_xyz)
-            guard let problem = invalidity(of: a) else { return (a, nil) }
+            // The stored rows too: libnifti may have tidied them.
+            let problem = header.srow.allSatisfy({ $0.isFinite }) ? invalidity(of: a) : "not finite"
+            guard let problem else { return (a, nil) }
             problems.append("sform (sform_code \(image.sform_code)) is \(problem)")
         }
         if image.qform_code > 0 {
-            let fields = [image.quatern_b, image.quatern_c, image.quatern_d, image.qoffset_x, image.qoffset_y, image.qoffset_z]
+            // The stored quaternion and offset: libnifti replaces NaN and inf in them with 0.
+            let fields = header.quatern + [image.quatern_b, image.quatern_c, image.quatern_d, image.qoffset_x, image.qoffset_y, image.qoffset_z]
             let a = affine(from: image.qto_xyz)
             if !fields.allSatisfy({ $0.isFinite }) {
                 let names = ["quatern_b", "quatern_c", "quatern_d", "qoffset_x", "qoffset_y", "qoffset_z"]
-                let bad = zip(names, fields).filter { !$0.1.isFinite }.map { "\($0.0)=\($0.1)" }.joined(separator: ", ")
-                problems.append("qform (qform_code \(image.qform_code)) has \(bad)")
+                let bad = zip(names, header.quatern).filter { !$0.1.isFinite }.map { "\($0.0)=\($0.1)" }
+                problems.append("qform (qform_code \(image.qform_code)) has \(bad.isEmpty ? "a non-finite quaternion" : bad.joined(separator: ", "))")
             } else if let problem = invalidity(of: a) {
                 problems.append("qform (qform_code \(image.qform_code)) is \(problem)")
             } else {
-                return (a, "\(path): \(problems.joined(separator: "; ")); using the qform instead")
+                return (a, problems.isEmpty ? nil : "\(path): \(problems.joined(separator: "; ")); using the qform instead")
             }
         }
         // nibabel's base affine: x flipped, origin at the array centre.

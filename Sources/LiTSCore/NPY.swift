@@ -139,11 +139,11 @@ public enum NPY {
         }
         let dict = try PyLiteral.parseDict(text) { bad($0) }
         guard Set(dict.keys) == ["descr", "fortran_order", "shape"] else {
-            throw bad("keys are \(dict.keys.sorted()), expected descr, fortran_order and shape")
+            throw bad("keys are \(dict.keys.sorted().map { $0.debugDescription }.joined(separator: ", ")), expected descr, fortran_order and shape")
         }
         guard case .string(let descr)? = dict["descr"] else { throw bad("descr is not a string") }
         guard let dtype = DType(descr: descr) else {
-            throw LiTSError(.unsupported, path: path, "unsupported .npy dtype '\(descr)' (supported: \(supportedNames))")
+            throw LiTSError(.unsupported, path: path, "unsupported .npy dtype '\(descr.debugDescription.dropFirst().dropLast())' (supported: \(supportedNames))")
         }
         guard case .bool(let fortran)? = dict["fortran_order"] else { throw bad("fortran_order is not True or False") }
         if fortran { throw LiTSError(.unsupported, path: path, "Fortran-order .npy arrays are not supported") }
@@ -178,9 +178,14 @@ enum PyLiteral: Equatable {
     static func parseDict(_ text: String, _ bad: (String) -> Error) throws -> [String: PyLiteral] {
         var chars = Array(text.unicodeScalars)[...]
         func skipSpace() { while let c = chars.first, c == " " || c == "\n" || c == "\t" || c == "\r" { chars.removeFirst() } }
+        // What follows, for messages: at most 20 characters, control characters escaped (one line).
+        func snippet() -> String {
+            String(String.UnicodeScalarView(chars.prefix(20))).unicodeScalars
+                .map { $0.value < 0x20 || $0.value == 0x7f ? String(format: "\\x%02x", $0.value) : String($0) }.joined()
+        }
         func expect(_ c: Unicode.Scalar) throws {
             skipSpace()
-            guard chars.first == c else { throw bad("expected '\(c)' \(chars.isEmpty ? "at the end" : "before '\(String(String.UnicodeScalarView(chars.prefix(20))))'")") }
+            guard chars.first == c else { throw bad("expected '\(c)' \(chars.isEmpty ? "at the end" : "before '\(snippet())'")") }
             chars.removeFirst()
         }
         func string() throws -> String {
@@ -225,7 +230,7 @@ enum PyLiteral: Equatable {
                 chars.removeFirst(word.unicodeScalars.count)
                 return .bool(v)
             }
-            throw bad("unexpected value starting '\(String(String.UnicodeScalarView(chars.prefix(20))))'")
+            throw bad("unexpected value starting '\(snippet())'")
         }
         var dict = [String: PyLiteral]()
         try expect("{")
@@ -233,10 +238,10 @@ enum PyLiteral: Equatable {
         while chars.first != "}" {
             let key = try string()
             try expect(":")
-            guard dict[key] == nil else { throw bad("key '\(key)' appears twice") }
+            guard dict[key] == nil else { throw bad("key '\(key.debugDescription.dropFirst().dropLast())' appears twice") }
             dict[key] = try value()
             skipSpace()
-            if chars.first == "," { chars.removeFirst(); skipSpace() } else if chars.first != "}" { throw bad("expected ',' or '}' after the value of '\(key)'") }
+            if chars.first == "," { chars.removeFirst(); skipSpace() } else if chars.first != "}" { throw bad("expected ',' or '}' after the value of '\(key.debugDescription.dropFirst().dropLast())'") }
             if chars.isEmpty { throw bad("unterminated dict") }
         }
         chars.removeFirst()
