@@ -227,3 +227,25 @@ final class HostileInputTests: XCTestCase {
         XCTAssertEqual(s2.warnings, ["\(w): sform (sform_code 1) is singular; qform (qform_code 1) has qoffset_x=nan; using the pixdim-based affine instead"])
     }
 }
+
+/// Found by the nifti fuzzer: a float label file holding inf or 1e30 trapped in `Int(value)`
+/// while the error message was being written.
+final class FuzzRegressionTests: XCTestCase {
+    func testLabelFileWithInfiniteOrHugeValues() throws {
+        let dir = try makeTempDir(self)
+        LiTSWarnings.handler = nil
+        let (_, labels) = phantom(shape: [8, 6, 4])
+        var values = labels.map { Float($0) }
+        values.voxels[0] = .infinity
+        values.voxels[1] = -1e30
+        for n in 2..<4 { values.voxels[n] = .nan }
+        let s = "\(dir)/segmentation-1.nii"
+        try NIfTIWriter.write(values, to: s)
+        XCTAssertThrowsError(try NIfTIReader.readLabels(path: s)) { error in
+            let text = "\(error)"
+            XCTAssertEqual((error as? LiTSError)?.kind, .invalidValues, text)
+            XCTAssertTrue(text.hasPrefix("\(s): labels outside {0, 1, 2}: nan (2 voxels)"), text)
+            XCTAssertTrue(text.contains("inf (1 voxels)") && text.contains("-1e+30 (1 voxels)"), text)
+        }
+    }
+}
