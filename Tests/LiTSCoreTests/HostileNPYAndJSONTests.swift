@@ -143,3 +143,37 @@ final class JSONFileTests: XCTestCase {
         XCTAssertEqual(try JSONFile.read(State.self, from: path), good)
     }
 }
+
+final class HostileMRCTests: XCTestCase {
+    func testAxisOrderEndiannessAndExtraData() throws {
+        let dir = try makeTempDir(self)
+        let data = [UInt8](try Data(contentsOf: URL(fileURLWithPath: fixturePath("mrc/tiny_img.mrc"))))
+        func variant(_ name: String, _ edit: (inout [UInt8]) -> Void) throws -> String {
+            var b = data
+            edit(&b)
+            let path = "\(dir)/\(name).mrc"
+            try Data(b).write(to: URL(fileURLWithPath: path))
+            return path
+        }
+        let permuted = try variant("permuted") { $0[64] = 3; $0[72] = 1 }
+        XCTAssertThrowsError(try MRC.read(path: permuted)) {
+            XCTAssertEqual("\($0)", "\(permuted): MRC axis order mapc, mapr, maps = 3, 2, 1 is not supported (only 1, 2, 3)")
+        }
+        let big = try variant("big") { $0[212] = 0x11; $0[213] = 0x11 }
+        XCTAssertThrowsError(try MRC.read(path: big)) { XCTAssertEqual(($0 as? LiTSError)?.kind, .unsupported) }
+        let hugeDims = try variant("huge") { for o in [0, 4, 8] { $0[o] = 0x9f; $0[o + 1] = 0x86; $0[o + 2] = 0x01; $0[o + 3] = 0 } }  // 99999
+        XCTAssertThrowsError(try MRC.read(path: hugeDims)) { XCTAssertEqual(($0 as? LiTSError)?.kind, .corrupt) }
+
+        final class Lines: @unchecked Sendable {
+            let lock = NSLock()
+            var lines = [String]()
+            func add(_ s: String) { lock.lock(); lines.append(s); lock.unlock() }
+        }
+        let sink = Lines()
+        LiTSWarnings.handler = { sink.add($0) }
+        defer { LiTSWarnings.handler = { FileHandle.standardError.write(Data("warning: \($0)\n".utf8)) } }
+        let longer = try variant("longer") { $0 += [0, 0, 0, 0] }
+        XCTAssertEqual(try MRC.read(path: longer).voxels, try MRC.read(path: fixturePath("mrc/tiny_img.mrc")).voxels)
+        XCTAssertEqual(sink.lines, ["\(longer): holds 4 extra bytes after the 5x4x3 voxels of mode 2 its header describes (a sign of a broken writer); they are ignored"])
+    }
+}
