@@ -61,6 +61,8 @@ if [ -x "$bin" ]; then
 fi
 if [ $stale = 1 ]; then
   echo "fuzz: building $bin"
+  rm -f "$bin"
+  build_rc=0
   if [ $target = json ]; then
     [ -d .build/debug/Modules ] || { echo "fuzz json: run 'swift build' first (it links the debug build)" >&2; exit 2; }
     objs=()
@@ -74,11 +76,12 @@ if [ $stale = 1 ]; then
     done
     swiftc -sanitize=fuzzer -parse-as-library -swift-version 5 -module-name $module -I .build/debug/Modules \
       "${maps[@]}" -I Sources/CNIfTI/include -Xcc -I -Xcc Sources/CNIfTI/include \
-      "${sources[@]}" "${objs[@]}" -lnifti2 -lznz -lz -lm -lpng16 -lopenblas -o "$bin" 2>&1 | grep -v "ld.gold: warning" || true
+      "${sources[@]}" "${objs[@]}" -lnifti2 -lznz -lz -lm -lpng16 -lopenblas -o "$bin" > "$OUT/$target.build.log" 2>&1 || build_rc=$?
   else
-    swiftc $SAN "${FLAGS[@]}" -module-name $module "${compile[@]}" "${libs[@]}" -o "$bin" 2>&1 | grep -v "ld.gold: warning" || true
+    swiftc $SAN "${FLAGS[@]}" -module-name $module "${compile[@]}" "${libs[@]}" -o "$bin" > "$OUT/$target.build.log" 2>&1 || build_rc=$?
   fi
-  [ -x "$bin" ] && [ "$bin" -nt "${sources[0]}" ] || { echo "fuzz: building $target failed" >&2; exit 1; }
+  grep -v "ld.gold: warning" "$OUT/$target.build.log" | grep -E "error" >&2 || true
+  [ $build_rc = 0 ] && [ -x "$bin" ] || { rm -f "$bin"; echo "fuzz: building $target failed (see $OUT/$target.build.log)" >&2; exit 1; }
 fi
 [ $mode = build ] && exit 0
 
