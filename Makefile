@@ -11,7 +11,7 @@ CHECK_OUT := out/check
 DEMO_TRAIN := --patch 96,96,16 --filters 8,16,32,64 --volumes-per-batch 1 --patches-per-volume 2 \
   --epochs 6 --batches-per-epoch 10 --overlap 0.25 --lr 0.003
 
-.PHONY: setup build release test demo sample bench reports check check-notebooks check-reports check-sample-tests clean
+.PHONY: setup build release test demo sample bench reports check check-notebooks check-reports check-sample-tests fuzz clean
 
 # Installs the Debian packages that are missing (idempotent; needs root or sudo).
 setup:
@@ -86,6 +86,13 @@ check-sample-tests: sample
 	set -o pipefail; swift test --disable-swift-testing --filter testSampleCaseMatchesCC3D 2>&1 | tee .build/sample-tests.log
 	@grep -q "testSampleCaseMatchesCC3D' passed" .build/sample-tests.log || \
 	  { echo "check-sample-tests: testSampleCaseMatchesCC3D did not pass (skipped?)" >&2; exit 1; }
+
+# libFuzzer targets for the parsers of user files (Fuzz/, scripts/fuzz.sh): each runs FUZZ_SECONDS;
+# fails when any crashed (the inputs are kept in .build/fuzz/crashes/). `make fuzz FUZZ_TARGETS=npy`.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= $(shell scripts/fuzz.sh list)
+fuzz: build
+	@rc=0; for t in $(FUZZ_TARGETS); do scripts/fuzz.sh $$t $(FUZZ_SECONDS) || rc=1; done; exit $$rc
 
 bench: setup
 	swift build -c release --product lits-bench

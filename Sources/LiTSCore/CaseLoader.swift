@@ -117,12 +117,16 @@ public enum CaseLoader {
         }
         if bad > 0 {
             // Rare path: count the offending values for the message.
+            // NaN is counted apart (NaN != NaN: as a key each would be a new entry).
             var badValues: [Float: Int] = [:]
+            var nans = 0
             for x in v.voxels where !(x >= 0 && x <= 255 && x == x.rounded(.down) && ok[Int(x)]) {
-                badValues[x.isNaN ? .nan : x, default: 0] += 1
+                if x.isNaN { nans += 1 } else { badValues[x, default: 0] += 1 }
             }
-            let shown = badValues.sorted { $0.value > $1.value }.prefix(4)
-                .map { "\($0.key == $0.key.rounded() ? String(Int($0.key)) : String($0.key)) (\($0.value) voxels)" }
+            // Whole numbers print without ".0"; inf and numbers beyond Int would trap in Int(x).
+            func text(_ x: Float) -> String { x.isFinite && x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(x) }
+            let counted = (nans > 0 ? [("nan", nans)] : []) + badValues.map { (text($0.key), $0.value) }
+            let shown = counted.sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }.prefix(4).map { "\($0.0) (\($0.1) voxels)" }
             throw LiTSError(.invalidValues, path: path, "labels outside {0, 1, 2}: \(shown.joined(separator: ", "))")
         }
         return Volume(grid: v.grid, voxels: out)

@@ -20,6 +20,15 @@ public enum MRC {
             throw LiTSError(.invalidHeader, path: path, "invalid MRC dimensions \(shape)")
         }
         guard extended >= 0 else { throw LiTSError(.invalidHeader, path: path, "negative extended header size \(extended)") }
+        // Voxels are read with x fastest (mapc, mapr, maps = 1, 2, 3; 0, 0, 0 from writers that leave
+        // them unset) and little-endian: anything else would be read silently in the wrong order.
+        let axes = [i32(64), i32(68), i32(72)]
+        guard axes == [1, 2, 3] || axes == [0, 0, 0] else {
+            throw LiTSError(.unsupported, path: path, "MRC axis order mapc, mapr, maps = \(axes.map(String.init).joined(separator: ", ")) is not supported (only 1, 2, 3)")
+        }
+        if head[212] == 0x11 && head[213] == 0x11 {
+            throw LiTSError(.unsupported, path: path, "big-endian MRC files (machine stamp 0x11 0x11) are not supported")
+        }
         let size: Int
         switch mode {
         case 0: size = 1
@@ -31,6 +40,9 @@ public enum MRC {
         let start = 1024 + extended
         guard data.count >= start + count * size else {
             throw LiTSError(.corrupt, path: path, "file is truncated: \(data.count) bytes, \(shape) voxels of mode \(mode) need \(start + count * size)")
+        }
+        if data.count > start + count * size {
+            LiTSWarnings.emit("\(path): holds \(data.count - start - count * size) extra bytes after the \(shape.map(String.init).joined(separator: "x")) voxels of mode \(mode) its header describes (a sign of a broken writer); they are ignored")
         }
         let voxels: [Float] = data.withUnsafeBytes { raw in
             let base = raw.baseAddress!.advanced(by: start)

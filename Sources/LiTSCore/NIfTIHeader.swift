@@ -13,8 +13,17 @@ public struct NIfTIHeader: Sendable {
     public var sclSlope: Double
     public var sclInter: Double
     public var bigEndian: Bool
+    /// qform_code and sform_code as stored.
+    public var qformCode = 0
+    public var sformCode = 0
+    /// quatern_b, quatern_c, quatern_d, qoffset_x, qoffset_y, qoffset_z as stored (libnifti
+    /// replaces non-finite ones with 0, which would invent an orientation).
+    public var quatern: [Double] = [0, 0, 0, 0, 0, 0]
+    /// srow_x, srow_y, srow_z as stored (12 values, row-major).
+    public var srow: [Double] = []
 
-    public var shape: [Int] { [dims[1], max(dims[2], 1), max(dims[3], 1)] }
+    /// (nx, ny, nz); axes beyond dim[0] count as 1 whatever their dim says (as nibabel).
+    public var shape: [Int] { (1...3).map { $0 <= dims[0] ? max(dims[$0], 1) : 1 } }
 
     /// Name of a supported datatype code, or nil.
     public static func datatypeName(_ code: Int) -> String? {
@@ -33,13 +42,29 @@ public struct NIfTIHeader: Sendable {
         }
     }
 
-    /// Slope and intercept as nibabel applies them: a zero or non-finite slope means "no scaling".
+    /// Slope and intercept as nibabel applies them: a zero or non-finite slope means "no scaling"
+    /// (and the intercept is then ignored too); a valid slope with a non-finite intercept is refused
+    /// by `validate`, as nibabel's `get_slope_inter` refuses it.
     public var scaling: (slope: Double, inter: Double)? {
         guard sclSlope.isFinite, sclSlope != 0 else { return nil }
         let inter = sclInter.isFinite ? sclInter : 0
         if sclSlope == 1 && inter == 0 { return nil }
         return (sclSlope, inter)
     }
+
+    /// Voxel size in mm along i, j, k: |pixdim|, with 1 for an axis beyond dim[0] whose pixdim is unusable.
+    public var spacing: [Double] {
+        (1...3).map { a in
+            let s = abs(pixdim[a])
+            return a <= dims[0] || (s.isFinite && s > 0) ? s : 1
+        }
+    }
+
+    /// Largest data offset we accept (far beyond any real file; keeps offset arithmetic exact).
+    static let maxVoxOffset = 1 << 48
+
+    /// Where the voxels start: vox_offset, or just after the header (and extension flag) when it is 0.
+    public var dataOffset: Int { voxOffset > 0 ? voxOffset : (version == 1 ? 352 : 544) }
 
     /// Reads and validates the first bytes of a `.nii` or `.nii.gz` file.
     public static func read(path: String) throws -> NIfTIHeader {
@@ -78,19 +103,30 @@ public struct NIfTIHeader: Sendable {
             throw LiTSError(.corrupt, path: path, "truncated NIfTI-2 header (\(bytes.count) bytes of 540)")
         }
         func i16(_ o: Int) -> Int { let v = bytes.load(Int16.self, at: o); return Int(bigEndian ? Int16(bigEndian: v) : Int16(littleEndian: v)) }
+        func i32(_ o: Int) -> Int { let v = bytes.load(Int32.self, at: o); return Int(bigEndian ? Int32(bigEndian: v) : Int32(littleEndian: v)) }
         func i64(_ o: Int) -> Int { let v = bytes.load(Int64.self, at: o); return Int(bigEndian ? Int64(bigEndian: v) : Int64(littleEndian: v)) }
         func f32(_ o: Int) -> Double { let v = bytes.load(UInt32.self, at: o); return Double(Float(bitPattern: bigEndian ? UInt32(bigEndian: v) : UInt32(littleEndian: v))) }
         func f64(_ o: Int) -> Double { let v = bytes.load(UInt64.self, at: o); return Double(bitPattern: bigEndian ? UInt64(bigEndian: v) : UInt64(littleEndian: v)) }
 
         var h: NIfTIHeader
         if version == 1 {
+            // vox_offset is a float in NIfTI-1: check it before it becomes an Int (NaN, inf and
+            // 1e30 would trap). nibabel truncates it with int(), as we do.
+            let rawOffset = f32(108)
+            guard rawOffset.isFinite, rawOffset >= 0, rawOffset <= Double(maxVoxOffset) else {
+                throw LiTSError(.invalidHeader, path: path, "data offset vox_offset=\(rawOffset) is not a valid byte offset")
+            }
             h = NIfTIHeader(version: 1, dims: (0..<8).map { i16(40 + 2 * $0) }, datatype: i16(70), bitpix: i16(72),
-                            pixdim: (0..<8).map { f32(76 + 4 * $0) }, voxOffset: Int(f32(108)),
-                            sclSlope: f32(112), sclInter: f32(116), bigEndian: bigEndian)
+                            pixdim: (0..<8).map { f32(76 + 4 * $0) }, voxOffset: Int(rawOffset),
+                            sclSlope: f32(112), sclInter: f32(116), bigEndian: bigEndian,
+                            qformCode: i16(252), sformCode: i16(254),
+                            quatern: (0..<6).map { f32(256 + 4 * $0) }, srow: (0..<12).map { f32(280 + 4 * $0) })
         } else {
             h = NIfTIHeader(version: 2, dims: (0..<8).map { i64(16 + 8 * $0) }, datatype: i16(12), bitpix: i16(14),
                             pixdim: (0..<8).map { f64(104 + 8 * $0) }, voxOffset: i64(168),
-                            sclSlope: f64(176), sclInter: f64(184), bigEndian: bigEndian)
+                            sclSlope: f64(176), sclInter: f64(184), bigEndian: bigEndian,
+                            qformCode: i32(344), sformCode: i32(348),
+                            quatern: (0..<6).map { f64(352 + 8 * $0) }, srow: (0..<12).map { f64(400 + 8 * $0) })
         }
         try h.validate(path: path)
         return h
@@ -111,13 +147,17 @@ public struct NIfTIHeader: Sendable {
             throw LiTSError(.unsupported, path: path, "unsupported NIfTI datatype code \(datatype)")
         }
         let bytesPerVoxel = NIfTIHeader.bytesPerVoxel(datatype)
+        let shapeText = shape.map(String.init).joined(separator: "x")
         var total = bytesPerVoxel
         for d in shape {
             let (product, overflow) = total.multipliedReportingOverflow(by: d)
             guard !overflow, product < (1 << 40) else {
-                throw LiTSError(.invalidHeader, path: path, "dimensions \(shape.map(String.init).joined(separator: "x")) of \(name) overflow (more than 1 TiB of voxels)")
+                throw LiTSError(.invalidHeader, path: path, "dimensions \(shapeText) of \(name) overflow (more than 1 TiB of voxels)")
             }
             total = product
+        }
+        guard bitpix == 8 * bytesPerVoxel else {
+            throw LiTSError(.invalidHeader, path: path, "bitpix=\(bitpix) does not match datatype \(name) (\(8 * bytesPerVoxel) bits per voxel)")
         }
         for a in 1...3 where a <= ndim {
             let s = pixdim[a]
@@ -125,19 +165,37 @@ public struct NIfTIHeader: Sendable {
                 throw LiTSError(.invalidHeader, path: path, "spacing pixdim[\(a)] is \(s); voxel sizes must be positive")
             }
         }
+        guard voxOffset >= 0, voxOffset <= NIfTIHeader.maxVoxOffset else {
+            throw LiTSError(.invalidHeader, path: path, "data offset vox_offset=\(voxOffset) is not a valid byte offset")
+        }
         guard voxOffset >= (version == 1 ? 348 : 540) || voxOffset == 0 else {
             throw LiTSError(.invalidHeader, path: path, "data offset vox_offset=\(voxOffset) lies inside the header")
         }
-        // An uncompressed file must hold all its voxels; gzip sizes are checked when reading.
+        if sclSlope.isFinite, sclSlope != 0, !sclInter.isFinite {
+            throw LiTSError(.invalidHeader, path: path, "scl_slope=\(sclSlope) with an invalid intercept scl_inter=\(sclInter)")
+        }
+        // An uncompressed file must hold all its voxels; a gzip stream can hold at most about
+        // 1032 times its size (deflate's limit), so a gzip that cannot hold them is refused here
+        // rather than after allocating the volume; the exact size is checked when reading.
         var info = stat()
         // stat() follows symbolic links (attributesOfItem would report the link's own size).
-        if !path.hasSuffix(".gz"), stat(path, &info) == 0 {
+        if stat(path, &info) == 0 {
             let size = Int(info.st_size)
             let needed = max(voxOffset, version == 1 ? 352 : 544) + total
-            if size < needed {
-                throw LiTSError(.corrupt, path: path, "file is truncated: \(size) bytes, the header's \(shape.map(String.init).joined(separator: "x")) \(name) voxels need \(needed)")
+            if !path.hasSuffix(".gz"), size < needed {
+                throw LiTSError(.corrupt, path: path, "file is truncated: \(size) bytes, the header's \(shapeText) \(name) voxels need \(needed)")
+            }
+            if path.hasSuffix(".gz"), needed / 1032 > size + 1024 {
+                throw LiTSError(.corrupt, path: path, "truncated or corrupt gzip stream: \(size) bytes cannot inflate to the \(needed) bytes the header's \(shapeText) \(name) voxels need")
             }
         }
+    }
+
+    /// Bytes after the voxels in an uncompressed file (0 for gzip, whose size is only known after inflating).
+    func extraBytes(path: String) -> Int {
+        var info = stat()
+        guard !path.hasSuffix(".gz"), stat(path, &info) == 0 else { return 0 }
+        return max(0, Int(info.st_size) - (dataOffset + byteCount))
     }
 
     public var isFloatingPoint: Bool { datatype == 16 || datatype == 64 }

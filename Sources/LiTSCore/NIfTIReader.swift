@@ -9,7 +9,17 @@ public struct NIfTISource: Sendable {
     public var grid: Grid
     public var sformCode: Int
     public var qformCode: Int
+    /// Problems that did not stop the read, one line each ("PATH: problem"): data beyond the
+    /// voxels, an invalid sform or qform that was replaced. Each was also sent to `LiTSWarnings.emit`.
+    public var warnings: [String] = []
     public var datatypeName: String { NIfTIHeader.datatypeName(header.datatype) ?? "code \(header.datatype)" }
+}
+
+extension NIfTISource {
+    mutating func warn(_ line: String) {
+        warnings.append(line)
+        LiTSWarnings.emit(line)
+    }
 }
 
 /// NIfTI-1 and NIfTI-2 reading through libnifti (`.nii` and `.nii.gz`).
@@ -24,30 +34,41 @@ public enum NIfTIReader {
     /// rather than `nifti_image_load`, because that silently replaces NaN and infinite floats
     /// with 0, which would hide broken input from our checks.
     public static func readFloat(path: String) throws -> (Volume<Float>, NIfTISource) {
-        let source = try readSource(path: path)
-        let voxels = try readVoxels(path: path, header: source.header)
+        var source = try readSource(path: path)
+        let (voxels, extra) = try readVoxels(path: path, header: source.header)
+        if extra > 0 { source.warn(extraBytesWarning(path: path, header: source.header, extra: extra)) }
         return (Volume(grid: source.grid, voxels: voxels), source)
+    }
+
+    static func extraBytesWarning(path: String, header: NIfTIHeader, extra: Int) -> String {
+        let shape = header.shape.map(String.init).joined(separator: "x")
+        return "\(path): holds \(extra) extra bytes after the \(shape) \(NIfTIHeader.datatypeName(header.datatype) ?? "") voxels its header describes (a sign of a broken writer); they are ignored"
     }
 
     /// A label map: values must be whole numbers in `allowed` (LiTS: 0, 1, 2).
     public static func readLabels(path: String, allowed: Set<UInt8> = [0, 1, 2]) throws -> (LabelMap, NIfTISource) {
-        let source = try readSource(path: path)
-        if let bytes = try readLabelBytes(path: path, header: source.header, allowed: allowed) {
+        var source = try readSource(path: path)
+        if let (bytes, extra) = try readLabelBytes(path: path, header: source.header, allowed: allowed) {
+            if extra > 0 { source.warn(extraBytesWarning(path: path, header: source.header, extra: extra)) }
             return (Volume(grid: source.grid, voxels: bytes), source)
         }
-        let (values, _) = try readFloat(path: path)
-        return (try CaseLoader.toLabels(values, path: path, allowed: allowed), source)
+        let (values, extra) = try readVoxels(path: path, header: source.header)
+        if extra > 0 { source.warn(extraBytesWarning(path: path, header: source.header, extra: extra)) }
+        return (try CaseLoader.toLabels(Volume(grid: source.grid, voxels: values), path: path, allowed: allowed), source)
     }
 
     /// Streams the voxels through a small buffer straight into Float32, so the raw file data is
     /// never held whole in memory (a 512x512x450 int16 volume would otherwise cost 236 MB more).
-    static func readVoxels(path: String, header: NIfTIHeader) throws -> [Float] {
+    /// Also returns how many bytes a gzip stream holds after the voxels (0 for plain files, whose
+    /// extra bytes `readSource` reports).
+    static func readVoxels(path: String, header: NIfTIHeader) throws -> ([Float], Int) {
         let count = header.shape.reduce(1, *)
-        return try [Float](unsafeUninitializedCapacity: count) { out, initialized in
+        var extra = 0
+        let voxels = try [Float](unsafeUninitializedCapacity: count) { out, initialized in
             let dst = out.baseAddress!
             HugePages.advise(UnsafeMutableRawPointer(dst), bytes: count * 4)
             do {
-                try readChunks(path: path, header: header) { raw, first, n in
+                extra = try readChunks(path: path, header: header) { raw, first, n in
                     convert(raw, datatype: header.datatype, count: n, into: dst + first, scaling: header.scaling)
                 }
             } catch {
@@ -57,16 +78,19 @@ public enum NIfTIReader {
             }
             initialized = count
         }
+        return (voxels, extra)
     }
 
     /// Reads the file in chunks of about a million voxels (host byte order) and hands each to
     /// `body` with the index of its first voxel. Uncompressed files are read by two workers with
     /// `pread`; gzip streams can only be read in order, through libnifti's znz layer.
+    /// Returns the number of bytes a gzip stream holds after the voxels (0 for plain files).
+    @discardableResult
     static func readChunks(path: String, header: NIfTIHeader,
-                           _ body: @escaping (UnsafeMutableRawPointer, Int, Int) -> Void) throws {
+                           _ body: @escaping (UnsafeMutableRawPointer, Int, Int) -> Void) throws -> Int {
         let count = header.shape.reduce(1, *)
         let width = NIfTIHeader.bytesPerVoxel(header.datatype)
-        let offset = header.voxOffset > 0 ? header.voxOffset : (header.version == 1 ? 352 : 544)
+        let offset = header.dataOffset
         let chunkVoxels = 1 << 20
         let chunks = (count + chunkVoxels - 1) / chunkVoxels
         func truncated(_ got: Int) -> LiTSError {
@@ -92,7 +116,14 @@ public enum NIfTIReader {
                 if header.bigEndian { swapBytes(buffer, count: n, width: width) }
                 body(buffer, first, n)
             }
-            return
+            // What follows the voxels: a sign of a broken writer (reported, not refused).
+            var extra = 0
+            while true {
+                let got = znzread(buffer, 1, chunkVoxels * width, fp)
+                if got <= 0 { break }
+                extra += got
+            }
+            return extra
         }
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { throw LiTSError(.unreadable, path: path, "cannot open file") }
@@ -120,16 +151,18 @@ public enum NIfTIReader {
             }
         }
         if let got = (0..<workers).map({ failed[$0] }).filter({ $0 >= 0 }).min() { throw truncated(got) }
+        return 0
     }
 
     /// Labels straight from integer files (no Float copy of the volume), refusing values outside
     /// `allowed`. Returns nil for floating-point or scaled files, which take the Float path.
-    static func readLabelBytes(path: String, header: NIfTIHeader, allowed: Set<UInt8>) throws -> [UInt8]? {
+    static func readLabelBytes(path: String, header: NIfTIHeader, allowed: Set<UInt8>) throws -> ([UInt8], Int)? {
         guard !header.isFloatingPoint, header.scaling == nil, [2, 4, 8, 256, 512, 768].contains(header.datatype) else { return nil }
         let count = header.shape.reduce(1, *)
         var table = [Bool](repeating: false, count: 256)
         for a in allowed { table[Int(a)] = true }
         let ok = table
+        var extra = 0
         let badCounts = UnsafeMutablePointer<Int>.allocate(capacity: count / (1 << 20) + 1)
         badCounts.initialize(repeating: 0, count: count / (1 << 20) + 1)
         defer { badCounts.deallocate() }
@@ -138,7 +171,7 @@ public enum NIfTIReader {
             HugePages.advise(UnsafeMutableRawPointer(dst), bytes: count)
             dst.initialize(repeating: 0, count: count)
             initialized = count
-            try readChunks(path: path, header: header) { raw, first, n in
+            extra = try readChunks(path: path, header: header) { raw, first, n in
                 var bad = 0
                 func take<S: BinaryInteger>(_ type: S.Type) {
                     let src = raw.assumingMemoryBound(to: S.self)
@@ -159,7 +192,7 @@ public enum NIfTIReader {
             }
         }
         if (0...(count >> 20)).contains(where: { badCounts[$0] > 0 }) { return nil }  // the Float path names the bad values
-        return labels
+        return (labels, extra)
     }
 
     static func swapBytes(_ p: UnsafeMutableRawPointer, count: Int, width: Int) {
@@ -179,22 +212,64 @@ public enum NIfTIReader {
             throw LiTSError(.invalidHeader, path: path, "libnifti cannot read the header")
         }
         defer { nifti_image_free(nim) }
-        let grid = Grid(shape: header.shape, spacing: (1...3).map { abs(header.pixdim[$0]) },
-                        affine: bestAffine(nim.pointee, header: header))
-        return NIfTISource(path: path, header: header, grid: grid,
-                           sformCode: Int(nim.pointee.sform_code), qformCode: Int(nim.pointee.qform_code))
+        let (affine, affineWarning) = bestAffine(nim.pointee, header: header, path: path)
+        let grid = Grid(shape: header.shape, spacing: header.spacing, affine: affine)
+        var source = NIfTISource(path: path, header: header, grid: grid,
+                                 sformCode: Int(nim.pointee.sform_code), qformCode: Int(nim.pointee.qform_code))
+        if let affineWarning { source.warn(affineWarning) }
+        let extra = header.extraBytes(path: path)
+        if extra > 0 { source.warn(extraBytesWarning(path: path, header: header, extra: extra)) }
+        return source
     }
 
-    static func bestAffine(_ image: nifti_image, header: NIfTIHeader) -> Affine {
-        if image.sform_code > 0 { return affine(from: image.sto_xyz) }
-        if image.qform_code > 0 { return affine(from: image.qto_xyz) }
+    /// nibabel's `get_best_affine` (sform if sform_code > 0, else qform if qform_code > 0, else
+    /// the pixdim-based base affine), except that a transform that is not finite or is singular
+    /// is never used: the next one in that order replaces it, with a warning saying so.
+    static func bestAffine(_ image: nifti_image, header: NIfTIHeader, path: String) -> (Affine, String?) {
+        var problems = [String]()
+        if image.sform_code > 0 {
+            let a = affine(from: image.sto_xyz)
+            // The stored rows too: libnifti may have tidied them.
+            let problem = header.srow.allSatisfy({ $0.isFinite }) ? invalidity(of: a) : "not finite"
+            guard let problem else { return (a, nil) }
+            problems.append("sform (sform_code \(image.sform_code)) is \(problem)")
+        }
+        if image.qform_code > 0 {
+            // The stored quaternion and offset: libnifti replaces NaN and inf in them with 0.
+            let fields = header.quatern + [image.quatern_b, image.quatern_c, image.quatern_d, image.qoffset_x, image.qoffset_y, image.qoffset_z]
+            let a = affine(from: image.qto_xyz)
+            if !fields.allSatisfy({ $0.isFinite }) {
+                let names = ["quatern_b", "quatern_c", "quatern_d", "qoffset_x", "qoffset_y", "qoffset_z"]
+                let bad = zip(names, header.quatern).filter { !$0.1.isFinite }.map { "\($0.0)=\($0.1)" }
+                problems.append("qform (qform_code \(image.qform_code)) has \(bad.isEmpty ? "a non-finite quaternion" : bad.joined(separator: ", "))")
+            } else if let problem = invalidity(of: a) {
+                problems.append("qform (qform_code \(image.qform_code)) is \(problem)")
+            } else {
+                return (a, problems.isEmpty ? nil : "\(path): \(problems.joined(separator: "; ")); using the qform instead")
+            }
+        }
         // nibabel's base affine: x flipped, origin at the array centre.
-        let z = (1...3).map { abs(header.pixdim[$0]) }
+        let z = header.spacing
         let s = header.shape
-        return Affine(rowMajor: [-z[0], 0, 0, Double(s[0] - 1) / 2 * z[0],
-                                 0, z[1], 0, -Double(s[1] - 1) / 2 * z[1],
-                                 0, 0, z[2], -Double(s[2] - 1) / 2 * z[2],
-                                 0, 0, 0, 1])
+        let base = Affine(rowMajor: [-z[0], 0, 0, Double(s[0] - 1) / 2 * z[0],
+                                     0, z[1], 0, -Double(s[1] - 1) / 2 * z[1],
+                                     0, 0, z[2], -Double(s[2] - 1) / 2 * z[2],
+                                     0, 0, 0, 1])
+        if problems.isEmpty { return (base, nil) }
+        return (base, "\(path): \(problems.joined(separator: "; ")); using the pixdim-based affine instead")
+    }
+
+    /// Why an affine cannot place voxels in the world ("not finite", "singular"), or nil when it can.
+    static func invalidity(of a: Affine) -> String? {
+        guard a.m.allSatisfy({ $0.isFinite }) else { return "not finite" }
+        let n = a.columnNorms
+        let m = (0..<3).map { r in (0..<3).map { a[r, $0] } }
+        let det = m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1])
+            - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
+            + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])
+        // Relative to the column lengths: |det| / (n0 n1 n2) is 1 for orthogonal axes, 0 for collinear.
+        guard n.allSatisfy({ $0 > 0 }), det.isFinite, abs(det) > 1e-6 * n[0] * n[1] * n[2] else { return "singular" }
+        return nil
     }
 
     static func affine(from m: nifti_dmat44) -> Affine {
