@@ -25,6 +25,13 @@ public enum JSONFile {
         }
     }
 
+    /// One line saying why decoding failed, for callers that decode themselves.
+    public static func reason(_ error: Error) -> String {
+        if let e = error as? DecodingError { return describe(e) }
+        if let e = error as? LiTSError { return e.reason }
+        return "not valid JSON (\(oneLine(error.localizedDescription)))"
+    }
+
     /// Encodes `value` (pretty-printed, sorted keys, unless `encoder` is given) and writes it
     /// atomically. A NaN or infinite number, which JSON cannot hold, is an `.invalidValues` error
     /// naming the file and the key path.

@@ -44,11 +44,7 @@ public struct PreprocessedFolder: Sendable {
         guard let data = FileManager.default.contents(atPath: file) else {
             throw LiTSError(.notFound, path: file, "no manifest.json: not a `lits preprocess` folder")
         }
-        do {
-            manifest = try JSONDecoder().decode(PreprocessManifest.self, from: data)
-        } catch {
-            throw LiTSError(.corrupt, path: file, "not a LiTSKit preprocessing manifest (\(error.localizedDescription))")
-        }
+        manifest = try JSONFile.decode(PreprocessManifest.self, from: data, path: file)
         guard !manifest.cases.isEmpty else { throw LiTSError(.noCases, path: file, "the manifest lists no cases") }
         if let problem = Preprocessor.problem(manifest.options) { throw LiTSError(.corrupt, path: file, "options: \(problem)") }
         for e in manifest.cases {
@@ -85,6 +81,7 @@ public struct PreprocessedFolder: Sendable {
         guard let e = entry(id) else { throw LiTSError(.notFound, path: path, "no case \(id) in the manifest") }
         let grid = Grid(shape: e.shape, spacing: e.spacing, affine: Affine(rows: e.affine))
         let vol = try NPY.read(path: "\(path)/\(e.volumeFile)")
+        try vol.requireFinite(path: "\(path)/\(e.volumeFile)")
         guard vol.shape == e.shape.reversed() else {
             throw LiTSError(.mismatch, path: "\(path)/\(e.volumeFile)", "shape \(vol.shape) does not match the manifest's \(Array(e.shape.reversed()))")
         }

@@ -25,9 +25,7 @@ public struct TrainedRun: Sendable {
         guard let data = FileManager.default.contents(atPath: file) else {
             throw LiTSError(.notFound, path: file, "no config.json: not a `lits train` run folder")
         }
-        do { config = try JSONDecoder().decode(InferenceConfig.self, from: data) } catch {
-            throw LiTSError(.corrupt, path: file, "not a LiTSKit run config (\(error.localizedDescription))")
-        }
+        config = try JSONFile.decode(InferenceConfig.self, from: data, path: file)
         if let problem = config.problem { throw LiTSError(.corrupt, path: file, problem) }
         self.path = path
     }

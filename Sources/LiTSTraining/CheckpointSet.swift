@@ -65,7 +65,7 @@ extension RunFolder {
         } catch let e as LiTSError {
             throw e
         } catch {
-            throw LiTSError(.corrupt, path: statePath, "not a LiTSKit run state (\(error.localizedDescription))")
+            throw LiTSError(.corrupt, path: statePath, "not a LiTSKit run state: " + JSONFile.reason(error))
         }
     }
 

@@ -46,9 +46,7 @@ public struct RunFolder: Sendable {
         guard let data = FileManager.default.contents(atPath: configPath) else {
             throw LiTSError(.notFound, path: configPath, "no config.json: not a `lits train` run folder")
         }
-        do { return try JSONDecoder().decode(TrainOptions.self, from: data) } catch {
-            throw LiTSError(.corrupt, path: configPath, "not a LiTSKit run config (\(error.localizedDescription))")
-        }
+        return try JSONFile.decode(TrainOptions.self, from: data, path: configPath)
     }
 
     /// After every epoch: the checkpoint set as one unit (`commitCheckpointSet`: weights,

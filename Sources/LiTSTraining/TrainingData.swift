@@ -32,9 +32,7 @@ public struct DataSplit: Codable, Equatable, Sendable {
     /// A split file `{"train": [...], "validation": [...], "test": [...]}` (`lits train --split`).
     public static func read(_ path: String) throws -> DataSplit {
         guard let data = FileManager.default.contents(atPath: path) else { throw LiTSError(.notFound, path: path, "no such split file") }
-        do { return try JSONDecoder().decode(DataSplit.self, from: data) } catch {
-            throw LiTSError(.corrupt, path: path, "not a split file {\"train\": [...], \"validation\": [...], \"test\": [...]}")
-        }
+        return try JSONFile.decode(DataSplit.self, from: data, path: path)
     }
 }
 
