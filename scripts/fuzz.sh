@@ -41,12 +41,13 @@ case $target in
     # The parser and Tensor only: each Safetensors*.swift up to its `extension Module` (state
     # dicts, which need the whole network) keeps this target free of BLAS and the kernels.
     mkdir -p "$OUT/safetensors-src"; rm -f "$OUT"/safetensors-src/*.swift
+    # One module with LiTSCore's sources (Safetensors writes through AtomicFile), so its import goes.
     for f in Sources/LiTSNet/Safetensors*.swift; do
-      awk '/^extension Module/ { exit } { print }' "$f" > "$OUT/safetensors-src/$(basename "$f")"
+      awk '/^extension Module/ { exit } /^import LiTSCore/ { next } { print }' "$f" > "$OUT/safetensors-src/$(basename "$f")"
     done
-    sources=($(ls Sources/LiTSNet/Safetensors*.swift) Sources/LiTSNet/Tensor.swift Fuzz/SafetensorsFuzz.swift $harness_support)
-    compile=($(ls "$OUT"/safetensors-src/*.swift) Sources/LiTSNet/Tensor.swift Fuzz/SafetensorsFuzz.swift $harness_support)
-    libs=(); module=LiTSNet ;;
+    sources=($(ls Sources/LiTSNet/Safetensors*.swift) Sources/LiTSNet/Tensor.swift Sources/LiTSNet/SHA256.swift $(core_sources) Fuzz/SafetensorsFuzz.swift $harness_support)
+    compile=($(ls "$OUT"/safetensors-src/*.swift) Sources/LiTSNet/Tensor.swift Sources/LiTSNet/SHA256.swift $(core_sources) Fuzz/SafetensorsFuzz.swift $harness_support)
+    libs=(-lnifti2 -lznz -lz -lm); module=LiTSNet ;;
   json)        sources=(Fuzz/JSONFuzz.swift); module=FuzzJSON ;;
 esac
 # shellcheck disable=SC2206
@@ -66,16 +67,22 @@ if [ $stale = 1 ]; then
   if [ $target = json ]; then
     [ -d .build/debug/Modules ] || { echo "fuzz json: run 'swift build' first (it links the debug build)" >&2; exit 2; }
     objs=()
-    for t in LiTSCore LiTSImaging LiTSNet LiTSRender LiTSConvKernels LiTSTraining CNIfTI CPNG COpenBLAS \
-             Subprocess SystemPackage _SubprocessCShims CSystem; do
-      [ -d .build/debug/$t.build ] && objs+=($(find .build/debug/$t.build -name '*.o'))
+    for t in LiTSCore LiTSImaging LiTSNet LiTSRender LiTSConvKernels LiTSInference LiTSTraining CNIfTI; do
+      [ -d .build/debug/$t.build ] || continue
+      # Only objects whose source still exists (an incremental build keeps those of moved files).
+      for o in $(find .build/debug/$t.build -name '*.o'); do
+        src=$(basename "$o" .o)
+        case $src in *.swift) [ -n "$(find Sources/$t -name "$src" -print -quit)" ] || continue;; esac
+        objs+=("$o")
+      done
     done
     maps=()
-    for m in .build/debug/*.build/module.modulemap $(find .build/checkouts -path '*/include/module.modulemap'); do
+    for m in .build/debug/*.build/module.modulemap Sources/CPNG/module.modulemap Sources/COpenBLAS/module.modulemap; do
+      case $m in *COpenBLAS.build*|*CPNG.build*) continue;; esac
       maps+=(-Xcc -fmodule-map-file=$m)
     done
     swiftc -sanitize=fuzzer -parse-as-library -swift-version 5 -module-name $module -I .build/debug/Modules \
-      "${maps[@]}" -I Sources/CNIfTI/include -Xcc -I -Xcc Sources/CNIfTI/include \
+      "${maps[@]}" -Xcc -I/usr/include/libpng16 -I Sources/CNIfTI/include -Xcc -I -Xcc Sources/CNIfTI/include \
       "${sources[@]}" "${objs[@]}" -lnifti2 -lznz -lz -lm -lpng16 -lopenblas -o "$bin" > "$OUT/$target.build.log" 2>&1 || build_rc=$?
   else
     swiftc $SAN "${FLAGS[@]}" -module-name $module "${compile[@]}" "${libs[@]}" -o "$bin" > "$OUT/$target.build.log" 2>&1 || build_rc=$?
