@@ -76,6 +76,18 @@ final class QATests: XCTestCase {
         XCTAssertFalse(findings.contains { $0.check == "duplicate: identical" })
     }
 
+    func testArrayFlippedFrontToBackPutsTheSpineAnterior() throws {
+        let (ct, labels) = QAPhantom.make()
+        func flipJ<T>(_ v: Volume<T>) -> Volume<T> {
+            var out = v
+            for k in 0..<40 { for j in 0..<64 { for i in 0..<64 { out[i, 63 - j, k] = v[i, j, k] } } }
+            return out
+        }
+        let findings = QAChecks.caseFindings(try facts(flipJ(ct), flipJ(labels), id: "15"))
+        XCTAssertEqual(findings.first { $0.check == "orientation: spine anterior" }?.severity, .warning, findings.map(\.check).joined(separator: ", "))
+        XCTAssertNil(findings.first { $0.check == "label anatomy: liver on the left" }, "left-right is unchanged")
+    }
+
     func testIdenticalVoxelsUnderAnotherHeaderAreAnError() throws {
         let (ct, labels) = QAPhantom.make()
         var other = ct

@@ -34,7 +34,6 @@ public enum QADuplicates {
             }
         }
         for (p, match) in matches.enumerated() {
-            if ProcessInfo.processInfo.environment["QA_DEBUG"] != nil { print("DEBUG pair", cases[pairs[p].0].id, cases[pairs[p].1].id, match.map { "\($0.score) \($0.overlap) \(describe($0))" } ?? "nil") }
             guard let match, match.score >= nearDuplicateScore else { continue }
             let (a, b) = pairs[p]
             out.append(QAFinding(cases[b].id, "\(check): near-duplicate", .warning,

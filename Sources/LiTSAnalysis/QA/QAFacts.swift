@@ -32,6 +32,10 @@ public struct QACaseFacts: Codable, Equatable, Sendable {
     /// The body's middle slice (k) and the mean i of the body on the liver's slices.
     public var bodyMiddleSlice: Int
     public var bodyCentreI: Double?
+    /// Mean j of the body and of the bone in it (HU > 300) over the body's main slices: the spine
+    /// and ribs lie posterior (low j in RAS+) of the body's centre.
+    public var bodyCentreJ: Double?
+    public var boneCentreJ: Double?
 
     public var hasLabels: Bool
     public var liverVoxels: Int
@@ -91,18 +95,22 @@ public enum QAMeasure {
         var jMin = [Int](repeating: Int.max, count: nz), jMax = [Int](repeating: -1, count: nz)
         var iSum = [Double](repeating: 0, count: nz)
         var rowWidth = [Double](repeating: 0, count: nz), columnDepth = [Double](repeating: 0, count: nz)
+        var jSum = [Double](repeating: 0, count: nz), boneJSum = [Double](repeating: 0, count: nz)
+        var bone = [Int](repeating: 0, count: nz)
         func p90(_ counts: [Int]) -> Double {
             let c = counts.filter { $0 > 0 }.sorted()
             return c.isEmpty ? 0 : Double(c[min(c.count - 1, Int(0.9 * Double(c.count)))])
         }
         body.withUnsafeBufferPointer { b in
+          ct.voxels.withUnsafeBufferPointer { v in
             DispatchQueue.concurrentPerform(iterations: nz) { k in
-                var a = 0, i0 = Int.max, i1 = -1, j0 = Int.max, j1 = -1, s = 0.0
+                var a = 0, i0 = Int.max, i1 = -1, j0 = Int.max, j1 = -1, s = 0.0, sj = 0.0, bj = 0.0, nb = 0
                 var rows = [Int](repeating: 0, count: ny), columns = [Int](repeating: 0, count: nx)
                 for j in 0..<ny {
                     let row = k * plane + j * nx
                     for i in 0..<nx where b[row + i] {
-                        a += 1; s += Double(i)
+                        a += 1; s += Double(i); sj += Double(j)
+                        if v[row + i] > 300 { bj += Double(j); nb += 1 }
                         rows[j] += 1; columns[i] += 1
                         if i < i0 { i0 = i }; if i > i1 { i1 = i }
                         if j < j0 { j0 = j }; if j > j1 { j1 = j }
@@ -110,7 +118,9 @@ public enum QAMeasure {
                 }
                 area[k] = a; iMin[k] = i0; iMax[k] = i1; jMin[k] = j0; jMax[k] = j1; iSum[k] = s
                 rowWidth[k] = p90(rows); columnDepth[k] = p90(columns)
+                jSum[k] = sj; boneJSum[k] = bj; bone[k] = nb
             }
+          }
         }
         let maxArea = area.max() ?? 0
         let main = (0..<nz).filter { maxArea > 0 && area[$0] * 2 >= maxArea }
@@ -125,12 +135,15 @@ public enum QAMeasure {
         let cutAP = main.contains { jMin[$0] == 0 || jMax[$0] == ny - 1 }
         let middle = main.isEmpty ? nz / 2 : main[main.count / 2]
 
+        let mainArea = main.reduce(0) { $0 + area[$1] }, mainBone = main.reduce(0) { $0 + bone[$1] }
+        let bodyJ = mainArea > 0 ? main.reduce(0.0) { $0 + jSum[$1] } / Double(mainArea) : nil
+        let boneJ = mainBone > 0 ? main.reduce(0.0) { $0 + boneJSum[$1] } / Double(mainBone) : nil
         var f = QACaseFacts(
             id: c.info.id, volume: c.info.volumePath, shape: shape, spacing: sp, fileSpacing: c.source.grid.spacing,
             fileOrientation: c.source.grid.axisCodes, voxelHash: q.voxelHash, gridProblem: q.gridProblem,
             huMin: Double(lo), huMax: Double(hi), paddingVoxels: ["-2048": pad2048, "-3024": pad3024, "other <= -1500": padOther],
             voxels: ct.count, bodyWidthMM: width, bodyDepthMM: depth, bodyCutLeftRight: cutLR, bodyCutAnteriorPosterior: cutAP,
-            bodyMiddleSlice: middle, bodyCentreI: nil, hasLabels: c.labels != nil, liverVoxels: 0, tumorVoxels: 0, liverML: 0,
+            bodyMiddleSlice: middle, bodyCentreI: nil, bodyCentreJ: bodyJ, boneCentreJ: boneJ, hasLabels: c.labels != nil, liverVoxels: 0, tumorVoxels: 0, liverML: 0,
             liverExtentMM: nil, liverTouches: [], liverCentroid: nil, liverFragmentsML: [], liverFragmentSlice: nil,
             labelOutsideBody: nil, labelOutsideBodySlice: nil, liverOffTissue: nil, liverMedianHU: nil, lesions: 0,
             tinyLesions: 0, isolatedTumorVoxels: 0, isolatedTumorComponents: 0, isolatedTumorSlice: nil,

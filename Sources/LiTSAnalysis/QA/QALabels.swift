@@ -17,9 +17,19 @@ public enum QALabels {
     /// Liver fragments under this share of the liver are a note, above a warning.
     public static let fragmentWarningShare = 0.01
 
+    /// Bone (spine, ribs) this far (mm) anterior of the body's centre: the anterior-posterior axis is flipped.
+    public static let boneAnteriorMM = 15.0
+
     public static func findings(_ f: QACaseFacts, calibrated: Bool) -> [QAFinding] {
         var out: [QAFinding] = []
         let id = f.id
+        if calibrated, let body = f.bodyCentreJ, let bone = f.boneCentreJ, (bone - body) * f.spacing[1] > boneAnteriorMM {
+            out.append(QAFinding(id, "orientation: spine anterior", .warning,
+                                 measured: "bone centre \(QAFormat.mm((bone - body) * f.spacing[1])) anterior of the body's centre (header \(f.fileOrientation))",
+                                 expected: "spine and ribs posterior of the centre",
+                                 action: "The header's anterior-posterior axis is most likely flipped: fix the affine (image and label) before training.",
+                                 evidence: QAEvidence(plane: .axial, index: f.liverCentreSlice ?? f.bodyMiddleSlice, window: [-160, 240])))
+        }
         if let problem = f.gridProblem {
             out.append(QAFinding(id, "\(agreement): affine", .error, measured: problem, expected: "the label's affine equal to the image's (1e-3 tolerance)",
                                  action: "Find out which header is right and rewrite the other; training pairs the arrays voxel by voxel, evaluation in world space disagrees."))
