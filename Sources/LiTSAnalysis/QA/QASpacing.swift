@@ -56,7 +56,7 @@ public enum QASpacing {
             let perAxis = pow(factor, 1.0 / 3), inPlane = factor.squareRoot()
             out.append(QAFinding(f.id, "\(check): liver volume", s, measured: QAFormat.f(litres, 2) + " L",
                                  expected: range(plausibleLiverL, "L", digits: 1) + " (adult liver, typical \(typicalLiverL))",
-                                 action: "The voxel volume (\(QAFormat.spacing(f.spacing)) mm) looks \(factor > 1 ? "too small" : "too large") by about \(QAFormat.f(factor, 1))x: every spacing wrong by \(QAFormat.f(perAxis, 2))x, or the in-plane ones by \(QAFormat.f(inPlane, 2))x; check the header (or the label, if it covers only part of the liver).",
+                                 action: "The voxel volume (\(QAFormat.spacing(f.spacing)) mm) looks \(factor > 1 ? "too small" : "too large") by about \(QAFormat.f(max(factor, 1 / factor), 1))x: every spacing wrong by \(QAFormat.f(perAxis, 2))x, or the in-plane ones by \(QAFormat.f(inPlane, 2))x; check the header (or the label, if it covers only part of the liver).",
                                  evidence: coronal))
         } else if cut, litres < plausibleLiverL.lowerBound {
             out.append(QAFinding(f.id, "\(check): liver volume", .note, measured: QAFormat.f(litres, 2) + " L (liver cut by the border: a lower bound)",
