@@ -4,11 +4,12 @@ import LiTSImaging
 
 /// Computes a case's EDA statistics from its canonical volumes.
 public enum CaseAnalyzer {
-    public static func analyze(_ c: LoadedCase, connectivity: Connectivity = .twentySix) -> CaseEDA {
+    /// `body`: the case's `BodyMask` when the caller has it already (the QA checks share it).
+    public static func analyze(_ c: LoadedCase, connectivity: Connectivity = .twentySix, body: [Bool]? = nil) -> CaseEDA {
         let ct = c.ct
         let grid = ct.grid
         let n = ct.count
-        let body = BodyMask.compute(ct)
+        let body = body ?? BodyMask.compute(ct)
 
         // Histograms of the three classes (tumor is inside liver, liver mostly inside body).
         // The body pass (most voxels) runs beside the liver and tumor passes on the second core.

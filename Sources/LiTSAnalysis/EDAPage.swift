@@ -9,10 +9,13 @@ enum EDAPage {
         return String(format: "%.\(digits)f", x)
     }
 
-    static func page(_ result: EDAResult, title: String, failed: [String: String]) -> MarkdownPage {
+    static func page(_ result: EDAResult, title: String, failed: [String: String],
+                     qa: (QAReport.Summary, [QACaseFacts])? = nil, in dir: String = ".") -> MarkdownPage {
         let cases = result.cases, summary = result.summary, fingerprint = result.fingerprint, pooled = result.pooled
         var p = MarkdownPage(title: title)
         p.paragraph("Exploratory analysis of \(cases.count) case(s) by `lits eda` (LiTSKit). Liver = label >= 1 (liver including tumor), tumor = label 2, as the LiTS metrics count them. All positions use the canonical RAS+ grid, in which k runs inferior to superior; \"top\" is superior.")
+
+        if let (summary, facts) = qa { QAReport.section(&p, summary, facts: facts, in: dir) }
 
         p.heading("Dataset summary")
         let fi = fingerprint.foregroundIntensity
@@ -98,6 +101,7 @@ enum EDAPage {
             "[data/summary.json](data/summary.json): the dataset-level numbers above.",
             "[data/hu_histograms.csv](data/hu_histograms.csv): pooled 1-HU histograms per class.",
             "`data/cases/ID.json`: everything per case; `lits eda merge` combines shards from these.",
+            "[data/qa.csv](data/qa.csv), [data/qa.json](data/qa.json): the quality-check findings (as `lits qa` writes them); `data/qa/ID.json`: what the checks measured per case.",
             "`charts/*.gp` + `*.dat`: every chart re-plots with `cd charts && gnuplot NAME.gp`.",
         ])
 

@@ -62,6 +62,14 @@ public enum EDAReport {
         try folder.writeCSV(EDATables.lesions(result.cases), name: "data/lesions.csv")
         try folder.writeCSV(EDATables.histograms(result.pooled), name: "data/hu_histograms.csv")
         for chart in EDACharts.all(result) { try folder.render(chart) }
-        try folder.writePage(EDAPage.page(result, title: title, failed: failed))
+        // The quality checks open the page (`lits qa` on the same cases, from the saved facts).
+        let facts = try QAReport.loadFacts(from: [dir])
+        var qa: (QAReport.Summary, [QACaseFacts])?
+        if !facts.isEmpty {
+            let summary = QAReport.Summary(cases: facts.count + failed.count, findings: QAChecks.all(facts, failed: failed))
+            try QAReport.writeData(summary, to: dir)
+            qa = (summary, facts)
+        }
+        try folder.writePage(EDAPage.page(result, title: title, failed: failed, qa: qa, in: dir))
     }
 }

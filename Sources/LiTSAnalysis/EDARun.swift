@@ -21,16 +21,22 @@ public enum EDARun {
         let cases = options.shard.map { $0.select(all) } ?? all
         try OutputFolder.prepare(out, inputs: inputs, command: options.shard == nil ? EDAShards.reportCommand : EDAShards.shardCommand)
         EDAShards.clearCases(in: out)
+        QAReport.clearCases(in: out)
         return cases
     }
 
-    /// Analyses one case and saves its results and montage into `out`; returns the case id.
+    /// Analyses one case and saves its results and montage into `out`, with its QA facts and
+    /// evidence montage (one reading and one body mask for both); returns the case id.
     public static func analyse(_ c: Case, options: Options, into out: String) throws -> String {
-        let loaded = try CaseLoader.load(c)
-        var eda = CaseAnalyzer.analyze(loaded, connectivity: options.connectivity)
+        let q = try QALoad.load(c, tolerateGridMismatch: false)
+        let loaded = q.loaded
+        let body = BodyMask.compute(loaded.ct)
+        var eda = CaseAnalyzer.analyze(loaded, connectivity: options.connectivity, body: body)
         let tiles = CaseMontage.tiles(for: loaded, axialCount: options.montageSlices)
         eda.montageTiles = tiles.map(\.note)
         try EDAReport.saveCase(eda, montage: CaseMontage.render(loaded, tiles: tiles), in: out)
+        let facts = QAMeasure.facts(q, body: body)
+        try QAReport.saveCase(facts, montage: QAReport.montage(loaded, findings: QAChecks.caseFindings(facts)), in: out)
         return eda.id
     }
 

@@ -100,13 +100,17 @@ public enum EDAShards {
         }
         try OutputFolder.prepare(out, inputs: parts, command: reportCommand)
         clearCases(in: out)
+        QAReport.clearCases(in: out)
         let fm = FileManager.default
         try fm.createDirectory(atPath: "\(out)/\(EDAReport.casesFolder)", withIntermediateDirectories: true)
         try fm.createDirectory(atPath: "\(out)/figures", withIntermediateDirectories: true)
+        try fm.createDirectory(atPath: "\(out)/\(QAReport.factsFolder)", withIntermediateDirectories: true)
         for part in parts {
             for c in cases {
                 for (from, to) in [("\(part)/\(EDAReport.casesFolder)/\(c.id).json", "\(out)/\(EDAReport.casesFolder)/\(c.id).json"),
-                                   ("\(part)/figures/case-\(c.id).png", "\(out)/figures/case-\(c.id).png")]
+                                   ("\(part)/figures/case-\(c.id).png", "\(out)/figures/case-\(c.id).png"),
+                                   ("\(part)/\(QAReport.factsFolder)/\(c.id).json", "\(out)/\(QAReport.factsFolder)/\(c.id).json"),
+                                   ("\(part)/figures/qa-\(c.id).png", "\(out)/figures/qa-\(c.id).png")]
                 where fm.fileExists(atPath: from) {
                     try AtomicFile.write(try Data(contentsOf: URL(fileURLWithPath: from)), to: to)
                 }

@@ -83,6 +83,13 @@ public struct Reorientation: Equatable, Sendable {
         return Volume(grid: grid, voxels: out)
     }
 
+    /// The generic conversion specialised here for CT and labels: called from another module,
+    /// the generic version would copy every voxel through unspecialised value witnesses.
+    public func toCanonical(_ v: Volume<Float>) -> Volume<Float> { toCanonicalGeneric(v) }
+    public func toCanonical(_ v: LabelMap) -> LabelMap { toCanonicalGeneric(v) }
+
+    @inline(__always) func toCanonicalGeneric<T>(_ v: Volume<T>) -> Volume<T> { toCanonical(v as Volume<T>) }
+
     /// Canonical volume -> the source's own array order, on the given source grid.
     public func toSource<T>(_ v: Volume<T>, sourceGrid: Grid) -> Volume<T> {
         precondition(v.shape == canonicalShape, "volume is not on this reorientation's canonical grid")

@@ -1,0 +1,74 @@
+import Foundation
+import LiTSCore
+import LiTSImaging
+import LiTSRender
+
+/// `lits qa DATA [--out DIR]`: every case read once (image, labels, body mask), its facts and
+/// findings, then the duplicate search across all of them.
+public enum QARun {
+    public struct Result: Sendable {
+        public var summary: QAReport.Summary
+        public var facts: [QACaseFacts]
+        /// The page written, when there is an output folder.
+        public var page: String?
+        public var hasErrors: Bool { summary.errors > 0 }
+    }
+
+    /// One case: facts, its own findings and (into `out`) its facts file and evidence montage.
+    public static func analyse(_ c: Case, into out: String?) throws -> QACaseFacts {
+        let q = try QALoad.load(c, tolerateGridMismatch: true)
+        let body = BodyMask.compute(q.loaded.ct)
+        let facts = QAMeasure.facts(q, body: body)
+        if let out {
+            try QAReport.saveCase(facts, montage: QAReport.montage(q.loaded, findings: QAChecks.caseFindings(facts)), in: out)
+        }
+        return facts
+    }
+
+    public static func run(_ inputs: [String], out: String?, threads: Int, title: String? = nil) throws -> Result {
+        let cases = try discover(inputs)
+        if let out {
+            try OutputFolder.prepare(out, inputs: inputs, command: "lits qa")
+            QAReport.clearCases(in: out)
+        }
+        let run = CaseRunner.run(cases, threads: threads, label: "qa") { c in try analyse(c, into: out) }
+        let facts = run.results.map(\.1)
+        let summary = QAReport.Summary(cases: cases.count, findings: QAChecks.all(facts, failed: run.failedByID))
+        var page: String?
+        if let out {
+            try QAReport.writeData(summary, to: out)
+            let name = URL(fileURLWithPath: out).standardizedFileURL.lastPathComponent
+            try ReportFolder(out).writePage(QAReport.page(summary, facts: facts, in: out, title: title ?? "Dataset QA: \(name)"))
+            page = "\(out)/index.md"
+        }
+        return Result(summary: summary, facts: facts, page: page)
+    }
+
+    /// The cases of every input. The same id in two inputs (a training and a test folder, two
+    /// releases) is allowed here, since finding such pairs is the point: the later one is named
+    /// `FOLDER-ID` after its input's last path component.
+    public static func discover(_ inputs: [String]) throws -> [Case] {
+        var all: [Case] = []
+        var ids = Set<String>()
+        for input in inputs {
+            let name = URL(fileURLWithPath: input).standardizedFileURL.lastPathComponent
+                .map { $0.isLetter || $0.isNumber || "._-".contains($0) ? String($0) : "_" }.joined()
+            for var c in try Dataset.discover(input) {
+                var id = c.id, n = 2
+                if ids.contains(id) { id = "\(name)-\(c.id)" }
+                while ids.contains(id) { id = "\(name)-\(c.id)-\(n)"; n += 1 }
+                c.id = id
+                ids.insert(id)
+                all.append(c)
+            }
+        }
+        return all
+    }
+
+    /// The findings as a plain table for a terminal.
+    public static func table(_ findings: [QAFinding]) -> String {
+        guard !findings.isEmpty else { return "no findings\n" }
+        return findings.map { "\($0.caseID)\t\($0.severity.rawValue)\t\($0.check)\t\($0.measured)\t(expected \($0.expected))\t\($0.action)" }
+            .joined(separator: "\n") + "\n"
+    }
+}
