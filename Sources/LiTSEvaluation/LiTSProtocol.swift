@@ -40,6 +40,9 @@ public enum LiTSDetection {
         public var intersection: Int
         /// The union as the official program computes it (see step 3).
         public var officialUnion: Int
+        /// Voxels of the group's predictions and of its reference lesions (the true union is
+        /// their sum minus the intersection).
+        public var predictionVoxels: Int, referenceVoxels: Int
         public var detected: Bool
     }
 
@@ -111,7 +114,8 @@ public enum LiTSDetection {
                 detected -= members[group]!.count
             }
             groups[group] = Group(id: group, references: members[group]!, predictions: preds, intersection: intersection,
-                                  officialUnion: union, detected: ok)
+                                  officialUnion: union, predictionVoxels: preds.reduce(0) { $0 + predictionSizes[$1] },
+                                  referenceVoxels: referenceVoxels[group]!, detected: ok)
         }
         return Result(detected: detected, groups: groups.keys.sorted().map { groups[$0]! })
     }

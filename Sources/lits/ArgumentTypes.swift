@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LiTSAnalysis
 import LiTSCore
+import LiTSEvaluation
 import LiTSImaging
 import LiTSInference
 import LiTSTraining
@@ -120,6 +121,7 @@ enum SamplingChoice: String, CaseIterable, ExpressibleByArgument, Sendable {
 }
 
 extension EnhancementMethod: ExpressibleByArgument {}
+extension EvaluationProtocol: ExpressibleByArgument {}
 extension Blending: ExpressibleByArgument {}
 extension CheckpointChoice: ExpressibleByArgument {}
 extension LossFunction: ExpressibleByArgument {}

@@ -106,7 +106,9 @@ final class LiTSProtocolTests: XCTestCase {
         let quirk = try score("case-10")
         XCTAssertEqual(quirk.detected, -1)
         let g = quirk.groups.first { $0.predictions == [2] }!
-        XCTAssertNotEqual(g.id, 2)
+        XCTAssertEqual(g.id, 1)
+        XCTAssertEqual([g.intersection, g.predictionVoxels, g.referenceVoxels, g.officialUnion], [48, 64, 64, 100])
+        XCTAssertFalse(g.detected, "true IoU 48 / 80 = 0.6, but 48 / 100 by the official union")
         // No reference lesion (where the official program stops): nothing detected, all FP.
         let noReference = try score("case-06")
         XCTAssertEqual([noReference.detected, noReference.detectedAnyOverlap, noReference.predictedLesions, noReference.referenceLesions], [0, 0, 1, 0])
