@@ -18,17 +18,27 @@ public struct StructureMetrics: Codable, Equatable, Sendable {
     public var assd: Double?
     public var hausdorff: Double?
     public var hd95: Double?
+    /// Normalized surface Dice at `nsdTolerance` mm (MONAI's `compute_surface_dice`): nil when
+    /// both masks are empty (or surfaces were skipped), 0 when one is.
+    public var nsd: Double?
+    public var nsdTolerance: Double?
 
-    public init(pred: [Bool], truth: [Bool], shape: [Int], spacing: [Double], surfaces: Bool = true) {
+    public init(pred: [Bool], truth: [Bool], shape: [Int], spacing: [Double], surfaces: Bool = true, nsdTolerance: Double = 2) {
         let c = OverlapCounts(pred: pred, truth: truth)
         tp = c.tp; fp = c.fp; fn = c.fn
         dice = Metrics.dice(c)
         jaccard = c.unionVoxels == 0 ? .nan : Double(c.tp) / Double(c.unionVoxels)
         volumeOverlapError = 1 - jaccard
         relativeVolumeDifference = c.truthVoxels == 0 ? .nan : Double(c.predVoxels - c.truthVoxels) / Double(c.truthVoxels)
-        if surfaces, let s = Metrics.surfaceDistances(pred: pred, truth: truth, shape: shape, spacing: spacing) {
+        guard surfaces else { return }
+        // Distances in Double, so that NSD's "<= tolerance" decides ties as MONAI's float64 EDT does.
+        let directed = Metrics.directedSurfaceDistances(pred: pred, truth: truth, shape: shape, spacing: spacing, exactDistances: true)
+        if let (a, b) = directed {
+            let s = SurfaceDistances(predToTruth: a, truthToPred: b)
             assd = s.assd; hausdorff = s.hausdorff; hd95 = s.hd95
         }
+        nsd = Metrics.normalizedSurfaceDice(directed, predEmpty: c.predVoxels == 0, truthEmpty: c.truthVoxels == 0, tolerance: nsdTolerance)
+        if nsd != nil { self.nsdTolerance = nsdTolerance }
     }
 }
 
@@ -73,6 +83,9 @@ public struct EvaluationOptions: Codable, Equatable, Sendable {
     /// Thirds of the liver by slices (default) or by liver volume.
     public var regionsByVolume = false
     public var surfaces = true
+    /// Normalized surface Dice tolerances, mm.
+    public var nsdToleranceLiver = 2.0
+    public var nsdToleranceLesion = 2.0
 
     public init() {}
 }
@@ -84,8 +97,10 @@ public enum CaseEvaluator {
         let shape = truth.shape, spacing = truth.grid.spacing
         let tLiver = truth.voxels.map { $0 >= 1 }, pLiver = prediction.voxels.map { $0 >= 1 }
         let tLesion = truth.voxels.map { $0 == 2 }, pLesion = prediction.voxels.map { $0 == 2 }
-        let liver = StructureMetrics(pred: pLiver, truth: tLiver, shape: shape, spacing: spacing, surfaces: options.surfaces)
-        let lesion = StructureMetrics(pred: pLesion, truth: tLesion, shape: shape, spacing: spacing, surfaces: options.surfaces)
+        let liver = StructureMetrics(pred: pLiver, truth: tLiver, shape: shape, spacing: spacing, surfaces: options.surfaces,
+                                     nsdTolerance: options.nsdToleranceLiver)
+        let lesion = StructureMetrics(pred: pLesion, truth: tLesion, shape: shape, spacing: spacing, surfaces: options.surfaces,
+                                      nsdTolerance: options.nsdToleranceLesion)
         let extent = LiverExtent(labels: truth)
         let regions = extent.map { regionMetrics(truth: truth, prediction: prediction, extent: $0, byVolume: options.regionsByVolume) } ?? []
         let (matches, predCount, fpCount) = detect(truth: truth, prediction: prediction, extent: extent, options: options)

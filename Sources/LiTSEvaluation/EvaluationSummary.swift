@@ -23,6 +23,8 @@ public struct EvaluationSummary: Sendable {
         public var globalDice: Double?, meanDice: Double?, medianDice: Double?
         public var bothEmpty: Int
         public var meanASSD: Double?, meanHausdorff: Double?, meanHD95: Double?
+        /// Mean normalized surface Dice over the cases where it is defined, and its tolerance.
+        public var meanNSD: Double?, nsdTolerance: Double?
     }
 
     public static let regionNames = ["top", "middle", "bottom"]
@@ -52,7 +54,8 @@ public struct EvaluationSummary: Sendable {
                              meanDice: nanMean(m.map(\.dice)), medianDice: median(m.map(\.dice)),
                              bothEmpty: m.filter { $0.dice.isNaN }.count,
                              meanASSD: nanMean(m.compactMap(\.assd)), meanHausdorff: nanMean(m.compactMap(\.hausdorff)),
-                             meanHD95: nanMean(m.compactMap(\.hd95)))
+                             meanHD95: nanMean(m.compactMap(\.hd95)),
+                             meanNSD: nanMean(m.compactMap(\.nsd)), nsdTolerance: m.compactMap(\.nsdTolerance).first)
         }
         let regions = (regionNames + ["outside"]).map { r -> Region in
             let rs = cases.flatMap { $0.regions.filter { $0.region == r } }

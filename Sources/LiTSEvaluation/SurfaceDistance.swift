@@ -54,13 +54,34 @@ extension Metrics {
         guard let (fromPred, fromTruth) = directedSurfaceDistances(pred: pred, truth: truth, shape: shape,
                                                                   spacing: spacing, connectivity: connectivity)
         else { return nil }
+        return SurfaceDistances(predToTruth: fromPred, truthToPred: fromTruth)
+    }
+
+    /// Normalized surface Dice at `tolerance` mm, as MONAI's `compute_surface_dice` (default
+    /// `use_subvoxels=False`): the fraction of the surface voxels of both masks (6-neighbourhood
+    /// surfaces, as here) that lie within the tolerance (<=) of the other mask's surface. nil
+    /// when both masks are empty (MONAI: NaN); 0 when one is. MONAI casts the distances to
+    /// float32 and compares them with the tolerance in float32; so does this (a distance of
+    /// 2.5000000000000004 mm is within 2.5 mm there).
+    public static func normalizedSurfaceDice(_ directed: (predToTruth: [Double], truthToPred: [Double])?,
+                                             predEmpty: Bool, truthEmpty: Bool, tolerance: Double) -> Double? {
+        guard let (a, b) = directed else { return predEmpty && truthEmpty ? nil : 0 }
+        let t = Float(tolerance)
+        let within = a.reduce(0) { $0 + (Float($1) <= t ? 1 : 0) } + b.reduce(0) { $0 + (Float($1) <= t ? 1 : 0) }
+        return Double(within) / Double(a.count + b.count)
+    }
+}
+
+extension SurfaceDistances {
+    /// The metrics of the two directed distance sets (both non-empty).
+    public init(predToTruth fromPred: [Double], truthToPred fromTruth: [Double]) {
         let sumP = fromPred.reduce(0, +), sumT = fromTruth.reduce(0, +)
         let maxP = fromPred.max() ?? 0, maxT = fromTruth.max() ?? 0
         var all = fromPred + fromTruth
-        return SurfaceDistances(
+        self.init(
             assd: (sumP + sumT) / Double(all.count),
             hausdorff: max(maxP, maxT),
-            hd95: percentileLinear(&all, 95),
+            hd95: Metrics.percentileLinear(&all, 95),
             asdPredToTruth: sumP / Double(fromPred.count),
             asdTruthToPred: sumT / Double(fromTruth.count),
             hausdorffPredToTruth: maxP,
@@ -68,6 +89,9 @@ extension Metrics {
             predSurfaceVoxels: fromPred.count,
             truthSurfaceVoxels: fromTruth.count)
     }
+}
+
+extension Metrics {
 
     /// The two directed distance sets: for each surface voxel of `pred` (in voxel order) the
     /// distance in mm to the nearest surface voxel of `truth`, and the same from `truth` to

@@ -39,6 +39,9 @@ struct Evaluate: ParsableCommand {
     @Flag(help: "Count a lesion as detected on any overlap.")
     var anyOverlap = false
 
+    @Option(help: "Normalized surface Dice tolerance in mm: T for liver and lesion, or LIVER,LESION.")
+    var nsdTolerance = NSDTolerances(argument: "2")!
+
     @Flag(help: "Split the liver into thirds by volume instead of by slices.")
     var regionsByVolume = false
 
@@ -53,8 +56,8 @@ struct Evaluate: ParsableCommand {
         }
         if scoring == .lits {
             guard compare.isEmpty else { throw ValidationError("--compare compares default-protocol reports; drop --protocol lits") }
-            guard !anyOverlap, !regionsByVolume, detectionDice == 0.5 else {
-                throw ValidationError("--detection-dice, --any-overlap and --regions-by-volume belong to the default protocol; --protocol lits has the challenge's fixed rules")
+            guard !anyOverlap, !regionsByVolume, detectionDice == 0.5, nsdTolerance.text == "2" else {
+                throw ValidationError("--detection-dice, --any-overlap, --regions-by-volume and --nsd-tolerance belong to the default protocol; --protocol lits has the challenge's fixed rules")
             }
         }
         guard (0...1).contains(detectionDice) else { throw ValidationError("--detection-dice must be in [0, 1]") }
@@ -79,6 +82,8 @@ struct Evaluate: ParsableCommand {
             options.detectionDice = detectionDice
             options.anyOverlap = anyOverlap
             options.regionsByVolume = regionsByVolume
+            options.nsdToleranceLiver = nsdTolerance.liver
+            options.nsdToleranceLesion = nsdTolerance.lesion
             let (total, summary, failures) = try Evaluation.run(pred: pred!, truth: truth!, out: out, title: title, options: options)
             if let summary {
                 for e in summary.cases {
