@@ -73,6 +73,8 @@ public struct CaseEvaluation: Codable, Equatable, Sendable {
     /// Liver Dice per canonical slice of the truth liver's extent, inferior to superior.
     public var liverSliceDice: [Double]
     public var liverExtent: LiverExtent?
+    /// panoptica's instance metrics of the lesions (26-connected, matched at IoU > 0.5).
+    public var instances: InstanceMetrics?
 }
 
 public struct EvaluationOptions: Codable, Equatable, Sendable {
@@ -103,7 +105,7 @@ public enum CaseEvaluator {
                                       nsdTolerance: options.nsdToleranceLesion)
         let extent = LiverExtent(labels: truth)
         let regions = extent.map { regionMetrics(truth: truth, prediction: prediction, extent: $0, byVolume: options.regionsByVolume) } ?? []
-        let (matches, predCount, fpCount) = detect(truth: truth, prediction: prediction, extent: extent, options: options)
+        let (matches, predCount, fpCount, instances) = detect(truth: truth, prediction: prediction, extent: extent, options: options)
         var profile: [Double] = []
         if let extent {
             let plane = shape[0] * shape[1]
@@ -118,7 +120,7 @@ public enum CaseEvaluator {
         }
         return CaseEvaluation(id: id, prediction: predictionPath, liver: liver, lesion: lesion, regions: regions, lesions: matches,
                               predictedLesionComponents: predCount, falsePositiveLesionComponents: fpCount,
-                              liverSliceDice: profile, liverExtent: extent)
+                              liverSliceDice: profile, liverExtent: extent, instances: instances)
     }
 
     /// The region of each slice: thirds of the truth liver's extent by slices, or by liver volume
@@ -163,7 +165,8 @@ public enum CaseEvaluator {
     }
 
     /// Lesion detection by 3D components (26-connected) of truth and prediction.
-    static func detect(truth: LabelMap, prediction: LabelMap, extent: LiverExtent?, options: EvaluationOptions) -> ([LesionMatch], Int, Int) {
+    static func detect(truth: LabelMap, prediction: LabelMap, extent: LiverExtent?,
+                       options: EvaluationOptions) -> ([LesionMatch], Int, Int, InstanceMetrics) {
         let tc = ConnectedComponents.label(truth, value: 2, connectivity: .twentySix)
         let pc = ConnectedComponents.label(prediction, value: 2, connectivity: .twentySix)
         let tStats = ConnectedComponents.statistics(tc)
@@ -187,6 +190,6 @@ public enum CaseEvaluator {
             return LesionMatch(id: t, voxels: s.voxelCount, equivalentDiameterMM: pow(6 * volume * 1000 / Double.pi, 1.0 / 3),
                                region: extent?.region(ofSlice: s.centroid[2]).rawValue, detected: found, dice: dice)
         }
-        return (matches, pc.count, pc.count - detectedPred.count)
+        return (matches, pc.count, pc.count - detectedPred.count, InstanceMetrics(prediction: pc, reference: tc))
     }
 }

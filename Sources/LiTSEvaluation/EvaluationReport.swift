@@ -73,6 +73,13 @@ public enum EvaluationReport {
             [b.label, String(b.lesions), String(b.detected), b.recall.map { f($0) } ?? "-"]
         }, alignRight: [1, 2, 3])
         p.image("Detection by size", path: "figures/detection_by_size.png")
+        if let m = s.instances {
+            p.heading("Instance metrics (panoptica)", level: 3)
+            p.paragraph("Lesions as 26-connected components matched one to one at IoU > 0.5 (panoptica's NaiveThresholdMatching, strict); pooled over all cases. RQ = TP / (TP + FP/2 + FN/2), SQ = mean IoU of the matches, PQ = SQ x RQ (and with Dice for SQ).")
+            p.table(["TP", "FP", "FN", "RQ (F1)", "SQ (IoU)", "PQ", "SQ (Dice)", "PQ (Dice)", "mean PQ per case"],
+                    [[String(m.tp), String(m.fp), String(m.fn), f(m.rq), f(m.sq), f(m.pq), f(m.sqDice), f(m.pqDice), f(s.meanCasePQ)]],
+                    alignRight: Set(0...8))
+        }
         if !s.missed.isEmpty {
             p.heading("Missed lesions (largest first)", level: 3)
             p.table(["case", "lesion", "voxels", "eq. diameter mm", "region", "Dice"], s.missed.prefix(30).map { id, l in

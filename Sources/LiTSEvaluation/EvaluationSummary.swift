@@ -46,6 +46,10 @@ public struct EvaluationSummary: Sendable {
     public var recall: Double?, precision: Double?, f1: Double?
     /// Undetected lesions, largest first.
     public var missed: [(caseID: String, lesion: LesionMatch)]
+    /// panoptica's instance metrics with TP, FP, FN and the matches pooled over all cases.
+    public var instances: InstanceMetrics?
+    /// The mean over cases of each case's PQ (cases where it is defined).
+    public var meanCasePQ: Double?
 
     public static func compute(_ cases: [CaseEvaluation]) -> EvaluationSummary {
         func structure(_ m: [StructureMetrics]) -> Structure {
@@ -89,7 +93,15 @@ public struct EvaluationSummary: Sendable {
                                  regions: regions, worstRegion: worst.flatMap { $0.errorVoxels > 0 ? $0.name : nil },
                                  profile: bins.map(nanMean), sizes: sizes, truthLesions: allLesions.count, detectedLesions: detected,
                                  predictedComponents: predicted, falsePositiveComponents: falsePositive,
-                                 recall: recall, precision: precision, f1: f1, missed: missed)
+                                 recall: recall, precision: precision, f1: f1, missed: missed,
+                                 instances: pooled(cases.compactMap(\.instances)), meanCasePQ: nanMean(cases.compactMap { $0.instances?.pq }))
+    }
+
+    /// Instance metrics of all cases' lesions together.
+    static func pooled(_ m: [InstanceMetrics]) -> InstanceMetrics? {
+        guard !m.isEmpty else { return nil }
+        return InstanceMetrics(matches: m.flatMap(\.matches), predicted: m.reduce(0) { $0 + $1.tp + $1.fp },
+                               reference: m.reduce(0) { $0 + $1.tp + $1.fn })
     }
 
     public func region(_ name: String) -> Region? { regions.first { $0.name == name } }
