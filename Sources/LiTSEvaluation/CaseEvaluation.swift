@@ -18,17 +18,27 @@ public struct StructureMetrics: Codable, Equatable, Sendable {
     public var assd: Double?
     public var hausdorff: Double?
     public var hd95: Double?
+    /// Normalized surface Dice at `nsdTolerance` mm (MONAI's `compute_surface_dice`): nil when
+    /// both masks are empty (or surfaces were skipped), 0 when one is.
+    public var nsd: Double?
+    public var nsdTolerance: Double?
 
-    public init(pred: [Bool], truth: [Bool], shape: [Int], spacing: [Double], surfaces: Bool = true) {
+    public init(pred: [Bool], truth: [Bool], shape: [Int], spacing: [Double], surfaces: Bool = true, nsdTolerance: Double = 2) {
         let c = OverlapCounts(pred: pred, truth: truth)
         tp = c.tp; fp = c.fp; fn = c.fn
         dice = Metrics.dice(c)
         jaccard = c.unionVoxels == 0 ? .nan : Double(c.tp) / Double(c.unionVoxels)
         volumeOverlapError = 1 - jaccard
         relativeVolumeDifference = c.truthVoxels == 0 ? .nan : Double(c.predVoxels - c.truthVoxels) / Double(c.truthVoxels)
-        if surfaces, let s = Metrics.surfaceDistances(pred: pred, truth: truth, shape: shape, spacing: spacing) {
+        guard surfaces else { return }
+        // Distances in Double, so that NSD's "<= tolerance" decides ties as MONAI's float64 EDT does.
+        let directed = Metrics.directedSurfaceDistances(pred: pred, truth: truth, shape: shape, spacing: spacing, exactDistances: true)
+        if let (a, b) = directed {
+            let s = SurfaceDistances(predToTruth: a, truthToPred: b)
             assd = s.assd; hausdorff = s.hausdorff; hd95 = s.hd95
         }
+        nsd = Metrics.normalizedSurfaceDice(directed, predEmpty: c.predVoxels == 0, truthEmpty: c.truthVoxels == 0, tolerance: nsdTolerance)
+        if nsd != nil { self.nsdTolerance = nsdTolerance }
     }
 }
 
@@ -63,6 +73,8 @@ public struct CaseEvaluation: Codable, Equatable, Sendable {
     /// Liver Dice per canonical slice of the truth liver's extent, inferior to superior.
     public var liverSliceDice: [Double]
     public var liverExtent: LiverExtent?
+    /// panoptica's instance metrics of the lesions (26-connected, matched at IoU > 0.5).
+    public var instances: InstanceMetrics?
 }
 
 public struct EvaluationOptions: Codable, Equatable, Sendable {
@@ -73,6 +85,9 @@ public struct EvaluationOptions: Codable, Equatable, Sendable {
     /// Thirds of the liver by slices (default) or by liver volume.
     public var regionsByVolume = false
     public var surfaces = true
+    /// Normalized surface Dice tolerances, mm.
+    public var nsdToleranceLiver = 2.0
+    public var nsdToleranceLesion = 2.0
 
     public init() {}
 }
@@ -84,11 +99,13 @@ public enum CaseEvaluator {
         let shape = truth.shape, spacing = truth.grid.spacing
         let tLiver = truth.voxels.map { $0 >= 1 }, pLiver = prediction.voxels.map { $0 >= 1 }
         let tLesion = truth.voxels.map { $0 == 2 }, pLesion = prediction.voxels.map { $0 == 2 }
-        let liver = StructureMetrics(pred: pLiver, truth: tLiver, shape: shape, spacing: spacing, surfaces: options.surfaces)
-        let lesion = StructureMetrics(pred: pLesion, truth: tLesion, shape: shape, spacing: spacing, surfaces: options.surfaces)
+        let liver = StructureMetrics(pred: pLiver, truth: tLiver, shape: shape, spacing: spacing, surfaces: options.surfaces,
+                                     nsdTolerance: options.nsdToleranceLiver)
+        let lesion = StructureMetrics(pred: pLesion, truth: tLesion, shape: shape, spacing: spacing, surfaces: options.surfaces,
+                                      nsdTolerance: options.nsdToleranceLesion)
         let extent = LiverExtent(labels: truth)
         let regions = extent.map { regionMetrics(truth: truth, prediction: prediction, extent: $0, byVolume: options.regionsByVolume) } ?? []
-        let (matches, predCount, fpCount) = detect(truth: truth, prediction: prediction, extent: extent, options: options)
+        let (matches, predCount, fpCount, instances) = detect(truth: truth, prediction: prediction, extent: extent, options: options)
         var profile: [Double] = []
         if let extent {
             let plane = shape[0] * shape[1]
@@ -103,7 +120,7 @@ public enum CaseEvaluator {
         }
         return CaseEvaluation(id: id, prediction: predictionPath, liver: liver, lesion: lesion, regions: regions, lesions: matches,
                               predictedLesionComponents: predCount, falsePositiveLesionComponents: fpCount,
-                              liverSliceDice: profile, liverExtent: extent)
+                              liverSliceDice: profile, liverExtent: extent, instances: instances)
     }
 
     /// The region of each slice: thirds of the truth liver's extent by slices, or by liver volume
@@ -148,7 +165,8 @@ public enum CaseEvaluator {
     }
 
     /// Lesion detection by 3D components (26-connected) of truth and prediction.
-    static func detect(truth: LabelMap, prediction: LabelMap, extent: LiverExtent?, options: EvaluationOptions) -> ([LesionMatch], Int, Int) {
+    static func detect(truth: LabelMap, prediction: LabelMap, extent: LiverExtent?,
+                       options: EvaluationOptions) -> ([LesionMatch], Int, Int, InstanceMetrics) {
         let tc = ConnectedComponents.label(truth, value: 2, connectivity: .twentySix)
         let pc = ConnectedComponents.label(prediction, value: 2, connectivity: .twentySix)
         let tStats = ConnectedComponents.statistics(tc)
@@ -172,6 +190,6 @@ public enum CaseEvaluator {
             return LesionMatch(id: t, voxels: s.voxelCount, equivalentDiameterMM: pow(6 * volume * 1000 / Double.pi, 1.0 / 3),
                                region: extent?.region(ofSlice: s.centroid[2]).rawValue, detected: found, dice: dice)
         }
-        return (matches, pc.count, pc.count - detectedPred.count)
+        return (matches, pc.count, pc.count - detectedPred.count, InstanceMetrics(prediction: pc, reference: tc))
     }
 }

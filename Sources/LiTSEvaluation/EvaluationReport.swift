@@ -11,6 +11,7 @@ public enum EvaluationReport {
         "Dice and Jaccard: both masks empty -> NaN, left out of the means and counted separately; one empty -> 0.",
         "Volume overlap error = 1 - Jaccard; relative volume difference (pred - truth) / truth is NaN for an empty truth.",
         "ASSD, Hausdorff and HD95 (mm, from the spacing; medpy's definitions): missing when either mask is empty, never 0.",
+        "NSD (normalized surface Dice, MONAI's compute_surface_dice): the fraction of both masks' surface voxels within the tolerance of the other surface; missing when both masks are empty, 0 when one is.",
         "Global Dice sums intersections and sizes over all cases before dividing.",
     ]
 
@@ -37,6 +38,10 @@ public enum EvaluationReport {
         try folder.writePage(page(summary, montages: Set(montages.keys), title: title, failed: failed))
     }
 
+    static func nsd(_ s: EvaluationSummary.Structure) -> String {
+        s.nsdTolerance.map { "\(f(s.meanNSD)) (\(f($0, 2)))" } ?? "-"
+    }
+
     static func page(_ s: EvaluationSummary, montages: Set<String>, title: String, failed: [String: String]) -> MarkdownPage {
         let cases = s.cases
         var p = MarkdownPage(title: title)
@@ -50,6 +55,7 @@ public enum EvaluationReport {
             ["mean ASSD mm", f(s.liver.meanASSD, 2), f(s.lesion.meanASSD, 2)],
             ["mean Hausdorff mm", f(s.liver.meanHausdorff, 2), f(s.lesion.meanHausdorff, 2)],
             ["mean HD95 mm", f(s.liver.meanHD95, 2), f(s.lesion.meanHD95, 2)],
+            ["mean NSD (tolerance mm)", nsd(s.liver), nsd(s.lesion)],
         ], alignRight: [1, 2])
         if !failed.isEmpty { p.bullets(failed.sorted { $0.key < $1.key }.map { "Case \($0.key) was not evaluated: \($0.value)" }) }
         p.heading("Per region of the liver")
@@ -67,6 +73,13 @@ public enum EvaluationReport {
             [b.label, String(b.lesions), String(b.detected), b.recall.map { f($0) } ?? "-"]
         }, alignRight: [1, 2, 3])
         p.image("Detection by size", path: "figures/detection_by_size.png")
+        if let m = s.instances {
+            p.heading("Instance metrics (panoptica)", level: 3)
+            p.paragraph("Lesions as 26-connected components matched one to one at IoU > 0.5 (panoptica's NaiveThresholdMatching, strict); pooled over all cases. RQ = TP / (TP + FP/2 + FN/2), SQ = mean IoU of the matches, PQ = SQ x RQ (and with Dice for SQ).")
+            p.table(["TP", "FP", "FN", "RQ (F1)", "SQ (IoU)", "PQ", "SQ (Dice)", "PQ (Dice)", "mean PQ per case"],
+                    [[String(m.tp), String(m.fp), String(m.fn), f(m.rq), f(m.sq), f(m.pq), f(m.sqDice), f(m.pqDice), f(s.meanCasePQ)]],
+                    alignRight: Set(0...8))
+        }
         if !s.missed.isEmpty {
             p.heading("Missed lesions (largest first)", level: 3)
             p.table(["case", "lesion", "voxels", "eq. diameter mm", "region", "Dice"], s.missed.prefix(30).map { id, l in

@@ -23,6 +23,8 @@ public struct EvaluationSummary: Sendable {
         public var globalDice: Double?, meanDice: Double?, medianDice: Double?
         public var bothEmpty: Int
         public var meanASSD: Double?, meanHausdorff: Double?, meanHD95: Double?
+        /// Mean normalized surface Dice over the cases where it is defined, and its tolerance.
+        public var meanNSD: Double?, nsdTolerance: Double?
     }
 
     public static let regionNames = ["top", "middle", "bottom"]
@@ -44,6 +46,10 @@ public struct EvaluationSummary: Sendable {
     public var recall: Double?, precision: Double?, f1: Double?
     /// Undetected lesions, largest first.
     public var missed: [(caseID: String, lesion: LesionMatch)]
+    /// panoptica's instance metrics with TP, FP, FN and the matches pooled over all cases.
+    public var instances: InstanceMetrics?
+    /// The mean over cases of each case's PQ (cases where it is defined).
+    public var meanCasePQ: Double?
 
     public static func compute(_ cases: [CaseEvaluation]) -> EvaluationSummary {
         func structure(_ m: [StructureMetrics]) -> Structure {
@@ -52,7 +58,8 @@ public struct EvaluationSummary: Sendable {
                              meanDice: nanMean(m.map(\.dice)), medianDice: median(m.map(\.dice)),
                              bothEmpty: m.filter { $0.dice.isNaN }.count,
                              meanASSD: nanMean(m.compactMap(\.assd)), meanHausdorff: nanMean(m.compactMap(\.hausdorff)),
-                             meanHD95: nanMean(m.compactMap(\.hd95)))
+                             meanHD95: nanMean(m.compactMap(\.hd95)),
+                             meanNSD: nanMean(m.compactMap(\.nsd)), nsdTolerance: m.compactMap(\.nsdTolerance).first)
         }
         let regions = (regionNames + ["outside"]).map { r -> Region in
             let rs = cases.flatMap { $0.regions.filter { $0.region == r } }
@@ -86,7 +93,15 @@ public struct EvaluationSummary: Sendable {
                                  regions: regions, worstRegion: worst.flatMap { $0.errorVoxels > 0 ? $0.name : nil },
                                  profile: bins.map(nanMean), sizes: sizes, truthLesions: allLesions.count, detectedLesions: detected,
                                  predictedComponents: predicted, falsePositiveComponents: falsePositive,
-                                 recall: recall, precision: precision, f1: f1, missed: missed)
+                                 recall: recall, precision: precision, f1: f1, missed: missed,
+                                 instances: pooled(cases.compactMap(\.instances)), meanCasePQ: nanMean(cases.compactMap { $0.instances?.pq }))
+    }
+
+    /// Instance metrics of all cases' lesions together.
+    static func pooled(_ m: [InstanceMetrics]) -> InstanceMetrics? {
+        guard !m.isEmpty else { return nil }
+        return InstanceMetrics(matches: m.flatMap(\.matches), predicted: m.reduce(0) { $0 + $1.tp + $1.fp },
+                               reference: m.reduce(0) { $0 + $1.tp + $1.fn })
     }
 
     public func region(_ name: String) -> Region? { regions.first { $0.name == name } }

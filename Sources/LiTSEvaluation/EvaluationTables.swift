@@ -4,14 +4,16 @@ import Foundation
 enum EvaluationTables {
     static func cases(_ cases: [CaseEvaluation]) -> String {
         let f = EvaluationReport.f
-        var csv = "case,liver_dice,liver_jaccard,liver_voe,liver_rvd,liver_assd_mm,liver_hd_mm,liver_hd95_mm,liver_tp,liver_fp,liver_fn,lesion_dice,lesion_jaccard,lesion_voe,lesion_rvd,lesion_assd_mm,lesion_hd_mm,lesion_hd95_mm,lesion_tp,lesion_fp,lesion_fn,truth_lesions,detected_lesions,predicted_lesion_components,false_positive_components\n"
+        var csv = "case,liver_dice,liver_jaccard,liver_voe,liver_rvd,liver_assd_mm,liver_hd_mm,liver_hd95_mm,liver_tp,liver_fp,liver_fn,lesion_dice,lesion_jaccard,lesion_voe,lesion_rvd,lesion_assd_mm,lesion_hd_mm,lesion_hd95_mm,lesion_tp,lesion_fp,lesion_fn,truth_lesions,detected_lesions,predicted_lesion_components,false_positive_components,liver_nsd,lesion_nsd,lesion_rq,lesion_sq,lesion_pq\n"
         func row(_ m: StructureMetrics) -> [String] {
             [f(m.dice, 6), f(m.jaccard, 6), f(m.volumeOverlapError, 6), f(m.relativeVolumeDifference, 6), f(m.assd, 4), f(m.hausdorff, 4), f(m.hd95, 4),
              String(m.tp), String(m.fp), String(m.fn)]
         }
         for c in cases {
             csv += ([c.id] + row(c.liver) + row(c.lesion) + [String(c.lesions.count), String(c.lesions.filter(\.detected).count),
-                                                              String(c.predictedLesionComponents), String(c.falsePositiveLesionComponents)]).joined(separator: ",") + "\n"
+                                                              String(c.predictedLesionComponents), String(c.falsePositiveLesionComponents),
+                                                              f(c.liver.nsd, 6), f(c.lesion.nsd, 6),
+                                                              f(c.instances?.rq, 6), f(c.instances?.sq, 6), f(c.instances?.pq, 6)]).joined(separator: ",") + "\n"
         }
         return csv
     }

@@ -55,13 +55,34 @@ extension Metrics {
         guard let (fromPred, fromTruth) = directedSurfaceDistances(pred: pred, truth: truth, shape: shape,
                                                                   spacing: spacing, connectivity: connectivity)
         else { return nil }
+        return SurfaceDistances(predToTruth: fromPred, truthToPred: fromTruth)
+    }
+
+    /// Normalized surface Dice at `tolerance` mm, as MONAI's `compute_surface_dice` (default
+    /// `use_subvoxels=False`): the fraction of the surface voxels of both masks (6-neighbourhood
+    /// surfaces, as here) that lie within the tolerance (<=) of the other mask's surface. nil
+    /// when both masks are empty (MONAI: NaN); 0 when one is. MONAI casts the distances to
+    /// float32 and compares them with the tolerance in float32; so does this (a distance of
+    /// 2.5000000000000004 mm is within 2.5 mm there).
+    public static func normalizedSurfaceDice(_ directed: (predToTruth: [Double], truthToPred: [Double])?,
+                                             predEmpty: Bool, truthEmpty: Bool, tolerance: Double) -> Double? {
+        guard let (a, b) = directed else { return predEmpty && truthEmpty ? nil : 0 }
+        let t = Float(tolerance)
+        let within = a.reduce(0) { $0 + (Float($1) <= t ? 1 : 0) } + b.reduce(0) { $0 + (Float($1) <= t ? 1 : 0) }
+        return Double(within) / Double(a.count + b.count)
+    }
+}
+
+extension SurfaceDistances {
+    /// The metrics of the two directed distance sets (both non-empty).
+    public init(predToTruth fromPred: [Double], truthToPred fromTruth: [Double]) {
         let sumP = fromPred.reduce(0, +), sumT = fromTruth.reduce(0, +)
         let maxP = fromPred.max() ?? 0, maxT = fromTruth.max() ?? 0
         var all = fromPred + fromTruth
-        return SurfaceDistances(
+        self.init(
             assd: (sumP + sumT) / Double(all.count),
             hausdorff: max(maxP, maxT),
-            hd95: percentileLinear(&all, 95),
+            hd95: Metrics.percentileLinear(&all, 95),
             asdPredToTruth: sumP / Double(fromPred.count),
             asdTruthToPred: sumT / Double(fromTruth.count),
             hausdorffPredToTruth: maxP,
@@ -69,12 +90,19 @@ extension Metrics {
             predSurfaceVoxels: fromPred.count,
             truthSurfaceVoxels: fromTruth.count)
     }
+}
+
+extension Metrics {
 
     /// The two directed distance sets: for each surface voxel of `pred` (in voxel order) the
     /// distance in mm to the nearest surface voxel of `truth`, and the same from `truth` to
     /// `pred`. `nil` when either mask is empty.
+    ///
+    /// `exactDistances` computes the distance transform in Double (twice its memory) instead of
+    /// Float: distances equal to a k-d tree's to rounding rather than to about 1e-5 mm.
     public static func directedSurfaceDistances(pred: [Bool], truth: [Bool], shape: [Int], spacing: [Double],
-                                                connectivity: Int = 1) -> (predToTruth: [Double], truthToPred: [Double])? {
+                                                connectivity: Int = 1, exactDistances: Bool = false)
+        -> (predToTruth: [Double], truthToPred: [Double])? {
         precondition((1...3).contains(shape.count) && shape.allSatisfy { $0 >= 0 }, "shape \(shape) is not a 1-3D shape")
         precondition(spacing.count == shape.count && spacing.allSatisfy { $0 > 0 && $0.isFinite },
                      "spacing \(spacing) must have one positive value per axis")
@@ -101,6 +129,12 @@ extension Metrics {
 
         // Distance from every voxel to the nearest surface voxel of the other mask: the EDT of
         // the complement of that surface, read at this mask's surface voxels.
+        if exactDistances {
+            let toTruth = DistanceTransform.edtDouble(shape: c, spacing: w, mask: surfT.notSurface)
+            let predToTruth = surfP.indices.map { toTruth[$0] }
+            let toPred = DistanceTransform.edtDouble(shape: c, spacing: w, mask: surfP.notSurface)
+            return (predToTruth, surfT.indices.map { toPred[$0] })
+        }
         let toTruth = DistanceTransform.edt(shape: c, spacing: w, mask: surfT.notSurface)
         let toPred = DistanceTransform.edt(shape: c, spacing: w, mask: surfP.notSurface)
         let predToTruth = surfP.indices.map { Double(toTruth[$0]) }

@@ -10,8 +10,10 @@ import LiTSCore
 /// pass runs in parallel across lines (`DispatchQueue.concurrentPerform`); the strided j and k
 /// passes copy 16 neighbouring lines at a time into a contiguous tile (whole cache lines).
 ///
-/// Intermediate squared distances are stored as Float (mm^2) and every envelope computation is done
-/// in Double, so results agree with scipy to about 1e-5 mm at distances of a few hundred mm.
+/// `edt` stores intermediate squared distances as Float (mm^2) and does every envelope computation
+/// in Double, so its results agree with scipy to about 1e-5 mm at distances of a few hundred mm;
+/// `edtDouble` stores them as Double (twice the memory), exact to rounding, for metrics that must
+/// equal a k-d tree's nearest-neighbour distances to 1e-6 mm.
 public enum DistanceTransform {
     /// For every voxel, the distance in mm to the nearest voxel where `mask` is false (0 on the
     /// background), like `scipy.ndimage.distance_transform_edt(mask, sampling=spacing)`.
@@ -22,6 +24,15 @@ public enum DistanceTransform {
     ///
     /// Shapes with fewer than three axes are treated as having trailing axes of length 1.
     public static func edt(shape: [Int], spacing: [Double], mask: [Bool]) -> [Float] {
+        transform(shape: shape, spacing: spacing, mask: mask, as: Float.self)
+    }
+
+    /// `edt` with Double storage throughout.
+    public static func edtDouble(shape: [Int], spacing: [Double], mask: [Bool]) -> [Double] {
+        transform(shape: shape, spacing: spacing, mask: mask, as: Double.self)
+    }
+
+    static func transform<T: BinaryFloatingPoint>(shape: [Int], spacing: [Double], mask: [Bool], as: T.Type) -> [T] {
         precondition(shape.count >= 1 && shape.count <= 3 && shape.allSatisfy { $0 >= 0 }, "shape \(shape) is not a 1-3D shape")
         precondition(spacing.count == shape.count && spacing.allSatisfy { $0 > 0 && $0.isFinite },
                      "spacing \(spacing) must have one positive value per axis")
@@ -33,7 +44,7 @@ public enum DistanceTransform {
         if total == 0 { return [] }
 
         // Every voxel is written by pass 1; huge pages spare the strided passes most TLB misses.
-        var d2: [Float] = HugePages.array(count: total) { _ in }
+        var d2: [T] = HugePages.array(count: total) { _ in }
         d2.withUnsafeMutableBufferPointer { outBuf in
             mask.withUnsafeBufferPointer { maskBuf in
                 let out = outBuf.baseAddress!, m = maskBuf.baseAddress!
@@ -49,7 +60,7 @@ public enum DistanceTransform {
                                 last = i
                                 o[i] = 0
                             } else {
-                                o[i] = last < 0 ? .infinity : Float(Double((i - last) * (i - last)) * w0)
+                                o[i] = last < 0 ? .infinity : T(Double((i - last) * (i - last)) * w0)
                             }
                         }
                         last = -1
@@ -58,7 +69,7 @@ public enum DistanceTransform {
                             if !mr[i] {
                                 last = i
                             } else if last >= 0 {
-                                let d = Float(Double((last - i) * (last - i)) * w0)
+                                let d = T(Double((last - i) * (last - i)) * w0)
                                 if d < o[i] { o[i] = d }
                             }
                             i -= 1
@@ -93,11 +104,11 @@ public enum DistanceTransform {
     /// lines starting at `out + l * lineStride + i` for l in 0..<lines and i in 0..<nx. Each task
     /// copies `block` neighbouring lines into a contiguous tile (reading whole cache lines), runs
     /// the envelope on each and copies them back.
-    static func envelopePass(_ out: UnsafeMutablePointer<Float>, nx: Int, lines: Int, lineStride: Int,
+    static func envelopePass<T: BinaryFloatingPoint>(_ out: UnsafeMutablePointer<T>, nx: Int, lines: Int, lineStride: Int,
                              n: Int, stride: Int, w2: Double) {
         let blocks = (nx + block - 1) / block
         parallelChunks(lines * blocks) { range in
-            let tile = UnsafeMutablePointer<Float>.allocate(capacity: block * n)
+            let tile = UnsafeMutablePointer<T>.allocate(capacity: block * n)
             let s = Scratch(v: .allocate(capacity: n), f: .allocate(capacity: n), z: .allocate(capacity: n + 1))
             defer { tile.deallocate(); s.v.deallocate(); s.f.deallocate(); s.z.deallocate() }
             for t in range {
@@ -121,7 +132,7 @@ public enum DistanceTransform {
     /// `min over q of w2 * (p - q)^2 + line[q]`, the lower envelope of the parabolas rooted at the
     /// finite samples. A line without a finite sample stays infinite.
     @inline(__always)
-    static func envelope(_ line: UnsafeMutablePointer<Float>, n: Int, w2: Double, _ s: Scratch) {
+    static func envelope<T: BinaryFloatingPoint>(_ line: UnsafeMutablePointer<T>, n: Int, w2: Double, _ s: Scratch) {
         let v = s.v, f = s.f, z = s.z
         var top = -1  // index of the rightmost parabola in the envelope
         for q in 0..<n {
@@ -146,7 +157,7 @@ public enum DistanceTransform {
         for p in 0..<n {
             while z[e + 1] < Double(p) { e += 1 }
             let dp = Double(p - v[e])
-            line[p] = Float(w2 * dp * dp + f[e])
+            line[p] = T(w2 * dp * dp + f[e])
         }
     }
 

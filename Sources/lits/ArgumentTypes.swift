@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LiTSAnalysis
 import LiTSCore
+import LiTSEvaluation
 import LiTSImaging
 import LiTSInference
 import LiTSTraining
@@ -120,6 +121,21 @@ enum SamplingChoice: String, CaseIterable, ExpressibleByArgument, Sendable {
 }
 
 extension EnhancementMethod: ExpressibleByArgument {}
+extension EvaluationProtocol: ExpressibleByArgument {}
+
+/// Normalized surface Dice tolerances in mm: "T" for liver and lesion, or "LIVER,LESION".
+struct NSDTolerances: ExpressibleByArgument, Sendable {
+    let text: String
+    let liver: Double, lesion: Double
+
+    init?(argument: String) {
+        let parts = argument.split(separator: ",", omittingEmptySubsequences: false).map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard (1...2).contains(parts.count), parts.allSatisfy({ $0 != nil && $0!.isFinite && $0! >= 0 }) else { return nil }
+        (text, liver, lesion) = (argument, parts[0]!, parts.last!!)
+    }
+
+    var defaultValueDescription: String { text }
+}
 extension Blending: ExpressibleByArgument {}
 extension CheckpointChoice: ExpressibleByArgument {}
 extension LossFunction: ExpressibleByArgument {}

@@ -11,7 +11,11 @@ struct Evaluate: ParsableCommand {
         volume-N's matching name, on the same grid as the truth case N. The report folder gets \
         index.md, data/cases.csv, data/regions.csv, data/lesions.csv, charts and worst-slice \
         montages. `--compare REPORT_A REPORT_B` instead puts the per-region differences of two \
-        reports side by side (for example uniform against liver-biased sampling).
+        reports side by side (for example uniform against liver-biased sampling). \
+        `--protocol lits` instead scores as the LiTS challenge's scoring program does, number for \
+        number (6-connected lesions, its merge-aware detection at IoU > 0.5 and > 0, its surface \
+        distances, tumour burden): index.md, data/scores.txt in the official format, \
+        data/lits-scores.json at full precision, data/lits-cases.csv, data/lits-groups.csv.
         """)
 
     @Option(help: "Folder of predicted segmentations.")
@@ -26,11 +30,17 @@ struct Evaluate: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Two evaluation reports to compare (instead of --pred/--truth).")
     var compare: [String] = []
 
+    @Option(name: .customLong("protocol"), help: "Scoring rules: default (this toolkit's metrics and report) or lits (the LiTS challenge's scoring program).")
+    var scoring: EvaluationProtocol = .standard
+
     @Option(help: "Dice a truth lesion must reach with the overlapping predicted components to count as detected.")
     var detectionDice = 0.5
 
     @Flag(help: "Count a lesion as detected on any overlap.")
     var anyOverlap = false
+
+    @Option(help: "Normalized surface Dice tolerance in mm: T for liver and lesion, or LIVER,LESION.")
+    var nsdTolerance = NSDTolerances(argument: "2")!
 
     @Flag(help: "Split the liver into thirds by volume instead of by slices.")
     var regionsByVolume = false
@@ -44,6 +54,12 @@ struct Evaluate: ParsableCommand {
         } else {
             guard compare.count == 2 else { throw ValidationError("--compare takes exactly two report folders") }
         }
+        if scoring == .lits {
+            guard compare.isEmpty else { throw ValidationError("--compare compares default-protocol reports; drop --protocol lits") }
+            guard !anyOverlap, !regionsByVolume, detectionDice == 0.5, nsdTolerance.text == "2" else {
+                throw ValidationError("--detection-dice, --any-overlap, --regions-by-volume and --nsd-tolerance belong to the default protocol; --protocol lits has the challenge's fixed rules")
+            }
+        }
         guard (0...1).contains(detectionDice) else { throw ValidationError("--detection-dice must be in [0, 1]") }
     }
 
@@ -53,10 +69,21 @@ struct Evaluate: ParsableCommand {
                 print(try Evaluation.compare(compare[0], compare[1], out: out))
                 return
             }
+            if scoring == .lits {
+                let (total, scores, failures) = try Evaluation.runLiTS(pred: pred!, truth: truth!, out: out, title: title)
+                if let scores {
+                    print(scores.scoresText, terminator: "")
+                    print("report: \(out)/index.md")
+                }
+                try reportFailures(failures, total: total)
+                return
+            }
             var options = EvaluationOptions()
             options.detectionDice = detectionDice
             options.anyOverlap = anyOverlap
             options.regionsByVolume = regionsByVolume
+            options.nsdToleranceLiver = nsdTolerance.liver
+            options.nsdToleranceLesion = nsdTolerance.lesion
             let (total, summary, failures) = try Evaluation.run(pred: pred!, truth: truth!, out: out, title: title, options: options)
             if let summary {
                 for e in summary.cases {

@@ -29,6 +29,40 @@ final class EvaluateCommandTests: XCTestCase {
         try NIfTIWriter.write(pred, to: "\(predDir)/segmentation-\(id).nii.gz")
     }
 
+    /// --nsd-tolerance reaches the metric per organ: at 1000 mm every surface voxel is within
+    /// tolerance (NSD 1); at 0 mm the liver's missed top slices leave part of both surfaces out.
+    /// Also the instance metrics of the default report (RQ, SQ, PQ in cases.csv and index.md).
+    func testNSDTolerancePerOrgan() throws {
+        let truth = try makeTempDir(self), pred = try makeTempDir(self)
+        try writeCase(truthDir: truth, predDir: pred, id: 3, flipZ: false)
+        func nsd(_ tolerance: String) throws -> (liver: Double, lesion: Double) {
+            let out = try makeTempDir(self) + "/report"
+            let r = try runLits(["evaluate", "--pred", pred, "--truth", truth, "--out", out, "--nsd-tolerance", tolerance])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let csv = try String(contentsOfFile: out + "/data/cases.csv", encoding: .utf8).split(separator: "\n")
+            let header = csv[0].split(separator: ",").map(String.init), row = csv[1].split(separator: ",").map(String.init)
+            return (Double(row[header.firstIndex(of: "liver_nsd")!])!, Double(row[header.firstIndex(of: "lesion_nsd")!])!)
+        }
+        let wide = try nsd("1000")
+        XCTAssertEqual(wide.liver, 1)
+        XCTAssertEqual(wide.lesion, 1)
+        let mixed = try nsd("0,1000")
+        XCTAssertLessThan(mixed.liver, 0.9)
+        XCTAssertGreaterThan(mixed.liver, 0.3)
+        XCTAssertEqual(mixed.lesion, 1)
+        // Instance metrics: lesion A predicted exactly, lesion B missed.
+        let out = try makeTempDir(self) + "/report"
+        XCTAssertEqual(try runLits(["evaluate", "--pred", pred, "--truth", truth, "--out", out]).status, 0)
+        let csv = try String(contentsOfFile: out + "/data/cases.csv", encoding: .utf8).split(separator: "\n")
+        let header = csv[0].split(separator: ",").map(String.init), row = csv[1].split(separator: ",").map(String.init)
+        XCTAssertEqual(row[header.firstIndex(of: "lesion_rq")!], "0.666667")
+        XCTAssertEqual(row[header.firstIndex(of: "lesion_sq")!], "1.000000")
+        XCTAssertEqual(row[header.firstIndex(of: "lesion_pq")!], "0.666667")
+        XCTAssertTrue(try String(contentsOfFile: out + "/index.md", encoding: .utf8).contains("| 1 | 0 | 1 | 0.667 | 1.000 | 0.667 |"))
+        let bad = try runLits(["evaluate", "--pred", pred, "--truth", truth, "--out", truth + "/x", "--nsd-tolerance", "-1"])
+        XCTAssertNotEqual(bad.status, 0)
+    }
+
     func testRegionsDetectionAndBothZOrientations() throws {
         var reports: [String: String] = [:]
         for flip in [false, true] {
