@@ -56,6 +56,7 @@ SWIFT_CMDS=(
   "$BIN preprocess $NII --repeat $REPEAT"
   "$BIN eda $LES_VOL $LES_SEG --repeat $REPEAT"
   "$BIN equalize $NII --repeat $REPEAT"
+  "$BIN qa-duplicates $NII --repeat $REPEAT"
   "$LITS bench train-step --repeat $REPEAT"
   "$LITS bench conv --repeat $REPEAT"
 )

@@ -184,26 +184,38 @@ public enum QAFingerprintMatch {
                 return c < 0 || c >= nb[perm[ax]] ? -1 : c * strideB[perm[ax]]
             }
         }
+        // Cells of A's rows that land inside B: one contiguous run, as the offsets are monotonic.
+        let inRow = offsets[0].indices.filter { offsets[0][$0] >= 0 }
         var sx = 0.0, sy = 0.0, sxx = 0.0, syy = 0.0, sxy = 0.0, n = 0.0
+        guard let iLo = inRow.first, let iLast = inRow.last else { return nil }
         a.values.withUnsafeBufferPointer { av in
             b.values.withUnsafeBufferPointer { bv in
-                var idx = 0
-                for k in 0..<na[2] {
-                    let ok = offsets[2][k]
-                    if ok < 0 { idx += na[0] * na[1]; continue }
-                    for j in 0..<na[1] {
-                        let oj = offsets[1][j]
-                        if oj < 0 { idx += na[0]; continue }
-                        for i in 0..<na[0] {
-                            defer { idx += 1 }
-                            let oi = offsets[0][i]
-                            guard oi >= 0 else { continue }
-                            let va = av[idx]
-                            guard va > -500 else { continue }
-                            let vb = bv[oi + oj + ok]
-                            guard vb > -500 else { continue }
-                            let p = Double(va), q = Double(vb)
-                            sx += p; sy += q; sxx += p * p; syy += q * q; sxy += p * q; n += 1
+                offsets[0].withUnsafeBufferPointer { oi in
+                    for k in 0..<na[2] {
+                        let ok = offsets[2][k]
+                        guard ok >= 0 else { continue }
+                        for j in 0..<na[1] {
+                            let oj = offsets[1][j]
+                            guard oj >= 0 else { continue }
+                            let row = na[0] * (j + na[1] * k), o = oj + ok
+                            // Eight cells at a time in Float (a row's sums stay far below 2^24),
+                            // cells outside either body masked to zero; each row's sums then
+                            // go into the Double totals.
+                            var vx = SIMD8<Float>(), vy = SIMD8<Float>(), vxx = SIMD8<Float>(), vyy = SIMD8<Float>()
+                            var vxy = SIMD8<Float>(), vn = SIMD8<Float>()
+                            var i = iLo
+                            while i <= iLast {
+                                var p = SIMD8<Float>(repeating: -1000), q = SIMD8<Float>(repeating: -1000)
+                                for l in 0..<min(8, iLast + 1 - i) { p[l] = av[row + i + l]; q[l] = bv[oi[i + l] + o] }
+                                let inside = (p .> -500) .& (q .> -500)
+                                p.replace(with: 0, where: .!inside)
+                                q.replace(with: 0, where: .!inside)
+                                vx += p; vy += q; vxx += p * p; vyy += q * q; vxy += p * q
+                                vn.replace(with: vn + 1, where: inside)
+                                i += 8
+                            }
+                            sx += Double(vx.sum()); sy += Double(vy.sum()); sxx += Double(vxx.sum())
+                            syy += Double(vyy.sum()); sxy += Double(vxy.sum()); n += Double(vn.sum())
                         }
                     }
                 }

@@ -100,6 +100,39 @@ do {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         print("summary lesions=\(lesions) liver_voxels=\(liver) peak_rss_mb=\(usage.ru_maxrss / 1024)")
+    case "qa-duplicates":
+        // The duplicate check of `lits qa` over 131 cases (the LiTS training set) once the
+        // fingerprints exist: every pair matched over the 48 poses. The fingerprints are crops
+        // and flips of this volume's, so most pairs overlap and take the slowest path (refined):
+        // a worst case, as a real dataset has few near-duplicates.
+        let (v, _) = try NIfTIReader.readFloat(path: file)
+        let full = QAFingerprint(v)
+        let related = (0..<131).map { n in benchCrop(full, seed: n) }
+        // The same sizes with each fingerprint's cells scrambled (a fixed stride through them,
+        // coprime with their count): pairs that do not match, the common case in a real dataset
+        // (four 3D correlations each, no refinement).
+        let distinct = related.enumerated().map { n, f in
+            let count = f.values.count
+            var stride = 7919 + 2 * n
+            while gcd(stride, count) != 1 { stride += 1 }
+            return QAFingerprint(shape: f.shape, values: (0..<count).map { f.values[($0 * stride + n) % count] })
+        }
+        var near: [String: Int] = [:]
+        for (name, fingerprints) in [("related", related), ("distinct", distinct)] {
+            measure("qa_duplicates_131_\(name)") {
+                let prepared = fingerprints.map { QAFingerprintMatch.Prepared($0) }
+                let pairs = (0..<130).flatMap { a in ((a + 1)..<131).map { (a, $0) } }
+                nonisolated(unsafe) var scores = [Double](repeating: 0, count: pairs.count)
+                scores.withUnsafeMutableBufferPointer { s in
+                    nonisolated(unsafe) let s = s
+                    Parallel.perform(iterations: pairs.count) { p in
+                        s[p] = QAFingerprintMatch.match(prepared[pairs[p].0], prepared[pairs[p].1])?.score ?? -1
+                    }
+                }
+                near[name] = scores.filter { $0 >= QADuplicates.nearDuplicateScore }.count
+            }
+        }
+        print("summary fingerprint=\(full.shape) pairs=\(131 * 130 / 2) near_duplicates=\(near.sorted { $0.key < $1.key })")
     default:
         usage()
     }
@@ -107,3 +140,26 @@ do {
     FileHandle.standardError.write(Data("lits-bench: \(error)\n".utf8))
     exit(1)
 }
+
+/// A crop of a fingerprint, flipped along k for odd seeds: 131 distinct but related cases for the
+/// duplicate benchmark. In-plane up to a quarter of each side is cut off; along z a window of
+/// 400-470 mm (a typical LiTS scan's extent, 25-29 cells) at a position chosen from `seed`.
+func benchCrop(_ f: QAFingerprint, seed: Int) -> QAFingerprint {
+    let s = f.shape
+    var lo = (0..<3).map { a in (seed * (7 + 3 * a)) % max(1, s[a] / 4) }
+    var hi = (0..<3).map { a in s[a] - (seed * (5 + 2 * a)) % max(1, s[a] / 4) }
+    let depth = min(s[2], 25 + seed % 5)
+    lo[2] = (seed * 13) % max(1, s[2] - depth + 1)
+    hi[2] = lo[2] + depth
+    let shape = (0..<3).map { hi[$0] - lo[$0] }
+    var values: [Int16] = []
+    values.reserveCapacity(shape[0] * shape[1] * shape[2])
+    for k in 0..<shape[2] { for j in 0..<shape[1] { for i in 0..<shape[0] {
+        let kk = seed % 2 == 1 ? hi[2] - 1 - k : lo[2] + k
+        values.append(f.values[(lo[0] + i) + s[0] * ((lo[1] + j) + s[1] * kk)])
+    } } }
+    return QAFingerprint(shape: shape, values: values)
+}
+
+
+func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
