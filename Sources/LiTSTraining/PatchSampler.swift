@@ -13,10 +13,24 @@ public enum SamplingMode: Codable, Equatable, Sendable {
     /// probability `pLesion` on a random lesion voxel (label 2; a case without lesions falls back
     /// to a liver voxel, a case without liver to a uniform window), otherwise uniform.
     case liverBiased(pLiver: Double = 0.4, pLesion: Double = 0.3)
+    /// Liver-biased with the liver share split equally between the top, middle and bottom thirds
+    /// of the liver's extent along k (`LiverExtent.region(ofSlice:)`, the thirds evaluation
+    /// reports): with probability `pLiver / 3` each, the window is centred on a random liver voxel
+    /// of that third; `pLesion` and the uniform rest as in `liverBiased`. A third without liver
+    /// voxels (a liver one or two slices long) falls back to any liver voxel.
+    case regionBalanced(pLiver: Double = 0.4, pLesion: Double = 0.3)
+
+    /// The liver and lesion probabilities of the liver-centred modes, nil for uniform.
+    var probabilities: (pLiver: Double, pLesion: Double)? {
+        switch self {
+        case .uniform: return nil
+        case .liverBiased(let pLiver, let pLesion), .regionBalanced(let pLiver, let pLesion): return (pLiver, pLesion)
+        }
+    }
 
     /// A readable reason when the probabilities are out of range, or nil.
     public var problem: String? {
-        guard case .liverBiased(let pLiver, let pLesion) = self else { return nil }
+        guard let (pLiver, pLesion) = probabilities else { return nil }
         guard pLiver >= 0, pLesion >= 0, pLiver.isFinite, pLesion.isFinite else {
             return "sampling probabilities must be non-negative (p_liver \(pLiver), p_lesion \(pLesion))"
         }
@@ -35,7 +49,8 @@ public struct SampledPatch: Sendable {
     /// The volume voxel under the patch's first voxel. A coordinate is negative on an axis where
     /// the volume is smaller than the patch: the volume is then centred in the patch.
     public var origin: (k: Int, j: Int, i: Int)
-    /// "liver", "lesion" or "uniform": how the window was placed, after any fallback.
+    /// "liver", "lesion", "uniform", or with region-balanced sampling "top", "middle", "bottom":
+    /// how the window was placed, after any fallback.
     public var kind: String
     public var size: PatchSize
     /// Voxels with label >= 1 and with label 2 inside the patch.
@@ -56,7 +71,7 @@ public struct SamplerStats: Codable, Equatable, Sendable {
     public var coveringTop = 0
     public var coveringMiddle = 0
     public var coveringBottom = 0
-    /// Patches by placement: "liver", "lesion", "uniform".
+    /// Patches by placement: "liver", "lesion", "uniform", "top", "middle", "bottom".
     public var byKind: [String: Int] = [:]
 
     public init() {}
@@ -67,7 +82,7 @@ public struct SamplerStats: Codable, Equatable, Sendable {
     public var topShare: Double { share(coveringTop) }
     public var middleShare: Double { share(coveringMiddle) }
     public var bottomShare: Double { share(coveringBottom) }
-    /// Share of patches placed as `kind` ("liver", "lesion", "uniform").
+    /// Share of patches placed as `kind` (see `byKind`).
     public func share(ofKind kind: String) -> Double { share(byKind[kind, default: 0]) }
 
     public mutating func merge(_ other: SamplerStats) {
@@ -95,6 +110,9 @@ public struct VoxelIndex: Sendable {
     public let liver: [UInt32]
     public let lesion: [UInt32]
     public let extent: LiverExtent?
+    /// The part of `liver` in each third of `extent` (`liver` runs in k order, so each third is
+    /// one contiguous range).
+    public let liverByRegion: [LiverRegion: Range<Int>]
 
     public init(labels: LabelMap) {
         precondition(labels.count <= Int(UInt32.max), "volume too large to index (\(labels.count) voxels)")
@@ -113,7 +131,19 @@ public struct VoxelIndex: Sendable {
         }
         self.liver = liver
         self.lesion = lesion
-        extent = kMax >= 0 ? LiverExtent(kMin: kMin, kMax: kMax) : nil
+        let extent = kMax >= 0 ? LiverExtent(kMin: kMin, kMax: kMax) : nil
+        self.extent = extent
+        var ranges: [LiverRegion: Range<Int>] = [:]
+        if let extent {
+            var lower = 0
+            for region in [LiverRegion.bottom, .middle, .top] {
+                var upper = lower
+                while upper < liver.count, extent.region(ofSlice: Double(Int(liver[upper]) / plane)) == region { upper += 1 }
+                ranges[region] = lower..<upper
+                lower = upper
+            }
+        }
+        liverByRegion = ranges
     }
 }
 
@@ -198,12 +228,17 @@ public struct PatchSampler: Sendable {
         let (nx, ny, nz) = (shape[0], shape[1], shape[2])
         var centre: Int? = nil
         var kind = "uniform"
-        if case .liverBiased(let pLiver, let pLesion) = mode {
+        if let (pLiver, pLesion) = mode.probabilities {
             let u = Double.random(in: 0..<1, using: &rng)
             if u < pLiver + pLesion {
                 if u >= pLiver, !index.lesion.isEmpty {
                     centre = Int(index.lesion[Int.random(in: 0..<index.lesion.count, using: &rng)])
                     kind = "lesion"
+                } else if case .regionBalanced = mode, u < pLiver,
+                          case let region = LiverRegion.allCases[Int.random(in: 0..<3, using: &rng)],
+                          let range = index.liverByRegion[region], !range.isEmpty {
+                    centre = Int(index.liver[Int.random(in: range, using: &rng)])
+                    kind = region.rawValue
                 } else if !index.liver.isEmpty {
                     centre = Int(index.liver[Int.random(in: 0..<index.liver.count, using: &rng)])
                     kind = "liver"

@@ -49,7 +49,7 @@ public struct TrainOptions: Codable, Equatable, Sendable {
         if !(learningRate.isFinite && learningRate > 0) { return "learning rate must be a positive number, got \(learningRate)" }
         if !(lrFactor > 0 && lrFactor < 1) { return "ReduceLROnPlateau factor must be in (0, 1), got \(lrFactor)" }
         if lrPatience < 0 { return "ReduceLROnPlateau patience must not be negative" }
-        if case let .liverBiased(pLiver, pLesion) = sampling,
+        if let (pLiver, pLesion) = sampling.probabilities,
            !((0...1).contains(pLiver) && (0...1).contains(pLesion) && pLiver + pLesion <= 1) {
             return "--p-liver and --p-lesion must be probabilities summing to at most 1"
         }

@@ -11,8 +11,8 @@ struct Train: ParsableCommand {
         abstract: "Train the baseline 3D U-Net (liver and lesion outputs) with liver-biased patch sampling.",
         discussion: """
         DATA is a `lits preprocess` folder, or a raw dataset (preprocessed into RUN/preprocessed with \
-        --window/--size/--slice-spacing, linear interpolation, and reused on --resume; these options \
-        apply to raw DATA only). The run folder gets \
+        --window and --size/--slice-spacing or --spacing, linear interpolation, and reused on --resume; these \
+        options apply to raw DATA only). The run folder gets \
         config.json, history.csv, best.safetensors and last.safetensors (with their model config \
         JSON), charts and index.md. Ctrl-C (or SIGTERM) stops after the current batch and saves \
         RUN/interrupted.safetensors (for inspection; removed once a resumed run finishes an epoch); \
@@ -47,13 +47,13 @@ struct Train: ParsableCommand {
     @Option(help: "Batches per epoch.")
     var batchesPerEpoch = 50
 
-    @Option(help: "Patch placement (uniform: the baseline's random slab along z).")
+    @Option(help: "Patch placement (uniform: the baseline's random slab along z; region-balanced: the --p-liver share split equally between the liver's top, middle and bottom thirds).")
     var sampling = SamplingChoice.liverBiased
 
-    @Option(help: "Liver-biased sampling: probability of centring a patch on a random liver voxel.")
+    @Option(help: "Liver-biased and region-balanced sampling: probability of centring a patch on a random liver voxel.")
     var pLiver = 0.4
 
-    @Option(help: "Liver-biased sampling: probability of centring a patch on a random lesion voxel.")
+    @Option(help: "Liver-biased and region-balanced sampling: probability of centring a patch on a random lesion voxel.")
     var pLesion = 0.3
 
     @Option(help: "Loss: the baseline's Jaccard distance, or soft Dice.")
@@ -112,7 +112,7 @@ struct Train: ParsableCommand {
         o.patchesPerVolume = patchesPerVolume
         o.epochs = epochs
         o.batchesPerEpoch = batchesPerEpoch
-        o.sampling = sampling == .uniform ? .uniform : .liverBiased(pLiver: pLiver, pLesion: pLesion)
+        o.sampling = sampling.mode(pLiver: pLiver, pLesion: pLesion)
         o.loss = loss
         o.learningRate = lr
         o.lrFactor = lrFactor
