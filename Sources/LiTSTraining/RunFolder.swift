@@ -116,6 +116,9 @@ public struct RunFolder: Sendable {
         let o = trainer.options
         page.paragraph("U-Net filters \(o.model.filters), patch \(o.patch) (W x H x D), \(o.volumesPerBatch) volumes x \(o.patchesPerVolume) patches per batch, \(o.batchesPerEpoch) batches per epoch, sampling \(o.sampling), loss \(o.loss), Adam lr \(o.learningRate), ReduceLROnPlateau factor \(o.lrFactor) patience \(o.lrPatience), seed \(o.seed).")
         let pre = o.preprocessing
+        if let stage = o.stage, stage != .joint {
+            page.paragraph("Cascade stage: \(stage.rawValue)" + (o.liverRun.map { "; liver run `\($0.path)` (\($0.checkpoint.rawValue) checkpoint, SHA-256 \($0.sha256.prefix(12))...), box margin \(o.liverMargin ?? 0) mm" } ?? "") + ".")
+        }
         page.paragraph("Preprocessing: HU window [\(pre.window.low), \(pre.window.high)], "
             + (pre.targetSpacing.map { "every axis to \($0.map { String($0) }.joined(separator: " x ")) mm" }
                ?? "\(pre.inPlaneSize[0]) x \(pre.inPlaneSize[1]) in-plane, \(pre.sliceSpacing) mm slices") + "; `lits predict` repeats it.")

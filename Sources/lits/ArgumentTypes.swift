@@ -158,6 +158,7 @@ struct NSDTolerances: ExpressibleByArgument, Sendable {
 }
 extension Blending: ExpressibleByArgument {}
 extension CheckpointChoice: ExpressibleByArgument {}
+extension CascadeStage: ExpressibleByArgument {}
 extension LossFunction: ExpressibleByArgument {}
 extension MRC.AxisOrder: ExpressibleByArgument {}
 

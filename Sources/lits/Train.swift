@@ -80,6 +80,15 @@ struct Train: ParsableCommand {
     @Option(help: "JSON file {\"train\": [...], \"validation\": [...], \"test\": [...]} of case ids (default: seeded 60/20/20 shuffle).")
     var split: String?
 
+    @Option(help: "Cascade stage: joint (one liver-and-lesion model, the baseline), liver (a liver-only model), or lesion (a model on the --liver-run's liver bounding box, with the liver mask as a second input).")
+    var stage = CascadeStage.joint
+
+    @Option(help: "For --stage lesion: the --stage liver run (its best checkpoint is pinned by checksum; `lits predict --run` on the lesion run runs both).")
+    var liverRun: String?
+
+    @Option(help: "For --stage lesion: margin in mm around the liver's bounding box.")
+    var liverMargin = 10.0
+
     @Option(help: "Seed for the split, initial weights and every random choice.")
     var seed: UInt64 = 0
 
@@ -99,6 +108,7 @@ struct Train: ParsableCommand {
         guard lr.isFinite, lr > 0 else { throw ValidationError("--lr must be a positive number") }
         guard lrFactor > 0, lrFactor < 1 else { throw ValidationError("--lr-factor must be in (0, 1)") }
         guard lrPatience >= 0 else { throw ValidationError("--lr-patience must not be negative") }
+        guard liverMargin >= 0, liverMargin.isFinite else { throw ValidationError("--liver-margin must be 0 mm or more") }
     }
 
     var options: TrainOptions {
@@ -119,6 +129,8 @@ struct Train: ParsableCommand {
         o.lrPatience = lrPatience
         o.overlap = overlap
         o.seed = seed
+        o.stage = stage
+        o.liverMargin = stage == .lesion ? liverMargin : nil
         return o
     }
 
@@ -127,7 +139,7 @@ struct Train: ParsableCommand {
             let context = NetContext(workers: threads)
             let run = try resume.map { try TrainingRun.resume($0, context: context) }
                 ?? TrainingRun.start(data: data!, out: out!, options: options, preprocessing: preprocessing.options,
-                                     splitFile: split, context: context)
+                                     splitFile: split, liverRun: liverRun, context: context)
             if !run.trainer.options.split.isHeldOut {
                 printWarning("fewer than three cases: the same case(s) train and validate; the Dice shows learning, not generalisation")
             }
