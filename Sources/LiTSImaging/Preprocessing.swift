@@ -3,12 +3,18 @@ import LiTSCore
 
 /// The baseline's step 1 done right: clip HU to a window, resample in-plane to a fixed size and
 /// slices to a fixed thickness (CT interpolated, labels nearest neighbour), min-max normalise.
+/// With `targetSpacing`, every axis is resampled to a spacing in mm instead (nnU-Net's way), so
+/// a cropped case and a full-body case reach the network at the same scale.
 public struct PreprocessOptions: Codable, Equatable, Sendable {
     public var window = HUWindow.liver
-    /// In-plane size (nx, ny) after resampling.
+    /// In-plane size (nx, ny) after resampling (ignored when `targetSpacing` is set).
     public var inPlaneSize = [168, 168]
-    /// Slice spacing in mm after resampling.
+    /// Slice spacing in mm after resampling (ignored when `targetSpacing` is set).
     public var sliceSpacing = 2.0
+    /// Spacing (x, y, z) in mm after resampling; nil: the fixed in-plane size above. Each side
+    /// becomes round(n * spacing / target), so the spacing reached is within half a voxel of it
+    /// over the field of view (the case's manifest entry records the exact one).
+    public var targetSpacing: [Double]?
     public var interpolation = Interpolation.linear
     /// Contrast enhancement applied to the windowed CT before resampling (nil: none, the baseline).
     public var equalize: EnhancementMethod?
@@ -44,24 +50,37 @@ public struct PreprocessedCase: Codable, Equatable, Sendable {
 }
 
 public enum Preprocessor {
-    /// Output shape for a canonical grid: in-plane size fixed, slice count from the target spacing.
+    /// Output shape for a canonical grid: in-plane size fixed and slice count from the slice
+    /// spacing, or every side from the target spacing.
     public static func targetShape(for grid: Grid, options: PreprocessOptions) -> [Int] {
-        let nz = max(1, Int(min(slices(for: grid, options: options), Double(Int32.max))))
-        return [options.inPlaneSize[0], options.inPlaneSize[1], nz]
+        sides(for: grid, options: options).map { max(1, Int(min($0, Double(Int32.max)))) }
     }
 
-    static func slices(for grid: Grid, options: PreprocessOptions) -> Double {
-        (Double(grid.shape[2]) * grid.spacing[2] / options.sliceSpacing).rounded()
+    /// The output sides before they are made integers (a lying header can ask for 1e12).
+    static func sides(for grid: Grid, options: PreprocessOptions) -> [Double] {
+        if let target = options.targetSpacing {
+            return (0..<3).map { (Double(grid.shape[$0]) * grid.spacing[$0] / target[$0]).rounded() }
+        }
+        return [Double(options.inPlaneSize[0]), Double(options.inPlaneSize[1]),
+                (Double(grid.shape[2]) * grid.spacing[2] / options.sliceSpacing).rounded()]
     }
 
     /// Refuses a case whose output grid cannot fit in memory (a slice spacing of 1e5 mm in a
     /// header asks for millions of slices): the float32 output and the resampling's intermediate.
     public static func checkFits(_ c: LoadedCase, options: PreprocessOptions) throws {
-        let nz = slices(for: c.grid, options: options)
-        let voxels = Double(options.inPlaneSize[0]) * Double(options.inPlaneSize[1]) * max(1, nz)
-        let extent = Double(c.grid.shape[2]) * c.grid.spacing[2]
+        let n = sides(for: c.grid, options: options).map { max(1, $0) }
+        let voxels = n[0] * n[1] * n[2]
+        let extent = (0..<3).map { Double(c.grid.shape[$0]) * c.grid.spacing[$0] }
+        if let target = options.targetSpacing {
+            try MemoryBudget.check(voxels * 4 * 3, for: String(format: "the output grid %.0fx%.0fx%.0f (%.0fx%.0fx%.0f mm at %gx%gx%g mm)",
+                                                              n[0], n[1], n[2], extent[0], extent[1], extent[2], target[0], target[1], target[2]),
+                                   path: c.info.volumePath,
+                                   advice: String(format: "the header's spacing (%gx%gx%g mm) is likely wrong, or choose a larger --spacing",
+                                                  c.grid.spacing[0], c.grid.spacing[1], c.grid.spacing[2]))
+            return
+        }
         try MemoryBudget.check(voxels * 4 * 3, for: String(format: "the output grid %dx%dx%.0f (%.0f mm along the body axis at %g mm slices)",
-                                                          options.inPlaneSize[0], options.inPlaneSize[1], max(1, nz), extent, options.sliceSpacing),
+                                                          options.inPlaneSize[0], options.inPlaneSize[1], n[2], extent[2], options.sliceSpacing),
                                path: c.info.volumePath,
                                advice: String(format: "the header's slice spacing (%g mm) is likely wrong, or choose a larger --slice-spacing", c.grid.spacing[2]))
     }
@@ -71,6 +90,9 @@ public enum Preprocessor {
         if !(o.window.low.isFinite && o.window.high.isFinite && o.window.low < o.window.high) { return "window must be L,H with L < H" }
         if o.inPlaneSize.count != 2 || o.inPlaneSize.contains(where: { $0 < 1 || $0 > 65536 }) { return "in-plane size must be two sides in 1...65536" }
         if !(o.sliceSpacing > 0 && o.sliceSpacing.isFinite) { return "slice spacing must be positive" }
+        if let t = o.targetSpacing, t.count != 3 || t.contains(where: { !($0 > 0 && $0.isFinite) }) {
+            return "target spacing must be three positive values in mm, got \(t)"
+        }
         return nil
     }
 

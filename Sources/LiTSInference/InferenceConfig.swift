@@ -11,14 +11,33 @@ public struct InferenceConfig: Codable, Equatable, Sendable {
     public var preprocessing: PreprocessOptions
     public var overlap: Double
     public var blending: Blending
+    /// The cascade stage (nil in runs from before the cascade: joint).
+    public var stage: CascadeStage?
+    /// A lesion stage's liver run, run first by `lits predict`.
+    public var liverRun: LiverRunReference?
+    /// A lesion stage's margin in mm around the liver's bounding box.
+    public var liverMargin: Double?
 
     public init(model: UNetConfig, patch: PatchSize, preprocessing: PreprocessOptions,
-                overlap: Double = 0.5, blending: Blending = .gaussian) {
+                overlap: Double = 0.5, blending: Blending = .gaussian, stage: CascadeStage? = nil,
+                liverRun: LiverRunReference? = nil, liverMargin: Double? = nil) {
         self.model = model
         self.patch = patch
         self.preprocessing = preprocessing
         self.overlap = overlap
         self.blending = blending
+        self.stage = stage
+        self.liverRun = liverRun
+        self.liverMargin = liverMargin
+    }
+
+    /// The channels each stage's model must have (inputs, outputs).
+    public static func channels(of stage: CascadeStage) -> (input: Int, output: Int) {
+        switch stage {
+        case .joint: return (1, 2)
+        case .liver: return (1, 1)
+        case .lesion: return (2, 2)
+        }
     }
 
     /// A reason when the configuration (read back from a file a user may have edited) cannot be
@@ -29,6 +48,15 @@ public struct InferenceConfig: Codable, Equatable, Sendable {
         if let p = model.problem(withInput: [1, model.inChannels, patch.d, patch.h, patch.w]) { return "patch: \(p)" }
         if !(overlap >= 0 && overlap < 1) { return "overlap must be in [0, 1), got \(overlap)" }
         if let p = Preprocessor.problem(preprocessing) { return "preprocessing: \(p)" }
+        let stage = stage ?? .joint
+        let channels = InferenceConfig.channels(of: stage)
+        if model.inChannels != channels.input || model.outChannels != channels.output {
+            return "a \(stage.rawValue) model has \(channels.input) input and \(channels.output) output channels, the config says \(model.inChannels) and \(model.outChannels)"
+        }
+        if stage == .lesion {
+            if liverRun == nil { return "a lesion stage needs its liverRun" }
+            if !(liverMargin.map { $0 >= 0 && $0.isFinite } ?? false) { return "a lesion stage needs a liverMargin of 0 mm or more" }
+        }
         return nil
     }
 

@@ -38,6 +38,17 @@ public struct PredictionJob: Sendable {
         let cases = try Dataset.discover(data)
         try OutputFolder.prepare(out, inputs: data, command: "lits predict")
         var predictor = Predictor(model: model, config: config)
+        var liverCheckpoint: String?
+        if config.stage == .lesion, let ref = config.liverRun {
+            let liver = try TrainedRun(reading: ref.path)
+            let file = liver.checkpointPath(ref.checkpoint)
+            let info = try liver.checkpointInfo(ref.checkpoint)
+            guard info.sha256 == ref.sha256, liver.config.preprocessing == config.preprocessing else {
+                throw LiTSError(.mismatch, path: file, "is not the liver checkpoint this lesion stage was trained with (checksum \(info.sha256 ?? "none"), the cascade's config.json pins \(ref.sha256)); restore it or retrain the lesion stage")
+            }
+            predictor.liverStage = (try liver.loadModel(ref.checkpoint, context: context), liver.config.windowOptions)
+            liverCheckpoint = file
+        }
         predictor.threshold = threshold
         predictor.largestLiverComponent = largestLiverComponent
         predictor.lesionsInsideLiver = lesionsInsideLiver
@@ -58,7 +69,7 @@ public struct PredictionJob: Sendable {
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let record: [String: [String]] = ["run": [runPath], "checkpoint": [run.checkpointPath(checkpoint)],
+        let record: [String: [String]] = ["run": [runPath], "checkpoint": [run.checkpointPath(checkpoint)] + (liverCheckpoint.map { [$0] } ?? []),
                                           "files": result.results.map(\.1), "failed": result.failures.map(\.0.id)]
         try AtomicFile.write(try encoder.encode(record), to: "\(out)/\(PredictionJob.recordFile)")
         return (cases.count, result)

@@ -15,6 +15,8 @@ public struct Predictor: @unchecked Sendable {
     public var largestLiverComponent = true
     public var lesionsInsideLiver = true
     public var window: SlidingWindowOptions
+    /// A cascade's liver stage, run first when `model` is a lesion stage.
+    public var liverStage: (model: UNet3D, window: SlidingWindowOptions)?
 
     public init(model: UNet3D, config: InferenceConfig) {
         self.model = model
@@ -32,7 +34,7 @@ public struct Predictor: @unchecked Sendable {
     public func predict(_ c: LoadedCase, withProbabilities: Bool = false) -> Result {
         model.setTraining(false)
         let ct = Preprocessor.image(c, options: config.preprocessing).ct
-        let probs = SlidingWindow.predict(ct, options: window) { self.model.forward($0) }
+        let probs = probabilities(ct)
         let small = Postprocess.labels(probabilities: probs, options: PostprocessOptions(
             liverThreshold: threshold, lesionThreshold: threshold,
             largestLiverComponent: largestLiverComponent, lesionsInsideLiver: lesionsInsideLiver))
@@ -47,5 +49,34 @@ public struct Predictor: @unchecked Sendable {
             }
         }
         return Result(labels: labels, probabilities: probabilities)
+    }
+
+    /// Liver and lesion probabilities on the preprocessed grid. A liver stage alone gives no
+    /// lesions; a cascade runs its liver stage, then the lesion stage on the box around the
+    /// liver mask (thresholded, largest component as post-processing would keep it) with that
+    /// mask as its second channel; outside the box the lesion probability is 0.
+    func probabilities(_ ct: Volume<Float>) -> [Volume<Float>] {
+        guard let liver = liverStage else {
+            let probs = SlidingWindow.predict(ct, options: window) { self.model.forward($0) }
+            return probs.count == 1 ? [probs[0], Volume(grid: ct.grid, repeating: 0)] : probs
+        }
+        liver.model.setTraining(false)
+        return Predictor.cascade(ct, liver: { liver.model.forward($0) }, liverWindow: liver.window,
+                                 lesion: { self.model.forward($0) }, lesionWindow: window, marginMM: config.liverMargin ?? 0,
+                                 threshold: threshold, largestLiverComponent: largestLiverComponent)
+    }
+
+    /// The two stages on one preprocessed CT, each network given as the function it computes.
+    static func cascade(_ ct: Volume<Float>, liver: (Tensor) -> Tensor, liverWindow: SlidingWindowOptions,
+                        lesion: (Tensor) -> Tensor, lesionWindow: SlidingWindowOptions, marginMM: Double,
+                        threshold: Float, largestLiverComponent: Bool) -> [Volume<Float>] {
+        let liverProbability = SlidingWindow.predict(ct, options: liverWindow, model: liver)[0]
+        var mask = liverProbability.voxels.map { $0 > threshold }
+        if largestLiverComponent { mask = Postprocess.largestComponent(mask, shape: ct.shape) }
+        guard let box = LiverBox(mask: mask, grid: ct.grid, marginMM: marginMM) else {
+            return [liverProbability, Volume(grid: ct.grid, repeating: 0)]
+        }
+        let lesionProbability = SlidingWindow.predict(channels: box.inputs(ct: ct, liverMask: mask), options: lesionWindow, model: lesion)[1]
+        return [liverProbability, box.paste(lesionProbability, into: ct.grid, fill: 0)]
     }
 }

@@ -145,7 +145,16 @@ public enum SlidingWindow {
     /// (N, 1, D, H, W) of windows to (N, C, D, H, W) with the same D, H, W.
     public static func predict(_ image: Volume<Float>, options: SlidingWindowOptions,
                                model: (Tensor) throws -> Tensor) rethrows -> [Volume<Float>] {
+        try predict(channels: [image], options: options, model: model)
+    }
+
+    /// The same for a multi-channel input (the cascade's lesion stage: CT and liver mask), all
+    /// channels on one grid; `model` receives (N, C, D, H, W).
+    public static func predict(channels inputs: [Volume<Float>], options: SlidingWindowOptions,
+                               model: (Tensor) throws -> Tensor) rethrows -> [Volume<Float>] {
         precondition(options.problem == nil, options.problem ?? "")
+        precondition(!inputs.isEmpty && inputs.allSatisfy { $0.shape == inputs[0].shape }, "input channels must share one grid")
+        let image = inputs[0], inChannels = inputs.count
         let (nx, ny, nz) = (image.shape[0], image.shape[1], image.shape[2])
         let win = windowSize(shape: image.shape, options: options)
         // MONAI pads each short axis by diff // 2 before; origins are in volume coordinates.
@@ -166,13 +175,15 @@ public enum SlidingWindow {
         while first < origins.count {
             let batch = Array(origins[first..<min(first + options.batchSize, origins.count)])
             first += batch.count
-            var x = [Float](repeating: options.padValue, count: batch.count * m)
+            var x = [Float](repeating: options.padValue, count: batch.count * inChannels * m)
             for (b, o) in batch.enumerated() {
-                copyWindow(image, origin: o, size: win, into: &x, offset: b * m)
+                for (c, input) in inputs.enumerated() {
+                    copyWindow(input, origin: o, size: win, into: &x, offset: (b * inChannels + c) * m)
+                }
             }
-            let y = try model(Tensor(shape: [batch.count, 1, win.d, win.h, win.w], data: x))
+            let y = try model(Tensor(shape: [batch.count, inChannels, win.d, win.h, win.w], data: x))
             precondition(y.rank == 5 && y.shape[0] == batch.count && Array(y.shape[2...]) == [win.d, win.h, win.w],
-                         "model returned \(y.shape) for windows \([batch.count, 1, win.d, win.h, win.w])")
+                         "model returned \(y.shape) for windows \([batch.count, inChannels, win.d, win.h, win.w])")
             if sums.isEmpty {
                 channels = y.shape[1]
                 sums = [[Double]](repeating: [Double](repeating: 0, count: image.count), count: channels)
@@ -200,15 +211,20 @@ public enum SlidingWindow {
     /// Without a `sideDivisor` in the options the network's own is used, so volumes smaller than
     /// the patch are padded only up to a size the network accepts.
     public static func predict(_ image: Volume<Float>, network: UNet3D, options: SlidingWindowOptions) throws -> [Volume<Float>] {
+        try predict(channels: [image], network: network, options: options)
+    }
+
+    /// The same for a multi-channel input.
+    public static func predict(channels image: [Volume<Float>], network: UNet3D, options: SlidingWindowOptions) throws -> [Volume<Float>] {
         var o = options
         if o.sideDivisor == nil { o.sideDivisor = network.config.sideDivisor }
         if let p = o.problem { throw LiTSError(.invalidArgument, path: nil, p) }
-        let win = windowSize(shape: image.shape, options: o)
-        if let p = network.config.problem(withInput: [1, network.config.inChannels, win.d, win.h, win.w]) {
+        let win = windowSize(shape: image[0].shape, options: o)
+        if let p = network.config.problem(withInput: [1, image.count, win.d, win.h, win.w]) {
             throw LiTSError(.invalidArgument, path: nil, "sliding window \(win): \(p)")
         }
         network.setTraining(false)
-        return predict(image, options: o) { network.forward($0) }
+        return predict(channels: image, options: o) { network.forward($0) }
     }
 
     // MARK: - Window copies

@@ -37,6 +37,12 @@ public struct TrainedRun: Sendable {
 
     public func checkpointPath(_ choice: CheckpointChoice) -> String { "\(path)/\(TrainedRun.checkpointFile(choice))" }
 
+    /// A checkpoint's config JSON (model and checksum).
+    public func checkpointInfo(_ choice: CheckpointChoice) throws -> Checkpoint.Info {
+        let file = checkpointPath(choice)
+        do { return try Checkpoint.info(file) } catch let e as CheckpointError { throw LiTSError(.corrupt, path: e.path ?? file, e.reason) }
+    }
+
     /// The model of a checkpoint, after checking that it is the model the run's config describes.
     public func loadModel(_ choice: CheckpointChoice, context: NetContext = .default) throws -> UNet3D {
         let file = checkpointPath(choice)

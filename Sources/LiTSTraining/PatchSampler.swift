@@ -13,10 +13,24 @@ public enum SamplingMode: Codable, Equatable, Sendable {
     /// probability `pLesion` on a random lesion voxel (label 2; a case without lesions falls back
     /// to a liver voxel, a case without liver to a uniform window), otherwise uniform.
     case liverBiased(pLiver: Double = 0.4, pLesion: Double = 0.3)
+    /// Liver-biased with the liver share split equally between the top, middle and bottom thirds
+    /// of the liver's extent along k (`LiverExtent.region(ofSlice:)`, the thirds evaluation
+    /// reports): with probability `pLiver / 3` each, the window is centred on a random liver voxel
+    /// of that third; `pLesion` and the uniform rest as in `liverBiased`. A third without liver
+    /// voxels (a liver one or two slices long) falls back to any liver voxel.
+    case regionBalanced(pLiver: Double = 0.4, pLesion: Double = 0.3)
+
+    /// The liver and lesion probabilities of the liver-centred modes, nil for uniform.
+    var probabilities: (pLiver: Double, pLesion: Double)? {
+        switch self {
+        case .uniform: return nil
+        case .liverBiased(let pLiver, let pLesion), .regionBalanced(let pLiver, let pLesion): return (pLiver, pLesion)
+        }
+    }
 
     /// A readable reason when the probabilities are out of range, or nil.
     public var problem: String? {
-        guard case .liverBiased(let pLiver, let pLesion) = self else { return nil }
+        guard let (pLiver, pLesion) = probabilities else { return nil }
         guard pLiver >= 0, pLesion >= 0, pLiver.isFinite, pLesion.isFinite else {
             return "sampling probabilities must be non-negative (p_liver \(pLiver), p_lesion \(pLesion))"
         }
@@ -31,11 +45,14 @@ public enum SamplingMode: Codable, Equatable, Sendable {
 /// is also the (D, H, W) row-major block of a tensor.
 public struct SampledPatch: Sendable {
     public var image: [Float]
+    /// Further input channels cut from the same window (the cascade's liver mask), padded with 0.
+    public var extraChannels: [[Float]] = []
     public var labels: [UInt8]
     /// The volume voxel under the patch's first voxel. A coordinate is negative on an axis where
     /// the volume is smaller than the patch: the volume is then centred in the patch.
     public var origin: (k: Int, j: Int, i: Int)
-    /// "liver", "lesion" or "uniform": how the window was placed, after any fallback.
+    /// "liver", "lesion", "uniform", or with region-balanced sampling "top", "middle", "bottom":
+    /// how the window was placed, after any fallback.
     public var kind: String
     public var size: PatchSize
     /// Voxels with label >= 1 and with label 2 inside the patch.
@@ -56,7 +73,7 @@ public struct SamplerStats: Codable, Equatable, Sendable {
     public var coveringTop = 0
     public var coveringMiddle = 0
     public var coveringBottom = 0
-    /// Patches by placement: "liver", "lesion", "uniform".
+    /// Patches by placement: "liver", "lesion", "uniform", "top", "middle", "bottom".
     public var byKind: [String: Int] = [:]
 
     public init() {}
@@ -67,7 +84,7 @@ public struct SamplerStats: Codable, Equatable, Sendable {
     public var topShare: Double { share(coveringTop) }
     public var middleShare: Double { share(coveringMiddle) }
     public var bottomShare: Double { share(coveringBottom) }
-    /// Share of patches placed as `kind` ("liver", "lesion", "uniform").
+    /// Share of patches placed as `kind` (see `byKind`).
     public func share(ofKind kind: String) -> Double { share(byKind[kind, default: 0]) }
 
     public mutating func merge(_ other: SamplerStats) {
@@ -95,6 +112,9 @@ public struct VoxelIndex: Sendable {
     public let liver: [UInt32]
     public let lesion: [UInt32]
     public let extent: LiverExtent?
+    /// The part of `liver` in each third of `extent` (`liver` runs in k order, so each third is
+    /// one contiguous range).
+    public let liverByRegion: [LiverRegion: Range<Int>]
 
     public init(labels: LabelMap) {
         precondition(labels.count <= Int(UInt32.max), "volume too large to index (\(labels.count) voxels)")
@@ -113,7 +133,19 @@ public struct VoxelIndex: Sendable {
         }
         self.liver = liver
         self.lesion = lesion
-        extent = kMax >= 0 ? LiverExtent(kMin: kMin, kMax: kMax) : nil
+        let extent = kMax >= 0 ? LiverExtent(kMin: kMin, kMax: kMax) : nil
+        self.extent = extent
+        var ranges: [LiverRegion: Range<Int>] = [:]
+        if let extent {
+            var lower = 0
+            for region in [LiverRegion.bottom, .middle, .top] {
+                var upper = lower
+                while upper < liver.count, extent.region(ofSlice: Double(Int(liver[upper]) / plane)) == region { upper += 1 }
+                ranges[region] = lower..<upper
+                lower = upper
+            }
+        }
+        liverByRegion = ranges
     }
 }
 
@@ -160,15 +192,18 @@ public struct PatchSampler: Sendable {
     public mutating func clearCache() { cache.removeAll() }
 
     /// `count` patches from one volume; `stats` is updated with each.
+    /// `extraChannels` (on the image's grid) are cut from the same windows as further inputs.
     public mutating func sample(image: Volume<Float>, labels: LabelMap, count: Int, caseID: String? = nil,
-                                stats: inout SamplerStats) -> [SampledPatch] {
+                                extraChannels: [Volume<Float>] = [], stats: inout SamplerStats) -> [SampledPatch] {
         precondition(image.shape == labels.shape, "image \(image.shape) and labels \(labels.shape) differ in shape")
+        precondition(extraChannels.allSatisfy { $0.shape == image.shape }, "extra channels must be on the image's grid")
         let index = index(for: labels, caseID: caseID)
         var patches: [SampledPatch] = []
         patches.reserveCapacity(count)
         for _ in 0..<count {
             let (origin, kind) = placeWindow(shape: image.shape, index: index)
-            let patch = extract(image: image, labels: labels, origin: origin, kind: kind)
+            var patch = extract(image: image, labels: labels, origin: origin, kind: kind)
+            patch.extraChannels = extraChannels.map { window(of: $0, origin: origin) }
             record(patch, extent: index.extent, into: &stats)
             patches.append(patch)
         }
@@ -198,12 +233,17 @@ public struct PatchSampler: Sendable {
         let (nx, ny, nz) = (shape[0], shape[1], shape[2])
         var centre: Int? = nil
         var kind = "uniform"
-        if case .liverBiased(let pLiver, let pLesion) = mode {
+        if let (pLiver, pLesion) = mode.probabilities {
             let u = Double.random(in: 0..<1, using: &rng)
             if u < pLiver + pLesion {
                 if u >= pLiver, !index.lesion.isEmpty {
                     centre = Int(index.lesion[Int.random(in: 0..<index.lesion.count, using: &rng)])
                     kind = "lesion"
+                } else if case .regionBalanced = mode, u < pLiver,
+                          case let region = LiverRegion.allCases[Int.random(in: 0..<3, using: &rng)],
+                          let range = index.liverByRegion[region], !range.isEmpty {
+                    centre = Int(index.liver[Int.random(in: range, using: &rng)])
+                    kind = region.rawValue
                 } else if !index.liver.isEmpty {
                     centre = Int(index.liver[Int.random(in: 0..<index.liver.count, using: &rng)])
                     kind = "liver"
@@ -261,6 +301,18 @@ public struct PatchSampler: Sendable {
                             liverVoxels: liverVoxels, lesionVoxels: lesionVoxels)
     }
 
+    /// The voxels of `v` under a window, 0 outside the volume.
+    private func window(of v: Volume<Float>, origin: (k: Int, j: Int, i: Int)) -> [Float] {
+        let (nx, ny, nz) = (v.shape[0], v.shape[1], v.shape[2])
+        var out = [Float](repeating: 0, count: size.count)
+        for kk in 0..<size.d { for jj in 0..<size.h { for ii in 0..<size.w {
+            let k = origin.k + kk, j = origin.j + jj, i = origin.i + ii
+            guard (0..<nz).contains(k), (0..<ny).contains(j), (0..<nx).contains(i) else { continue }
+            out[ii + size.w * (jj + size.h * kk)] = v.voxels[i + nx * (j + ny * k)]
+        } } }
+        return out
+    }
+
     private func record(_ patch: SampledPatch, extent: LiverExtent?, into stats: inout SamplerStats) {
         stats.patches += 1
         stats.byKind[patch.kind, default: 0] += 1
@@ -284,24 +336,30 @@ public struct PatchSampler: Sendable {
 
     // MARK: - Batches
 
-    /// Images (N, 1, D, H, W) and targets (N, 2, D, H, W): target channel 0 is label >= 1 (liver
-    /// including tumor, the LiTS "liver"), channel 1 is label == 2 (lesion).
-    public static func makeBatch(_ patches: [SampledPatch], size: PatchSize) -> (x: Tensor, y: Tensor) {
+    /// Images (N, C, D, H, W), channel 0 the CT and then each patch's extra channels, and targets
+    /// (N, 2, D, H, W): target channel 0 is label >= 1 (liver including tumor, the LiTS "liver"),
+    /// channel 1 is label == 2 (lesion). With `targetChannels` 1 only the liver is targeted.
+    public static func makeBatch(_ patches: [SampledPatch], size: PatchSize, targetChannels: Int = 2) -> (x: Tensor, y: Tensor) {
+        precondition((1...2).contains(targetChannels), "targets are liver, or liver and lesion")
         let m = size.count
-        var x = [Float](repeating: 0, count: patches.count * m)
-        var y = [Float](repeating: 0, count: patches.count * 2 * m)
+        let inChannels = 1 + (patches.first?.extraChannels.count ?? 0)
+        var x = [Float](repeating: 0, count: patches.count * inChannels * m)
+        var y = [Float](repeating: 0, count: patches.count * targetChannels * m)
         for (n, p) in patches.enumerated() {
-            precondition(p.size == size && p.image.count == m && p.labels.count == m,
-                         "patch \(n) is \(p.size), the batch is \(size)")
-            x.replaceSubrange((n * m)..<((n + 1) * m), with: p.image)
-            let liver = 2 * n * m, lesion = liver + m
+            precondition(p.size == size && p.image.count == m && p.labels.count == m && p.extraChannels.count == inChannels - 1,
+                         "patch \(n) is \(p.size) with \(1 + p.extraChannels.count) channels, the batch is \(size) with \(inChannels)")
+            for (c, channel) in ([p.image] + p.extraChannels).enumerated() {
+                let start = (n * inChannels + c) * m
+                x.replaceSubrange(start..<(start + m), with: channel)
+            }
+            let liver = targetChannels * n * m, lesion = liver + m
             for v in 0..<m {
                 let l = p.labels[v]
                 if l >= 1 { y[liver + v] = 1 }
-                if l == Label.tumor { y[lesion + v] = 1 }
+                if targetChannels == 2, l == Label.tumor { y[lesion + v] = 1 }
             }
         }
-        return (Tensor(shape: [patches.count, 1, size.d, size.h, size.w], data: x),
-                Tensor(shape: [patches.count, 2, size.d, size.h, size.w], data: y))
+        return (Tensor(shape: [patches.count, inChannels, size.d, size.h, size.w], data: x),
+                Tensor(shape: [patches.count, targetChannels, size.d, size.h, size.w], data: y))
     }
 }

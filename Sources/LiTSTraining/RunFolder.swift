@@ -71,13 +71,16 @@ public struct RunFolder: Sendable {
     }
 
     static func historyCSV(_ h: [EpochRecord]) -> String {
-        var lines = ["epoch,train_loss,validation_loss,dice_liver,dice_lesion,learning_rate,patches,share_with_liver,share_with_lesion,share_covering_top,share_covering_middle,share_covering_bottom,seconds"]
+        var lines = ["epoch,train_loss,validation_loss,dice_liver,dice_lesion,learning_rate,patches,share_with_liver,share_with_lesion,share_covering_top,share_covering_middle,share_covering_bottom,seconds,share_placed_liver,share_placed_lesion,share_placed_uniform,share_placed_top,share_placed_middle,share_placed_bottom"]
         func f(_ x: Double?) -> String { x.map { $0.isNaN ? "" : String(format: "%.6g", $0) } ?? "" }
         for r in h {
             let s = r.sampler
-            lines.append([String(r.epoch), f(r.trainLoss), f(r.validationLoss), f(r.diceLiver), f(r.diceLesion), f(r.learningRate),
+            // Placement shares come last so the older columns keep their positions.
+            let placed = ["liver", "lesion", "uniform", "top", "middle", "bottom"].map { f(s.share(ofKind: $0)) }
+            let fields = [String(r.epoch), f(r.trainLoss), f(r.validationLoss), f(r.diceLiver), f(r.diceLesion), f(r.learningRate),
                           String(s.patches), f(s.liverShare), f(s.lesionShare), f(s.topShare), f(s.middleShare), f(s.bottomShare),
-                          String(format: "%.1f", r.seconds)].joined(separator: ","))
+                          String(format: "%.1f", r.seconds)] + placed
+            lines.append(fields.joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -112,6 +115,13 @@ public struct RunFolder: Sendable {
         var page = MarkdownPage(title: "Training run: \(URL(fileURLWithPath: path).lastPathComponent)")
         let o = trainer.options
         page.paragraph("U-Net filters \(o.model.filters), patch \(o.patch) (W x H x D), \(o.volumesPerBatch) volumes x \(o.patchesPerVolume) patches per batch, \(o.batchesPerEpoch) batches per epoch, sampling \(o.sampling), loss \(o.loss), Adam lr \(o.learningRate), ReduceLROnPlateau factor \(o.lrFactor) patience \(o.lrPatience), seed \(o.seed).")
+        let pre = o.preprocessing
+        if let stage = o.stage, stage != .joint {
+            page.paragraph("Cascade stage: \(stage.rawValue)" + (o.liverRun.map { "; liver run `\($0.path)` (\($0.checkpoint.rawValue) checkpoint, SHA-256 \($0.sha256.prefix(12))...), box margin \(o.liverMargin ?? 0) mm" } ?? "") + ".")
+        }
+        page.paragraph("Preprocessing: HU window [\(pre.window.low), \(pre.window.high)], "
+            + (pre.targetSpacing.map { "every axis to \($0.map { String($0) }.joined(separator: " x ")) mm" }
+               ?? "\(pre.inPlaneSize[0]) x \(pre.inPlaneSize[1]) in-plane, \(pre.sliceSpacing) mm slices") + "; `lits predict` repeats it.")
         if !o.split.isHeldOut {
             page.paragraph("**No held-out data:** with fewer than three cases the same case(s) train and validate, so these Dice values show that the pipeline learns, not how it generalises.")
         }

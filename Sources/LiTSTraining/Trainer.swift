@@ -36,6 +36,11 @@ public struct TrainOptions: Codable, Equatable, Sendable {
     public var preprocessing = PreprocessOptions()
     /// The preprocessed folder the run trains on.
     public var dataFolder = ""
+    /// The cascade stage (nil: joint, as in runs from before the cascade).
+    public var stage: CascadeStage?
+    /// A lesion stage's liver run, and the margin in mm around the liver's bounding box.
+    public var liverRun: LiverRunReference?
+    public var liverMargin: Double?
 
     public init() {}
 
@@ -49,7 +54,7 @@ public struct TrainOptions: Codable, Equatable, Sendable {
         if !(learningRate.isFinite && learningRate > 0) { return "learning rate must be a positive number, got \(learningRate)" }
         if !(lrFactor > 0 && lrFactor < 1) { return "ReduceLROnPlateau factor must be in (0, 1), got \(lrFactor)" }
         if lrPatience < 0 { return "ReduceLROnPlateau patience must not be negative" }
-        if case let .liverBiased(pLiver, pLesion) = sampling,
+        if let (pLiver, pLesion) = sampling.probabilities,
            !((0...1).contains(pLiver) && (0...1).contains(pLesion) && pLiver + pLesion <= 1) {
             return "--p-liver and --p-lesion must be probabilities summing to at most 1"
         }
@@ -58,7 +63,8 @@ public struct TrainOptions: Codable, Equatable, Sendable {
 
     /// What `lits predict` reads back from the run's `config.json`.
     public var inference: InferenceConfig {
-        InferenceConfig(model: model, patch: patch, preprocessing: preprocessing, overlap: overlap, blending: blending)
+        InferenceConfig(model: model, patch: patch, preprocessing: preprocessing, overlap: overlap, blending: blending,
+                        stage: stage, liverRun: liverRun, liverMargin: liverMargin)
     }
 }
 
@@ -94,7 +100,15 @@ public final class Trainer {
     public let scheduler: ReduceLROnPlateau
     public private(set) var history: [EpochRecord] = []
     public private(set) var bestScore = -Double.infinity
-    private var cache: [String: PreprocessedArrays] = [:]
+    private var cache: [String: TrainingCase] = [:]
+
+    /// What a case gives the sampler: the whole preprocessed case, or for the lesion stage the
+    /// box around its liver (from the ground truth) with the liver mask as a second channel.
+    struct TrainingCase {
+        var image: Volume<Float>
+        var labels: LabelMap?
+        var extraChannels: [Volume<Float>] = []
+    }
 
     public init(options: TrainOptions, data: PreprocessedFolder, context: NetContext = .default) {
         self.options = options
@@ -110,13 +124,26 @@ public final class Trainer {
         return g.next()
     }
 
-    func trainingCase(_ id: String) throws -> PreprocessedArrays {
+    func trainingCase(_ id: String) throws -> TrainingCase {
         if let c = cache[id] { return c }
-        let c = try data.load(id)
+        let arrays = try data.load(id)
+        var c = TrainingCase(image: arrays.image, labels: arrays.labels)
+        if options.stage == .lesion, let labels = arrays.labels {
+            let liver = labels.voxels.map { $0 >= 1 }
+            if let box = LiverBox(mask: liver, grid: labels.grid, marginMM: options.liverMargin ?? 0) {
+                let inputs = box.inputs(ct: arrays.image, liverMask: liver)
+                c = TrainingCase(image: inputs[0], labels: box.crop(labels), extraChannels: [inputs[1]])
+            } else {
+                c.extraChannels = [Volume(grid: arrays.image.grid, repeating: 0)]
+            }
+        }
         if cache.count >= 64 { cache.removeAll() }  // bounded memory for large datasets
         cache[id] = c
         return c
     }
+
+    /// Target channels: liver alone for the liver stage, else liver and lesion.
+    var targetChannels: Int { options.model.outChannels }
 
     /// Runs epochs `history.count + 1 ... options.epochs`. `shouldStop` is polled after every batch
     /// (Ctrl-C); `report` receives progress lines; `endOfEpoch` saves the run.
@@ -139,9 +166,10 @@ public final class Trainer {
                 for id in ids.prefix(options.volumesPerBatch) {
                     let c = try trainingCase(id)
                     guard let labels = c.labels else { throw LiTSError(.invalidArgument, path: data.path, "training case \(id) has no labels") }
-                    patches += sampler.sample(image: c.image, labels: labels, count: options.patchesPerVolume, caseID: id, stats: &stats)
+                    patches += sampler.sample(image: c.image, labels: labels, count: options.patchesPerVolume, caseID: id,
+                                              extraChannels: c.extraChannels, stats: &stats)
                 }
-                let (x, y) = PatchSampler.makeBatch(patches, size: options.patch)
+                let (x, y) = PatchSampler.makeBatch(patches, size: options.patch, targetChannels: targetChannels)
                 model.zeroGrad()
                 let probs = model.forward(x)
                 let loss = lossFunction(probs, y)
@@ -186,19 +214,23 @@ public final class Trainer {
         for id in options.split.validation {
             let c = try trainingCase(id)
             guard let labels = c.labels else { continue }
-            let probs = SlidingWindow.predict(c.image, options: windowOptions) { self.model.forward($0) }
-            let n = c.image.count
-            var target = Tensor(shape: [1, 2, 1, 1, n])
-            var pred = Tensor(shape: [1, 2, 1, 1, n])
+            let probs = SlidingWindow.predict(channels: [c.image] + c.extraChannels, options: windowOptions) { self.model.forward($0) }
+            let n = c.image.count, channels = targetChannels
+            var target = Tensor(shape: [1, channels, 1, 1, n])
+            var pred = Tensor(shape: [1, channels, 1, 1, n])
             for v in 0..<n {
                 target.data[v] = labels.voxels[v] >= 1 ? 1 : 0
-                target.data[n + v] = labels.voxels[v] == 2 ? 1 : 0
                 pred.data[v] = probs[0].voxels[v]
-                pred.data[n + v] = probs[1].voxels[v]
+                if channels == 2 {
+                    target.data[n + v] = labels.voxels[v] == 2 ? 1 : 0
+                    pred.data[n + v] = probs[1].voxels[v]
+                }
             }
             losses.append(lossFunction(pred, target).value)
-            let liver = probs[0].voxels, lesion = probs[1].voxels
+            let liver = probs[0].voxels
             livers.append(Dice.coefficient(count: n, predicted: { liver[$0] > 0.5 }, truth: { labels.voxels[$0] >= 1 }))
+            guard channels == 2 else { continue }
+            let lesion = probs[1].voxels
             let lesionDice = Dice.coefficient(count: n, predicted: { lesion[$0] > 0.5 }, truth: { labels.voxels[$0] == 2 })
             if !lesionDice.isNaN { lesions.append(lesionDice) }
         }

@@ -19,20 +19,55 @@ public final class TrainingRun {
     /// preprocessed into `out/preprocessed` with `preprocessing` (reused when it exists). The
     /// split is read from `splitFile`, or a seeded 60/20/20 shuffle; `options.split`,
     /// `preprocessing` and `dataFolder` are filled in here.
+    ///
+    /// `options.stage` picks the model's channels; a lesion stage needs `liverRun`, a `--stage
+    /// liver` run, whose preprocessing it takes over (raw data) or must match (a preprocessed
+    /// folder), and which it pins by its best checkpoint's checksum.
     public static func start(data: String, out: String, options: TrainOptions, preprocessing: PreprocessOptions,
-                             splitFile: String?, context: NetContext = .default) throws -> TrainingRun {
+                             splitFile: String?, liverRun: String? = nil, context: NetContext = .default) throws -> TrainingRun {
         let folder = RunFolder(out)
+        var options = options
+        var preprocessing = preprocessing
+        let stage = options.stage ?? .joint
+        (options.model.inChannels, options.model.outChannels) = InferenceConfig.channels(of: stage)
+        var liver: TrainedRun?
+        switch (stage, liverRun) {
+        case (.lesion, nil):
+            throw LiTSError(.invalidArgument, path: nil, "--stage lesion needs --liver-run RUN, a run trained with --stage liver")
+        case (.lesion, let path?):
+            let run = try TrainedRun(reading: path)
+            guard run.config.stage == .liver else {
+                throw LiTSError(.invalidArgument, path: "\(path)/\(TrainedRun.configFile)", "not a --stage liver run (stage \(run.config.stage?.rawValue ?? "joint"))")
+            }
+            let checkpoint = run.checkpointPath(.best)
+            guard let sha256 = try? Checkpoint.info(checkpoint).sha256 else {
+                throw LiTSError(.notFound, path: checkpoint, "the liver run has no checksummed best checkpoint (has it finished an epoch?)")
+            }
+            let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+            options.liverRun = LiverRunReference(path: absolute, checkpoint: .best, sha256: sha256)
+            options.liverMargin = options.liverMargin ?? 10
+            preprocessing = run.config.preprocessing
+            liver = run
+        case (_, _?):
+            throw LiTSError(.invalidArgument, path: nil, "--liver-run is for --stage lesion only")
+        default:
+            options.liverRun = nil
+            options.liverMargin = nil
+        }
         try OutputFolder.prepare(out, inputs: [data], command: "lits train")
         if FileManager.default.fileExists(atPath: folder.statePath) {
             throw LiTSError(.notWritable, path: out, "holds a training run with finished epochs; continue it with `lits train --resume \(out)`, or choose another folder")
         }
         let dataset = try preparedData(data, run: folder, options: preprocessing, threads: 2)
-        var options = options
+        if let liver, dataset.manifest.options != liver.config.preprocessing {
+            throw LiTSError(.mismatch, path: "\(dataset.path)/\(PreprocessManifest.fileName)",
+                            "preprocessed differently from the liver run \(liver.path); give the raw data, or a folder preprocessed as the liver run was")
+        }
         options.preprocessing = dataset.manifest.options
         options.dataFolder = dataset.path
         options.split = try splitFile.map(DataSplit.read) ?? DataSplit.seeded(ids: dataset.ids, seed: options.seed)
         let p = options.patch
-        if let problem = options.model.problem(withInput: [1, 1, p.d, p.h, p.w]) {
+        if let problem = options.model.problem(withInput: [1, options.model.inChannels, p.d, p.h, p.w]) {
             throw LiTSError(.invalidArgument, path: nil, "--patch: \(problem)")
         }
         if let problem = options.problem { throw LiTSError(.invalidArgument, path: nil, problem) }

@@ -65,6 +65,18 @@ struct InPlaneSize: ExpressibleByArgument, Sendable {
     var defaultValueDescription: String { nx == ny ? "\(nx)" : "\(nx)x\(ny)" }
 }
 
+/// A voxel spacing in mm: "S" (isotropic) or "X,Y,Z".
+struct SpacingArgument: ExpressibleByArgument, Sendable {
+    let values: [Double]
+
+    init?(argument: String) {
+        let parts = argument.split(separator: ",", omittingEmptySubsequences: false)
+            .map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.count == 1 || parts.count == 3, parts.allSatisfy({ $0 != nil && $0! > 0 && $0!.isFinite }) else { return nil }
+        values = parts.count == 1 ? [parts[0]!, parts[0]!, parts[0]!] : parts.map { $0! }
+    }
+}
+
 /// Filters per U-Net level, "16,32,64,128" (at least two levels).
 struct FilterList: ExpressibleByArgument, Sendable {
     let values: [Int]
@@ -117,7 +129,15 @@ enum EqualizeChoice: String, CaseIterable, ExpressibleByArgument, Sendable {
 
 /// How training patches are placed.
 enum SamplingChoice: String, CaseIterable, ExpressibleByArgument, Sendable {
-    case uniform, liverBiased = "liver-biased"
+    case uniform, liverBiased = "liver-biased", regionBalanced = "region-balanced"
+
+    func mode(pLiver: Double, pLesion: Double) -> SamplingMode {
+        switch self {
+        case .uniform: return .uniform
+        case .liverBiased: return .liverBiased(pLiver: pLiver, pLesion: pLesion)
+        case .regionBalanced: return .regionBalanced(pLiver: pLiver, pLesion: pLesion)
+        }
+    }
 }
 
 extension EnhancementMethod: ExpressibleByArgument {}
@@ -138,6 +158,7 @@ struct NSDTolerances: ExpressibleByArgument, Sendable {
 }
 extension Blending: ExpressibleByArgument {}
 extension CheckpointChoice: ExpressibleByArgument {}
+extension CascadeStage: ExpressibleByArgument {}
 extension LossFunction: ExpressibleByArgument {}
 extension MRC.AxisOrder: ExpressibleByArgument {}
 
@@ -151,26 +172,35 @@ extension Connectivity: ExpressibleByArgument {
     public static var allValueStrings: [String] { allCases.map { String($0.rawValue) } }
 }
 
-/// The preprocessing options `lits preprocess` and `lits train` on raw data share.
+/// The preprocessing options `lits preprocess` and `lits train` on raw data share: a fixed
+/// in-plane size and slice spacing (the baseline, the default), or a target spacing on every axis.
 struct PreprocessingArguments: ParsableArguments {
     @Option(parsing: .unconditional, help: "HU window L,H to clip to before normalising.")
     var window = WindowArgument(argument: "-100,400")!
 
-    @Option(help: "In-plane size after resampling, NX or NXxNY.")
-    var size = InPlaneSize(argument: "168")!
+    @Option(help: "In-plane size after resampling, NX or NXxNY (default 168; not with --spacing).")
+    var size: InPlaneSize?
 
-    @Option(help: "Slice spacing in mm after resampling.")
-    var sliceSpacing = 2.0
+    @Option(help: "Slice spacing in mm after resampling (default 2; not with --spacing).")
+    var sliceSpacing: Double?
+
+    @Option(help: ArgumentHelp("Resample every axis to this spacing in mm, S or X,Y,Z (nnU-Net's way; labels nearest neighbour), instead of --size and --slice-spacing.",
+                               valueName: "mm"))
+    var spacing: SpacingArgument?
 
     func validate() throws {
-        guard sliceSpacing > 0, sliceSpacing.isFinite else { throw ValidationError("--slice-spacing must be positive") }
+        if let sliceSpacing { guard sliceSpacing > 0, sliceSpacing.isFinite else { throw ValidationError("--slice-spacing must be positive") } }
+        if spacing != nil, size != nil || sliceSpacing != nil {
+            throw ValidationError("--spacing sets the spacing of every axis: give it without --size and --slice-spacing")
+        }
     }
 
     var options: PreprocessOptions {
         var o = PreprocessOptions()
         o.window = window.window
-        o.inPlaneSize = size.values
-        o.sliceSpacing = sliceSpacing
+        if let size { o.inPlaneSize = size.values }
+        if let sliceSpacing { o.sliceSpacing = sliceSpacing }
+        o.targetSpacing = spacing?.values
         return o
     }
 }

@@ -8,11 +8,13 @@ struct Predict: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Predict whole volumes with a trained run: sliding window, threshold, post-processing, NIfTI on each source grid.",
         discussion: """
-        Each case is preprocessed as the run's training data was, predicted with overlapping windows \
+        Each case is preprocessed as the run's training data was (fixed size or target spacing), predicted with overlapping windows \
         of the run's patch size (Gaussian or constant blending), thresholded, optionally cleaned \
         (largest liver component, lesions only inside the liver), mapped back to the source file's \
         grid and affine, and written as DIR/segmentation-N.nii.gz (uint8: 0 background, 1 liver, \
-        2 tumor), or DIR/test-segmentation-N.nii with --lits-names.
+        2 tumor), or DIR/test-segmentation-N.nii with --lits-names. A cascade's lesion run \
+        (`lits train --stage lesion`) runs its pinned liver run first and predicts lesions on the \
+        liver's bounding box; a liver run alone predicts liver only.
         """)
 
     @Option(name: .customLong("run"), help: "Run folder of `lits train`.")

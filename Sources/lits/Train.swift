@@ -11,8 +11,8 @@ struct Train: ParsableCommand {
         abstract: "Train the baseline 3D U-Net (liver and lesion outputs) with liver-biased patch sampling.",
         discussion: """
         DATA is a `lits preprocess` folder, or a raw dataset (preprocessed into RUN/preprocessed with \
-        --window/--size/--slice-spacing, linear interpolation, and reused on --resume; these options \
-        apply to raw DATA only). The run folder gets \
+        --window and --size/--slice-spacing or --spacing, linear interpolation, and reused on --resume; these \
+        options apply to raw DATA only). The run folder gets \
         config.json, history.csv, best.safetensors and last.safetensors (with their model config \
         JSON), charts and index.md. Ctrl-C (or SIGTERM) stops after the current batch and saves \
         RUN/interrupted.safetensors (for inspection; removed once a resumed run finishes an epoch); \
@@ -47,13 +47,13 @@ struct Train: ParsableCommand {
     @Option(help: "Batches per epoch.")
     var batchesPerEpoch = 50
 
-    @Option(help: "Patch placement (uniform: the baseline's random slab along z).")
+    @Option(help: "Patch placement (uniform: the baseline's random slab along z; region-balanced: the --p-liver share split equally between the liver's top, middle and bottom thirds).")
     var sampling = SamplingChoice.liverBiased
 
-    @Option(help: "Liver-biased sampling: probability of centring a patch on a random liver voxel.")
+    @Option(help: "Liver-biased and region-balanced sampling: probability of centring a patch on a random liver voxel.")
     var pLiver = 0.4
 
-    @Option(help: "Liver-biased sampling: probability of centring a patch on a random lesion voxel.")
+    @Option(help: "Liver-biased and region-balanced sampling: probability of centring a patch on a random lesion voxel.")
     var pLesion = 0.3
 
     @Option(help: "Loss: the baseline's Jaccard distance, or soft Dice.")
@@ -80,6 +80,15 @@ struct Train: ParsableCommand {
     @Option(help: "JSON file {\"train\": [...], \"validation\": [...], \"test\": [...]} of case ids (default: seeded 60/20/20 shuffle).")
     var split: String?
 
+    @Option(help: "Cascade stage: joint (one liver-and-lesion model, the baseline), liver (a liver-only model), or lesion (a model on the --liver-run's liver bounding box, with the liver mask as a second input).")
+    var stage = CascadeStage.joint
+
+    @Option(help: "For --stage lesion: the --stage liver run (its best checkpoint is pinned by checksum; `lits predict --run` on the lesion run runs both).")
+    var liverRun: String?
+
+    @Option(help: "For --stage lesion: margin in mm around the liver's bounding box.")
+    var liverMargin = 10.0
+
     @Option(help: "Seed for the split, initial weights and every random choice.")
     var seed: UInt64 = 0
 
@@ -99,6 +108,7 @@ struct Train: ParsableCommand {
         guard lr.isFinite, lr > 0 else { throw ValidationError("--lr must be a positive number") }
         guard lrFactor > 0, lrFactor < 1 else { throw ValidationError("--lr-factor must be in (0, 1)") }
         guard lrPatience >= 0 else { throw ValidationError("--lr-patience must not be negative") }
+        guard liverMargin >= 0, liverMargin.isFinite else { throw ValidationError("--liver-margin must be 0 mm or more") }
     }
 
     var options: TrainOptions {
@@ -112,13 +122,15 @@ struct Train: ParsableCommand {
         o.patchesPerVolume = patchesPerVolume
         o.epochs = epochs
         o.batchesPerEpoch = batchesPerEpoch
-        o.sampling = sampling == .uniform ? .uniform : .liverBiased(pLiver: pLiver, pLesion: pLesion)
+        o.sampling = sampling.mode(pLiver: pLiver, pLesion: pLesion)
         o.loss = loss
         o.learningRate = lr
         o.lrFactor = lrFactor
         o.lrPatience = lrPatience
         o.overlap = overlap
         o.seed = seed
+        o.stage = stage
+        o.liverMargin = stage == .lesion ? liverMargin : nil
         return o
     }
 
@@ -127,7 +139,7 @@ struct Train: ParsableCommand {
             let context = NetContext(workers: threads)
             let run = try resume.map { try TrainingRun.resume($0, context: context) }
                 ?? TrainingRun.start(data: data!, out: out!, options: options, preprocessing: preprocessing.options,
-                                     splitFile: split, context: context)
+                                     splitFile: split, liverRun: liverRun, context: context)
             if !run.trainer.options.split.isHeldOut {
                 printWarning("fewer than three cases: the same case(s) train and validate; the Dice shows learning, not generalisation")
             }

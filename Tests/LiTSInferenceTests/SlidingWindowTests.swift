@@ -313,3 +313,81 @@ final class PostprocessTests: XCTestCase {
         XCTAssertEqual(Postprocess.labels(liver: zero, lesion: zero, options: options).labelCounts()[0], grid.count)
     }
 }
+
+/// The cascade's box: the liver's bounding box grown by a margin in mm, cut out and put back.
+final class LiverBoxTests: XCTestCase {
+    func testBoxMarginCropAndPaste() throws {
+        let grid = Grid(shape: [20, 16, 10], spacing: [1, 2, 5], affine: Affine.diagonal(spacing: [1, 2, 5], origin: [10, 20, 30]))
+        var mask = [Bool](repeating: false, count: grid.count)
+        for (i, j, k) in [(5, 6, 4), (9, 8, 5)] { mask[i + 20 * (j + 16 * k)] = true }
+        let box = try XCTUnwrap(LiverBox(mask: mask, grid: grid, marginMM: 4))
+        // 4 mm: 4 voxels in x, 2 in y, 1 in z (rounded up).
+        XCTAssertEqual(box.lo, [1, 4, 3])
+        XCTAssertEqual(box.hi, [13, 10, 6])
+        XCTAssertEqual(box.shape, [13, 7, 4])
+        XCTAssertEqual(LiverBox(mask: mask, grid: grid, marginMM: 100)?.shape, [20, 16, 10], "clamped to the volume")
+        XCTAssertNil(LiverBox(mask: [Bool](repeating: false, count: grid.count), grid: grid, marginMM: 4))
+
+        let v = Volume<Float>(grid: grid, voxels: (0..<grid.count).map { Float($0) })
+        let cut = box.crop(v)
+        XCTAssertEqual(cut.shape, box.shape)
+        XCTAssertEqual(cut.voxels[0], Float(1 + 20 * (4 + 16 * 3)))
+        // Every cropped voxel keeps its world position.
+        XCTAssertEqual(cut.grid.affine.m[3], v.grid.affine.m[3] + 1, accuracy: 1e-12)
+        XCTAssertEqual(cut.grid.affine.m[7], v.grid.affine.m[7] + 8, accuracy: 1e-12)
+        XCTAssertEqual(cut.grid.affine.m[11], v.grid.affine.m[11] + 15, accuracy: 1e-12)
+        let back = box.paste(cut, into: grid, fill: -1)
+        for n in 0..<grid.count {
+            let i = n % 20, j = (n / 20) % 16, k = n / 320
+            let inside = (1...13).contains(i) && (4...10).contains(j) && (3...6).contains(k)
+            XCTAssertEqual(back.voxels[n], inside ? Float(n) : -1)
+        }
+        let inputs = box.inputs(ct: v, liverMask: mask)
+        XCTAssertEqual(inputs[1].voxels.filter { $0 == 1 }.count, 2)
+    }
+
+    func testTwoChannelWindowsReachTheModelInOrder() {
+        let grid = Grid(shape: [8, 8, 4], spacing: [1, 1, 1])
+        let a = Volume<Float>(grid: grid, repeating: 0.25), b = Volume<Float>(grid: grid, repeating: 0.75)
+        let options = SlidingWindowOptions(patch: PatchSize(d: 4, h: 8, w: 8), overlap: 0, blending: .constant, batchSize: 1)
+        // The "model" returns its second input channel minus its first.
+        let out = SlidingWindow.predict(channels: [a, b], options: options) { x in
+            let m = x.count / 2
+            XCTAssertEqual(x.shape[1], 2)
+            return Tensor(shape: [1, 1] + Array(x.shape[2...]), data: (0..<m).map { x.data[m + $0] - x.data[$0] })
+        }
+        XCTAssertEqual(out.count, 1)
+        XCTAssert(out[0].voxels.allSatisfy { abs($0 - 0.5) < 1e-6 })
+    }
+}
+
+final class CascadeWiringTests: XCTestCase {
+    /// Stage one's liver mask reaches stage two as its second channel on the box, and stage two's
+    /// lesion output comes back on the full grid (0 outside the box).
+    func testStageTwoSeesTheBoxAndTheMaskOfStageOne() {
+        let grid = Grid(shape: [16, 16, 8], spacing: [1, 1, 1])
+        var ct = Volume<Float>(grid: grid, repeating: 0)
+        for k in 2...5 { for j in 4...9 { for i in 3...8 { ct[i, j, k] = 1 } } }  // the "liver"
+        ct[14, 14, 7] = 1  // a second component, dropped as post-processing would
+        let window = SlidingWindowOptions(patch: PatchSize(d: 8, h: 16, w: 16), overlap: 0, blending: .constant, batchSize: 1)
+        var seen: [[Int]] = []
+        let probs = Predictor.cascade(ct, liver: { x in x },  // liver probability = CT
+                                      liverWindow: window,
+                                      lesion: { x in
+                                          seen.append(Array(x.shape))
+                                          let m = x.count / 2  // output channel 1 = the mask channel x 0.9
+                                          return Tensor(shape: x.shape, data: (0..<m).map { _ in 0 } + (0..<m).map { 0.9 * x.data[m + $0] })
+                                      }, lesionWindow: window, marginMM: 1, threshold: 0.5, largestLiverComponent: true)
+        XCTAssertEqual(seen.first?[1], 2, "two input channels")
+        XCTAssertEqual(probs[0].voxels, ct.voxels)
+        for k in 0..<8 { for j in 0..<16 { for i in 0..<16 {
+            let inLiver = (2...5).contains(k) && (4...9).contains(j) && (3...8).contains(i)
+            XCTAssertEqual(probs[1][i, j, k], inLiver ? 0.9 : 0, accuracy: 1e-6, "\(i),\(j),\(k)")
+        } } }
+        // No liver: no lesion stage, no lesions.
+        let none = Predictor.cascade(Volume(grid: grid, repeating: 0), liver: { $0 }, liverWindow: window, lesion: { _ in
+            XCTFail("the lesion stage runs only on a liver"); return Tensor(shape: [1]) }, lesionWindow: window, marginMM: 1,
+                                     threshold: 0.5, largestLiverComponent: true)
+        XCTAssert(none[1].voxels.allSatisfy { $0 == 0 })
+    }
+}

@@ -75,6 +75,75 @@ final class PatchSamplerTests: XCTestCase {
         XCTAssertEqual(stats.withLesion, patches.filter { $0.lesionVoxels > 0 }.count)
     }
 
+    func testRegionBalancedSamplingSplitsTheLiverShareIntoEqualThirds() {
+        let (image, labels) = liverCase
+        var sampler = PatchSampler(mode: .regionBalanced(pLiver: 0.6, pLesion: 0.2), size: patch16, seed: 7)
+        var stats = SamplerStats()
+        var patches: [SampledPatch] = []
+        for _ in 0..<500 { patches += sampler.sample(image: image, labels: labels, count: 4, caseID: "liver", stats: &stats) }
+        XCTAssertEqual(stats.patches, 2000)
+        for third in ["top", "middle", "bottom"] { XCTAssertEqual(stats.share(ofKind: third), 0.2, accuracy: 0.03, third) }
+        XCTAssertEqual(stats.share(ofKind: "lesion"), 0.2, accuracy: 0.03)
+        XCTAssertEqual(stats.share(ofKind: "uniform"), 0.2, accuracy: 0.03)
+        XCTAssertEqual(stats.byKind["liver", default: 0], 0, "every third has liver: no fallback")
+        // Each centre is a liver voxel in the third it names, by the thirds evaluation uses.
+        let extent = LiverExtent(labels: labels)!
+        for p in patches where ["top", "middle", "bottom"].contains(p.kind) {
+            let k = p.origin.k + 8  // the window's centre slice
+            XCTAssertTrue(p.origin.k > 0 && p.origin.k < 80, "the liver (k 24...72) keeps these windows unclamped along k")
+            XCTAssertEqual(extent.region(ofSlice: Double(k)).rawValue, p.kind)
+            XCTAssertGreaterThanOrEqual(p.labels[8 + 16 * (8 + 16 * 8)], 1)
+        }
+        // Liver-biased with the same liver share centres fewer patches in the bottom third: it
+        // follows the liver's volume, and the ellipsoid's end thirds hold about 26% of it each.
+        var biased = PatchSampler(mode: .liverBiased(pLiver: 0.6, pLesion: 0.2), size: patch16, seed: 7)
+        var biasedPatches: [SampledPatch] = []
+        for _ in 0..<500 { biasedPatches += biased.sample(image: image, labels: labels, count: 4, caseID: "liver") }
+        let biasedBottom = biasedPatches.filter { $0.kind == "liver" && extent.region(ofSlice: Double($0.origin.k + 8)) == .bottom }.count
+        XCTAssertEqual(Double(biasedBottom) / 2000, 0.6 * 0.26, accuracy: 0.03)
+    }
+
+    func testRegionBalancedIsSeededAndFallsBackOnAShortLiver() {
+        let (image, labels) = liverCase
+        func run(_ seed: UInt64) -> [SampledPatch] {
+            var s = PatchSampler(mode: .regionBalanced(), size: patch16, seed: seed)
+            return (0..<10).flatMap { _ in s.sample(image: image, labels: labels, count: 4, caseID: "c") }
+        }
+        let a = run(5), b = run(5), c = run(6)
+        XCTAssertEqual(a.map { [$0.origin.k, $0.origin.j, $0.origin.i] }, b.map { [$0.origin.k, $0.origin.j, $0.origin.i] })
+        XCTAssertEqual(a.map(\.kind), b.map(\.kind))
+        XCTAssertEqual(a.map(\.labels), b.map(\.labels))
+        XCTAssertNotEqual(a.map { [$0.origin.k, $0.origin.j, $0.origin.i] }, c.map { [$0.origin.k, $0.origin.j, $0.origin.i] })
+        // A liver one slice thick has only a middle third: the other thirds fall back to any liver voxel.
+        let grid = Grid(shape: [20, 20, 20], spacing: [1, 1, 1])
+        var flat = LabelMap(grid: grid, repeating: 0)
+        for j in 5..<15 { for i in 5..<15 { flat[i, j, 10] = Label.liver } }
+        let index = VoxelIndex(labels: flat)
+        XCTAssertEqual(index.liverByRegion[.middle]?.count, 100)
+        XCTAssertEqual(index.liverByRegion[.top]?.count, 0)
+        var s = PatchSampler(mode: .regionBalanced(pLiver: 1, pLesion: 0), size: PatchSize(d: 8, h: 8, w: 8), seed: 1)
+        var stats = SamplerStats()
+        _ = s.sample(image: Volume<Float>(grid: grid, repeating: 0), labels: flat, count: 300, stats: &stats)
+        XCTAssertEqual(stats.withLiver, 300)
+        XCTAssertEqual(Set(stats.byKind.keys), ["middle", "liver"])
+        XCTAssertNotNil(SamplingMode.regionBalanced(pLiver: 0.8, pLesion: 0.3).problem)
+    }
+
+    func testVoxelIndexSplitsTheLiverIntoTheThirdsOfItsExtent() {
+        let (_, labels) = liverCase
+        let index = VoxelIndex(labels: labels)
+        let extent = index.extent!
+        let plane = 48 * 48
+        var total = 0
+        for region in LiverRegion.allCases {
+            let range = index.liverByRegion[region]!
+            total += range.count
+            XCTAssertFalse(range.isEmpty)
+            XCTAssert(range.allSatisfy { extent.region(ofSlice: Double(Int(index.liver[$0]) / plane)) == region })
+        }
+        XCTAssertEqual(total, index.liver.count)
+    }
+
     func testUniformSamplingGivesTheVolumesLiverShare() {
         // 24x24x100, patch 24x24x16 (whole slices): a random slab of 16 slices. The liver fills
         // slices 40...59, so a slab starting at k0 in 0...84 holds liver when 25 <= k0 <= 59.
