@@ -65,7 +65,7 @@ let package = Package(
         .testTarget(name: "LiTSAnalysisTests", dependencies: ["LiTSAnalysis", "LiTSCore", "LiTSImaging"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "LiTSNetTests", dependencies: ["LiTSNet"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "LiTSTrainingTests", dependencies: ["LiTSTraining", "LiTSInference", "LiTSNet", "LiTSCore", "LiTSImaging"]),
+        .testTarget(name: "LiTSTrainingTests", dependencies: ["LiTSTraining", "LiTSInference", "LiTSNet", "LiTSCore", "LiTSImaging", "LiTSRender"]),
         .testTarget(name: "LiTSInferenceTests", dependencies: ["LiTSInference", "LiTSNet", "LiTSCore", "LiTSImaging"]),
         .testTarget(name: "LiTSEvaluationTests", dependencies: ["LiTSEvaluation", "LiTSCore", "LiTSImaging"],
                     resources: [.copy("Fixtures")]),
