@@ -21,11 +21,4 @@ extension SeededGenerator {
         if range.low < 1, chance(0.5) { return uniform(.init(range.low, min(1, range.high))) }
         return uniform(.init(max(range.low, 1), max(range.low, range.high)))
     }
-
-    /// A standard normal value (Box-Muller).
-    mutating func normal() -> Double {
-        let u1 = Double.random(in: Double.leastNonzeroMagnitude..<1, using: &self)
-        let u2 = Double.random(in: 0..<1, using: &self)
-        return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
-    }
 }

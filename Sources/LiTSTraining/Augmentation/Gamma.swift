@@ -5,17 +5,24 @@ import Foundation
 /// instead): nnU-Net's GammaTransform with retain_stats.
 enum Gamma {
     static func apply(_ image: inout [Float], gamma: Double, inverted: Bool) {
-        guard gamma != 1, let lo0 = image.min(), let hi0 = image.max(), hi0 > lo0 else { return }
-        let sign: Double = inverted ? -1 : 1
-        let values = image.map { sign * Double($0) }
-        let (lo, hi) = inverted ? (-Double(hi0), -Double(lo0)) : (Double(lo0), Double(hi0))
-        let count = Double(values.count)
-        let mean = values.reduce(0, +) / count
-        let sd = (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / count).squareRoot()
-        var out = values.map { pow(($0 - lo) / (hi - lo), gamma) * (hi - lo) + lo }
-        let newMean = out.reduce(0, +) / count
-        let newSD = (out.reduce(0) { $0 + ($1 - newMean) * ($1 - newMean) } / count).squareRoot()
-        if newSD > 1e-12 { out = out.map { ($0 - newMean) / newSD * sd + mean } }
-        for n in image.indices { image[n] = Float(sign * out[n]) }
+        guard gamma != 1, let lo = image.min(), let hi = image.max(), hi > lo else { return }
+        let (mean, sd) = stats(image)
+        let range = hi - lo, g = Float(gamma)
+        // Negating the patch, applying gamma and negating back is: hi - range * ((hi - x) / range)^g.
+        for n in image.indices {
+            image[n] = inverted ? hi - range * pow((hi - image[n]) / range, g) : lo + range * pow((image[n] - lo) / range, g)
+        }
+        let (newMean, newSD) = stats(image)
+        guard newSD > 1e-12 else { return }
+        let scale = Float(sd / newSD), shift = Float(mean - newMean * sd / newSD)
+        for n in image.indices { image[n] = image[n] * scale + shift }
+    }
+
+    /// Mean and population standard deviation, accumulated in Double.
+    static func stats(_ x: [Float]) -> (mean: Double, sd: Double) {
+        var sum = 0.0, squares = 0.0
+        for v in x { sum += Double(v); squares += Double(v) * Double(v) }
+        let mean = sum / Double(x.count)
+        return (mean, max(0, squares / Double(x.count) - mean * mean).squareRoot())
     }
 }

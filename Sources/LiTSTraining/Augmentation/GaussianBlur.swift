@@ -28,17 +28,25 @@ enum GaussianBlur {
         let dims = [size.w, size.h, size.d], strides = [1, size.w, size.w * size.h]
         for (axis, s) in [sigma.i, sigma.j, sigma.k].enumerated() where s > 0 {
             let kernel = kernel(sigma: s), r = kernel.count / 2, n = dims[axis], stride = strides[axis]
-            let source = image
-            // Lines along `axis`: every start voxel whose coordinate on that axis is 0.
-            let lines = size.count / n
+            // Where each padded position of a line reads from (reflected at both ends).
+            let source = (-r..<(n + r)).map { reflect($0, n) * stride }
+            var line = [Float](repeating: 0, count: n + 2 * r)
             let other = (0..<3).filter { $0 != axis }
-            for line in 0..<lines {
-                let a = line % dims[other[0]], b = line / dims[other[0]]
-                let start = a * strides[other[0]] + b * strides[other[1]]
-                for x in 0..<n {
-                    var acc: Float = 0
-                    for t in -r...r { acc += kernel[t + r] * source[start + stride * reflect(x + t, n)] }
-                    image[start + stride * x] = acc
+            image.withUnsafeMutableBufferPointer { img in
+                line.withUnsafeMutableBufferPointer { line in
+                    kernel.withUnsafeBufferPointer { kernel in
+                        for b in 0..<dims[other[1]] {
+                            for a in 0..<dims[other[0]] {
+                                let start = a * strides[other[0]] + b * strides[other[1]]
+                                for p in 0..<line.count { line[p] = img[start + source[p]] }
+                                for x in 0..<n {
+                                    var acc: Float = 0
+                                    for t in 0..<kernel.count { acc += kernel[t] * line[x + t] }
+                                    img[start + stride * x] = acc
+                                }
+                            }
+                        }
+                    }
                 }
             }
         }

@@ -45,51 +45,37 @@ struct SpatialResampling: Sendable {
     /// The patch of `size` whose unrotated window starts at `origin` in the volume.
     func resample(image: Volume<Float>, labels: LabelMap, origin: (k: Int, j: Int, i: Int), size: PatchSize,
                   padValue: Float) -> (image: [Float], labels: [UInt8]) {
-        let (nx, ny, nz) = (image.shape[0], image.shape[1], image.shape[2])
         let (w, h, d) = (size.w, size.h, size.d)
         let ci = Double(w - 1) / 2, cj = Double(h - 1) / 2, ck = Double(d - 1) / 2
         let centre = (Double(origin.i) + ci, Double(origin.j) + cj, Double(origin.k) + ck)
         var outImage = [Float](repeating: padValue, count: size.count)
         var outLabels = [UInt8](repeating: 0, count: size.count)
         let m = matrix
+        let zero = [Float](repeating: 0, count: displacement == nil ? 0 : 1)
+        let (fi, fj, fk) = displacement.map { ($0.di, $0.dj, $0.dk) } ?? (zero, zero, zero)
+        let displaced = displacement != nil
         image.voxels.withUnsafeBufferPointer { src in
             labels.voxels.withUnsafeBufferPointer { srcLab in
                 outImage.withUnsafeMutableBufferPointer { dst in
                     outLabels.withUnsafeMutableBufferPointer { dstLab in
-                        for kk in 0..<d {
-                            for jj in 0..<h {
-                                for ii in 0..<w {
-                                    let t = ii + w * (jj + h * kk)
-                                    var u = (Double(ii) - ci, Double(jj) - cj, Double(kk) - ck)
-                                    if let field = displacement {
-                                        u.0 += Double(field.di[t]); u.1 += Double(field.dj[t]); u.2 += Double(field.dk[t])
+                        fi.withUnsafeBufferPointer { fi in
+                            fj.withUnsafeBufferPointer { fj in
+                                fk.withUnsafeBufferPointer { fk in
+                                    let sampler = VolumeSampler(image: src, labels: srcLab, shape: image.shape, padValue: padValue)
+                                    for kk in 0..<d {
+                                        for jj in 0..<h {
+                                            for ii in 0..<w {
+                                                let t = ii + w * (jj + h * kk)
+                                                var u0 = Double(ii) - ci, u1 = Double(jj) - cj, u2 = Double(kk) - ck
+                                                if displaced { u0 += Double(fi[t]); u1 += Double(fj[t]); u2 += Double(fk[t]) }
+                                                let x = centre.0 + m[0] * u0 + m[1] * u1 + m[2] * u2
+                                                let y = centre.1 + m[3] * u0 + m[4] * u1 + m[5] * u2
+                                                let z = centre.2 + m[6] * u0 + m[7] * u1 + m[8] * u2
+                                                dstLab[t] = sampler.nearestLabel(x, y, z)
+                                                dst[t] = sampler.trilinear(x, y, z)
+                                            }
+                                        }
                                     }
-                                    let x = centre.0 + m[0] * u.0 + m[1] * u.1 + m[2] * u.2
-                                    let y = centre.1 + m[3] * u.0 + m[4] * u.1 + m[5] * u.2
-                                    let z = centre.2 + m[6] * u.0 + m[7] * u.1 + m[8] * u.2
-                                    // Labels: nearest voxel, 0 outside.
-                                    let (ri, rj, rk) = (Int(x.rounded()), Int(y.rounded()), Int(z.rounded()))
-                                    if ri >= 0, ri < nx, rj >= 0, rj < ny, rk >= 0, rk < nz {
-                                        dstLab[t] = srcLab[ri + nx * (rj + ny * rk)]
-                                    }
-                                    // Image: trilinear, voxels outside the volume count as padding.
-                                    let (fi, fj, fk) = (x.rounded(.down), y.rounded(.down), z.rounded(.down))
-                                    let (i0, j0, k0) = (Int(fi), Int(fj), Int(fk))
-                                    guard i0 >= -1, i0 < nx, j0 >= -1, j0 < ny, k0 >= -1, k0 < nz else { continue }
-                                    let (wi, wj, wk) = (Float(x - fi), Float(y - fj), Float(z - fk))
-                                    if wi == 0, wj == 0, wk == 0 {
-                                        if i0 >= 0, j0 >= 0, k0 >= 0 { dst[t] = src[i0 + nx * (j0 + ny * k0)] }
-                                        continue
-                                    }
-                                    func at(_ i: Int, _ j: Int, _ k: Int) -> Float {
-                                        i >= 0 && i < nx && j >= 0 && j < ny && k >= 0 && k < nz ? src[i + nx * (j + ny * k)] : padValue
-                                    }
-                                    let c00 = at(i0, j0, k0) * (1 - wi) + at(i0 + 1, j0, k0) * wi
-                                    let c10 = at(i0, j0 + 1, k0) * (1 - wi) + at(i0 + 1, j0 + 1, k0) * wi
-                                    let c01 = at(i0, j0, k0 + 1) * (1 - wi) + at(i0 + 1, j0, k0 + 1) * wi
-                                    let c11 = at(i0, j0 + 1, k0 + 1) * (1 - wi) + at(i0 + 1, j0 + 1, k0 + 1) * wi
-                                    let c0 = c00 * (1 - wj) + c10 * wj, c1 = c01 * (1 - wj) + c11 * wj
-                                    dst[t] = c0 * (1 - wk) + c1 * wk
                                 }
                             }
                         }
@@ -98,5 +84,51 @@ struct SpatialResampling: Sendable {
             }
         }
         return (outImage, outLabels)
+    }
+}
+
+/// Reads a volume at a fractional voxel position: labels by nearest voxel (0 outside), the image
+/// trilinearly with voxels outside the volume counting as `padValue`.
+private struct VolumeSampler {
+    let image: UnsafeBufferPointer<Float>
+    let labels: UnsafeBufferPointer<UInt8>
+    let nx: Int, ny: Int, nz: Int
+    let padValue: Float
+
+    init(image: UnsafeBufferPointer<Float>, labels: UnsafeBufferPointer<UInt8>, shape: [Int], padValue: Float) {
+        (self.image, self.labels, self.padValue) = (image, labels, padValue)
+        (nx, ny, nz) = (shape[0], shape[1], shape[2])
+    }
+
+    @inline(__always) func nearestLabel(_ x: Double, _ y: Double, _ z: Double) -> UInt8 {
+        let (i, j, k) = (Int(x.rounded()), Int(y.rounded()), Int(z.rounded()))
+        guard i >= 0, i < nx, j >= 0, j < ny, k >= 0, k < nz else { return 0 }
+        return labels[i + nx * (j + ny * k)]
+    }
+
+    @inline(__always) func trilinear(_ x: Double, _ y: Double, _ z: Double) -> Float {
+        let (fx, fy, fz) = (x.rounded(.down), y.rounded(.down), z.rounded(.down))
+        guard fx >= -1, fx < Double(nx), fy >= -1, fy < Double(ny), fz >= -1, fz < Double(nz) else { return padValue }
+        let (i0, j0, k0) = (Int(fx), Int(fy), Int(fz))
+        let (wi, wj, wk) = (Float(x - fx), Float(y - fy), Float(z - fz))
+        let plane = nx * ny
+        let (v000, v100, v010, v110, v001, v101, v011, v111): (Float, Float, Float, Float, Float, Float, Float, Float)
+        if i0 >= 0, i0 + 1 < nx, j0 >= 0, j0 + 1 < ny, k0 >= 0, k0 + 1 < nz {
+            let b = i0 + nx * j0 + plane * k0
+            (v000, v100, v010, v110) = (image[b], image[b + 1], image[b + nx], image[b + nx + 1])
+            (v001, v101, v011, v111) = (image[b + plane], image[b + plane + 1], image[b + plane + nx], image[b + plane + nx + 1])
+        } else {
+            func at(_ i: Int, _ j: Int, _ k: Int) -> Float {
+                i >= 0 && i < nx && j >= 0 && j < ny && k >= 0 && k < nz ? image[i + nx * j + plane * k] : padValue
+            }
+            (v000, v100, v010, v110) = (at(i0, j0, k0), at(i0 + 1, j0, k0), at(i0, j0 + 1, k0), at(i0 + 1, j0 + 1, k0))
+            (v001, v101, v011, v111) = (at(i0, j0, k0 + 1), at(i0 + 1, j0, k0 + 1), at(i0, j0 + 1, k0 + 1), at(i0 + 1, j0 + 1, k0 + 1))
+        }
+        // Exactly the voxel on a grid point (the identity gives the cut patch bit for bit).
+        if wi == 0, wj == 0, wk == 0 { return v000 }
+        let c00 = v000 + (v100 - v000) * wi, c10 = v010 + (v110 - v010) * wi
+        let c01 = v001 + (v101 - v001) * wi, c11 = v011 + (v111 - v011) * wi
+        let c0 = c00 + (c10 - c00) * wj, c1 = c01 + (c11 - c01) * wj
+        return c0 + (c1 - c0) * wk
     }
 }
