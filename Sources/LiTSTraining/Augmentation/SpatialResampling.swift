@@ -62,15 +62,16 @@ struct SpatialResampling: Sendable {
                             fj.withUnsafeBufferPointer { fj in
                                 fk.withUnsafeBufferPointer { fk in
                                     let sampler = VolumeSampler(image: src, labels: srcLab, shape: image.shape, padValue: padValue)
+                                    let (m0, m1, m2, m3, m4, m5, m6, m7, m8) = (m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7], m[8])
                                     for kk in 0..<d {
                                         for jj in 0..<h {
                                             for ii in 0..<w {
                                                 let t = ii + w * (jj + h * kk)
                                                 var u0 = Double(ii) - ci, u1 = Double(jj) - cj, u2 = Double(kk) - ck
                                                 if displaced { u0 += Double(fi[t]); u1 += Double(fj[t]); u2 += Double(fk[t]) }
-                                                let x = centre.0 + m[0] * u0 + m[1] * u1 + m[2] * u2
-                                                let y = centre.1 + m[3] * u0 + m[4] * u1 + m[5] * u2
-                                                let z = centre.2 + m[6] * u0 + m[7] * u1 + m[8] * u2
+                                                let x = centre.0 + m0 * u0 + m1 * u1 + m2 * u2
+                                                let y = centre.1 + m3 * u0 + m4 * u1 + m5 * u2
+                                                let z = centre.2 + m6 * u0 + m7 * u1 + m8 * u2
                                                 dstLab[t] = sampler.nearestLabel(x, y, z)
                                                 dst[t] = sampler.trilinear(x, y, z)
                                             }
