@@ -31,44 +31,51 @@ trap 'rm -rf "$WORK"' EXIT
 DEMO=(--patch 96,96,16 --filters 8,16,32,64 --volumes-per-batch 1 --patches-per-volume 2 --epochs 1 --overlap 0.25 --lr 0.003)
 PATCHES_PER_BATCH=2
 
-# Seconds of one `lits train` run.
+# Wall and CPU (user + system) seconds of one `lits train` run: "WALL CPU".
 run_train() {  # name batches augment...
   local name="$1" batches="$2"; shift 2
-  local t0 t1
-  t0=$(date +%s.%N)
-  "$LITS" train "$WORK/pre" --out "$WORK/$name" "${DEMO[@]}" --batches-per-epoch "$batches" "$@" >/dev/null 2>&1
-  t1=$(date +%s.%N)
+  local TIMEFORMAT='%R %U %S' times
+  times=$( { time "$LITS" train "$WORK/pre" --out "$WORK/$name" "${DEMO[@]}" --batches-per-epoch "$batches" "$@" >/dev/null 2>&1; } 2>&1 )
   rm -rf "$WORK/$name"
-  echo "$t1 - $t0" | bc -l
+  echo "$times" | awk '{printf "%.3f %.3f\n", $1, $2 + $3}'
 }
 
-declare -A RATES
+# Patches per second of the B - 1 extra batches, from the long and the short run's seconds.
+rate() { echo "($BATCHES - 1) * $PATCHES_PER_BATCH / ($1 - $2)" | bc -l; }
+
+declare -A WALL CPU
 for round in $(seq 1 "$REPEAT"); do
   for setting in none default; do
-    long=$(run_train "$setting-long" "$BATCHES" --augment "$setting")
-    short=$(run_train "$setting-short" 1 --augment "$setting")
-    rate=$(echo "($BATCHES - 1) * $PATCHES_PER_BATCH / ($long - $short)" | bc -l)
-    RATES[$setting]="${RATES[$setting]:-} $rate"
-    printf 'round %d %-7s %6.2f s - %5.2f s: %.3f patches/s\n' "$round" "$setting" "$long" "$short" "$rate" >&2
+    read -r long_wall long_cpu < <(run_train "$setting-long" "$BATCHES" --augment "$setting")
+    read -r short_wall short_cpu < <(run_train "$setting-short" 1 --augment "$setting")
+    wall=$(rate "$long_wall" "$short_wall")
+    cpu=$(rate "$long_cpu" "$short_cpu")
+    WALL[$setting]="${WALL[$setting]:-} $wall"
+    CPU[$setting]="${CPU[$setting]:-} $cpu"
+    printf 'round %d %-7s wall %6.2f - %5.2f s: %.3f patches/s; cpu %6.2f - %5.2f s: %.3f patches per cpu-s\n' \
+      "$round" "$setting" "$long_wall" "$short_wall" "$wall" "$long_cpu" "$short_cpu" "$cpu" >&2
   done
 done
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
-NONE=$(echo "${RATES[none]}" | median)
-AUG=$(echo "${RATES[default]}" | median)
+NONE=$(echo "${WALL[none]}" | median); AUG=$(echo "${WALL[default]}" | median)
+NONE_CPU=$(echo "${CPU[none]}" | median); AUG_CPU=$(echo "${CPU[default]}" | median)
 DROP=$(echo "100 * (1 - $AUG / $NONE)" | bc -l)
+DROP_CPU=$(echo "100 * (1 - $AUG_CPU / $NONE_CPU)" | bc -l)
+LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 {
   echo
   echo "## Augmentation throughput (benchmarks/augmentation.sh)"
   echo
-  echo "- date: $(date -u '+%Y-%m-%d %H:%M:%S UTC'); machine: $(uname -srm), nproc=$(nproc)"
-  echo "- demo model settings (patch 96x96x16, filters 8-64, 2 patches per batch), $((BATCHES - 1)) timed batches, $REPEAT rounds, medians"
+  echo "- date: $(date -u '+%Y-%m-%d %H:%M:%S UTC'); machine: $(uname -srm), nproc=$(nproc); load average at the end: $LOAD"
+  echo "- demo model settings (patch 96x96x16, filters 8-64, 2 patches per batch, 2 threads), $((BATCHES - 1)) timed batches, $REPEAT rounds, medians"
+  echo "- patches per CPU-second (user + system of the process) is the steadier number on a shared machine"
   echo
-  echo "| --augment | patches/s (each round) | median patches/s |"
-  echo "|---|---|---:|"
-  printf '| none |%s | %.3f |\n' "$(printf ' %.3f' ${RATES[none]})" "$NONE"
-  printf '| default |%s | %.3f |\n' "$(printf ' %.3f' ${RATES[default]})" "$AUG"
+  echo "| --augment | patches/s, each round | median patches/s | patches per CPU-s, each round | median per CPU-s |"
+  echo "|---|---|---:|---|---:|"
+  printf '| none |%s | %.3f |%s | %.3f |\n' "$(printf ' %.3f' ${WALL[none]})" "$NONE" "$(printf ' %.3f' ${CPU[none]})" "$NONE_CPU"
+  printf '| default |%s | %.3f |%s | %.3f |\n' "$(printf ' %.3f' ${WALL[default]})" "$AUG" "$(printf ' %.3f' ${CPU[default]})" "$AUG_CPU"
   echo
-  printf 'Throughput drop with nnU-Net default augmentation: %.1f%% (goal: at most 10%%).\n' "$DROP"
+  printf 'Throughput drop with nnU-Net default augmentation: %.1f%% wall, %.1f%% CPU (goal: at most 10%%).\n' "$DROP" "$DROP_CPU"
 } > "$BENCH/augmentation.md"
 cat "$BENCH/augmentation.md"
