@@ -11,6 +11,7 @@
 #   benchmarks/augmentation.sh [DATA] [BATCHES] [REPEAT]
 #
 # DATA: a LiTS folder with the sample (default data/sample, else ../shared/data/lits117).
+# Then `lits bench augment` times, in one process, augmenting a patch against a training step.
 # Writes benchmarks/augmentation.md (appended to results.md by compare.sh) and prints it.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -57,6 +58,10 @@ for round in $(seq 1 "$REPEAT"); do
   done
 done
 
+# In one process: milliseconds per patch of cutting, of augmenting and of the training step.
+INPROCESS=$("$LITS" bench augment "$WORK/pre" --repeat 5 --patches 100)
+echo "$INPROCESS" >&2
+
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 NONE=$(echo "${WALL[none]}" | median); AUG=$(echo "${WALL[default]}" | median)
 NONE_CPU=$(echo "${CPU[none]}" | median); AUG_CPU=$(echo "${CPU[default]}" | median)
@@ -77,5 +82,11 @@ LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
   printf '| default |%s | %.3f |%s | %.3f |\n' "$(printf ' %.3f' ${WALL[default]})" "$AUG" "$(printf ' %.3f' ${CPU[default]})" "$AUG_CPU"
   echo
   printf 'Throughput drop with nnU-Net default augmentation: %.1f%% wall, %.1f%% CPU (goal: at most 10%%).\n' "$DROP" "$DROP_CPU"
+  echo
+  echo "In one process (\`lits bench augment\`: 100 liver-biased patches augmented one at a time on one thread, and a training step of the demo model on 2 of them; medians of 5):"
+  echo
+  echo '```'
+  echo "$INPROCESS"
+  echo '```'
 } > "$BENCH/augmentation.md"
 cat "$BENCH/augmentation.md"
