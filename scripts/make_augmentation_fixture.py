@@ -11,8 +11,8 @@ x[k, j, i] = ((31 k + 17 j + 7 i) mod 23) / 23 (the test builds the same one):
            padding outside) and order 0 (labels, 0 outside).
 Arrays are flattened with i fastest (NIfTI order).
 
-Run: python3 -m venv /work/venv-aug && /work/venv-aug/bin/pip install numpy scipy torch
-     /work/venv-aug/bin/python scripts/make_augmentation_fixture.py
+Run: in a venv with numpy, scipy and torch (the committed fixture: scipy 1.17.1, torch 2.13.0+cpu),
+     python scripts/make_augmentation_fixture.py
 """
 import json
 import math
