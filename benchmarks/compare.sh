@@ -152,4 +152,6 @@ echo "$TABLE"
   echo "# peers"; cat "$PEER"
   echo '```'
 } | sed "s#$ROOT/##g" > "$BENCH/results.md"
+# The augmentation throughput section comes from benchmarks/augmentation.sh (run on its own).
+if [ -f "$BENCH/augmentation.md" ]; then cat "$BENCH/augmentation.md" >> "$BENCH/results.md"; fi
 echo "wrote $BENCH/results.md" >&2

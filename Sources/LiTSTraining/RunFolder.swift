@@ -128,6 +128,15 @@ public struct RunFolder: Sendable {
         page.paragraph("Split: train \(o.split.train.joined(separator: ", ")); validation \(o.split.validation.joined(separator: ", ")); test \(o.split.test.isEmpty ? "-" : o.split.test.joined(separator: ", ")).")
         page.image("Loss and validation Dice per epoch", path: "figures/training_curves.png")
         page.image("Sampler shares per epoch", path: "figures/sampler_shares.png")
+        page.paragraph("Augmentation: \(o.augmentation.summary).")
+        if !o.augmentation.isOff {
+            let applied = try AugmentationMontage.write(trainer: trainer, into: folder)
+            page.paragraph("What the network sees: patches of case \(o.split.train.first ?? "-") as cut (left of each pair) and augmented (right), middle axial slice, liver green, tumor red.")
+            page.image("Patches before and after augmentation", path: AugmentationMontage.figure)
+            page.table(["pair", "transforms applied"], applied.enumerated().map { n, names in
+                [String(n + 1), names.isEmpty ? "none" : names.joined(separator: ", ")]
+            })
+        }
         page.table(["epoch", "train loss", "val loss", "Dice liver", "Dice lesion", "lr", "patches with liver", "with lesion", "top / middle / bottom third covered", "s"],
                    h.map { r in
                        let s = r.sampler

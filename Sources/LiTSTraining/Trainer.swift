@@ -22,6 +22,8 @@ public struct TrainOptions: Codable, Equatable, Sendable {
     public var epochs = 20
     public var batchesPerEpoch = 50
     public var sampling = SamplingMode.liverBiased(pLiver: 0.4, pLesion: 0.3)
+    /// On-the-fly augmentation of each sampled patch (`.off`: the patches as cut).
+    public var augmentation = AugmentationOptions.off
     public var loss = LossFunction.jaccard
     public var learningRate: Float = 1e-3
     /// ReduceLROnPlateau on the validation Dice (Keras semantics).
@@ -48,6 +50,7 @@ public struct TrainOptions: Codable, Equatable, Sendable {
     /// back), or nil.
     public var problem: String? {
         if let p = inference.problem { return p }
+        if let p = augmentation.problem { return p }
         if volumesPerBatch < 1 || patchesPerVolume < 1 || epochs < 1 || batchesPerEpoch < 1 {
             return "epochs, batches and patch counts must be at least 1"
         }
@@ -158,6 +161,8 @@ public final class Trainer {
             var sampler = PatchSampler(mode: options.sampling, size: options.patch, seed: Trainer.seed(options.seed, epoch, 1))
             var pick = SeededGenerator(seed: Trainer.seed(options.seed, epoch, 2))
             var stats = SamplerStats()
+            let augmenter = options.augmentation.isOff ? nil : Augmenter(options: options.augmentation)
+            let augmentSeed = Trainer.seed(options.seed, epoch, 3)
             var lossSum = 0.0
             for batch in 1...options.batchesPerEpoch {
                 var patches: [SampledPatch] = []
@@ -166,8 +171,13 @@ public final class Trainer {
                 for id in ids.prefix(options.volumesPerBatch) {
                     let c = try trainingCase(id)
                     guard let labels = c.labels else { throw LiTSError(.invalidArgument, path: data.path, "training case \(id) has no labels") }
-                    patches += sampler.sample(image: c.image, labels: labels, count: options.patchesPerVolume, caseID: id,
-                                              extraChannels: c.extraChannels, stats: &stats)
+                    let cut = sampler.sample(image: c.image, labels: labels, count: options.patchesPerVolume, caseID: id,
+                                             extraChannels: c.extraChannels, stats: &stats)
+                    guard let augmenter else { patches += cut; continue }
+                    // Item numbers count the patches of the epoch, so every patch has its own seed.
+                    let first = (batch - 1) * options.volumesPerBatch * options.patchesPerVolume + patches.count
+                    let seeds = cut.indices.map { Augmenter.itemSeed(epochSeed: augmentSeed, item: first + $0) }
+                    patches += augmenter.augment(cut, image: c.image, labels: labels, seeds: seeds, extraChannels: c.extraChannels)
                 }
                 let (x, y) = PatchSampler.makeBatch(patches, size: options.patch, targetChannels: targetChannels)
                 model.zeroGrad()

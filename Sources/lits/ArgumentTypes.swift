@@ -140,6 +140,42 @@ enum SamplingChoice: String, CaseIterable, ExpressibleByArgument, Sendable {
     }
 }
 
+/// Augmentation of training patches: none (the patches as cut) or nnU-Net's default transforms.
+enum AugmentPreset: String, CaseIterable, ExpressibleByArgument, Sendable {
+    case none, `default`
+
+    func options(patch: PatchSize) -> AugmentationOptions {
+        self == .none ? .off(patch: patch) : .nnUNetDefault(patch: patch)
+    }
+}
+
+/// One transform's setting "NAME=P" or "NAME=P:LO,HI" (probability, and the range its strength is
+/// drawn from), over the --augment preset.
+struct AugmentSetting: ExpressibleByArgument, Sendable {
+    let name: AugmentationOptions.Name
+    let probability: Double
+    let range: AugmentationOptions.Range?
+
+    init?(argument: String) {
+        let parts = argument.split(separator: "=", omittingEmptySubsequences: false)
+        guard parts.count == 2, let name = AugmentationOptions.Name(rawValue: String(parts[0])) else { return nil }
+        let value = parts[1].split(separator: ":", omittingEmptySubsequences: false)
+        guard (1...2).contains(value.count), let p = Double(value[0]), (0...1).contains(p) else { return nil }
+        var range: AugmentationOptions.Range? = nil
+        if value.count == 2 {
+            let bounds = value[1].split(separator: ",", omittingEmptySubsequences: false).map { Double($0) }
+            guard bounds.count == 2, let lo = bounds[0], let hi = bounds[1], lo.isFinite, hi.isFinite, lo <= hi, name != .mirror else { return nil }
+            range = AugmentationOptions.Range(lo, hi)
+        }
+        (self.name, probability, self.range) = (name, p, range)
+    }
+
+    func apply(to options: inout AugmentationOptions) {
+        options[name].probability = probability
+        if let range { options[name].range = range }
+    }
+}
+
 extension EnhancementMethod: ExpressibleByArgument {}
 extension EvaluationProtocol: ExpressibleByArgument {}
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LiTSCore
+import LiTSImaging
 import LiTSInference
 import LiTSNet
 import LiTSTraining
@@ -10,7 +11,7 @@ import LiTSTraining
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Time the training engine: a training step, inference, one convolution, OpenBLAS's sgemm peak.",
-        subcommands: [TrainStep.self, Conv.self, PredictVolume.self])
+        subcommands: [TrainStep.self, Conv.self, PredictVolume.self, Augment.self])
 
     struct Common: ParsableArguments {
         @Option(name: .customLong("repeat"), help: "Timed repeats (after one warm-up).")
@@ -139,6 +140,59 @@ struct Bench: ParsableCommand {
                 checksum = probs[0].voxels.reduce(0.0) { $0 + Double($1) }
             }
             print("summary predict_volume shape=\(shape.map(String.init).joined(separator: "x")) patch=\(options.patch) liver_probability_sum=\(checksum) peak_rss_mb=\(Bench.peakRSSMB()) conv=\(BLASProbe.convolutionPath(model.context))")
+        }
+    }
+
+    struct Augment: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Augmentation's share of a training batch: cutting, augmenting (nnU-Net defaults) and one training step of the demo model, on a preprocessed case.")
+
+        @OptionGroup var common: Common
+
+        @Argument(help: "A `lits preprocess` folder; its first labelled case is used.")
+        var data: String
+
+        @Option(help: "Patches augmented per timed repeat (the transforms fire at random).")
+        var patches = 100
+
+        @Option(help: "Patch W,H,D (the demo's 96,96,16).")
+        var patch = PatchSize(d: 16, h: 96, w: 96)
+
+        func run() throws {
+            let folder = try PreprocessedFolder(reading: data)
+            guard let id = folder.ids.first, let labels = try folder.load(id).labels else {
+                throw ValidationError("\(data): no labelled case")
+            }
+            let image = try folder.load(id).image
+            let size = patch
+            var sampler = PatchSampler(mode: .liverBiased(pLiver: 0.4, pLesion: 0.3), size: size, seed: 1)
+            let cut = sampler.sample(image: image, labels: labels, count: patches)
+            let augmenter = Augmenter(options: .nnUNetDefault(patch: size))
+            var round: UInt64 = 0
+            let sample = Bench.measure("cut_patches", repeats: common.repeats) {
+                _ = sampler.sample(image: image, labels: labels, count: patches)
+            }
+            let augment = Bench.measure("augment_patches", repeats: common.repeats) {
+                round += 1
+                for (n, p) in cut.enumerated() {
+                    _ = augmenter.augment(p, image: image, labels: labels, seed: Augmenter.itemSeed(epochSeed: round, item: n))
+                }
+            }
+            var config = UNetConfig()
+            config.filters = [8, 16, 32, 64]
+            let model = UNet3D(config, context: NetContext(workers: common.threads))
+            let adam = Adam(parameters: model.parameters, lr: 1e-3)
+            let (x, y) = PatchSampler.makeBatch(Array(cut.prefix(2)), size: size)
+            model.setTraining(true)
+            let step = Bench.measure("train_step_demo", repeats: common.repeats) {
+                model.zeroGrad()
+                model.backward(Losses.jaccardDistance(pred: model.forward(x), target: y).grad)
+                adam.step()
+            }
+            let perPatch = (cut: sample / Double(patches), augment: augment / Double(patches), step: step / 2)
+            print(String(format: "summary augment ms_per_patch cut=%.3f augment=%.3f train_step=%.1f throughput_drop=%.2f%% (augmenting one patch at a time, one thread)",
+                         perPatch.cut * 1e3, perPatch.augment * 1e3, perPatch.step * 1e3,
+                         100 * perPatch.augment / (perPatch.cut + perPatch.augment + perPatch.step)))
         }
     }
 }

@@ -56,6 +56,12 @@ struct Train: ParsableCommand {
     @Option(help: "Liver-biased and region-balanced sampling: probability of centring a patch on a random lesion voxel.")
     var pLesion = 0.3
 
+    @Option(help: "On-the-fly augmentation of each patch: none (the patches as cut) or default (nnU-Net's transforms, probabilities and ranges; see --aug).")
+    var augment = AugmentPreset.none
+
+    @Option(help: ArgumentHelp("One transform over the --augment preset, NAME=P or NAME=P:LO,HI (repeatable; P 0 turns it off). Names: rotation (degrees), scaling (zoom), elastic (voxels), mirror (per axis, no range), noise (variance), blur (sigma, voxels), brightness (multiplier), contrast (factor), gamma, gamma-inverted (exponent), low-resolution (zoom in (0,1]).", valueName: "name=p[:lo,hi]"))
+    var aug: [AugmentSetting] = []
+
     @Option(help: "Loss: the baseline's Jaccard distance, or soft Dice.")
     var loss = LossFunction.jaccard
 
@@ -109,6 +115,7 @@ struct Train: ParsableCommand {
         guard lrFactor > 0, lrFactor < 1 else { throw ValidationError("--lr-factor must be in (0, 1)") }
         guard lrPatience >= 0 else { throw ValidationError("--lr-patience must not be negative") }
         guard liverMargin >= 0, liverMargin.isFinite else { throw ValidationError("--liver-margin must be 0 mm or more") }
+        if let problem = options.augmentation.problem { throw ValidationError("--aug: \(problem)") }
     }
 
     var options: TrainOptions {
@@ -123,6 +130,8 @@ struct Train: ParsableCommand {
         o.epochs = epochs
         o.batchesPerEpoch = batchesPerEpoch
         o.sampling = sampling.mode(pLiver: pLiver, pLesion: pLesion)
+        o.augmentation = augment.options(patch: patch)
+        for setting in aug { setting.apply(to: &o.augmentation) }
         o.loss = loss
         o.learningRate = lr
         o.lrFactor = lrFactor

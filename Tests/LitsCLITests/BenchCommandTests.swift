@@ -16,4 +16,15 @@ final class BenchCommandTests: XCTestCase {
         XCTAssertTrue(conv.stdout.contains("conv3d_backward min_s="), conv.stdout)
         XCTAssertTrue(conv.stdout.contains("forward_gflops="), conv.stdout)
     }
+
+    func testAugmentationBenchmarkRuns() throws {
+        let data = try makeTempDir(self), work = try makeTempDir(self)
+        try writePhantomCase(dir: data, id: 1, shape: [32, 32, 12])
+        XCTAssertEqual(try runLits(["preprocess", data, "--out", work + "/pre", "--size", "32", "--slice-spacing", "4"]).status, 0)
+        let r = try runLits(["bench", "augment", work + "/pre", "--repeat", "1", "--patches", "4", "--patch", "16,16,8"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        for name in ["cut_patches min_s=", "augment_patches min_s=", "train_step_demo min_s=", "throughput_drop="] {
+            XCTAssertTrue(r.stdout.contains(name), r.stdout)
+        }
+    }
 }
