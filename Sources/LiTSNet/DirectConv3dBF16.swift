@@ -71,9 +71,9 @@ enum DirectConv3dBF16 {
     }
 
     /// out (outChannels, D, H, W) of one item = convolution of the packed pairs `xp` with the
-    /// packed weight, plus `bias` if given. One work unit is one band of rows of one plane.
+    /// packed weight, plus `bias` if given, max(., 0) if `relu`. One work unit is one band of rows of one plane.
     static func convolve(pairs xp: UnsafePointer<UInt32>, inPairs: Int, _ g: Geometry, packed: [UInt16],
-                         outChannels: Int, bias: [Float]?, into out: SharedPointer<Float>, workers: Int) {
+                         outChannels: Int, bias: [Float]?, relu: Bool = false, into out: SharedPointer<Float>, workers: Int) {
         let cs = g.channelStride, blocks = DirectConv3d.roundUp(outChannels) / 4
         let zStride = g.chunks(rows: g.bandRange(0)) * DirectConvolution.chunk, volume = g.d * g.h * g.w
         let offsets = g.offsets
@@ -92,7 +92,11 @@ enum DirectConv3dBF16 {
                         let dst = out.p + o * volume + (plane * g.h + rows.lowerBound) * g.w
                         for y in 0..<rows.count {
                             let src = z + o * zStride + y * g.wp, row = dst + y * g.w
-                            for i in 0..<g.w { row[i] = src[i] + add }
+                            if relu {
+                                for i in 0..<g.w { let v = src[i] + add; row[i] = v < 0 ? 0 : v }
+                            } else {
+                                for i in 0..<g.w { row[i] = src[i] + add }
+                            }
                         }
                     }
                 }
@@ -100,12 +104,15 @@ enum DirectConv3dBF16 {
         } }
     }
 
-    /// Forward of a kernel-3 Conv3d in bf16: y = conv(bf16(x), bf16(weight)) + bias, in fp32.
-    static func forward(_ x: Tensor, weight: Tensor, bias: [Float], outChannels: Int, workers: Int) -> Tensor {
+    /// Forward of a kernel-3 Conv3d in bf16: y = conv(bf16(x), bf16(weight * scale[o])) + bias in
+    /// fp32 (the scale, if given, applied before rounding), max(y, 0) if `relu`.
+    static func forward(_ x: Tensor, weight: Tensor, bias: [Float], outChannels: Int,
+                        scale: [Float]? = nil, relu: Bool = false, workers: Int) -> Tensor {
         let (n, cin, d, h, w) = x.ncdhw
         let g = Geometry(d: d, h: h, w: w), pairs = (cin + 1) / 2, cs = g.channelStride
         let wd = weight.data
-        let packed = packForward({ o, c, k in wd[(o * cin + c) * 27 + k] }, outChannels: outChannels, inChannels: cin)
+        let packed = packForward({ o, c, k in wd[(o * cin + c) * 27 + k] * (scale?[o] ?? 1) },
+                                 outChannels: outChannels, inChannels: cin)
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 2 * pairs * cs)   // (2 * pairs, channelStride) fp32
         let xp = UnsafeMutablePointer<UInt32>.allocate(capacity: pairs * cs)            // (pairs, channelStride) bf16 pairs
         defer { scratch.deallocate(); xp.deallocate() }
@@ -114,7 +121,7 @@ enum DirectConv3dBF16 {
                 for b in 0..<n {
                     padPairs(xb.baseAddress! + b * cin * d * h * w, channels: cin, pairs: pairs, g, scratch: scratch,
                              into: xp, workers: workers)
-                    convolve(pairs: xp, inPairs: pairs, g, packed: packed, outChannels: outChannels, bias: bias,
+                    convolve(pairs: xp, inPairs: pairs, g, packed: packed, outChannels: outChannels, bias: bias, relu: relu,
                              into: SharedPointer(yp + b * outChannels * d * h * w), workers: workers)
                 }
             }

@@ -8,7 +8,7 @@ public enum ConvolutionPrecision: String, Sendable, CaseIterable {
 
 /// The kernel-3 direct convolution at a chosen precision, outside a layer: what `lits bench conv`
 /// times to compare the fp32 kernels (DirectConv3d) with the bf16 ones (DirectConv3dBF16).
-/// Conv3d itself uses fp32 only.
+/// Conv3d picks one by its NetContext's `precision`.
 public enum KernelConvolution {
     /// Whether this CPU runs `precision` (fp32: AVX-512; bf16: AVX-512 and AVX512_BF16).
     public static func isSupported(_ precision: ConvolutionPrecision) -> Bool {
