@@ -114,19 +114,20 @@ struct Bench: ParsableCommand {
         }
 
         /// The direct kernels alone, fp32 against bf16, on the same convolution: forward, weight
-        /// gradient alone, and input + weight gradient (the input gradient is their difference).
+        /// gradient alone, and backward: input + weight gradient (the input gradient is their difference).
         static func comparePrecisions(x: Tensor, weight: Tensor, bias: [Float], flops: Double, common: Common) {
             var seconds: [ConvolutionPrecision: (forward: Double, weight: Double, both: Double)] = [:]
             let dy = KernelConvolution.forward(x, weight: weight, bias: bias, precision: .fp32, workers: common.threads)
             for precision in ConvolutionPrecision.allCases {
-                let name = "conv3d_kernel_\(precision.rawValue)"
+                // bf16 names pair with benchmarks/peers/torch_conv.py --autocast-bf16 in compare.sh.
+                let name = precision == .bf16 ? "conv3d_bf16" : "conv3d_kernel_fp32"
                 let forward = Bench.measure(name + "_forward", repeats: common.repeats) {
                     _ = KernelConvolution.forward(x, weight: weight, bias: bias, precision: precision, workers: common.threads)
                 }
                 let weightOnly = Bench.measure(name + "_weight_gradient", repeats: common.repeats) {
                     _ = KernelConvolution.backward(x: x, dy: dy, weight: weight, inputGradient: false, precision: precision, workers: common.threads)
                 }
-                let both = Bench.measure(name + "_input_and_weight_gradient", repeats: common.repeats) {
+                let both = Bench.measure(name + "_backward", repeats: common.repeats) {   // input and weight gradient
                     _ = KernelConvolution.backward(x: x, dy: dy, weight: weight, inputGradient: true, precision: precision, workers: common.threads)
                 }
                 seconds[precision] = (forward, weightOnly, both)
