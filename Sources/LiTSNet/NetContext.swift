@@ -31,8 +31,8 @@ public struct NetContext: Sendable, Equatable {
 
     /// The number format kernel-3 convolutions multiply in (mixed precision: weights, optimizer
     /// state, batch norm and loss stay fp32 whatever it is). `.bf16` runs only on the direct path
-    /// of a CPU with AVX512_BF16 (`KernelConvolution.isSupported`); elsewhere it becomes `.fp32`,
-    /// as `.direct` becomes `.im2col`. Callers that must not fall back check first (the CLI does).
+    /// of a CPU with AVX512_BF16; elsewhere it becomes `.fp32`, as `.direct` becomes `.im2col`;
+    /// callers that must not fall back check `KernelConvolution.isSupported(.bf16)` first.
     public var precision: ConvolutionPrecision {
         didSet { precision = NetContext.available(precision, convolution) }
     }
