@@ -10,6 +10,13 @@ let convKernelFlags: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "skylake-avx
 #else
 let convKernelFlags: [SwiftSetting] = [.unsafeFlags(["-O"])]
 #endif
+// The bf16 kernels are C (Swift's SIMD types cannot emit vdpbf16ps), compiled for AVX-512 BF16
+// and optimised in debug builds too; LiTSNet checks /proc/cpuinfo for avx512_bf16 before any call.
+#if arch(x86_64)
+let bf16KernelFlags: [CSetting] = [.unsafeFlags(["-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512bf16", "-O3"])]
+#else
+let bf16KernelFlags: [CSetting] = []
+#endif
 
 // Native libraries come from Debian (see the Makefile's `setup` target):
 // libnifti2-dev, libpng-dev, libopenblas-dev, gnuplot-nox.
@@ -46,7 +53,8 @@ let package = Package(
         .target(name: "LiTSRender", dependencies: ["LiTSCore", "CPNG"]),
         .target(name: "LiTSAnalysis", dependencies: ["LiTSCore", "LiTSImaging", "LiTSRender"]),
         .target(name: "LiTSConvKernels", swiftSettings: convKernelFlags),
-        .target(name: "LiTSNet", dependencies: ["COpenBLAS", "LiTSConvKernels", "LiTSCore"]),
+        .target(name: "CBF16Kernels", cSettings: bf16KernelFlags),
+        .target(name: "LiTSNet", dependencies: ["COpenBLAS", "LiTSConvKernels", "CBF16Kernels", "LiTSCore"]),
         .target(name: "LiTSInference", dependencies: ["LiTSCore", "LiTSImaging", "LiTSNet"]),
         .target(name: "LiTSTraining", dependencies: ["LiTSCore", "LiTSImaging", "LiTSNet", "LiTSInference", "LiTSRender"]),
         .target(name: "LiTSEvaluation", dependencies: ["LiTSCore", "LiTSImaging", "LiTSRender"]),

@@ -74,6 +74,7 @@ PEER_CMDS=(
   "$BENCH/peers/eda_case.py $LES_VOL $LES_SEG --repeat $REPEAT"
   "$BENCH/peers/equalization.py $NII --repeat $REPEAT"
   "$BENCH/peers/torch_unet.py --repeat $REPEAT"
+  "$BENCH/peers/torch_conv.py --autocast-bf16 --repeat $REPEAT"
 )
 if [ "${PREDICT_PEER:-0}" = 1 ]; then
   PEER_CMDS+=("$BENCH/peers/torch_predict.py --run $ROOT/runs/sample --npy $BENCH/data/lits_sized_pre/vol1.npy --repeat 1")

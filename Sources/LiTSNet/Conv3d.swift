@@ -90,6 +90,9 @@ public final class Conv3d: Module {
         precondition(c == inChannels, "Conv3d expects \(inChannels) input channels, got \(c) (shape \(x.shape))")
         cachedInput = x
         let bias = self.bias.value.data
+        if usesDirectPath && context.precision == .bf16 {
+            return DirectConv3dBF16.forward(x, weight: weight.value, bias: bias, outChannels: outChannels, workers: context.workers)
+        }
         if usesDirectPath {
             return DirectConv3d.forward(x, weight: weight.value, bias: bias, outChannels: outChannels, workers: context.workers)
         }
@@ -119,6 +122,10 @@ public final class Conv3d: Module {
             let mean: Float = bn.runningMean.value.data[o], beta: Float = bn.bias.value.data[o]
             return (bias.value.data[o] - mean) * scale[o] + beta
         }
+        if context.precision == .bf16 {
+            return DirectConv3dBF16.forward(x, weight: weight.value, bias: shift, outChannels: outChannels, scale: scale,
+                                            relu: relu, workers: context.workers)
+        }
         return DirectConv3d.forward(x, weight: weight.value, bias: shift, outChannels: outChannels, scale: scale, relu: relu,
                                     workers: context.workers)
     }
@@ -129,6 +136,11 @@ public final class Conv3d: Module {
         let (n, cin, d, h, w) = x.ncdhw
         let cout = outChannels, s = d * h * w, rows = d * h
         precondition(dy.shape == [n, cout, d, h, w], "Conv3d.backward: dy has shape \(dy.shape), expected \([n, cout, d, h, w])")
+        if usesDirectPath && context.precision == .bf16 {
+            let dx = DirectConv3dBF16.backward(x: x, dy: dy, weight: weight.value, inputGradient: computesInputGradient,
+                                               weightGrad: &weight.grad.data, biasGrad: &bias.grad.data, workers: context.workers)
+            return dx ?? Tensor(shape: [0])
+        }
         if usesDirectPath {
             let dx = DirectConv3d.backward(x: x, dy: dy, weight: weight.value, inputGradient: computesInputGradient,
                                            weightGrad: &weight.grad.data, biasGrad: &bias.grad.data, workers: context.workers)

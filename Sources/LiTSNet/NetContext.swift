@@ -23,12 +23,30 @@ public struct NetContext: Sendable, Equatable {
     /// The kernel-3 convolution. `.direct` is only kept where the CPU has AVX-512: elsewhere
     /// the kernels would stop with an illegal instruction, so it becomes `.im2col`.
     public var convolution: ConvolutionPath {
-        didSet { if convolution == .direct && !DirectConv3d.cpuHasAVX512 { convolution = .im2col } }
+        didSet {
+            if convolution == .direct && !DirectConv3d.cpuHasAVX512 { convolution = .im2col }
+            precision = NetContext.available(precision, convolution)
+        }
     }
 
-    public init(workers: Int = NetContext.defaultWorkers, convolution: ConvolutionPath = NetContext.defaultConvolution) {
+    /// The number format kernel-3 convolutions multiply in (mixed precision: weights, optimizer
+    /// state, batch norm and loss stay fp32 whatever it is). `.bf16` runs only on the direct path
+    /// of a CPU with AVX512_BF16; elsewhere it becomes `.fp32`, as `.direct` becomes `.im2col`;
+    /// callers that must not fall back check `KernelConvolution.isSupported(.bf16)` first.
+    public var precision: ConvolutionPrecision {
+        didSet { precision = NetContext.available(precision, convolution) }
+    }
+
+    public init(workers: Int = NetContext.defaultWorkers, convolution: ConvolutionPath = NetContext.defaultConvolution,
+                precision: ConvolutionPrecision = .fp32) {
         self.workers = max(1, workers)
-        self.convolution = convolution == .direct && !DirectConv3d.cpuHasAVX512 ? .im2col : convolution
+        let path = convolution == .direct && !DirectConv3d.cpuHasAVX512 ? .im2col : convolution
+        self.convolution = path
+        self.precision = NetContext.available(precision, path)
+    }
+
+    static func available(_ precision: ConvolutionPrecision, _ path: ConvolutionPath) -> ConvolutionPrecision {
+        precision == .bf16 && (path != .direct || !DirectConv3dBF16.cpuHasAVX512BF16) ? .fp32 : precision
     }
 
     /// The active core count.

@@ -93,7 +93,7 @@ struct Bench: ParsableCommand {
 
     struct Conv: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "One 32-to-32 channel 3x3x3 convolution on (1, 32, 16, 96, 96), forward and backward, and sgemm's peak.")
+            abstract: "One 32-to-32 channel 3x3x3 convolution on (1, 32, 16, 96, 96), forward and backward, and sgemm's peak; the direct kernels in fp32 and bf16 where the CPU has AVX512_BF16.")
 
         @OptionGroup var common: Common
 
@@ -110,6 +110,33 @@ struct Bench: ParsableCommand {
             let peak = BLASProbe.sgemmGFLOPS(n: 1024, threads: common.threads)
             print(String(format: "summary conv3d forward_gflops=%.1f backward_gflops=%.1f sgemm_1024_gflops=%.1f forward_share_of_peak=%.2f conv=%@",
                          flops / fwd / 1e9, 2 * flops / bwd / 1e9, peak, flops / fwd / 1e9 / peak, BLASProbe.convolutionPath(conv.context)))
+            if KernelConvolution.isSupported(.bf16) { Self.comparePrecisions(x: x, weight: conv.weight.value, bias: conv.bias.value.data,
+                                                                             flops: flops, common: common) }
+        }
+
+        /// The direct kernels alone, fp32 against bf16, on the same convolution: forward, weight
+        /// gradient alone, and backward: input + weight gradient (the input gradient is their difference).
+        static func comparePrecisions(x: Tensor, weight: Tensor, bias: [Float], flops: Double, common: Common) {
+            var seconds: [ConvolutionPrecision: (forward: Double, weight: Double, both: Double)] = [:]
+            let dy = KernelConvolution.forward(x, weight: weight, bias: bias, precision: .fp32, workers: common.threads)
+            for precision in ConvolutionPrecision.allCases {
+                // bf16 names pair with benchmarks/peers/torch_conv.py --autocast-bf16 in compare.sh.
+                let name = precision == .bf16 ? "conv3d_bf16" : "conv3d_kernel_fp32"
+                let forward = Bench.measure(name + "_forward", repeats: common.repeats) {
+                    _ = KernelConvolution.forward(x, weight: weight, bias: bias, precision: precision, workers: common.threads)
+                }
+                let weightOnly = Bench.measure(name + "_weight_gradient", repeats: common.repeats) {
+                    _ = KernelConvolution.backward(x: x, dy: dy, weight: weight, inputGradient: false, precision: precision, workers: common.threads)
+                }
+                let both = Bench.measure(name + "_backward", repeats: common.repeats) {   // input and weight gradient
+                    _ = KernelConvolution.backward(x: x, dy: dy, weight: weight, inputGradient: true, precision: precision, workers: common.threads)
+                }
+                seconds[precision] = (forward, weightOnly, both)
+            }
+            let a = seconds[.fp32]!, b = seconds[.bf16]!
+            print(String(format: "summary conv3d_bf16 forward_gflops=%.1f forward_speedup=%.2f input_gradient_speedup=%.2f weight_gradient_speedup=%.2f backward_speedup=%.2f",
+                         flops / b.forward / 1e9, a.forward / b.forward, (a.both - a.weight) / (b.both - b.weight),
+                         a.weight / b.weight, a.both / b.both))
         }
     }
 

@@ -12,6 +12,9 @@ One warm-up call each. Prints
 with `gflops=` (2 * Cout * Cin * 27 * D * H * W per forward, twice that per backward, at the
 median) and a `summary torch=.. threads=.. peak_rss_mb=..` line.
 LiTSKit's counterpart: `lits bench conv` (LiTSNet.Conv3d forward and backward).
+With --autocast-bf16 the same runs under torch.autocast("cpu", dtype=torch.bfloat16) (oneDNN's
+bf16 convolutions), printed as conv3d_bf16_forward / conv3d_bf16_backward: the peer of
+`lits bench conv`'s conv3d_kernel_bf16_* lines.
 
 Run: .venv/bin/python benchmarks/peers/torch_conv.py --repeat 5
 """
@@ -42,6 +45,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--autocast-bf16", action="store_true", help="run under CPU bf16 autocast")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(1)
@@ -50,11 +54,13 @@ def main():
 
     conv = torch.nn.Conv3d(cin, COUT, 3, padding=1)
     x = (torch.rand(*SHAPE) * 2 - 1).requires_grad_(True)
-    with torch.no_grad():
-        measure("conv3d_forward", args.repeat, flops, lambda: conv(x))
-    out = conv(x)
+    prefix = "conv3d_bf16" if args.autocast_bf16 else "conv3d"
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.autocast_bf16):
+        with torch.no_grad():
+            measure(prefix + "_forward", args.repeat, flops, lambda: conv(x))
+        out = conv(x)
     grad = torch.rand_like(out) * 2 - 1
-    measure("conv3d_backward", args.repeat, 2 * flops,
+    measure(prefix + "_backward", args.repeat, 2 * flops,
             lambda: torch.autograd.grad(out, [x, conv.weight, conv.bias], grad, retain_graph=True))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
     print(f"summary torch={torch.__version__} threads={args.threads} peak_rss_mb={peak}")
