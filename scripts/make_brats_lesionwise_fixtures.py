@@ -19,7 +19,8 @@ expected {tp, fp, fn, dice, hd95, hd95_deepmind}.
 
 Run from the repository root (BRATS = a checkout of rachitsaluja/BraTS-2023-Metrics):
   /work/venv-eval/bin/pip install connected-components-3d pandas nibabel scipy medpy
-  /work/venv-eval/bin/python scripts/make_brats_lesionwise_fixtures.py BRATS
+  /work/venv-eval/bin/python scripts/make_brats_lesionwise_fixtures.py BRATS [OUT.json [COMMIT]]
+The committed fixture was made from commit 43c9052e (git -C BRATS rev-parse HEAD).
 """
 import json
 import math
@@ -130,7 +131,7 @@ def main():
         return math.inf if not gt.any() or not pred.any() else medpy_hd95(pred, gt, voxelspacing=spacing)
 
     doc = {"peers": {m: version(m) for m in ["connected-components-3d", "pandas", "numpy", "scipy", "medpy"]},
-           "brats_commit": (checkout / ".git").exists() and "see checkout" or "unknown", "cases": []}
+           "brats_commit": sys.argv[3] if len(sys.argv) > 3 else None, "cases": []}
     with tempfile.TemporaryDirectory() as folder:
         for name, p, t, spacing in cases():
             surface_distance.compute_surface_distances, surface_distance.compute_robust_hausdorff = published
