@@ -139,6 +139,8 @@ echo "$TABLE"
   echo
   echo "$TABLE"
   echo
+  # Written by benchmarks/lits_protocol.sh (it needs a checkout of the official LiTS program).
+  if [ -f "$BENCH/results-lits-protocol.md" ]; then cat "$BENCH/results-lits-protocol.md"; echo; fi
   echo "## Commands"
   echo
   echo '```'

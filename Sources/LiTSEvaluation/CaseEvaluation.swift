@@ -58,6 +58,16 @@ public struct LesionMatch: Codable, Equatable, Sendable {
     public var detected: Bool
     /// Dice of the lesion against the predicted components overlapping it.
     public var dice: Double
+    /// Predicted components overlapping it (two or more: a split).
+    public var predictedComponents: Int?
+    /// Of a detected lesion: the voxels of the predicted components overlapping it, their volume
+    /// minus the lesion's (mL), and the longest in-plane diameters (mm, see `LesionDiameter`)
+    /// of the lesion and of those components, and their difference (predicted - truth).
+    public var predictedVoxels: Int?
+    public var volumeErrorML: Double?
+    public var diameterMM: Double?
+    public var predictedDiameterMM: Double?
+    public var diameterErrorMM: Double?
 }
 
 public struct CaseEvaluation: Codable, Equatable, Sendable {
@@ -75,6 +85,14 @@ public struct CaseEvaluation: Codable, Equatable, Sendable {
     public var liverExtent: LiverExtent?
     /// panoptica's instance metrics of the lesions (26-connected, matched at IoU > 0.5).
     public var instances: InstanceMetrics?
+    /// Predicted components over two or more truth lesions (merges) and truth lesions under two
+    /// or more predicted components (splits), 26-connected.
+    public var merges: Int?
+    public var splits: Int?
+    /// BraTS 2023 lesion-wise Dice and HD95.
+    public var brats: BraTSLesionWise?
+    /// Everything lesion-wise per third of the liver (and outside it).
+    public var lesionRegions: [RegionLesionMetrics]?
 }
 
 public struct EvaluationOptions: Codable, Equatable, Sendable {
@@ -88,6 +106,10 @@ public struct EvaluationOptions: Codable, Equatable, Sendable {
     /// Normalized surface Dice tolerances, mm.
     public var nsdToleranceLiver = 2.0
     public var nsdToleranceLesion = 2.0
+    /// BraTS lesion-wise metrics: dilation of the truth lesions (voxels) and the volume (mm3) at
+    /// or below which truth lesions are left out; BraTS-MET's values.
+    public var bratsDilation = 1
+    public var bratsMinVolumeMM3 = 2.0
 
     public init() {}
 }
@@ -105,7 +127,7 @@ public enum CaseEvaluator {
                                       nsdTolerance: options.nsdToleranceLesion)
         let extent = LiverExtent(labels: truth)
         let regions = extent.map { regionMetrics(truth: truth, prediction: prediction, extent: $0, byVolume: options.regionsByVolume) } ?? []
-        let (matches, predCount, fpCount, instances) = detect(truth: truth, prediction: prediction, extent: extent, options: options)
+        let d = detect(truth: truth, prediction: prediction, extent: extent, options: options)
         var profile: [Double] = []
         if let extent {
             let plane = shape[0] * shape[1]
@@ -118,9 +140,10 @@ public enum CaseEvaluator {
                 profile.append(Dice.coefficient(intersection: tp, sizeA: p, sizeB: t))
             }
         }
-        return CaseEvaluation(id: id, prediction: predictionPath, liver: liver, lesion: lesion, regions: regions, lesions: matches,
-                              predictedLesionComponents: predCount, falsePositiveLesionComponents: fpCount,
-                              liverSliceDice: profile, liverExtent: extent, instances: instances)
+        return CaseEvaluation(id: id, prediction: predictionPath, liver: liver, lesion: lesion, regions: regions, lesions: d.matches,
+                              predictedLesionComponents: d.predicted, falsePositiveLesionComponents: d.falsePositives,
+                              liverSliceDice: profile, liverExtent: extent, instances: d.instances,
+                              merges: d.merges, splits: d.splits, brats: d.brats, lesionRegions: d.regions)
     }
 
     /// The region of each slice: thirds of the truth liver's extent by slices, or by liver volume
@@ -164,17 +187,44 @@ public enum CaseEvaluator {
         }
     }
 
-    /// Lesion detection by 3D components (26-connected) of truth and prediction.
-    static func detect(truth: LabelMap, prediction: LabelMap, extent: LiverExtent?,
-                       options: EvaluationOptions) -> ([LesionMatch], Int, Int, InstanceMetrics) {
+    struct Detection {
+        var matches: [LesionMatch], predicted: Int, falsePositives: Int
+        var instances: InstanceMetrics, merges: Int, splits: Int, brats: BraTSLesionWise
+        var regions: [RegionLesionMetrics]
+    }
+
+    /// The flat voxel indices of each component (element n - 1 for component n).
+    static func componentVoxels(_ c: ComponentLabels) -> [[Int]] {
+        var out = [[Int]](repeating: [], count: c.count)
+        c.labels.withUnsafeBufferPointer { p in
+            for n in 0..<p.count where p[n] != 0 { out[Int(p[n]) - 1].append(n) }
+        }
+        return out
+    }
+
+    /// Lesion detection by 3D components (26-connected) of truth and prediction, with the
+    /// per-lesion errors, merges and splits, panoptica's and BraTS's lesion-wise metrics, and
+    /// all of them per region.
+    static func detect(truth: LabelMap, prediction: LabelMap, extent: LiverExtent?, options: EvaluationOptions) -> Detection {
         let tc = ConnectedComponents.label(truth, value: 2, connectivity: .twentySix)
         let pc = ConnectedComponents.label(prediction, value: 2, connectivity: .twentySix)
         let tStats = ConnectedComponents.statistics(tc)
-        let pSizes = ConnectedComponents.statistics(pc).map(\.voxelCount)
+        let pStats = ConnectedComponents.statistics(pc)
+        let tVoxels = componentVoxels(tc), pVoxels = componentVoxels(pc)
+        let shape = truth.shape, spacing = truth.grid.spacing
         // Overlap counts between truth lesion t and predicted component p.
         var overlap: [Int: [Int32: Int]] = [:]
-        for n in 0..<tc.labels.count where tc.labels[n] > 0 && pc.labels[n] > 0 {
-            overlap[Int(tc.labels[n]), default: [:]][pc.labels[n], default: 0] += 1
+        var truthsUnder: [Int32: Set<Int>] = [:]
+        for (t, voxels) in tVoxels.enumerated() {
+            for n in voxels where pc.labels[n] > 0 {
+                overlap[t + 1, default: [:]][pc.labels[n], default: 0] += 1
+                truthsUnder[pc.labels[n], default: []].insert(t + 1)
+            }
+        }
+        func region(_ k: Double) -> String? {
+            guard let extent else { return nil }
+            if k < Double(extent.kMin) - 0.5 || k > Double(extent.kMax) + 0.5 { return "outside" }
+            return extent.region(ofSlice: k).rawValue
         }
         var detectedPred = Set<Int32>()
         let voxelML = truth.grid.voxelVolumeML
@@ -182,14 +232,38 @@ public enum CaseEvaluator {
             let t = Int(s.label)
             let hits = overlap[t] ?? [:]
             let inter = hits.values.reduce(0, +)
-            let predVoxels = hits.keys.reduce(0) { $0 + pSizes[Int($1) - 1] }
+            let predVoxels = hits.keys.reduce(0) { $0 + pStats[Int($1) - 1].voxelCount }
             let dice = Dice.coefficient(intersection: inter, sizeA: predVoxels, sizeB: s.voxelCount)
             let found = options.anyOverlap ? inter > 0 : (inter > 0 && dice >= options.detectionDice)
             if found { detectedPred.formUnion(hits.keys) }
             let volume = Double(s.voxelCount) * voxelML
-            return LesionMatch(id: t, voxels: s.voxelCount, equivalentDiameterMM: pow(6 * volume * 1000 / Double.pi, 1.0 / 3),
-                               region: extent?.region(ofSlice: s.centroid[2]).rawValue, detected: found, dice: dice)
+            var m = LesionMatch(id: t, voxels: s.voxelCount, equivalentDiameterMM: pow(6 * volume * 1000 / Double.pi, 1.0 / 3),
+                                region: region(s.centroid[2]), detected: found, dice: dice, predictedComponents: hits.count)
+            if found {
+                let own = LesionDiameter.longestInPlane(tVoxels[t - 1], shape: shape, spacing: spacing)
+                let predicted = LesionDiameter.longestInPlane(hits.keys.sorted().flatMap { pVoxels[Int($0) - 1] },
+                                                              shape: shape, spacing: spacing)
+                m.predictedVoxels = predVoxels
+                m.volumeErrorML = Double(predVoxels - s.voxelCount) * voxelML
+                m.diameterMM = own
+                m.predictedDiameterMM = predicted
+                m.diameterErrorMM = predicted - own
+            }
+            return m
         }
-        return (matches, pc.count, pc.count - detectedPred.count, InstanceMetrics(prediction: pc, reference: tc))
+        let merging = Set(truthsUnder.filter { $0.value.count >= 2 }.map { Int($0.key) })
+        let instances = InstanceMetrics(prediction: pc, reference: tc)
+        let brats = BraTSLesionWise.compute(truth: tc, prediction: pc, truthVoxels: tVoxels, predictionVoxels: pVoxels,
+                                            spacing: spacing, dilation: options.bratsDilation,
+                                            minVolumeMM3: options.bratsMinVolumeMM3, region: region)
+        let predRegions = pStats.map { region($0.centroid[2]) ?? "" }
+        let detectedInts = Set(detectedPred.map { Int($0) })
+        let regions = extent == nil ? [] : (EvaluationSummary.regionNames + ["outside"]).map {
+            RegionLesionMetrics.compute(region: $0, lesions: matches, predictionRegions: predRegions, detectedPredictions: detectedInts,
+                                        mergingPredictions: merging, instances: instances, brats: brats)
+        }
+        return Detection(matches: matches, predicted: pc.count, falsePositives: pc.count - detectedPred.count, instances: instances,
+                         merges: merging.count, splits: matches.filter { ($0.predictedComponents ?? 0) >= 2 }.count,
+                         brats: brats, regions: regions)
     }
 }

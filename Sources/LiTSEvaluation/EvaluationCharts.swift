@@ -4,7 +4,7 @@ import LiTSRender
 /// The gnuplot charts of the evaluation report.
 enum EvaluationCharts {
     static func all(_ s: EvaluationSummary) -> [GnuplotChart] {
-        [dicePerRegion(s), diceProfile(s), detectionBySize(s), caseDice(s)]
+        [dicePerRegion(s), diceProfile(s), detectionBySize(s), caseDice(s), lesionWisePerRegion(s)]
     }
 
     /// A number for a data file: NaN when missing.
@@ -46,6 +46,18 @@ enum EvaluationCharts {
         return GnuplotChart(name: "case_dice", data: "# liver_dice lesion_dice case\n" + rows.joined(separator: "\n") + "\n", commands: [
             "set title 'Dice per case'", "set xlabel 'liver Dice'", "set ylabel 'lesion Dice'", "set xrange [0:1]", "set yrange [0:1]",
             "plot datafile using 1:2 with points pt 7 ps 1.2 lc rgb '#2c7bb6' notitle, '' using 1:2:3 with labels offset 1,1 notitle",
+        ])
+    }
+
+    static func lesionWisePerRegion(_ s: EvaluationSummary) -> GnuplotChart {
+        let rows = EvaluationSummary.regionNames.enumerated().map { n, r -> String in
+            let g = s.lesionWise.region(r)
+            return "\(n) \(r) \(value(g?.recall, 6)) \(value(g?.precision, 6)) \(value(g?.instances.pq, 6)) \(value(g?.bratsDice, 6))"
+        }
+        return GnuplotChart(name: "lesion_wise_per_region", data: "# n region recall precision pq brats_dice\n" + rows.joined(separator: "\n") + "\n", commands: [
+            "set title 'Lesion-wise metrics per third of the liver'", "set yrange [0:1]",
+            "set style data histograms", "set style histogram clustered gap 1", "set style fill solid 0.8", "set key top right",
+            "plot datafile using 3:xtic(2) title 'recall' lc rgb '#2c7bb6', '' using 4 title 'precision' lc rgb '#abd9e9', '' using 5 title 'PQ (panoptica)' lc rgb '#fdae61', '' using 6 title 'Dice (BraTS lesion-wise)' lc rgb '#d7191c'",
         ])
     }
 }

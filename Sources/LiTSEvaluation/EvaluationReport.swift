@@ -34,6 +34,7 @@ public enum EvaluationReport {
         try folder.writeCSV(EvaluationTables.cases(summary.cases), name: "data/cases.csv")
         try folder.writeCSV(EvaluationTables.regions(summary.cases), name: "data/regions.csv")
         try folder.writeCSV(EvaluationTables.lesions(summary.cases), name: "data/lesions.csv")
+        try folder.writeCSV(EvaluationTables.lesionRegions(summary.cases), name: "data/lesion-regions.csv")
         for chart in EvaluationCharts.all(summary) { try folder.render(chart) }
         try folder.writePage(page(summary, montages: Set(montages.keys), title: title, failed: failed))
     }
@@ -80,6 +81,7 @@ public enum EvaluationReport {
                     [[String(m.tp), String(m.fp), String(m.fn), f(m.rq), f(m.sq), f(m.pq), f(m.sqDice), f(m.pqDice), f(s.meanCasePQ)]],
                     alignRight: Set(0...8))
         }
+        lesionWise(s.lesionWise, into: &p)
         if !s.missed.isEmpty {
             p.heading("Missed lesions (largest first)", level: 3)
             p.table(["case", "lesion", "voxels", "eq. diameter mm", "region", "Dice"], s.missed.prefix(30).map { id, l in
@@ -87,17 +89,39 @@ public enum EvaluationReport {
             }, alignRight: [2, 3, 5])
         }
         p.heading("Cases")
-        p.table(["case", "liver Dice", "liver ASSD", "liver HD95", "lesion Dice", "lesions found", "FP components"], cases.map { c in
-            [c.id, f(c.liver.dice), f(c.liver.assd, 2), f(c.liver.hd95, 2), f(c.lesion.dice), "\(c.lesions.filter(\.detected).count)/\(c.lesions.count)", String(c.falsePositiveLesionComponents)]
-        }, alignRight: [1, 2, 3, 4, 5, 6])
+        p.table(["case", "liver Dice", "liver ASSD", "liver HD95", "lesion Dice", "lesions found", "FP components", "merges / splits",
+                 "BraTS lesion Dice", "BraTS lesion HD95"], cases.map { c in
+            [c.id, f(c.liver.dice), f(c.liver.assd, 2), f(c.liver.hd95, 2), f(c.lesion.dice), "\(c.lesions.filter(\.detected).count)/\(c.lesions.count)",
+             String(c.falsePositiveLesionComponents), "\(c.merges ?? 0) / \(c.splits ?? 0)", f(c.brats?.dice), f(c.brats?.hd95, 2)]
+        }, alignRight: Set(1...9))
         p.image("Dice per case", path: "figures/case_dice.png")
         p.heading("Worst slices")
         p.paragraph("The three axial slices with the lowest liver Dice per case: truth contour green, prediction contour white, false positive voxels orange, false negative voxels blue.")
         for c in cases where montages.contains(c.id) { p.image("Case \(c.id)", path: "figures/worst-slices-\(c.id).png") }
         p.heading("Rules for empty masks")
         p.bullets(emptyMaskRules)
-        p.paragraph("Files: [data/cases.csv](data/cases.csv), [data/regions.csv](data/regions.csv), [data/lesions.csv](data/lesions.csv), `data/evaluation.json`; charts re-plot with `cd charts && gnuplot NAME.gp`.")
+        p.paragraph("Files: [data/cases.csv](data/cases.csv), [data/regions.csv](data/regions.csv), [data/lesions.csv](data/lesions.csv), [data/lesion-regions.csv](data/lesion-regions.csv), `data/evaluation.json`; charts re-plot with `cd charts && gnuplot NAME.gp`.")
         return p
+    }
+
+    /// BraTS 2023 scores, merges and splits, the detected lesions' errors, and all lesion-wise
+    /// numbers per region.
+    static func lesionWise(_ w: LesionWiseSummary, into p: inout MarkdownPage) {
+        p.heading("Lesion-wise metrics (BraTS 2023)", level: 3)
+        p.paragraph("BraTS 2023's lesion-wise scores (rachitsaluja/BraTS-2023-Metrics, BraTS-MET parameters): truth lesions (26-connected) whose masks dilated by one voxel (18-neighbourhood) touch are one lesion; a lesion is matched with every predicted component meeting its dilated mask and scored with their union; a missed lesion and a false-positive component score Dice 0 and HD95 \(f(BraTSLesionWise.maxDistance, 0)) mm (BraTS's value for an infinite distance); lesions of 2 mm3 or less are left out; a case's score is the mean over its TP + FN + FP lesions (Dice 1, HD95 0 with none). HD95 is medpy's, as everywhere in this report (BraTS uses DeepMind's surfel-weighted one).")
+        p.table(["TP", "FN", "FP", "mean lesion-wise Dice per case", "mean lesion-wise HD95 per case (mm)", "pooled Dice", "pooled HD95 (mm)"],
+                [[String(w.bratsTP), String(w.bratsFN), String(w.bratsFP), f(w.bratsMeanDice), f(w.bratsMeanHD95, 2),
+                  f(w.bratsPooledDice), f(w.bratsPooledHD95, 2)]], alignRight: Set(0...6))
+        p.paragraph("Merges (one predicted component over two or more truth lesions): \(w.merges); splits (two or more predicted components on one truth lesion): \(w.splits). Over the detected lesions, predicted - truth: volume error \(f(w.meanVolumeErrorML)) mL (mean absolute \(f(w.meanAbsVolumeErrorML)) mL), longest in-plane diameter error \(f(w.meanDiameterErrorMM, 2)) mm (mean absolute \(f(w.meanAbsDiameterErrorMM, 2)) mm); each lesion's in data/lesions.csv.")
+        p.heading("Lesion-wise metrics per region of the liver", level: 3)
+        p.paragraph("Truth lesions by the region of their centroid slice, predicted components by theirs (\"outside\": beyond the true liver's slices); a panoptica match counts in its truth lesion's region. Pooled over the cases.")
+        p.table(["region", "lesions", "detected", "recall", "predicted", "FP components", "precision", "merges", "splits", "RQ", "PQ",
+                 "BraTS TP / FN / FP", "BraTS Dice", "BraTS HD95 mm"], w.regions.map { r in
+            [r.name, String(r.lesions), String(r.detected), f(r.recall), String(r.predictedComponents), String(r.falsePositiveComponents),
+             f(r.precision), String(r.merges), String(r.splits), f(r.instances.rq), f(r.instances.pq),
+             "\(r.bratsTP) / \(r.bratsFN) / \(r.bratsFP)", f(r.bratsDice), f(r.bratsHD95, 2)]
+        }, alignRight: Set(1...13))
+        p.image("Lesion-wise metrics per region", path: "figures/lesion_wise_per_region.png")
     }
 
     /// `--compare A B`: per-region mean Dice of two reports side by side; returns the page's text.

@@ -50,6 +50,8 @@ public struct EvaluationSummary: Sendable {
     public var instances: InstanceMetrics?
     /// The mean over cases of each case's PQ (cases where it is defined).
     public var meanCasePQ: Double?
+    /// BraTS 2023 scores, merges and splits, per-lesion errors, per region.
+    public var lesionWise: LesionWiseSummary
 
     public static func compute(_ cases: [CaseEvaluation]) -> EvaluationSummary {
         func structure(_ m: [StructureMetrics]) -> Structure {
@@ -94,7 +96,8 @@ public struct EvaluationSummary: Sendable {
                                  profile: bins.map(nanMean), sizes: sizes, truthLesions: allLesions.count, detectedLesions: detected,
                                  predictedComponents: predicted, falsePositiveComponents: falsePositive,
                                  recall: recall, precision: precision, f1: f1, missed: missed,
-                                 instances: pooled(cases.compactMap(\.instances)), meanCasePQ: nanMean(cases.compactMap { $0.instances?.pq }))
+                                 instances: pooled(cases.compactMap(\.instances)), meanCasePQ: nanMean(cases.compactMap { $0.instances?.pq }),
+                                 lesionWise: LesionWiseSummary.compute(cases))
     }
 
     /// Instance metrics of all cases' lesions together.

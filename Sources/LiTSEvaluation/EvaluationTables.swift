@@ -4,7 +4,7 @@ import Foundation
 enum EvaluationTables {
     static func cases(_ cases: [CaseEvaluation]) -> String {
         let f = EvaluationReport.f
-        var csv = "case,liver_dice,liver_jaccard,liver_voe,liver_rvd,liver_assd_mm,liver_hd_mm,liver_hd95_mm,liver_tp,liver_fp,liver_fn,lesion_dice,lesion_jaccard,lesion_voe,lesion_rvd,lesion_assd_mm,lesion_hd_mm,lesion_hd95_mm,lesion_tp,lesion_fp,lesion_fn,truth_lesions,detected_lesions,predicted_lesion_components,false_positive_components,liver_nsd,lesion_nsd,lesion_rq,lesion_sq,lesion_pq\n"
+        var csv = "case,liver_dice,liver_jaccard,liver_voe,liver_rvd,liver_assd_mm,liver_hd_mm,liver_hd95_mm,liver_tp,liver_fp,liver_fn,lesion_dice,lesion_jaccard,lesion_voe,lesion_rvd,lesion_assd_mm,lesion_hd_mm,lesion_hd95_mm,lesion_tp,lesion_fp,lesion_fn,truth_lesions,detected_lesions,predicted_lesion_components,false_positive_components,liver_nsd,lesion_nsd,lesion_rq,lesion_sq,lesion_pq,merges,splits,brats_tp,brats_fn,brats_fp,brats_lesion_dice,brats_lesion_hd95_mm\n"
         func row(_ m: StructureMetrics) -> [String] {
             [f(m.dice, 6), f(m.jaccard, 6), f(m.volumeOverlapError, 6), f(m.relativeVolumeDifference, 6), f(m.assd, 4), f(m.hausdorff, 4), f(m.hd95, 4),
              String(m.tp), String(m.fp), String(m.fn)]
@@ -13,7 +13,10 @@ enum EvaluationTables {
             csv += ([c.id] + row(c.liver) + row(c.lesion) + [String(c.lesions.count), String(c.lesions.filter(\.detected).count),
                                                               String(c.predictedLesionComponents), String(c.falsePositiveLesionComponents),
                                                               f(c.liver.nsd, 6), f(c.lesion.nsd, 6),
-                                                              f(c.instances?.rq, 6), f(c.instances?.sq, 6), f(c.instances?.pq, 6)]).joined(separator: ",") + "\n"
+                                                              f(c.instances?.rq, 6), f(c.instances?.sq, 6), f(c.instances?.pq, 6),
+                                                              c.merges.map(String.init) ?? "-", c.splits.map(String.init) ?? "-",
+                                                              c.brats.map { String($0.tp) } ?? "-", c.brats.map { String($0.fn) } ?? "-",
+                                                              c.brats.map { String($0.fp) } ?? "-", f(c.brats?.dice, 6), f(c.brats?.hd95, 4)]).joined(separator: ",") + "\n"
         }
         return csv
     }
@@ -29,9 +32,24 @@ enum EvaluationTables {
 
     static func lesions(_ cases: [CaseEvaluation]) -> String {
         let f = EvaluationReport.f
-        var csv = "case,lesion,voxels,equivalent_diameter_mm,region,detected,dice\n"
+        var csv = "case,lesion,voxels,equivalent_diameter_mm,region,detected,dice,predicted_components,predicted_voxels,volume_error_ml,diameter_mm,predicted_diameter_mm,diameter_error_mm\n"
         for c in cases { for l in c.lesions {
-            csv += [c.id, String(l.id), String(l.voxels), f(l.equivalentDiameterMM, 3), l.region ?? "", l.detected ? "yes" : "no", f(l.dice, 4)].joined(separator: ",") + "\n"
+            csv += [c.id, String(l.id), String(l.voxels), f(l.equivalentDiameterMM, 3), l.region ?? "", l.detected ? "yes" : "no", f(l.dice, 4),
+                    l.predictedComponents.map(String.init) ?? "-", l.predictedVoxels.map(String.init) ?? "-", f(l.volumeErrorML, 4),
+                    f(l.diameterMM, 3), f(l.predictedDiameterMM, 3), f(l.diameterErrorMM, 3)].joined(separator: ",") + "\n"
+        } }
+        return csv
+    }
+
+    /// Lesion-wise metrics per case and region.
+    static func lesionRegions(_ cases: [CaseEvaluation]) -> String {
+        let f = EvaluationReport.f
+        var csv = "case,region,lesions,detected,predicted_components,false_positive_components,merges,splits,instance_tp,instance_fp,instance_fn,rq,sq,pq,brats_tp,brats_fn,brats_fp,brats_lesion_dice,brats_lesion_hd95_mm\n"
+        for c in cases { for r in c.lesionRegions ?? [] {
+            let m = r.instances
+            csv += [c.id, r.region, String(r.lesions), String(r.detected), String(r.predictedComponents), String(r.falsePositiveComponents),
+                    String(r.merges), String(r.splits), String(m.tp), String(m.fp), String(m.fn), f(m.rq, 6), f(m.sq, 6), f(m.pq, 6),
+                    String(r.bratsTP), String(r.bratsFN), String(r.bratsFP), f(r.bratsDice, 6), f(r.bratsHD95, 4)].joined(separator: ",") + "\n"
         } }
         return csv
     }

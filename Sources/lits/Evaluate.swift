@@ -9,8 +9,10 @@ struct Evaluate: ParsableCommand {
         discussion: """
         Predictions are NIfTI label maps named segmentation-N.nii[.gz], test-segmentation-N.nii or \
         volume-N's matching name, on the same grid as the truth case N. The report folder gets \
-        index.md, data/cases.csv, data/regions.csv, data/lesions.csv, charts and worst-slice \
-        montages. `--compare REPORT_A REPORT_B` instead puts the per-region differences of two \
+        index.md, data/cases.csv, data/regions.csv, data/lesions.csv (per truth lesion, with the \
+        volume and longest in-plane diameter errors of detected ones), data/lesion-regions.csv \
+        (detection, merges and splits, panoptica's RQ/SQ/PQ and BraTS 2023 lesion-wise Dice and \
+        HD95 per third of the liver), charts and worst-slice montages. `--compare REPORT_A REPORT_B` instead puts the per-region differences of two \
         reports side by side (for example uniform against liver-biased sampling). \
         `--protocol lits` instead scores as the LiTS challenge's scoring program does, number for \
         number (6-connected lesions, its merge-aware detection at IoU > 0.5 and > 0, its surface \

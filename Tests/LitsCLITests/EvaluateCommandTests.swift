@@ -59,6 +59,15 @@ final class EvaluateCommandTests: XCTestCase {
         XCTAssertEqual(row[header.firstIndex(of: "lesion_sq")!], "1.000000")
         XCTAssertEqual(row[header.firstIndex(of: "lesion_pq")!], "0.666667")
         XCTAssertTrue(try String(contentsOfFile: out + "/index.md", encoding: .utf8).contains("| 1 | 0 | 1 | 0.667 | 1.000 | 0.667 |"))
+        // BraTS lesion-wise: A exact (Dice 1, HD95 0), B missed (0, 374): means 0.5 and 187.
+        XCTAssertEqual(row[header.firstIndex(of: "brats_lesion_dice")!], "0.500000")
+        XCTAssertEqual(row[header.firstIndex(of: "brats_lesion_hd95_mm")!], "187.0000")
+        let index = try String(contentsOfFile: out + "/index.md", encoding: .utf8)
+        XCTAssertTrue(index.contains("Lesion-wise metrics (BraTS 2023)"))
+        XCTAssertTrue(index.contains("| 1 | 1 | 0 | 0.500 | 187.00 | 0.500 | 187.00 |"), index)
+        let regions = try String(contentsOfFile: out + "/data/lesion-regions.csv", encoding: .utf8)
+        XCTAssertTrue(regions.hasPrefix("case,region,lesions,detected,"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/figures/lesion_wise_per_region.png"))
         let bad = try runLits(["evaluate", "--pred", pred, "--truth", truth, "--out", truth + "/x", "--nsd-tolerance", "-1"])
         XCTAssertNotEqual(bad.status, 0)
     }
