@@ -5,6 +5,7 @@ import LiTSCore
 import LiTSEvaluation
 import LiTSImaging
 import LiTSInference
+import LiTSNet
 import LiTSTraining
 
 // Typed command-line values: each parses (and rejects) its own text, so commands receive checked
@@ -121,6 +122,7 @@ enum SamplingChoice: String, CaseIterable, ExpressibleByArgument, Sendable {
 }
 
 extension EnhancementMethod: ExpressibleByArgument {}
+extension Normalization: ExpressibleByArgument {}
 extension EvaluationProtocol: ExpressibleByArgument {}
 
 /// Normalized surface Dice tolerances in mm: "T" for liver and lesion, or "LIVER,LESION".
