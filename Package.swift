@@ -51,8 +51,8 @@ let package = Package(
         .target(name: "LiTSConvKernels", swiftSettings: convKernelFlags),
         .target(name: "LiTSNet", dependencies: ["COpenBLAS", "LiTSConvKernels", "LiTSCore"]),
         .target(name: "LiTSInference", dependencies: ["LiTSCore", "LiTSImaging", "LiTSNet"]),
-        // The processes of an mpirun/srun launch (or one process); LiTSNet.ProcessGroup over MPI.
-        .target(name: "LiTSCluster", dependencies: ["CMPI", "LiTSCore", "LiTSNet"]),
+        // The processes of an mpirun/srun launch (or one process): LiTSCore.ProcessGroup over MPI.
+        .target(name: "LiTSCluster", dependencies: ["CMPI", "LiTSCore"]),
         .target(name: "LiTSTraining", dependencies: ["LiTSCore", "LiTSImaging", "LiTSNet", "LiTSInference", "LiTSRender"]),
         .target(name: "LiTSEvaluation", dependencies: ["LiTSCore", "LiTSImaging", "LiTSRender"]),
         .executableTarget(name: "lits", dependencies: [

@@ -34,4 +34,11 @@ static inline int lits_mpi_bcast_float(float *values, int count, int root) {
 static inline int lits_mpi_bcast_bytes(void *bytes, int count, int root) {
     return MPI_Bcast(bytes, count, MPI_BYTE, root, MPI_COMM_WORLD);
 }
+/* Rank 0 receives every rank's count, then their bytes one after another. */
+static inline int lits_mpi_gather_int(int mine, int *all) {
+    return MPI_Gather(&mine, 1, MPI_INT, all, 1, MPI_INT, 0, MPI_COMM_WORLD);
+}
+static inline int lits_mpi_gatherv_bytes(const void *mine, int count, void *all, const int *counts, const int *offsets) {
+    return MPI_Gatherv(mine, count, MPI_BYTE, all, counts, offsets, MPI_BYTE, 0, MPI_COMM_WORLD);
+}
 #endif

@@ -1,7 +1,6 @@
 import CMPI
 import Foundation
 import LiTSCore
-import LiTSNet
 
 /// The processes of this job. Launched by `mpirun` or `srun --mpi=pmix` (Open MPI's or PMIx's
 /// environment variables are set), `Cluster.world` initialises MPI once and is an MPI world of
@@ -44,6 +43,10 @@ public final class Cluster: ProcessGroup, @unchecked Sendable {
         atexit { if lits_mpi_initialized() != 0 && lits_mpi_finalized() == 0 { _ = lits_mpi_finalize() } }
     }
 
+    /// This job as a process group when it has more than one rank, else nil (one process runs
+    /// exactly as without MPI).
+    public var group: ProcessGroup? { size > 1 ? self : nil }
+
     /// Ends every rank of the job with `code` (an error on one rank that the others would wait
     /// for forever in their next collective call).
     public func abort(code: Int32) -> Never {
@@ -85,6 +88,23 @@ public final class Cluster: ProcessGroup, @unchecked Sendable {
         var bytes = rank == 0 ? [UInt8](data) : [UInt8](repeating: 0, count: Int(length[0]))
         if !bytes.isEmpty { timed { bytes.withUnsafeMutableBytes { lits_mpi_bcast_bytes($0.baseAddress!, Int32($0.count), 0) } } }
         return Data(bytes)
+    }
+
+    public func gather(_ data: Data) -> [Data]? {
+        guard size > 1 else { return [data] }
+        var counts = [Int32](repeating: 0, count: size)
+        timed { counts.withUnsafeMutableBufferPointer { lits_mpi_gather_int(Int32(data.count), $0.baseAddress!) } }
+        var offsets = [Int32](repeating: 0, count: size)
+        for r in 1..<size { offsets[r] = offsets[r - 1] + counts[r - 1] }
+        var all = [UInt8](repeating: 0, count: rank == 0 ? Int(offsets[size - 1] + counts[size - 1]) + 1 : 1)
+        let mine = [UInt8](data) + [0]  // never empty, so the pointers are valid
+        timed {
+            mine.withUnsafeBytes { m in all.withUnsafeMutableBytes { a in
+                lits_mpi_gatherv_bytes(m.baseAddress!, Int32(data.count), a.baseAddress!, counts, offsets)
+            } }
+        }
+        guard rank == 0 else { return nil }
+        return (0..<size).map { Data(all[Int(offsets[$0])..<Int(offsets[$0] + counts[$0])]) }
     }
 
     /// Waits until every rank has arrived.

@@ -1,4 +1,5 @@
 import Foundation
+import LiTSCore
 
 /// Batch normalisation over (N, D, H, W) for each channel, as PyTorch's
 /// `nn.BatchNorm3d(C, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True)`.

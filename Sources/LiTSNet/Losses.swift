@@ -1,4 +1,5 @@
 import Foundation
+import LiTSCore
 
 /// A loss value with its parts and its gradient with respect to the prediction.
 public struct LossOutput: Sendable {

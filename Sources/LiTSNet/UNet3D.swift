@@ -1,4 +1,5 @@
 import Foundation
+import LiTSCore
 
 // The 3D U-Net: its config (UNetConfig, saved beside checkpoints), the conv-BN-ReLU block, and
 // the network that chains the layers forward and backward. The model's NetContext (workers,
