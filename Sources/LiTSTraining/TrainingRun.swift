@@ -87,7 +87,8 @@ public final class TrainingRun {
             throw LiTSError(.invalidArgument, path: nil, "--patch: \(problem)")
         }
         if let problem = options.problem { throw LiTSError(.invalidArgument, path: nil, problem) }
-        let batch = options.volumesPerBatch * options.patchesPerVolume
+        // Each rank holds the activations of its share of the batch.
+        let batch = options.volumesPerBatch * options.patchesPerVolume / max(1, group?.size ?? 1)
         try MemoryBudget.check(options.model.trainingBytes(batch: batch, voxels: p.count),
                                for: "training \(batch) patches of \(p) with filters \(options.model.filters)", path: nil,
                                advice: "use a smaller --patch, fewer --filters or fewer patches per batch")
