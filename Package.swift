@@ -44,6 +44,9 @@ let package = Package(
         // not, so CNIfTI stays a C target with a forwarding header.
         .systemLibrary(name: "CPNG", pkgConfig: "libpng16", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        // Open MPI (libopenmpi-dev): a header of inline functions, since MPI_COMM_WORLD, MPI_FLOAT
+        // and MPI_SUM are macros Swift cannot import.
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
         .target(name: "CNIfTI", linkerSettings: [
             .linkedLibrary("nifti2"), .linkedLibrary("znz"), .linkedLibrary("z"), .linkedLibrary("m"),
         ]),
@@ -56,11 +59,13 @@ let package = Package(
         .target(name: "CBF16Kernels", cSettings: bf16KernelFlags),
         .target(name: "LiTSNet", dependencies: ["COpenBLAS", "LiTSConvKernels", "CBF16Kernels", "LiTSCore"]),
         .target(name: "LiTSInference", dependencies: ["LiTSCore", "LiTSImaging", "LiTSNet"]),
+        // The processes of an mpirun/srun launch (or one process): LiTSCore.ProcessGroup over MPI.
+        .target(name: "LiTSCluster", dependencies: ["CMPI", "LiTSCore"]),
         .target(name: "LiTSTraining", dependencies: ["LiTSCore", "LiTSImaging", "LiTSNet", "LiTSInference", "LiTSRender"]),
         .target(name: "LiTSEvaluation", dependencies: ["LiTSCore", "LiTSImaging", "LiTSRender"]),
         .executableTarget(name: "lits", dependencies: [
             "LiTSCore", "LiTSImaging", "LiTSRender", "LiTSAnalysis", "LiTSNet", "LiTSInference", "LiTSTraining", "LiTSEvaluation",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "LiTSCluster", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "lits-bench", dependencies: ["LiTSCore", "LiTSImaging", "LiTSAnalysis"],
                           path: "benchmarks/Sources/lits-bench"),
@@ -78,7 +83,7 @@ let package = Package(
         .testTarget(name: "LiTSInferenceTests", dependencies: ["LiTSInference", "LiTSNet", "LiTSCore", "LiTSImaging"]),
         .testTarget(name: "LiTSEvaluationTests", dependencies: ["LiTSEvaluation", "LiTSCore", "LiTSImaging"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "LitsCLITests", dependencies: ["LiTSCore"]),
+        .testTarget(name: "LitsCLITests", dependencies: ["LiTSCore", "LiTSNet"]),
     ],
     // Swift 6 language mode everywhere (strict concurrency checking): loops that share buffers
     // between workers go through Parallel.perform or NetThreads, which say why that is safe.

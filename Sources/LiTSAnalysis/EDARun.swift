@@ -44,9 +44,17 @@ public enum EDARun {
     /// then the shard description or the report. Returns the number of cases, the line to print
     /// (nil when nothing was written) and the failures.
     public static func run(_ inputs: [String], out: String, options: Options,
-                           threads: Int) throws -> (cases: Int, line: String?, failures: [(Case, String)]) {
-        let cases = try prepare(inputs, out: out, options: options)
-        let result = CaseRunner.run(cases, threads: threads, label: "eda") { c in try analyse(c, options: options, into: out) }
+                           threads: Int, group: ProcessGroup? = nil) throws -> (cases: Int, line: String?, failures: [(Case, String)]) {
+        // With a process group rank 0 prepares the folder, each rank analyses its share of the
+        // cases into it, and rank 0 writes the report from every case's saved results.
+        var cases: [Case] = []
+        try (group ?? SingleProcess()).onRankZero { cases = try prepare(inputs, out: out, options: options) }
+        if let group, group.rank != 0 {
+            let all = try Dataset.discover(inputs)
+            cases = options.shard.map { $0.select(all) } ?? all
+        }
+        let mine = CaseRunner.run(group?.share(of: cases) ?? cases, threads: threads, label: "eda") { c in try analyse(c, options: options, into: out) }
+        guard let result = try group.map({ try $0.gather(mine, of: cases) }) ?? mine else { return (cases.count, nil, []) }
         let line = try finish(out: out, options: options, analysed: result.results.map(\.1), failed: result.failedByID)
         return (cases.count, line, result.failures)
     }

@@ -57,10 +57,18 @@ public enum Evaluation {
     /// two at a time, into the report folder `out`. Returns the number of cases, the summary (nil
     /// when no case could be evaluated) and the failures.
     public static func run(pred: String, truth: String, out: String, title: String, options: EvaluationOptions,
-                           threads: Int = 2) throws -> (cases: Int, summary: EvaluationSummary?, failures: [(Case, String)]) {
-        let cases = try prepare(pred: pred, truth: truth, out: out)
-        let result = CaseRunner.run(cases, threads: threads, label: "evaluate") { c in try evaluate(c, pred: pred, options: options) }
-        let summary = try finish(result.results.map(\.1), out: out, title: title, failed: result.failedByID)
+                           threads: Int = 2, group: ProcessGroup? = nil) throws -> (cases: Int, summary: EvaluationSummary?, failures: [(Case, String)]) {
+        // With a process group rank 0 prepares the folder, each rank evaluates its share of the
+        // cases, and rank 0 writes the one report from everyone's metrics and montages.
+        var cases: [Case] = []
+        try (group ?? SingleProcess()).onRankZero { cases = try prepare(pred: pred, truth: truth, out: out) }
+        if let group, group.rank != 0 { cases = try Dataset.discover(truth).filter { $0.segmentationPath != nil } }
+        let mine = CaseRunner.run(group?.share(of: cases) ?? cases, threads: threads, label: "evaluate") { c in
+            let (e, montage) = try evaluate(c, pred: pred, options: options)
+            return GatheredEvaluation(evaluation: e, montage: montage.map(GatheredEvaluation.Image.init))
+        }
+        guard let result = try group.map({ try $0.gather(mine, of: cases) }) ?? mine else { return (cases.count, nil, []) }
+        let summary = try finish(result.results.map { ($0.1.evaluation, $0.1.montage?.image) }, out: out, title: title, failed: result.failedByID)
         return (cases.count, summary, result.failures)
     }
 
@@ -102,4 +110,15 @@ public enum Evaluation {
         }
         return Montage.grid(tiles, columns: count)
     }
+}
+
+/// One case's evaluation as it travels from a rank to rank 0 (the montage's pixels included).
+struct GatheredEvaluation: Codable, Sendable {
+    struct Image: Codable, Sendable {
+        var width: Int, height: Int, pixels: Data  // base64 in JSON
+        init(_ image: RGBImage) { (width, height, pixels) = (image.width, image.height, Data(image.pixels)) }
+        var image: RGBImage { RGBImage(width: width, height: height, pixels: [UInt8](pixels)) }
+    }
+    var evaluation: CaseEvaluation
+    var montage: Image?
 }

@@ -4,7 +4,7 @@ import LiTSRender
 /// The gnuplot charts of the evaluation report.
 enum EvaluationCharts {
     static func all(_ s: EvaluationSummary) -> [GnuplotChart] {
-        [dicePerRegion(s), diceProfile(s), detectionBySize(s), caseDice(s), lesionWisePerRegion(s)]
+        [dicePerRegion(s), diceProfile(s), detectionBySize(s), caseDice(s)] + (lesionWisePerRegion(s.lesionWise).map { [$0] } ?? [])
     }
 
     /// A number for a data file: NaN when missing.
@@ -49,15 +49,26 @@ enum EvaluationCharts {
         ])
     }
 
-    static func lesionWisePerRegion(_ s: EvaluationSummary) -> GnuplotChart {
+    /// Nil when no region has a lesion-wise value (no lesion on either side): gnuplot refuses a
+    /// histogram without a valid point. A metric undefined in every region is left out.
+    static func lesionWisePerRegion(_ w: LesionWiseSummary) -> GnuplotChart? {
+        let metrics: [(title: String, colour: String, value: (LesionWiseSummary.Region) -> Double?)] = [
+            ("recall", "#2c7bb6", { $0.recall }), ("precision", "#abd9e9", { $0.precision }),
+            ("PQ (panoptica)", "#fdae61", { $0.instances.pq }), ("Dice (BraTS lesion-wise)", "#d7191c", { $0.bratsDice }),
+        ]
+        let regions = EvaluationSummary.regionNames.map { w.region($0) }
+        let shown = metrics.indices.filter { m in regions.contains { $0.flatMap(metrics[m].value)?.isFinite ?? false } }
+        guard !shown.isEmpty else { return nil }
         let rows = EvaluationSummary.regionNames.enumerated().map { n, r -> String in
-            let g = s.lesionWise.region(r)
-            return "\(n) \(r) \(value(g?.recall, 6)) \(value(g?.precision, 6)) \(value(g?.instances.pq, 6)) \(value(g?.bratsDice, 6))"
+            "\(n) \(r) " + shown.map { value(regions[n].flatMap(metrics[$0].value), 6) }.joined(separator: " ")
         }
-        return GnuplotChart(name: "lesion_wise_per_region", data: "# n region recall precision pq brats_dice\n" + rows.joined(separator: "\n") + "\n", commands: [
+        let series = shown.enumerated().map { column, m in
+            (column == 0 ? "datafile using 3:xtic(2)" : "'' using \(column + 3)") + " title '\(metrics[m].title)' lc rgb '\(metrics[m].colour)'"
+        }
+        return GnuplotChart(name: "lesion_wise_per_region", data: "# n region " + shown.map { metrics[$0].title.split(separator: " ")[0].lowercased() }.joined(separator: " ") + "\n" + rows.joined(separator: "\n") + "\n", commands: [
             "set title 'Lesion-wise metrics per third of the liver'", "set yrange [0:1]",
             "set style data histograms", "set style histogram clustered gap 1", "set style fill solid 0.8", "set key top right",
-            "plot datafile using 3:xtic(2) title 'recall' lc rgb '#2c7bb6', '' using 4 title 'precision' lc rgb '#abd9e9', '' using 5 title 'PQ (panoptica)' lc rgb '#fdae61', '' using 6 title 'Dice (BraTS lesion-wise)' lc rgb '#d7191c'",
+            "plot " + series.joined(separator: ", "),
         ])
     }
 }

@@ -121,7 +121,9 @@ public enum EvaluationReport {
              f(r.precision), String(r.merges), String(r.splits), f(r.instances.rq), f(r.instances.pq),
              "\(r.bratsTP) / \(r.bratsFN) / \(r.bratsFP)", f(r.bratsDice), f(r.bratsHD95, 2)]
         }, alignRight: Set(1...13))
-        p.image("Lesion-wise metrics per region", path: "figures/lesion_wise_per_region.png")
+        if EvaluationCharts.lesionWisePerRegion(w) != nil {
+            p.image("Lesion-wise metrics per region", path: "figures/lesion_wise_per_region.png")
+        }
     }
 
     /// `--compare A B`: per-region mean Dice of two reports side by side; returns the page's text.

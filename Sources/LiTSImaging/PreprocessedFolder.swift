@@ -98,9 +98,11 @@ public struct PreprocessedFolder: Sendable {
 
     /// Preprocesses cases in parallel into `dir` (which must exist) and writes `manifest.json` when
     /// at least one case succeeded.
+    /// With a process group each rank writes its share of the cases and rank 0 writes the one
+    /// manifest (the other ranks return an empty run).
     public static func write(_ cases: [Case], options: PreprocessOptions, into dir: String,
-                             threads: Int) throws -> CaseRunResult<PreprocessedCase> {
-        let run = CaseRunner.run(cases, threads: threads, label: "preprocess") { c in
+                             threads: Int, group: ProcessGroup? = nil) throws -> CaseRunResult<PreprocessedCase> {
+        let mine = CaseRunner.run(group?.share(of: cases) ?? cases, threads: threads, label: "preprocess") { c in
             let loaded = try CaseLoader.load(c)
             try Preprocessor.checkFits(loaded, options: options)
             let (ct, labels, entry) = Preprocessor.run(loaded, options: options)
@@ -108,6 +110,7 @@ public struct PreprocessedFolder: Sendable {
             if let labels, let maskFile = entry.maskFile { try NPY.write(labels, to: "\(dir)/\(maskFile)") }
             return entry
         }
+        guard let run = try group.map({ try $0.gather(mine, of: cases) }) ?? mine else { return CaseRunResult(results: [], failures: []) }
         if !run.results.isEmpty {
             let manifest = PreprocessManifest(options: options, cases: run.results.map(\.1), failed: run.failedByID)
             let encoder = JSONEncoder()
@@ -120,9 +123,9 @@ public struct PreprocessedFolder: Sendable {
     /// `lits preprocess`: cases found under `data` into the output folder `out` (created; refused
     /// inside an input or over a foreign folder).
     public static func create(from data: [String], out: String, options: PreprocessOptions,
-                              threads: Int) throws -> (cases: Int, run: CaseRunResult<PreprocessedCase>) {
+                              threads: Int, group: ProcessGroup? = nil) throws -> (cases: Int, run: CaseRunResult<PreprocessedCase>) {
         let cases = try Dataset.discover(data)
-        try OutputFolder.prepare(out, inputs: data, command: "lits preprocess")
-        return (cases.count, try write(cases, options: options, into: out, threads: threads))
+        try (group ?? SingleProcess()).onRankZero { try OutputFolder.prepare(out, inputs: data, command: "lits preprocess") }
+        return (cases.count, try write(cases, options: options, into: out, threads: threads, group: group))
     }
 }

@@ -29,14 +29,16 @@ public struct PredictionJob: Sendable {
 
     /// Predicts the cases under `data` into `out` (created; refused inside an input or over a
     /// foreign folder). Returns the cases found and, per case, the file written or the failure.
-    public func run(run runPath: String, data: [String], out: String) throws -> (cases: Int, run: CaseRunResult<String>) {
+    /// With a process group each rank predicts its share of the cases and rank 0 writes the
+    /// record of the whole job (the other ranks return an empty run).
+    public func run(run runPath: String, data: [String], out: String, group: ProcessGroup? = nil) throws -> (cases: Int, run: CaseRunResult<String>) {
         let run = try TrainedRun(reading: runPath)
         let model = try run.loadModel(checkpoint, context: context)
         var config = run.config
         if let overlap { config.overlap = overlap }
         if let blending { config.blending = blending }
         let cases = try Dataset.discover(data)
-        try OutputFolder.prepare(out, inputs: data, command: "lits predict")
+        try (group ?? SingleProcess()).onRankZero { try OutputFolder.prepare(out, inputs: data, command: "lits predict") }
         var predictor = Predictor(model: model, config: config)
         var liverCheckpoint: String?
         if config.stage == .lesion, let ref = config.liverRun {
@@ -54,7 +56,7 @@ public struct PredictionJob: Sendable {
         predictor.lesionsInsideLiver = lesionsInsideLiver
         let p = predictor, job = self, chosen = config
         // The model runs its own workers per layer, so cases go one at a time.
-        let result = CaseRunner.run(cases, threads: 1, label: "predict") { c in
+        let mine = CaseRunner.run(group?.share(of: cases) ?? cases, threads: 1, label: "predict") { c in
             let loaded = try CaseLoader.load(c, withLabels: false)
             try Preprocessor.checkFits(loaded, options: chosen.preprocessing)
             let prediction = p.predict(loaded, withProbabilities: job.probabilities)
@@ -67,6 +69,7 @@ public struct PredictionJob: Sendable {
             }
             return name
         }
+        guard let result = try group.map({ try $0.gather(mine, of: cases) }) ?? mine else { return (cases.count, CaseRunResult(results: [], failures: [])) }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let record: [String: [String]] = ["run": [runPath], "checkpoint": [run.checkpointPath(checkpoint)] + (liverCheckpoint.map { [$0] } ?? []),

@@ -1,4 +1,5 @@
 import Foundation
+import LiTSCore
 
 /// Batch normalisation over (N, D, H, W) for each channel, as PyTorch's
 /// `nn.BatchNorm3d(C, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True)`.
@@ -36,6 +37,10 @@ public final class BatchNorm3d: Module {
     /// Workers for the layer's calls (a UNet3D hands its own context to every layer).
     public var context: NetContext
 
+    /// Synchronised batch norm: the processes whose batches together make the batch whose
+    /// statistics training mode uses (nil: this process's batch alone).
+    public var group: ProcessGroup?
+
     // Saved by forward for backward: the normalised input, 1/sqrt(var + eps) per channel and
     // which statistics were used.
     private var xhat: [Float] = []
@@ -68,32 +73,29 @@ public final class BatchNorm3d: Module {
     public func forward(_ x: Tensor) -> Tensor {
         let (n, c, d, h, w) = x.ncdhw
         precondition(c == channels, "BatchNorm3d(\(channels)) got \(c) channels")
-        let s = d * h * w, m = n * s
+        let s = d * h * w
+        var m = n * s
         savedShape = x.shape
         savedTraining = isTraining
         if isTraining {
             precondition(m > 1, "BatchNorm3d in training mode needs more than one value per channel, got input \(x.shape)")
         }
         // Per channel: the mean and the biased variance used (training: of the batch).
-        var mean = [Double](repeating: 0, count: c), variance = [Double](repeating: 0, count: c)
+        var mean = [Double](), variance = [Double]()
         if isTraining {
-            x.data.withUnsafeBufferPointer { xp in
-            mean.withUnsafeMutableBufferPointer { meanBuffer in
-            variance.withUnsafeMutableBufferPointer { varBuffer in
-                let meanOut = SharedPointer(meanBuffer.baseAddress!), varOut = SharedPointer(varBuffer.baseAddress!)
-                NetThreads.parallelRanges(c, workers: context.workers, minimumPerWorker: max(1, NetThreads.minimumElementsPerWorker / max(1, m))) { channels in
-                    for ch in channels {
-                        // Two passes in Double: the mean, then the biased variance.
-                        var sum = 0.0
-                        for b in 0..<n { sum += Sums.sum(xp.baseAddress! + (b * c + ch) * s, s) }
-                        let mu = sum / Double(m)
-                        var sq = 0.0
-                        for b in 0..<n { sq += Sums.squaredDeviations(xp.baseAddress! + (b * c + ch) * s, s, from: mu) }
-                        meanOut.p[ch] = mu
-                        varOut.p[ch] = sq / Double(m)
-                    }
-                }
-            } } }
+            // Two passes in Double: the mean, then the biased variance. With a process group
+            // (synchronised batch norm) each pass's sums are added over all processes first,
+            // so every rank normalises with the statistics of the whole global batch.
+            var sums = channelSums(x) { p, count, _ in Sums.sum(p, count) }
+            sums.append(Double(m))
+            group?.sum(&sums)
+            let total = sums.removeLast()
+            mean = sums.map { $0 / total }
+            let mu = mean
+            var squares = channelSums(x) { p, count, ch in Sums.squaredDeviations(p, count, from: mu[ch]) }
+            group?.sum(&squares)
+            variance = squares.map { $0 / total }
+            m = Int(total)
             for ch in 0..<c {
                 let unbiased = variance[ch] * Double(m) / Double(m - 1)
                 runningMean.value.data[ch] = (1 - momentum) * runningMean.value.data[ch] + momentum * Float(mean[ch])
@@ -142,6 +144,26 @@ public final class BatchNorm3d: Module {
         return y
     }
 
+    /// `term(pointer, count, channel)` summed over the batch for each channel (channels in parallel).
+    private func channelSums(_ x: Tensor, _ term: (UnsafePointer<Float>, Int, Int) -> Double) -> [Double] {
+        let (n, c, d, h, w) = x.ncdhw
+        let s = d * h * w
+        var out = [Double](repeating: 0, count: c)
+        x.data.withUnsafeBufferPointer { xp in
+            out.withUnsafeMutableBufferPointer { buffer in
+                let o = SharedPointer(buffer.baseAddress!), base = SharedPointer(UnsafeMutablePointer(mutating: xp.baseAddress!))
+                NetThreads.parallelRanges(c, workers: context.workers, minimumPerWorker: max(1, NetThreads.minimumElementsPerWorker / max(1, n * s))) { channels in
+                    for ch in channels {
+                        var sum = 0.0
+                        for b in 0..<n { sum += term(base.p + (b * c + ch) * s, s, ch) }
+                        o.p[ch] = sum
+                    }
+                }
+            }
+        }
+        return out
+    }
+
     // MARK: backward
 
     /// Accumulates dL/dgamma and dL/dbeta into the parameters' gradients and returns dL/dx.
@@ -156,7 +178,8 @@ public final class BatchNorm3d: Module {
         precondition(dy.shape == savedShape, "BatchNorm3d.backward: gradient shape \(dy.shape) does not match the forward input \(savedShape)")
         precondition(xhat.count == dy.count, "BatchNorm3d.backward called without a forward before it")
         let (n, c, d, h, w) = dy.ncdhw
-        let s = d * h * w, m = n * s
+        let s = d * h * w
+        var m = n * s
         let relu = appliesReLU
         var sumDy = [Double](repeating: 0, count: c), sumDyXhat = [Double](repeating: 0, count: c)
         dy.data.withUnsafeBufferPointer { gp in
@@ -184,7 +207,17 @@ public final class BatchNorm3d: Module {
             bias.grad.data[ch] += Float(sumDy[ch])
         }
         let training = savedTraining
+        // Synchronised: dx needs the means over the global batch (the parameter gradients above
+        // stay this rank's share; the trainer adds those over ranks with every other gradient).
+        if training, let group {
+            var sums = sumDy + sumDyXhat + [Double(m)]
+            group.sum(&sums)
+            sumDy = Array(sums[0..<c])
+            sumDyXhat = Array(sums[c..<(2 * c)])
+            m = Int(sums[2 * c])
+        }
         defer { xhat = [] }
+        let (meanDyAll, meanDyXhatAll) = (sumDy.map { $0 / Double(m) }, sumDyXhat.map { $0 / Double(m) })
         return Tensor.uninitialized(dy.shape) { dxp in
             let out = SharedPointer(dxp)
             dy.data.withUnsafeBufferPointer { gp in
@@ -195,8 +228,8 @@ public final class BatchNorm3d: Module {
                             let g = weight.value.data[ch], beta = bias.value.data[ch], k = g * invStd[ch]
                             // Training: written with the means (not m * dy - sum) to avoid
                             // cancellation when m is large. Eval: the statistics are constants.
-                            let meanDy = training ? Float(sumDy[ch] / Double(m)) : 0
-                            let meanDyXhat = training ? Float(sumDyXhat[ch] / Double(m)) : 0
+                            let meanDy = training ? Float(meanDyAll[ch]) : 0
+                            let meanDyXhat = training ? Float(meanDyXhatAll[ch]) : 0
                             if relu {
                                 for i in base..<(base + s) {
                                     let gi = gp[i], xh = hp[i]

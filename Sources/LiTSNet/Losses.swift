@@ -1,4 +1,5 @@
 import Foundation
+import LiTSCore
 
 /// A loss value with its parts and its gradient with respect to the prediction.
 public struct LossOutput: Sendable {
@@ -38,8 +39,8 @@ public enum Losses {
     /// The baseline's Jaccard distance (see the type's comment).
     public static func jaccardDistance(pred: Tensor, target: Tensor, smooth: Double = 100,
                                        channelWeights: [Double]? = nil,
-                                       reduction: OverlapReduction = .batch) -> LossOutput {
-        overlapLoss(pred: pred, target: target, weights: channelWeights, reduction: reduction) { i, u in
+                                       reduction: OverlapReduction = .batch, group: ProcessGroup? = nil) -> LossOutput {
+        overlapLoss(pred: pred, target: target, weights: channelWeights, reduction: reduction, group: group) { i, u in
             let a = i + smooth, b = u - i + smooth
             let loss = (1 - a / b) * smooth
             // d/dI: -s (B + A) / B^2 (A grows with I, B shrinks); d/dU: s A / B^2.
@@ -50,8 +51,8 @@ public enum Losses {
     /// Soft Dice loss `1 - (2I + eps) / (U + eps)` per channel.
     public static func softDice(pred: Tensor, target: Tensor, eps: Double = 1e-5,
                                 channelWeights: [Double]? = nil,
-                                reduction: OverlapReduction = .batch) -> LossOutput {
-        overlapLoss(pred: pred, target: target, weights: channelWeights, reduction: reduction) { i, u in
+                                reduction: OverlapReduction = .batch, group: ProcessGroup? = nil) -> LossOutput {
+        overlapLoss(pred: pred, target: target, weights: channelWeights, reduction: reduction, group: group) { i, u in
             let den = u + eps
             let loss = 1 - (2 * i + eps) / den
             return (loss, -2 / den, (2 * i + eps) / (den * den))
@@ -59,9 +60,11 @@ public enum Losses {
     }
 
     /// Shared body: sums I and U per group, asks `term` for (L, dL/dI, dL/dU) and writes the
-    /// weighted gradient.
+    /// weighted gradient. With a process group (data-parallel training, `.batch` only) the
+    /// channel sums are added over every process's share of the batch first, so the value and
+    /// the gradient are those of the whole global batch.
     static func overlapLoss(pred: Tensor, target: Tensor, weights: [Double]?, reduction: OverlapReduction,
-                            term: (Double, Double) -> (Double, Double, Double)) -> LossOutput {
+                            group: ProcessGroup? = nil, term: (Double, Double) -> (Double, Double, Double)) -> LossOutput {
         precondition(pred.shape == target.shape, "loss: pred \(pred.shape) and target \(target.shape) differ in shape")
         let (n, c, d, h, w) = pred.ncdhw
         let s = d * h * w
@@ -90,13 +93,20 @@ public enum Losses {
         var perChannel = [Double](repeating: 0, count: c)
         // dL_total/dI and dL_total/dU for each (n, c).
         var dI = [Double](repeating: 0, count: n * c), dU = [Double](repeating: 0, count: n * c)
+        precondition(group == nil || reduction == .batch, "loss: a process group needs the batch reduction")
+        // .batch: I_c then U_c of the whole batch (every process's share with a group).
+        var channelSums = [Double](repeating: 0, count: 2 * c)
+        if reduction == .batch {
+            for ch in 0..<c {
+                for b in 0..<n { channelSums[ch] += inter[b * c + ch]; channelSums[c + ch] += union[b * c + ch] }
+            }
+            group?.sum(&channelSums)
+        }
         for ch in 0..<c {
             let wc = wts[ch] / wsum
             switch reduction {
             case .batch:
-                var i = 0.0, u = 0.0
-                for b in 0..<n { i += inter[b * c + ch]; u += union[b * c + ch] }
-                let (l, li, lu) = term(i, u)
+                let (l, li, lu) = term(channelSums[ch], channelSums[c + ch])
                 perChannel[ch] = l
                 for b in 0..<n { dI[b * c + ch] = wc * li; dU[b * c + ch] = wc * lu }
             case .sample:

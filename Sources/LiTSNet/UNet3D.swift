@@ -1,4 +1,5 @@
 import Foundation
+import LiTSCore
 
 // The 3D U-Net: its config (UNetConfig, saved beside checkpoints), the conv-BN-ReLU block, and
 // the network that chains the layers forward and backward. The model's NetContext (workers,
@@ -16,9 +17,25 @@ public struct UNetConfig: Codable, Equatable, Sendable {
     public var dropout: Float = 0
     /// A 1x1x1 convolution from each block's input added before its last ReLU.
     public var residual = false
+    /// The normalisation after each convolution.
+    public var norm = Normalization.batch
     public var seed: UInt64 = 0
 
     public init() {}
+
+    enum CodingKeys: String, CodingKey { case inChannels, outChannels, filters, dropout, residual, norm, seed }
+
+    /// Configs written before `norm` existed read as batch norm.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        inChannels = try c.decode(Int.self, forKey: .inChannels)
+        outChannels = try c.decode(Int.self, forKey: .outChannels)
+        filters = try c.decode([Int].self, forKey: .filters)
+        dropout = try c.decode(Float.self, forKey: .dropout)
+        residual = try c.decode(Bool.self, forKey: .residual)
+        norm = try c.decodeIfPresent(Normalization.self, forKey: .norm) ?? .batch
+        seed = try c.decode(UInt64.self, forKey: .seed)
+    }
 
     public static let baseline: UNetConfig = {
         var c = UNetConfig()
@@ -60,12 +77,36 @@ public struct UNetConfig: Codable, Equatable, Sendable {
     }
 }
 
-/// conv-BN-(dropout)-ReLU twice. The baseline's Keras code fed the block's input, not the first
+/// The normalisation after each convolution (`lits train --norm`, saved in the model config).
+public enum Normalization: String, Codable, CaseIterable, Sendable {
+    /// BatchNorm3d with this process's batch statistics (the baseline).
+    case batch
+    /// BatchNorm3d whose training statistics are added over every process of a data-parallel
+    /// run (one process: the same as `batch`; eval uses the running statistics either way).
+    case syncBatch = "sync-batch"
+    /// InstanceNorm3d (nnU-Net's default): per-sample statistics, exact under data parallelism.
+    case instance
+}
+
+/// A normalisation layer of a ConvBlock.
+protocol NormLayer: Module {
+    var context: NetContext { get set }
+    func forward(_ x: Tensor) -> Tensor
+    func backward(_ dy: Tensor) -> Tensor
+}
+
+extension BatchNorm3d: NormLayer {}
+extension InstanceNorm3d: NormLayer {}
+
+/// conv-norm-(dropout)-ReLU twice. The baseline's Keras code fed the block's input, not the first
 /// convolution's output, into the second convolution; this is the intended sequential block.
+/// The normalisation layers keep the names "bn1" and "bn2" whichever kind they are.
 final class ConvBlock: Module {
-    let conv1: Conv3d, bn1: BatchNorm3d, drop1: SpatialDropout3d?, relu1: ReLU
-    let conv2: Conv3d, bn2: BatchNorm3d, drop2: SpatialDropout3d?, relu2: ReLU
+    let conv1: Conv3d, bn1: NormLayer, drop1: SpatialDropout3d?, relu1: ReLU
+    let conv2: Conv3d, bn2: NormLayer, drop2: SpatialDropout3d?, relu2: ReLU
     let res: Conv3d?
+    /// Whether each batch norm applies the following ReLU itself (instance norm never does).
+    let fused1: Bool, fused2: Bool
 
     /// Handed to every layer of the block.
     var context: NetContext {
@@ -78,21 +119,31 @@ final class ConvBlock: Module {
         }
     }
 
-    init(_ cin: Int, _ cout: Int, dropout: Float, residual: Bool, context: NetContext, rng: inout SeededGenerator) {
+    init(_ cin: Int, _ cout: Int, dropout: Float, residual: Bool, norm: Normalization = .batch, context: NetContext,
+         rng: inout SeededGenerator) {
         self.context = context
+        func makeNorm() -> NormLayer {
+            norm == .instance ? InstanceNorm3d(cout, context: context) : BatchNorm3d(cout, context: context)
+        }
         conv1 = Conv3d(cin, cout, kernelSize: 3, context: context, using: &rng)
-        bn1 = BatchNorm3d(cout, context: context)
+        bn1 = makeNorm()
         relu1 = ReLU(context: context)
         conv2 = Conv3d(cout, cout, kernelSize: 3, context: context, using: &rng)
-        bn2 = BatchNorm3d(cout, context: context)
+        bn2 = makeNorm()
         relu2 = ReLU(context: context)
         drop1 = dropout > 0 ? SpatialDropout3d(p: dropout, seed: rng.next()) : nil
         drop2 = dropout > 0 ? SpatialDropout3d(p: dropout, seed: rng.next()) : nil
         res = residual ? Conv3d(cin, cout, kernelSize: 1, context: context, using: &rng) : nil
         // A ReLU right after a batch norm runs inside it (no dropout or residual add between).
-        bn1.appliesReLU = drop1 == nil
-        bn2.appliesReLU = drop2 == nil && res == nil
+        let batch1 = bn1 as? BatchNorm3d, batch2 = bn2 as? BatchNorm3d
+        batch1?.appliesReLU = drop1 == nil
+        batch2?.appliesReLU = drop2 == nil && res == nil
+        fused1 = batch1?.appliesReLU ?? false
+        fused2 = batch2?.appliesReLU ?? false
     }
+
+    /// The batch norms of the block (none with instance norm).
+    var batchNorms: [BatchNorm3d] { [bn1, bn2].compactMap { $0 as? BatchNorm3d } }
 
     var namedParameters: [(String, Parameter)] {
         var p = Self.prefixed("conv1", conv1.namedParameters) + Self.prefixed("bn1", bn1.namedParameters)
@@ -113,19 +164,19 @@ final class ConvBlock: Module {
 
     func forward(_ x: Tensor) -> Tensor {
         // Eval mode: each batch norm folded into its convolution, the ReLU applied as it writes.
-        if let h1 = conv1.forwardFolding(bn1, relu: true, x) {
-            if let res, let h2 = conv2.forwardFolding(bn2, relu: false, h1) {
+        if let b1 = bn1 as? BatchNorm3d, let b2 = bn2 as? BatchNorm3d, let h1 = conv1.forwardFolding(b1, relu: true, x) {
+            if let res, let h2 = conv2.forwardFolding(b2, relu: false, h1) {
                 return relu2.forward(residualAdd(h2, res.forward(x)))
             }
-            if res == nil, let h2 = conv2.forwardFolding(bn2, relu: true, h1) { return h2 }
+            if res == nil, let h2 = conv2.forwardFolding(b2, relu: true, h1) { return h2 }
         }
         var h = bn1.forward(conv1.forward(x))
         if let drop1 { h = drop1.forward(h) }
-        if !bn1.appliesReLU { h = relu1.forward(h) }
+        if !fused1 { h = relu1.forward(h) }
         h = bn2.forward(conv2.forward(h))
         if let drop2 { h = drop2.forward(h) }
         if let res { h = residualAdd(h, res.forward(x)) }
-        return bn2.appliesReLU ? h : relu2.forward(h)
+        return fused2 ? h : relu2.forward(h)
     }
 
     /// The first block of the network reads the image, whose gradient nobody needs: skipping it
@@ -138,12 +189,12 @@ final class ConvBlock: Module {
     }
 
     func backward(_ dy: Tensor) -> Tensor {
-        var d = bn2.appliesReLU ? dy : relu2.backward(dy)
+        var d = fused2 ? dy : relu2.backward(dy)
         var dxRes: Tensor?
         if let res { dxRes = res.backward(d) }
         if let drop2 { d = drop2.backward(d) }
         d = conv2.backward(bn2.backward(d))
-        if !bn1.appliesReLU { d = relu1.backward(d) }
+        if !fused1 { d = relu1.backward(d) }
         if let drop1 { d = drop1.backward(d) }
         var dx = conv1.backward(bn1.backward(d))
         if let dxRes, !skipsInputGradient { dx += dxRes }
@@ -185,17 +236,17 @@ public final class UNet3D: Module {
         let levels = f.count - 1
         var e: [ConvBlock] = []
         for i in 0..<levels {
-            e.append(ConvBlock(i == 0 ? config.inChannels : f[i - 1], f[i], dropout: config.dropout, residual: config.residual,
+            e.append(ConvBlock(i == 0 ? config.inChannels : f[i - 1], f[i], dropout: config.dropout, residual: config.residual, norm: config.norm,
                                 context: context, rng: &rng))
         }
         enc = e
         pools = (0..<levels).map { _ in MaxPool3d(context: context) }
-        bottleneck = ConvBlock(f[levels - 1], f[levels], dropout: config.dropout, residual: config.residual,
+        bottleneck = ConvBlock(f[levels - 1], f[levels], dropout: config.dropout, residual: config.residual, norm: config.norm,
                                 context: context, rng: &rng)
         var u: [ConvTranspose3d] = [], d: [ConvBlock] = []
         for i in 0..<levels {
             u.append(ConvTranspose3d(f[i + 1], f[i], context: context, using: &rng))
-            d.append(ConvBlock(2 * f[i], f[i], dropout: config.dropout, residual: config.residual,
+            d.append(ConvBlock(2 * f[i], f[i], dropout: config.dropout, residual: config.residual, norm: config.norm,
                                 context: context, rng: &rng))
         }
         ups = u
@@ -223,6 +274,13 @@ public final class UNet3D: Module {
 
     public func setTraining(_ training: Bool) {
         for b in enc + [bottleneck] + dec { b.setTraining(training) }
+    }
+
+    /// Synchronised batch norm: every batch norm's training statistics are added over `group`
+    /// (only with `norm: .syncBatch`; nil turns it off).
+    public func synchroniseBatchNorm(over group: ProcessGroup?) {
+        guard config.norm == .syncBatch else { return }
+        for b in enc + [bottleneck] + dec { for bn in b.batchNorms { bn.group = group } }
     }
 
     /// Probabilities (N, outChannels, D, H, W). The input must satisfy `config.problem(withInput:)`.

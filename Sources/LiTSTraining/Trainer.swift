@@ -95,6 +95,13 @@ public struct EpochRecord: Codable, Equatable, Sendable {
 
 /// The training loop. Every random choice of epoch e comes from generators seeded with
 /// (seed, e), so a resumed run continues exactly as an uninterrupted one would.
+///
+/// Data parallel (a process group of N ranks, `mpirun -n N lits train`): every rank draws the
+/// same global batch from the same generators and keeps its N-th of the patches, so the batch,
+/// the sampler statistics and a resumed run do not depend on N; the loss adds its overlap sums
+/// over ranks, the gradients are added over ranks in one flat buffer (one MPI_Allreduce per
+/// step), and every rank takes the same optimizer step. With instance norm or synchronised
+/// batch norm N ranks compute what one process computes, up to float summation order.
 public final class Trainer {
     public let options: TrainOptions
     public let data: PreprocessedFolder
@@ -112,14 +119,64 @@ public final class Trainer {
         var labels: LabelMap?
         var extraChannels: [Volume<Float>] = []
     }
+    /// The ranks of a data-parallel run (nil: this process alone).
+    public let group: ProcessGroup?
+    /// Seconds spent adding gradients over ranks, and the steps they were spent in.
+    public private(set) var allreduceSeconds = 0.0
+    public private(set) var steps = 0
 
-    public init(options: TrainOptions, data: PreprocessedFolder, context: NetContext = .default) {
+    public init(options: TrainOptions, data: PreprocessedFolder, context: NetContext = .default, group: ProcessGroup? = nil) {
         self.options = options
         self.data = data
+        self.group = group.flatMap { $0.size > 1 ? $0 : nil }
         model = UNet3D(options.model, context: context)
+        model.synchroniseBatchNorm(over: self.group)
         optimizer = Adam(parameters: model.parameters, lr: options.learningRate)
         scheduler = ReduceLROnPlateau(optimizer: optimizer, mode: .max, factor: options.lrFactor,
                                       patience: options.lrPatience, minLR: options.minLearningRate)
+    }
+
+    /// Rank 0's weights and batch norm statistics on every rank (each builds the same seeded
+    /// model, and a resumed run reads the same files, but the ranks must start identical).
+    public func broadcastWeights() {
+        guard let group else { return }
+        var flat = model.parameters.flatMap(\.value.data) + model.namedBuffers.flatMap(\.1.value.data)
+        flat.withUnsafeMutableBufferPointer { group.broadcast($0, root: 0) }
+        var offset = 0
+        for p in model.parameters {
+            p.value.data.replaceSubrange(0..<p.value.count, with: flat[offset..<(offset + p.value.count)])
+            offset += p.value.count
+        }
+        for (_, b) in model.namedBuffers {
+            b.value.data.replaceSubrange(0..<b.value.count, with: flat[offset..<(offset + b.value.count)])
+            offset += b.value.count
+        }
+    }
+
+    /// This rank's patches of the global batch: the r-th of N equal consecutive parts.
+    func share(of patches: [SampledPatch]) -> [SampledPatch] {
+        guard let group else { return patches }
+        let part = patches.count / group.size
+        return Array(patches[(group.rank * part)..<((group.rank + 1) * part)])
+    }
+
+    /// Every parameter's gradient added over the ranks, through one flat buffer (one
+    /// MPI_Allreduce a step, as Horovod's tensor fusion). The loss already holds the global
+    /// batch's sums, so the sum of the ranks' gradients is the global batch's gradient.
+    func allreduceGradients() {
+        guard let group else { return }
+        let t0 = Date()
+        let params = model.parameters
+        var flat = [Float]()
+        flat.reserveCapacity(params.reduce(0) { $0 + $1.grad.count })
+        for p in params { flat += p.grad.data }
+        group.sum(&flat)
+        var offset = 0
+        for p in params {
+            p.grad.data.replaceSubrange(0..<p.grad.count, with: flat[offset..<(offset + p.grad.count)])
+            offset += p.grad.count
+        }
+        allreduceSeconds += Date().timeIntervalSince(t0)
     }
 
     static func seed(_ base: UInt64, _ epoch: Int, _ stream: UInt64) -> UInt64 {
@@ -179,19 +236,25 @@ public final class Trainer {
                     let seeds = cut.indices.map { Augmenter.itemSeed(epochSeed: augmentSeed, item: first + $0) }
                     patches += augmenter.augment(cut, image: c.image, labels: labels, seeds: seeds, extraChannels: c.extraChannels)
                 }
-                let (x, y) = PatchSampler.makeBatch(patches, size: options.patch, targetChannels: targetChannels)
+                let (x, y) = PatchSampler.makeBatch(share(of: patches), size: options.patch, targetChannels: targetChannels)
                 model.zeroGrad()
                 let probs = model.forward(x)
-                let loss = lossFunction(probs, y)
+                let loss = lossFunction(probs, y, group: group)
                 model.backward(loss.grad)
+                allreduceGradients()
                 optimizer.step()
+                steps += 1
                 lossSum += loss.value
                 let elapsed = Date().timeIntervalSince(t0)
                 let rate = Double(batch * patches.count) / max(elapsed, 1e-9)
                 let eta = elapsed / Double(batch) * Double(options.batchesPerEpoch - batch)
-                report(String(format: "epoch %d/%d batch %d/%d loss %.4f %.2f patches/s ETA %.0fs",
-                              epoch, options.epochs, batch, options.batchesPerEpoch, lossSum / Double(batch), rate, eta))
-                if shouldStop() { return false }
+                var line = String(format: "epoch %d/%d batch %d/%d loss %.4f %.2f patches/s ETA %.0fs",
+                                  epoch, options.epochs, batch, options.batchesPerEpoch, lossSum / Double(batch), rate, eta)
+                if let group { line += String(format: " (%d ranks, allreduce %.0f ms/step)", group.size, 1000 * allreduceSeconds / Double(steps)) }
+                report(line)
+                // Every rank stops after the same batch when any of them was asked to.
+                let stop = shouldStop()
+                if group?.any(stop) ?? stop { return false }
             }
             let (valLoss, liver, lesion) = try validate()
             model.setTraining(true)
@@ -209,8 +272,9 @@ public final class Trainer {
         return true
     }
 
-    func lossFunction(_ probs: Tensor, _ target: Tensor) -> LossOutput {
-        options.loss == .dice ? Losses.softDice(pred: probs, target: target) : Losses.jaccardDistance(pred: probs, target: target)
+    func lossFunction(_ probs: Tensor, _ target: Tensor, group: ProcessGroup? = nil) -> LossOutput {
+        options.loss == .dice ? Losses.softDice(pred: probs, target: target, group: group)
+            : Losses.jaccardDistance(pred: probs, target: target, group: group)
     }
 
     public var windowOptions: SlidingWindowOptions { options.inference.windowOptions }
@@ -218,10 +282,12 @@ public final class Trainer {
     /// Whole validation volumes through the same sliding window as `lits predict`; mean per-case
     /// Dice of liver (label >= 1) and lesion (label 2) at 0.5. A case without lesions and a
     /// prediction without lesions gives NaN for the lesion and is left out of its mean.
+    /// Data parallel: rank r validates cases r, r + N, ...; the sums and counts are added.
     func validate() throws -> (Double?, Double?, Double?) {
         model.setTraining(false)
         var losses: [Double] = [], livers: [Double] = [], lesions: [Double] = []
-        for id in options.split.validation {
+        let ids = options.split.validation
+        for (n, id) in ids.enumerated() where n % (group?.size ?? 1) == (group?.rank ?? 0) {
             let c = try trainingCase(id)
             guard let labels = c.labels else { continue }
             let probs = SlidingWindow.predict(channels: [c.image] + c.extraChannels, options: windowOptions) { self.model.forward($0) }
@@ -244,8 +310,10 @@ public final class Trainer {
             let lesionDice = Dice.coefficient(count: n, predicted: { lesion[$0] > 0.5 }, truth: { labels.voxels[$0] == 2 })
             if !lesionDice.isNaN { lesions.append(lesionDice) }
         }
-        func mean(_ xs: [Double]) -> Double? { xs.isEmpty ? nil : xs.reduce(0, +) / Double(xs.count) }
-        return (mean(losses), mean(livers), mean(lesions))
+        var sums = [losses, livers, lesions].flatMap { [$0.reduce(0, +), Double($0.count)] }
+        group?.sum(&sums)
+        func mean(_ k: Int) -> Double? { sums[2 * k + 1] == 0 ? nil : sums[2 * k] / sums[2 * k + 1] }
+        return (mean(0), mean(1), mean(2))
     }
 
     /// State for `--resume`: history, best score and scheduler, beside the optimizer's tensors.

@@ -6,6 +6,11 @@ import LiTSNet
 
 /// `lits train`: a run folder and its trainer, new or resumed, trained epoch by epoch with a save
 /// after each. The CLI parses options and prints; everything else happens here.
+///
+/// Data parallel (a process group of N > 1 ranks): rank 0 alone prepares, locks and writes the
+/// run folder (config, history, checkpoints, reports); the other ranks wait for it, then read
+/// the config (and on resume the committed checkpoint set) from the same folder, which must be
+/// on a file system every rank sees.
 public final class TrainingRun {
     public let folder: RunFolder
     public let trainer: Trainer
@@ -24,7 +29,54 @@ public final class TrainingRun {
     /// liver` run, whose preprocessing it takes over (raw data) or must match (a preprocessed
     /// folder), and which it pins by its best checkpoint's checksum.
     public static func start(data: String, out: String, options: TrainOptions, preprocessing: PreprocessOptions,
-                             splitFile: String?, liverRun: String? = nil, context: NetContext = .default) throws -> TrainingRun {
+                             splitFile: String?, liverRun: String? = nil, context: NetContext = .default,
+                             group: ProcessGroup? = nil) throws -> TrainingRun {
+        try requireDivisibleBatch(options, group: group)
+        let run = try onRankZero(group) {
+            try startHere(data: data, out: out, options: options, preprocessing: preprocessing, splitFile: splitFile,
+                          liverRun: liverRun, context: context, group: group)
+        }
+        if let run { return joined(run) }
+        let folder = RunFolder(out)
+        let config = try folder.readConfig()
+        return try joined(TrainingRun(folder: folder, trainer: Trainer(options: config, data: try PreprocessedFolder(reading: config.dataFolder),
+                                                                       context: context, group: group)))
+    }
+
+    /// The global batch splits into equal shares, one a rank.
+    static func requireDivisibleBatch(_ options: TrainOptions, group: ProcessGroup?) throws {
+        guard let group, group.size > 1 else { return }
+        let batch = options.volumesPerBatch * options.patchesPerVolume
+        if batch % group.size != 0 {
+            throw LiTSError(.invalidArgument, path: nil, "the global batch of \(batch) patches (--volumes-per-batch x --patches-per-volume) does not split over \(group.size) ranks; use a rank count that divides it")
+        }
+    }
+
+    /// `body` on rank 0 (alone: nil elsewhere), the other ranks waiting for it; when it throws
+    /// there, the others stop too (rank 0 reports the error).
+    static func onRankZero(_ group: ProcessGroup?, _ body: () throws -> TrainingRun) throws -> TrainingRun? {
+        guard let group, group.size > 1 else { return try body() }
+        var result: Result<TrainingRun, Error>?
+        if group.rank == 0 { result = Result { try body() } }
+        var failed = false
+        if case .failure = result { failed = true }
+        if group.any(failed) {
+            if case .failure(let error)? = result { throw error }
+            throw LiTSError(.invalidArgument, path: nil, "rank 0 could not set up the run (see its error)")
+        }
+        return try result?.get()
+    }
+
+    /// Every rank starts from rank 0's weights (called by every rank, after `onRankZero`).
+    static func joined(_ run: TrainingRun) -> TrainingRun {
+        run.trainer.broadcastWeights()
+        return run
+    }
+
+    public var isWriter: Bool { (trainer.group?.rank ?? 0) == 0 }
+
+    static func startHere(data: String, out: String, options: TrainOptions, preprocessing: PreprocessOptions,
+                          splitFile: String?, liverRun: String?, context: NetContext, group: ProcessGroup?) throws -> TrainingRun {
         let folder = RunFolder(out)
         var options = options
         var preprocessing = preprocessing
@@ -71,23 +123,30 @@ public final class TrainingRun {
             throw LiTSError(.invalidArgument, path: nil, "--patch: \(problem)")
         }
         if let problem = options.problem { throw LiTSError(.invalidArgument, path: nil, problem) }
-        let batch = options.volumesPerBatch * options.patchesPerVolume
+        // Each rank holds the activations of its share of the batch.
+        let batch = options.volumesPerBatch * options.patchesPerVolume / max(1, group?.size ?? 1)
         try MemoryBudget.check(options.model.trainingBytes(batch: batch, voxels: p.count),
                                for: "training \(batch) patches of \(p) with filters \(options.model.filters)", path: nil,
                                advice: "use a smaller --patch, fewer --filters or fewer patches per batch")
         try requireLiver(in: dataset, ids: options.split.train)
         try folder.writeConfig(options)
-        return TrainingRun(folder: folder, trainer: Trainer(options: options, data: dataset, context: context))
+        return TrainingRun(folder: folder, trainer: Trainer(options: options, data: dataset, context: context, group: group))
     }
 
-    /// The run in `path`, restored to the end of its last finished epoch.
-    public static func resume(_ path: String, context: NetContext = .default) throws -> TrainingRun {
+    /// The run in `path`, restored to the end of its last finished epoch. Data parallel, rank 0
+    /// restores (and repairs) the checkpoint set first; the others then read it as it is.
+    public static func resume(_ path: String, context: NetContext = .default, group: ProcessGroup? = nil) throws -> TrainingRun {
         let folder = RunFolder(path)
-        let options = try folder.readConfig()
-        if let problem = options.problem { throw LiTSError(.corrupt, path: folder.configPath, problem) }
-        let trainer = Trainer(options: options, data: try PreprocessedFolder(reading: options.dataFolder), context: context)
-        try folder.restore(into: trainer)
-        return TrainingRun(folder: folder, trainer: trainer)
+        func load(repair: Bool) throws -> TrainingRun {
+            let options = try folder.readConfig()
+            if let problem = options.problem { throw LiTSError(.corrupt, path: folder.configPath, problem) }
+            try requireDivisibleBatch(options, group: group)
+            let trainer = Trainer(options: options, data: try PreprocessedFolder(reading: options.dataFolder), context: context, group: group)
+            if repair { try folder.restore(into: trainer) } else { _ = try folder.restoreCommitted(into: trainer) }
+            return TrainingRun(folder: folder, trainer: trainer)
+        }
+        if let run = try onRankZero(group, { try load(repair: true) }) { return joined(run) }
+        return joined(try load(repair: false))
     }
 
     /// Training on labels without any liver would run to the end with Dice 0 and learn nothing.
@@ -119,10 +178,10 @@ public final class TrainingRun {
     public func train(stop: StopRequest, progress: (String) -> Void,
                       epochFinished: (EpochRecord, _ isBest: Bool) -> Void) throws -> Bool {
         let finished = try trainer.train(shouldStop: { stop.isRequested }, report: progress, endOfEpoch: { record, isBest in
-            try folder.save(trainer, isBest: isBest)
+            if isWriter { try folder.save(trainer, isBest: isBest) }
             epochFinished(record, isBest)
         })
-        if !finished { try folder.saveInterrupted(trainer) }
+        if !finished && isWriter { try folder.saveInterrupted(trainer) }
         return finished
     }
 }

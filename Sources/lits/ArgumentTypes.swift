@@ -5,6 +5,7 @@ import LiTSCore
 import LiTSEvaluation
 import LiTSImaging
 import LiTSInference
+import LiTSNet
 import LiTSTraining
 
 // Typed command-line values: each parses (and rejects) its own text, so commands receive checked
@@ -177,6 +178,7 @@ struct AugmentSetting: ExpressibleByArgument, Sendable {
 }
 
 extension EnhancementMethod: ExpressibleByArgument {}
+extension Normalization: ExpressibleByArgument {}
 extension EvaluationProtocol: ExpressibleByArgument {}
 
 /// Normalized surface Dice tolerances in mm: "T" for liver and lesion, or "LIVER,LESION".

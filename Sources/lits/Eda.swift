@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LiTSCluster
 import LiTSAnalysis
 import LiTSCore
 import LiTSImaging
@@ -56,7 +57,10 @@ struct EdaRun: ParsableCommand {
             options.montageSlices = montageSlices
             options.shard = shard
             options.title = title
-            let (total, line, failures) = try EDARun.run(data, out: out, options: options, threads: threads)
+            // Under mpirun/srun each rank analyses its share of the cases; rank 0 writes the report.
+            let cluster = Cluster.world
+            let (total, line, failures) = try EDARun.run(data, out: out, options: options, threads: threads, group: cluster.group)
+            guard cluster.rank == 0 else { return }
             if let line { print(line) }
             try reportFailures(failures, total: total)
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LiTSCluster
 import LiTSCore
 import LiTSEvaluation
 
@@ -67,6 +68,10 @@ struct Evaluate: ParsableCommand {
 
     func run() throws {
         try runReportingErrors {
+            // Under mpirun/srun the default protocol shares the cases out (rank 0 writes the one
+            // report); --compare and --protocol lits run on rank 0 alone.
+            let cluster = Cluster.world
+            if cluster.rank != 0 && (!compare.isEmpty || scoring == .lits) { return }
             if !compare.isEmpty {
                 print(try Evaluation.compare(compare[0], compare[1], out: out))
                 return
@@ -86,7 +91,9 @@ struct Evaluate: ParsableCommand {
             options.regionsByVolume = regionsByVolume
             options.nsdToleranceLiver = nsdTolerance.liver
             options.nsdToleranceLesion = nsdTolerance.lesion
-            let (total, summary, failures) = try Evaluation.run(pred: pred!, truth: truth!, out: out, title: title, options: options)
+            let (total, summary, failures) = try Evaluation.run(pred: pred!, truth: truth!, out: out, title: title, options: options,
+                                                                group: cluster.group)
+            guard cluster.rank == 0 else { return }
             if let summary {
                 for e in summary.cases {
                     print(String(format: "case %@: liver Dice %.4f, lesion Dice %@, lesions found %d/%d", e.id, e.liver.dice,

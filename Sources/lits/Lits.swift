@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LiTSCluster
 import LiTSCore
 
 @main
@@ -39,6 +40,16 @@ func runReportingErrors(_ body: () throws -> Void) throws {
     } catch let error as LiTSError {
         printError(error.description)
         throw ExitCode.failure
+    }
+}
+
+/// The same for a command whose ranks call MPI together: an error on one rank (the others would
+/// wait for it forever) ends every rank of the job.
+func runReportingErrors(cluster: Cluster, _ body: () throws -> Void) throws {
+    do {
+        try runReportingErrors(body)
+    } catch let exit as ExitCode where cluster.size > 1 && exit != ExitCode(130) {
+        cluster.abort(code: exit.rawValue)
     }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LiTSCluster
 import LiTSCore
 import LiTSInference
 import LiTSNet
@@ -71,7 +72,10 @@ struct Predict: ParsableCommand {
             job.lesionsInsideLiver = lesionsInLiver
             job.litsNames = litsNames
             job.probabilities = probabilities
-            let (total, result) = try job.run(run: runFolder, data: data, out: out)
+            // Under mpirun/srun each rank predicts its share of the cases; rank 0 writes the record.
+            let cluster = Cluster.world
+            let (total, result) = try job.run(run: runFolder, data: data, out: out, group: cluster.group)
+            guard cluster.rank == 0 else { return }
             print("predicted \(result.results.count) of \(total) cases into \(out)")
             try reportFailures(result.failures, total: total)
         }

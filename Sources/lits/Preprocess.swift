@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LiTSCluster
 import LiTSCore
 import LiTSImaging
 
@@ -43,7 +44,10 @@ struct Preprocess: ParsableCommand {
                 options.equalize = method
                 options.enhancement = enhancement.options
             }
-            let (total, result) = try PreprocessedFolder.create(from: data, out: out, options: options, threads: threads)
+            // Under mpirun/srun each rank takes its share of the cases; rank 0 writes the manifest and reports.
+            let cluster = Cluster.world
+            let (total, result) = try PreprocessedFolder.create(from: data, out: out, options: options, threads: threads, group: cluster.group)
+            guard cluster.rank == 0 else { return }
             if !result.results.isEmpty { print("preprocessed \(result.results.count) of \(total) cases into \(out)") }
             try reportFailures(result.failures, total: total)
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LiTSCluster
 import LiTSCore
 import LiTSImaging
 import LiTSInference
@@ -18,6 +19,12 @@ struct Train: ParsableCommand {
         RUN/interrupted.safetensors (for inspection; removed once a resumed run finishes an epoch); \
         --resume continues from the last finished epoch, with the same \
         patches an uninterrupted run would have drawn.
+
+        Under `mpirun -n N` or `srun --mpi=pmix` the run is data parallel: each rank trains on its \
+        N-th of every batch (N must divide --volumes-per-batch x --patches-per-volume), the \
+        gradients are added with MPI_Allreduce, rank 0 writes the run folder (which every rank must \
+        see), a signal to any rank stops all of them after the same batch, and --resume works with \
+        any such N. With --norm instance or sync-batch the weights equal one process's.
         """)
 
     @Argument(help: "Preprocessed folder or raw dataset.")
@@ -80,6 +87,9 @@ struct Train: ParsableCommand {
     @Flag(help: "Add residual 1x1x1 paths to every block.")
     var residual = false
 
+    @Option(help: "Normalisation after each convolution: batch, sync-batch (statistics added over MPI ranks) or instance (nnU-Net's).")
+    var norm = Normalization.batch
+
     @Option(help: "Sliding-window overlap for validation.")
     var overlap = 0.5
 
@@ -124,6 +134,7 @@ struct Train: ParsableCommand {
         o.model.filters = filters.values
         o.model.dropout = dropout
         o.model.residual = residual
+        o.model.norm = norm
         o.model.seed = seed
         o.volumesPerBatch = volumesPerBatch
         o.patchesPerVolume = patchesPerVolume
@@ -144,16 +155,21 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
-        try runReportingErrors {
+        let cluster = Cluster.world
+        try runReportingErrors(cluster: cluster) {
             let context = NetContext(workers: threads)
-            let run = try resume.map { try TrainingRun.resume($0, context: context) }
+            let run = try resume.map { try TrainingRun.resume($0, context: context, group: cluster) }
                 ?? TrainingRun.start(data: data!, out: out!, options: options, preprocessing: preprocessing.options,
-                                     splitFile: split, liverRun: liverRun, context: context)
+                                     splitFile: split, liverRun: liverRun, context: context, group: cluster)
+            // Rank 0 speaks for the run; the other ranks only train.
+            guard run.isWriter else {
+                if try !run.train(stop: catchStopSignals(), progress: { _ in }, epochFinished: { _, _ in }) { throw ExitCode(130) }
+                return
+            }
             if !run.trainer.options.split.isHeldOut {
                 printWarning("fewer than three cases: the same case(s) train and validate; the Dice shows learning, not generalisation")
             }
-            let stop = StopRequest()
-            stop.catchSignals()
+            let stop = catchStopSignals()
             let live = isatty(STDERR_FILENO) == 1
             var lastLine = Date.distantPast
             let finished = try run.train(stop: stop, progress: { line in
@@ -170,7 +186,17 @@ struct Train: ParsableCommand {
                 printWarning("interrupted: saved \(path)/interrupted.safetensors; `lits train --resume \(path)` continues from the last finished epoch")
                 throw ExitCode(130)
             }
+            if cluster.size > 1 {
+                print(String(format: "%d ranks: %.1f ms a step in MPI_Allreduce of the gradients", cluster.size,
+                             1000 * run.trainer.allreduceSeconds / Double(max(1, run.trainer.steps))))
+            }
             print("run: \(path)/index.md")
         }
+    }
+
+    func catchStopSignals() -> StopRequest {
+        let stop = StopRequest()
+        stop.catchSignals()
+        return stop
     }
 }

@@ -200,6 +200,51 @@ final class NormLossOptimTests: XCTestCase {
         XCTAssertLessThan(evalErr, 1e-5)
     }
 
+    // MARK: InstanceNorm3d
+
+    /// Against torch.nn.InstanceNorm3d(3, affine=True) (scripts/make_instance_norm_fixture.py):
+    /// output, all three gradients, and eval mode (the same per-sample statistics).
+    func testInstanceNormMatchesPyTorch() throws {
+        let f = try loadJSON("instance_norm.json")
+        let shape = ints(f["shape"])
+        let norm = InstanceNorm3d(shape[1])
+        norm.weight.value = Tensor(shape: [shape[1]], data: doubles(f["weight"]).map { Float($0) })
+        norm.bias.value = Tensor(shape: [shape[1]], data: doubles(f["bias"]).map { Float($0) })
+        let x = Tensor(shape: shape, data: doubles(f["input"]).map { Float($0) })
+        let r = Tensor(shape: shape, data: doubles(f["upstream"]).map { Float($0) })
+        let y = norm.forward(x)
+        let dx = norm.backward(r)
+        let errs = [
+            ("output", relErr(y.data, doubles(f["output"]))),
+            ("input_grad", relErr(dx.data, doubles(f["input_grad"]))),
+            ("weight_grad", relErr(norm.weight.grad.data, doubles(f["weight_grad"]))),
+            ("bias_grad", relErr(norm.bias.grad.data, doubles(f["bias_grad"]))),
+        ]
+        norm.setTraining(false)
+        let evalErr = relErr(norm.forward(x).data, doubles(f["eval_output"]))
+        print("InstanceNorm3d vs PyTorch:", errs.map { "\($0.0) \($0.1)" }.joined(separator: ", "), "eval_output \(evalErr)")
+        for (name, e) in errs { XCTAssertLessThan(e, 1e-5, name) }
+        XCTAssertLessThan(evalErr, 1e-5)
+    }
+
+    /// A U-Net with --norm instance keeps the names bn1/bn2 with weight and bias only (no
+    /// running statistics), and a config written before `norm` existed reads as batch norm.
+    func testUNetWithInstanceNormAndOldConfigs() throws {
+        var config = UNetConfig()
+        config.filters = [2, 4]
+        config.norm = .instance
+        let net = UNet3D(config)
+        XCTAssertTrue(net.namedBuffers.isEmpty)
+        XCTAssertTrue(net.namedParameters.contains { $0.0 == "enc.0.bn1.weight" })
+        let y = net.forward(Tensor(shape: [2, 1, 4, 4, 4], repeating: 0.5))
+        XCTAssertEqual(y.shape, [2, 2, 4, 4, 4])
+        let old = #"{"inChannels":1,"outChannels":2,"filters":[4,8],"dropout":0,"residual":false,"seed":3}"#
+        let decoded = try JSONDecoder().decode(UNetConfig.self, from: Data(old.utf8))
+        XCTAssertEqual(decoded.norm, .batch)
+        XCTAssertEqual(decoded.seed, 3)
+        XCTAssertEqual(try JSONDecoder().decode(UNetConfig.self, from: JSONEncoder().encode(config)), config)
+    }
+
     // MARK: SpatialDropout3d
 
     func testSpatialDropoutMasksScaleAndBackward() {
