@@ -5,19 +5,22 @@ import Foundation
 /// Each function returns nil (or false) where libdeflate is missing or the input is anything but
 /// a clean stream of exactly the expected size: the caller then takes zlib's streaming path,
 /// which reports truncated and corrupt streams (and extra bytes) with its exact messages.
-enum GzipWhole {
+public enum GzipWhole {
+    /// "libdeflate" or "zlib": what `.nii.gz` reading and writing use in this process.
+    public static var backend: String { Libdeflate.shared == nil ? "zlib" : "libdeflate" }
+
     /// Uncompressed bytes of one member written by `compress` (fixed, so the output does not
     /// depend on the number of workers).
-    static let memberBytes = 4 << 20
+    public static let memberBytes = 4 << 20
     /// libdeflate's level 6 matches zlib's default, which the znz writer used.
-    static let level: Int32 = 6
+    public static let level: Int32 = 6
 
     /// Inflates all members of the gzip file at `path` into `out`, which must receive exactly
     /// `count` bytes. False when they are not exactly `count` bytes (truncated, extra data), the
     /// stream is corrupt (libdeflate checks each member's CRC-32 and ISIZE), or libdeflate is
     /// missing. At 4 GiB and more ISIZE (the size mod 2^32) no longer pins the size down, and
     /// such files take zlib's streaming path.
-    static func inflate(path: String, into out: UnsafeMutableRawPointer, count: Int) -> Bool {
+    public static func inflate(path: String, into out: UnsafeMutableRawPointer, count: Int) -> Bool {
         guard let lib = Libdeflate.shared, count < 1 << 32 else { return false }
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { return false }
