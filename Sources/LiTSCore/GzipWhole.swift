@@ -12,8 +12,9 @@ public enum GzipWhole {
     /// Uncompressed bytes of one member written by `compress` (fixed, so the output does not
     /// depend on the number of workers).
     public static let memberBytes = 4 << 20
-    /// libdeflate's level 6 matches zlib's default, which the znz writer used.
-    public static let level: Int32 = 6
+    /// Level 1, nibabel's default: libdeflate's level 1 compresses this CT 3.4x faster than its
+    /// level 6 for 3% more bytes (0.450 vs 0.435 of the input), still smaller than zlib's level 1.
+    public static let level: Int32 = 1
 
     /// Inflates all members of the gzip file at `path` into `out`, which must receive exactly
     /// `count` bytes. False when they are not exactly `count` bytes (truncated, extra data), the
