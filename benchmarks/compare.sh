@@ -4,7 +4,7 @@
 #   benchmarks/compare.sh            (REPEAT=3 by default; `make bench` calls this)
 #   REPEAT=5 benchmarks/compare.sh
 #
-# Env: REPEAT (default 3), PYTHON (default .venv/bin/python, else python3),
+# Env: REPEAT (default 3), WRITE_REPEAT (default 1, nibabel's .nii.gz write), PYTHON (default .venv/bin/python, else python3),
 #      LITS_BENCH (default .build/release/lits-bench),
 #      MONAI (default auto: run the MONAI DataAnalyzer peer when PYTHON can import monai;
 #      0 skips it, 1 requires it), MONAI_REPEAT (default 1; it takes minutes per repeat).
@@ -39,6 +39,11 @@ GZ="$DATA/volume-0.nii.gz"
 LES="$BENCH/data/lits_sized_lesions"        # the EDA case: same CT, ~70 lesions
 LES_VOL="$LES/volume-1.nii"
 LES_SEG="$LES/segmentation-1.nii"
+# .nii.gz writing, level 1 on both sides (nibabel's default and ours): WRITE_REPEAT (default 1)
+# repeats the peer, which takes several seconds per write here.
+WRITTEN_OURS="$BENCH/data/written-ours.nii.gz"
+WRITTEN_PEER="$BENCH/data/written-nibabel.nii.gz"
+WRITE_REPEAT="${WRITE_REPEAT:-1}"
 MONAI="${MONAI:-auto}"
 MONAI_REPEAT="${MONAI_REPEAT:-1}"
 if [ "$MONAI" = auto ]; then
@@ -53,6 +58,8 @@ trap 'rm -f "$OURS" "$PEER"' EXIT
 SWIFT_CMDS=(
   "$BIN read $NII --repeat $REPEAT"
   "$BIN read $GZ --repeat $REPEAT"
+  "$BIN inflate $GZ --repeat $REPEAT"
+  "$BIN write-gz $NII $WRITTEN_OURS --repeat $REPEAT"
   "$BIN preprocess $NII --repeat $REPEAT"
   "$BIN eda $LES_VOL $LES_SEG --repeat $REPEAT"
   "$BIN equalize $NII --repeat $REPEAT"
@@ -70,6 +77,7 @@ fi
 PEER_CMDS=(
   "$BENCH/peers/read_nifti.py $NII --repeat $REPEAT"
   "$BENCH/peers/read_nifti.py $GZ --repeat $REPEAT"
+  "$BENCH/peers/write_nifti.py $NII $WRITTEN_PEER --level 1 --repeat $WRITE_REPEAT"
   "$BENCH/peers/preprocess.py $NII --repeat $REPEAT"
   "$BENCH/peers/eda_case.py $LES_VOL $LES_SEG --repeat $REPEAT"
   "$BENCH/peers/equalization.py $NII --repeat $REPEAT"

@@ -202,7 +202,7 @@ public struct NIfTIHeader: Sendable {
 
     public var byteCount: Int { shape.reduce(NIfTIHeader.bytesPerVoxel(datatype), *) }
 
-    static func bytesPerVoxel(_ code: Int) -> Int {
+    public static func bytesPerVoxel(_ code: Int) -> Int {
         switch code {
         case 2, 256: return 1
         case 4, 512: return 2

@@ -61,14 +61,17 @@ public enum NIfTIReader {
     /// never held whole in memory (a 512x512x450 int16 volume would otherwise cost 236 MB more).
     /// Also returns how many bytes a gzip stream holds after the voxels (0 for plain files, whose
     /// extra bytes `readSource` reports).
-    static func readVoxels(path: String, header: NIfTIHeader) throws -> ([Float], Int) {
+    static func readVoxels(path: String, header: NIfTIHeader, whole: Bool = true) throws -> ([Float], Int) {
         let count = header.shape.reduce(1, *)
         var extra = 0
         let voxels = try [Float](unsafeUninitializedCapacity: count) { out, initialized in
             let dst = out.baseAddress!
             HugePages.advise(UnsafeMutableRawPointer(dst), bytes: count * 4)
             do {
-                extra = try readChunks(path: path, header: header) { raw, first, n in
+                // int8/16 files inflate into the buffer's tail and widen in place (no copy of the file).
+                let inPlace = NIfTIHeader.bytesPerVoxel(header.datatype) < 4
+                extra = try readChunks(path: path, header: header, landing: inPlace ? UnsafeMutableRawPointer(dst) : nil,
+                                       landingBytes: count * 4, whole: whole) { raw, first, n in
                     convert(raw, datatype: header.datatype, count: n, into: dst + first, scaling: header.scaling)
                 }
             } catch {
@@ -85,8 +88,15 @@ public enum NIfTIReader {
     /// `body` with the index of its first voxel. Uncompressed files are read by two workers with
     /// `pread`; gzip streams can only be read in order, through libnifti's znz layer.
     /// Returns the number of bytes a gzip stream holds after the voxels (0 for plain files).
+    ///
+    /// Gzip files are first inflated whole by libdeflate (`GzipWhole`), into the end of `landing`
+    /// (`landingBytes` long) when it has room, else into a temporary buffer; with a landing
+    /// buffer `body` is called in order, chunk by chunk, so it may overwrite the bytes before
+    /// the chunk it is given (widening int16 to float in place). Anything but a clean stream of
+    /// the right size goes through zlib's streaming path below, for its exact error messages.
     @discardableResult
     static func readChunks(path: String, header: NIfTIHeader,
+                           landing: UnsafeMutableRawPointer? = nil, landingBytes: Int = 0, whole: Bool = true,
                            _ body: @escaping (UnsafeMutableRawPointer, Int, Int) -> Void) throws -> Int {
         let count = header.shape.reduce(1, *)
         let width = NIfTIHeader.bytesPerVoxel(header.datatype)
@@ -97,6 +107,10 @@ public enum NIfTIReader {
             LiTSError(.corrupt, path: path, path.hasSuffix(".gz")
                 ? "truncated or corrupt gzip stream: \(got) of \(count * width) bytes of voxel data"
                 : "file is truncated: \(got) of \(count * width) bytes of voxel data")
+        }
+        if path.hasSuffix(".gz"), whole,
+           inflateWhole(path: path, header: header, landing: landing, landingBytes: landingBytes, body) {
+            return 0
         }
         if path.hasSuffix(".gz") {
             guard let fp = znzopen(path, "rb", 1) else { throw LiTSError(.unreadable, path: path, "cannot open file") }
@@ -152,6 +166,34 @@ public enum NIfTIReader {
         }
         if let got = (0..<workers).map({ failed[$0] }).filter({ $0 >= 0 }).min() { throw truncated(got) }
         return 0
+    }
+
+    /// `readChunks`'s libdeflate path: false (nothing handed to `body`) where it does not apply.
+    static func inflateWhole(path: String, header: NIfTIHeader, landing: UnsafeMutableRawPointer?, landingBytes: Int,
+                             _ body: @escaping (UnsafeMutableRawPointer, Int, Int) -> Void) -> Bool {
+        let count = header.shape.reduce(1, *)
+        let width = NIfTIHeader.bytesPerVoxel(header.datatype)
+        let total = header.dataOffset + count * width
+        let inPlace = landing != nil && landingBytes >= total
+        let out = inPlace ? landing! + (landingBytes - total)
+                          : UnsafeMutableRawPointer.allocate(byteCount: max(total, 1), alignment: 64)
+        defer { if !inPlace { out.deallocate() } }
+        guard GzipWhole.inflate(path: path, into: out, count: total) else { return false }
+        let data = out + header.dataOffset
+        let chunkVoxels = 1 << 20
+        let chunks = (count + chunkVoxels - 1) / chunkVoxels
+        func chunk(_ c: Int) {
+            let first = c * chunkVoxels, n = min(chunkVoxels, count - first)
+            let raw = data + first * width
+            if header.bigEndian { swapBytes(raw, count: n, width: width) }
+            body(raw, first, n)
+        }
+        if inPlace {
+            for c in 0..<chunks { chunk(c) }
+        } else {
+            Parallel.perform(iterations: chunks) { chunk($0) }
+        }
+        return true
     }
 
     /// Labels straight from integer files (no Float copy of the volume), refusing values outside

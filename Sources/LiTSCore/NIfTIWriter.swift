@@ -17,19 +17,27 @@ public enum NIfTIWriter {
     public static func write<T: NIfTIScalar>(_ volume: Volume<T>, to path: String, format: NIfTIFormat = .nifti1,
                                              sformCode: Int32 = 1, qformCode: Int32 = 1,
                                              description: String = "LiTSKit") throws {
+        try write(volume, to: path, format: format, sformCode: sformCode, qformCode: qformCode,
+                  description: description, gzipMemberBytes: GzipWhole.memberBytes)
+    }
+
+    /// `write` with the size of each gzip member chosen (tests use small ones to get several).
+    static func write<T: NIfTIScalar>(_ volume: Volume<T>, to path: String, format: NIfTIFormat,
+                                      sformCode: Int32, qformCode: Int32, description: String,
+                                      gzipMemberBytes: Int) throws {
         _ = NIfTIReader.quietLibrary
         guard path.hasSuffix(".nii") || path.hasSuffix(".nii.gz") else {
             throw LiTSError(.invalidArgument, path: path, "output name must end in .nii or .nii.gz")
         }
         try AtomicFile.write(to: path) { temp in
             try writeNow(volume, to: temp, format: format, sformCode: sformCode, qformCode: qformCode,
-                         description: description, finalPath: path)
+                         description: description, finalPath: path, gzipMemberBytes: gzipMemberBytes)
         }
     }
 
     private static func writeNow<T: NIfTIScalar>(_ volume: Volume<T>, to path: String, format: NIfTIFormat,
                                                  sformCode: Int32, qformCode: Int32, description: String,
-                                                 finalPath: String) throws {
+                                                 finalPath: String, gzipMemberBytes: Int) throws {
         let g = volume.grid
         var dims: [Int64] = [3, Int64(g.shape[0]), Int64(g.shape[1]), Int64(g.shape[2]), 1, 1, 1, 1]
         guard let nim = nifti_make_new_nim(&dims, T.niftiDatatype, 0) else {
@@ -82,12 +90,23 @@ public enum NIfTIWriter {
             headerBytes = withUnsafeBytes(of: &h) { Array($0) }
         }
         headerBytes += [0, 0, 0, 0]  // no extensions
+        let dataBytes = volume.voxels.count * MemoryLayout<T>.stride
+        // gzip: libdeflate on all workers where it is installed, else zlib through znz.
+        if path.hasSuffix(".gz") {
+            let done = try headerBytes.withUnsafeBytes { head in
+                try volume.voxels.withUnsafeBytes { data in
+                    try GzipWhole.compress([head, UnsafeRawBufferPointer(rebasing: data[0..<dataBytes])],
+                                           to: path, finalPath: finalPath,
+                                           memberBytes: gzipMemberBytes)
+                }
+            }
+            if done { return }
+        }
         guard let fp = znzopen(path, "wb", path.hasSuffix(".gz") ? 1 : 0) else {
             throw LiTSError(.notWritable, path: finalPath, "cannot create file (folder missing or not writable)")
         }
         var f: znzFile? = fp
         let wroteHeader = headerBytes.withUnsafeBytes { znzwrite($0.baseAddress, 1, $0.count, fp) }
-        let dataBytes = volume.voxels.count * MemoryLayout<T>.stride
         let wroteData = volume.voxels.withUnsafeBytes { znzwrite($0.baseAddress, 1, dataBytes, fp) }
         let closed = Xznzclose(&f)
         guard wroteHeader == headerBytes.count, wroteData == dataBytes, closed == 0 else {

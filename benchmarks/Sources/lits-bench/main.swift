@@ -9,6 +9,8 @@ import LiTSImaging
 //   lits-bench preprocess FILE [--repeat N]
 //   lits-bench eda VOLUME SEGMENTATION [--repeat N]
 //   lits-bench equalize VOLUME [--repeat N]
+//   lits-bench inflate FILE.nii.gz [--repeat N]      (libdeflate's inflate alone, into a warm buffer)
+//   lits-bench write-gz FILE.nii OUT.nii.gz [--repeat N]   (the int16 volume written as .nii.gz)
 
 func usage() -> Never {
     FileHandle.standardError.write(Data("usage: lits-bench read|preprocess FILE [--repeat N]\n".utf8))
@@ -45,6 +47,24 @@ do {
         // Outside the timing, as the peer does: the same sum proves the same values were read.
         let checksum = last.map { $0.voxels.reduce(0.0) { $0 + Double($1) } } ?? 0
         print("checksum \(name) sum=\(checksum)")
+    case "inflate":
+        let name = URL(fileURLWithPath: file).lastPathComponent
+        let header = try NIfTIHeader.read(path: file)
+        let count = header.dataOffset + header.shape.reduce(1, *) * NIfTIHeader.bytesPerVoxel(header.datatype)
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: count, alignment: 64)
+        buffer.initializeMemory(as: UInt8.self, repeating: 0, count: count)  // touched: time the inflate only
+        var ok = true
+        measure("inflate \(name)") { ok = GzipWhole.inflate(path: file, into: buffer, count: count) && ok }
+        print("backend inflate=\(GzipWhole.backend) ok=\(ok)")
+    case "write-gz":
+        guard args.count >= 4 else { usage() }
+        let out = args[3]
+        let (v, source) = try NIfTIReader.readFloat(path: file)
+        guard source.header.datatype == 4 else { throw LiTSError(.invalidArgument, path: file, "write-gz expects int16") }
+        let volume = Volume(grid: v.grid, voxels: v.voxels.map { Int16($0) })
+        try measure("write_gz level=\(GzipWhole.level)") { try NIfTIWriter.write(volume, to: out) }
+        let size = (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0
+        print("backend write=\(GzipWhole.backend) bytes=\(size ?? 0)")
     case "preprocess":
         let c = Case(id: "0", volumePath: file, segmentationPath: nil, layout: .file)
         // Stage by stage, to see where the time goes.

@@ -1,0 +1,109 @@
+import Foundation
+
+/// Whole-file gzip through libdeflate: every member inflated in one call each, straight into
+/// the caller's memory, and volumes compressed on all workers as independent gzip members.
+/// Each function returns nil (or false) where libdeflate is missing or the input is anything but
+/// a clean stream of exactly the expected size: the caller then takes zlib's streaming path,
+/// which reports truncated and corrupt streams (and extra bytes) with its exact messages.
+public enum GzipWhole {
+    /// "libdeflate" or "zlib": what `.nii.gz` reading and writing use in this process.
+    public static var backend: String { Libdeflate.shared == nil ? "zlib" : "libdeflate" }
+
+    /// Uncompressed bytes of one member written by `compress` (fixed, so the output does not
+    /// depend on the number of workers).
+    public static let memberBytes = 4 << 20
+    /// Level 1, nibabel's default: libdeflate's level 1 compresses this CT 3.4x faster than its
+    /// level 6 for 3% more bytes (0.450 vs 0.435 of the input), still smaller than zlib's level 1.
+    public static let level: Int32 = 1
+
+    /// Inflates all members of the gzip file at `path` into `out`, which must receive exactly
+    /// `count` bytes. False when they are not exactly `count` bytes (truncated, extra data), the
+    /// stream is corrupt (libdeflate checks each member's CRC-32 and ISIZE), or libdeflate is
+    /// missing. At 4 GiB and more ISIZE (the size mod 2^32) no longer pins the size down, and
+    /// such files take zlib's streaming path.
+    public static func inflate(path: String, into out: UnsafeMutableRawPointer, count: Int) -> Bool {
+        guard let lib = Libdeflate.shared, count < 1 << 32 else { return false }
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_size >= 18 else { return false }
+        let size = Int(info.st_size)
+        guard let map = mmap(nil, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0), map != MAP_FAILED else { return false }
+        defer { munmap(map, size) }
+        let input = UnsafeRawPointer(map)
+        // The last member's ISIZE: a single-member file of another size is not worth inflating.
+        let isize = input.loadUnaligned(fromByteOffset: size - 4, as: UInt32.self).littleEndian
+        guard let d = lib.allocDecompressor() else { return false }
+        defer { lib.freeDecompressor(d) }
+        var inPos = 0, outPos = 0, members = 0
+        while inPos < size {
+            var used = 0, produced = 0
+            let rc = lib.gzipDecompressEx(d, input + inPos, size - inPos, out + outPos, count - outPos, &used, &produced)
+            guard rc == Libdeflate.success, used > 0 else { return false }
+            inPos += used
+            outPos += produced
+            members += 1
+            if members == 1, inPos == size, Int(isize) != count & 0xFFFF_FFFF { return false }
+        }
+        return outPos == count
+    }
+
+    /// Writes `parts` (header, then voxels) to `path` as a gzip file: independent members of
+    /// `memberBytes` each (the header its own member), compressed in parallel, written in order.
+    /// False where libdeflate is missing; throws when the file cannot be written.
+    static func compress(_ parts: [UnsafeRawBufferPointer], to path: String, finalPath: String,
+                         memberBytes: Int = memberBytes) throws -> Bool {
+        guard let lib = Libdeflate.shared else { return false }
+        var pieces = [UnsafeRawBufferPointer]()
+        for part in parts {
+            var start = 0
+            repeat {
+                let n = min(memberBytes, part.count - start)
+                pieces.append(UnsafeRawBufferPointer(rebasing: part[start..<start + n]))
+                start += n
+            } while start < part.count
+        }
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw LiTSError(.notWritable, path: finalPath, "cannot create file (folder missing or not writable)") }
+        var ok = true
+        // Rounds of a few members per worker bound the compressed bytes held at once.
+        let round = max(1, ProcessInfo.processInfo.activeProcessorCount) * 4
+        var first = 0
+        while ok, first < pieces.count {
+            let n = min(round, pieces.count - first)
+            let outputs = UnsafeMutablePointer<UnsafeMutableRawBufferPointer?>.allocate(capacity: n)
+            outputs.initialize(repeating: nil, count: n)
+            Parallel.perform(iterations: n) { i in
+                guard let c = lib.allocCompressor(level) else { return }
+                defer { lib.freeCompressor(c) }
+                let piece = pieces[first + i]
+                let bound = lib.gzipCompressBound(c, piece.count)
+                let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bound, alignment: 16)
+                let written = lib.gzipCompress(c, piece.baseAddress, piece.count, buffer.baseAddress, bound)
+                outputs[i] = written > 0 ? UnsafeMutableRawBufferPointer(rebasing: buffer[0..<written]) : nil
+                if written == 0 { buffer.deallocate() }
+            }
+            for i in 0..<n {
+                guard let out = outputs[i] else { ok = false; continue }
+                if ok { ok = writeAll(fd, UnsafeRawBufferPointer(out)) }
+                out.baseAddress.map { UnsafeMutableRawPointer($0).deallocate() }
+            }
+            outputs.deallocate()
+            first += n
+        }
+        let closed = close(fd)
+        guard ok, closed == 0 else { throw LiTSError(.notWritable, path: finalPath, "write failed (disk full?)") }
+        return true
+    }
+
+    private static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        var done = 0
+        while done < bytes.count {
+            let r = Foundation.write(fd, bytes.baseAddress! + done, bytes.count - done)
+            if r <= 0 { return false }
+            done += r
+        }
+        return true
+    }
+}
