@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Trained on one case, scored on patients it never saw (issue 14's measurement; not a test).
+#
+# Trains on the sample alone (LiTS 117, `make sample`) once per setting, predicts the other
+# labelled patients of the shared data and scores them with `lits evaluate`:
+#   today      the defaults (168x168 in-plane, 2 mm slices, liver-biased sampling, no augmentation)
+#   augment    + --augment default (nnU-Net's transforms)
+#   spacing    --spacing 1.5,1.5,2 in place of the fixed 168x168 (the sample's own in-plane spacing)
+#   regions    --sampling region-balanced
+#   combined   augment + spacing + regions
+# Every run has the same fixed number of steps, so the Dice does not depend on the machine's load.
+#
+# Patients (from SHARED, default ../shared/data): 1 totalseg-3mm (a model's liver mask),
+# 2 lits-small64 with its header corrected (in-plane 0.664 mm written, 5.31 mm real: factor 8,
+# 512 pixels resized to 64), 3 dcmqi-3slice (three 1 mm slices, a human liver mask).
+# Needs a release build (make release), the sample, and python3 with nibabel (PYTHON=...) for
+# the header correction. Writes OUT (default out/generalisation) and prints a Markdown table.
+#
+#   benchmarks/generalisation.sh [MODE ...]      # default: every mode
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+LITS="${LITS:-$ROOT/.build/release/lits}"
+PYTHON="${PYTHON:-python3}"
+SHARED="${SHARED:-$ROOT/../shared/data}"
+SAMPLE="${SAMPLE:-$ROOT/data/sample}"
+OUT="${OUT:-$ROOT/out/generalisation}"
+EPOCHS="${EPOCHS:-20}"
+BATCHES="${BATCHES:-10}"
+TRAIN=(--patch 96,96,16 --filters 16,32,64,128 --volumes-per-batch 1 --patches-per-volume 2
+       --epochs "$EPOCHS" --batches-per-epoch "$BATCHES" --overlap 0.25 --lr 0.003 --seed 7)
+
+[ -x "$LITS" ] || { echo "generalisation: build first (make release): $LITS" >&2; exit 1; }
+[ -f "$SAMPLE/volume-117.nii.gz" ] || { echo "generalisation: fetch the sample first (make sample)" >&2; exit 1; }
+mkdir -p "$OUT"
+
+# The patients, as one LiTS-layout folder (links to the shared files; lits-small64 rewritten).
+PATIENTS="$OUT/patients"
+if [ ! -f "$PATIENTS/segmentation-3.nii.gz" ]; then
+  mkdir -p "$PATIENTS"
+  ln -sf "$SHARED/totalseg-3mm/ct.nii.gz" "$PATIENTS/volume-1.nii.gz"
+  ln -sf "$SHARED/totalseg-3mm/liver.nii.gz" "$PATIENTS/segmentation-1.nii.gz"
+  "$PYTHON" - "$SHARED/lits-small64" "$PATIENTS" <<'PY'
+import sys
+import nibabel as nib
+import numpy as np
+src, dst = sys.argv[1], sys.argv[2]
+for name, out in [("volume.nii", "volume-2.nii.gz"), ("segmentation.nii", "segmentation-2.nii.gz")]:
+    img = nib.load(f"{src}/{name}")
+    affine = img.affine.copy()
+    affine[:3, :2] *= 8.0          # 512 pixels resized to 64 without updating the header
+    data = np.asarray(img.dataobj)
+    if name.startswith("segmentation"):
+        data = np.rint(data).astype(np.uint8)
+    fixed = nib.Nifti1Image(data, affine)
+    fixed.header.set_xyzt_units("mm", "sec")
+    nib.save(fixed, f"{dst}/{out}")
+PY
+  ln -sf "$SHARED/dcmqi-3slice/ct.nii.gz" "$PATIENTS/volume-3.nii.gz"
+  ln -sf "$SHARED/dcmqi-3slice/liver.nii.gz" "$PATIENTS/segmentation-3.nii.gz"
+fi
+
+flags() {
+  case "$1" in
+    today) ;;
+    augment) echo --augment default ;;
+    spacing) echo --spacing 1.5,1.5,2 ;;
+    regions) echo --sampling region-balanced ;;
+    combined) echo --augment default --spacing 1.5,1.5,2 --sampling region-balanced ;;
+    *) echo "generalisation: unknown mode $1" >&2; exit 2 ;;
+  esac
+}
+
+MODES=("$@")
+[ ${#MODES[@]} -gt 0 ] || MODES=(today augment spacing regions combined)
+for mode in "${MODES[@]}"; do
+  read -r -a extra <<< "$(flags "$mode")"
+  run="$OUT/runs/$mode"
+  if [ ! -f "$run/best.safetensors" ]; then
+    rm -rf "$run"
+    start=$(date +%s)
+    "$LITS" train "$SAMPLE" --out "$run" "${TRAIN[@]}" "${extra[@]}" > "$OUT/train-$mode.log" 2>&1
+    echo "$(( $(date +%s) - start ))" > "$OUT/train-$mode.seconds"
+  fi
+  rm -rf "$OUT/pred/$mode" "$OUT/eval/$mode"
+  "$LITS" predict --run "$run" "$PATIENTS" --out "$OUT/pred/$mode" > "$OUT/predict-$mode.log" 2>&1
+  "$LITS" evaluate --pred "$OUT/pred/$mode" --truth "$PATIENTS" --out "$OUT/eval/$mode" \
+    --title "Trained on LiTS 117 alone ($mode), scored on three other patients" > "$OUT/evaluate-$mode.log" 2>&1
+done
+
+# The table: liver Dice per patient, their mean, and per third of the liver (mean over patients).
+echo "| mode | train s | totalseg-3mm | lits-small64 (fixed) | dcmqi-3slice | mean | top | middle | bottom |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+for mode in "${MODES[@]}"; do
+  awk -F, -v mode="$mode" -v secs="$(cat "$OUT/train-$mode.seconds" 2>/dev/null || echo -)" '
+    FNR == 1 { for (c = 1; c <= NF; c++) col[FILENAME, $c] = c; next }
+    FILENAME ~ /cases.csv$/ { d[$1] = $(col[FILENAME, "liver_dice"]); sum += d[$1]; n++ }
+    FILENAME ~ /regions.csv$/ { r[$2] += $(col[FILENAME, "liver_dice"]); rn[$2]++ }
+    END {
+      printf "| %s | %s | %.3f | %.3f | %.3f | %.3f |", mode, secs, d["1"], d["2"], d["3"], sum / n
+      for (i = 1; i <= 3; i++) { t = (i == 1 ? "top" : i == 2 ? "middle" : "bottom"); printf " %s |", (rn[t] ? sprintf("%.3f", r[t] / rn[t]) : "-") }
+      printf "\n"
+    }
+  ' "$OUT/eval/$mode/data/cases.csv" "$OUT/eval/$mode/data/regions.csv"
+done
