@@ -1,39 +1,13 @@
 import Foundation
+import LiTSImaging
 
 /// 2D measurements on the pixels of one cross-section.
 enum PlaneGeometry {
     /// Longest distance between pixel centres of the region, plus one pixel, in mm: the RECIST
-    /// long axis measured on the voxel grid. Uses the convex hull, so large regions stay cheap.
+    /// long axis measured on the voxel grid.
     static func longestDiameter(pixels: [(Int, Int)], spacing: (Double, Double)) -> Double {
         guard !pixels.isEmpty else { return 0 }
         let points = pixels.map { (Double($0.0) * spacing.0, Double($0.1) * spacing.1) }
-        let hull = convexHull(points)
-        var best = 0.0
-        for a in 0..<hull.count {
-            for b in (a + 1)..<max(a + 1, hull.count) {
-                let dx = hull[a].0 - hull[b].0, dy = hull[a].1 - hull[b].1
-                best = max(best, dx * dx + dy * dy)
-            }
-        }
-        return best.squareRoot() + (spacing.0 + spacing.1) / 2
-    }
-
-    /// Andrew's monotone chain.
-    static func convexHull(_ points: [(Double, Double)]) -> [(Double, Double)] {
-        let p = points.sorted { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
-        guard p.count > 2 else { return p }
-        func cross(_ o: (Double, Double), _ a: (Double, Double), _ b: (Double, Double)) -> Double {
-            (a.0 - o.0) * (b.1 - o.1) - (a.1 - o.1) * (b.0 - o.0)
-        }
-        var lower: [(Double, Double)] = [], upper: [(Double, Double)] = []
-        for q in p {
-            while lower.count >= 2 && cross(lower[lower.count - 2], lower[lower.count - 1], q) <= 0 { lower.removeLast() }
-            lower.append(q)
-        }
-        for q in p.reversed() {
-            while upper.count >= 2 && cross(upper[upper.count - 2], upper[upper.count - 1], q) <= 0 { upper.removeLast() }
-            upper.append(q)
-        }
-        return Array(lower.dropLast() + upper.dropLast())
+        return FarthestPair.distance(points) + (spacing.0 + spacing.1) / 2
     }
 }

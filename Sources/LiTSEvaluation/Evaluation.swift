@@ -25,7 +25,7 @@ public enum Evaluation {
             throw LiTSError(.notFound, path: pred, "no prediction for case \(c.id) (expected segmentation-\(c.id).nii.gz)")
         }
         let loaded = try CaseLoader.load(c)
-        let (raw, source) = try NIfTIReader.readLabels(path: path)
+        let (raw, _) = try NIfTIReader.readLabels(path: path)
         let prediction = try onTruthGrid(raw, path: path, truth: loaded)
         let e = CaseEvaluator.evaluate(id: c.id, predictionPath: path, truth: loaded.labels!, prediction: prediction, options: options)
         return (e, worstSlices(ct: loaded.ct, truth: loaded.labels!, prediction: prediction, evaluation: e))

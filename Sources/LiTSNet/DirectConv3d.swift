@@ -98,6 +98,25 @@ enum DirectConv3d {
         return packed
     }
 
+    /// A band's accumulator rows `z` (per output channel, padded row width) into `out` (outChannels,
+    /// D, H, W) of one item, plus `bias` if given, max(., 0) if `relu`.
+    static func store(band z: UnsafeMutablePointer<Float>, zStride: Int, plane: Int, rows: Range<Int>, _ g: Geometry,
+                      outChannels: Int, bias: [Float]?, relu: Bool, into out: SharedPointer<Float>) {
+        let volume = g.d * g.h * g.w
+        for o in 0..<outChannels {
+            let add = bias?[o] ?? 0
+            let dst = out.p + o * volume + (plane * g.h + rows.lowerBound) * g.w
+            for y in 0..<rows.count {
+                let src = z + o * zStride + y * g.wp, row = dst + y * g.w
+                if relu {
+                    for i in 0..<g.w { let v = src[i] + add; row[i] = v < 0 ? 0 : v }
+                } else {
+                    for i in 0..<g.w { row[i] = src[i] + add }
+                }
+            }
+        }
+    }
+
     /// out (outChannels, D, H, W) of one item = convolution of the padded `xp` (inChannels
     /// channels used) with the packed weight, plus `bias` if given, max(., 0) if `relu`. One work
     /// unit is one band of rows of one plane; each writes its own part of `out`.
@@ -105,7 +124,7 @@ enum DirectConv3d {
                          outChannels: Int, bias: [Float]?, relu: Bool = false, into out: SharedPointer<Float>,
                          workers: Int) {
         let cs = g.channelStride, blocks = roundUp(outChannels) / 4
-        let zStride = g.chunks(rows: g.bandRange(0)) * DirectConvolution.chunk, volume = g.d * g.h * g.w
+        let zStride = g.chunks(rows: g.bandRange(0)) * DirectConvolution.chunk
         let offsets = g.offsets
         offsets.withUnsafeBufferPointer { op in
         packed.withUnsafeBufferPointer { wp in
@@ -118,18 +137,8 @@ enum DirectConv3d {
                                               offsets: op.baseAddress!, weights: wp.baseAddress!, outputBlocks: blocks,
                                               q0: g.planeStart(plane) + rows.lowerBound * g.wp, chunks: g.chunks(rows: rows),
                                               z: z, zStride: zStride)
-                    for o in 0..<outChannels {
-                        let add = bias?[o] ?? 0
-                        let dst = out.p + o * volume + (plane * g.h + rows.lowerBound) * g.w
-                        for y in 0..<rows.count {
-                            let src = z + o * zStride + y * g.wp, row = dst + y * g.w
-                            if relu {
-                                for i in 0..<g.w { let v = src[i] + add; row[i] = v < 0 ? 0 : v }
-                            } else {
-                                for i in 0..<g.w { row[i] = src[i] + add }
-                            }
-                        }
-                    }
+                    DirectConv3d.store(band: z, zStride: zStride, plane: plane, rows: rows, g, outChannels: outChannels,
+                                       bias: bias, relu: relu, into: out)
                 }
             }
         } }

@@ -75,7 +75,7 @@ enum DirectConv3dBF16 {
     static func convolve(pairs xp: UnsafePointer<UInt32>, inPairs: Int, _ g: Geometry, packed: [UInt16],
                          outChannels: Int, bias: [Float]?, relu: Bool = false, into out: SharedPointer<Float>, workers: Int) {
         let cs = g.channelStride, blocks = DirectConv3d.roundUp(outChannels) / 4
-        let zStride = g.chunks(rows: g.bandRange(0)) * DirectConvolution.chunk, volume = g.d * g.h * g.w
+        let zStride = g.chunks(rows: g.bandRange(0)) * DirectConvolution.chunk
         let offsets = g.offsets
         offsets.withUnsafeBufferPointer { op in
         packed.withUnsafeBytes { wb in
@@ -87,18 +87,8 @@ enum DirectConv3dBF16 {
                     let plane = unit / g.bands, rows = g.bandRange(unit % g.bands)
                     lits_bf16_conv_forward(xp, cs, inPairs, op.baseAddress!, weights, blocks,
                                            g.planeStart(plane) + rows.lowerBound * g.wp, g.chunks(rows: rows), z, zStride)
-                    for o in 0..<outChannels {
-                        let add = bias?[o] ?? 0
-                        let dst = out.p + o * volume + (plane * g.h + rows.lowerBound) * g.w
-                        for y in 0..<rows.count {
-                            let src = z + o * zStride + y * g.wp, row = dst + y * g.w
-                            if relu {
-                                for i in 0..<g.w { let v = src[i] + add; row[i] = v < 0 ? 0 : v }
-                            } else {
-                                for i in 0..<g.w { row[i] = src[i] + add }
-                            }
-                        }
-                    }
+                    DirectConv3d.store(band: z, zStride: zStride, plane: plane, rows: rows, g, outChannels: outChannels,
+                                       bias: bias, relu: relu, into: out)
                 }
             }
         } }
