@@ -1,0 +1,14 @@
+# lesion_wise_per_region: written by LiTSKit. Re-plot with: cd charts && gnuplot lesion_wise_per_region.gp
+datafile = 'lesion_wise_per_region.dat'
+if (!exists('outfile')) outfile = '../figures/lesion_wise_per_region.png'
+set terminal pngcairo size 900,560 font 'sans,11' noenhanced
+set output outfile
+set border lw 1.2
+set grid lc rgb '#dddddd'
+set title 'Lesion-wise metrics per third of the liver'
+set yrange [0:1]
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8
+set key top right
+plot datafile using 3:xtic(2) title 'recall' lc rgb '#2c7bb6', '' using 4 title 'precision' lc rgb '#abd9e9', '' using 5 title 'PQ (panoptica)' lc rgb '#fdae61', '' using 6 title 'Dice (BraTS lesion-wise)' lc rgb '#d7191c'
