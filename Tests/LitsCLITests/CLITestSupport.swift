@@ -21,6 +21,11 @@ func runLits(_ args: [String]) throws -> CLIResult {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: litsExecutable())
     p.arguments = args
+    return try runCapturing(p)
+}
+
+/// Runs `p` to its end with its standard output and error captured.
+func runCapturing(_ p: Process) throws -> CLIResult {
     let out = Pipe(), err = Pipe()
     p.standardOutput = out
     p.standardError = err

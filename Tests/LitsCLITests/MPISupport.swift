@@ -28,15 +28,7 @@ func mpiProcess(ranks: Int, _ args: [String]) throws -> Process {
 /// `mpirun -n ranks lits args...`, its output captured.
 @discardableResult
 func runLitsMPI(ranks: Int, _ args: [String]) throws -> CLIResult {
-    let p = try mpiProcess(ranks: ranks, args)
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return CLIResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    try runCapturing(try mpiProcess(ranks: ranks, args))
 }
 
 /// The rank processes mpirun started (its children), by MPI rank.
