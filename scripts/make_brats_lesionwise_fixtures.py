@@ -32,6 +32,8 @@ from importlib.metadata import version
 
 import nibabel as nib
 import numpy as np
+
+from fixture_runs import runs
 from medpy.metric.binary import hd95 as medpy_hd95
 
 
@@ -49,15 +51,6 @@ def load_brats(checkout):
     module = types.ModuleType("brats_metrics")
     exec(compile(source, "metrics.py", "exec"), module.__dict__)
     return module, surface_distance
-
-
-def runs(mask):
-    flat = mask.flatten(order="F").astype(np.int8)
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], flat, [0]])))
-    out = []
-    for start, stop in zip(edges[::2], edges[1::2]):
-        out += [int(start), int(stop - start)]
-    return out
 
 
 def cases():

@@ -22,17 +22,10 @@ import sys
 from importlib.metadata import version
 
 import numpy as np
+
+from fixture_runs import runs
 import torch
 from monai.metrics import compute_surface_dice
-
-
-def runs(mask):
-    flat = mask.flatten(order="F").astype(np.int8)
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], flat, [0]])))
-    out = []
-    for start, stop in zip(edges[::2], edges[1::2]):
-        out += [int(start), int(stop - start)]
-    return out
 
 
 def ellipsoid(shape, centre, radii):

@@ -6,12 +6,6 @@ import LiTSImaging
 /// BraTS 2023 lesion-wise metrics against the BraTS code (scripts/make_brats_lesionwise_fixtures.py
 /// wrote Fixtures/brats_lesionwise.json, BraTS-MET parameters, HD95 in medpy's definition).
 final class BraTSLesionWiseTests: XCTestCase {
-    func mask(_ runs: [Int], count: Int) -> [Bool] {
-        var m = [Bool](repeating: false, count: count)
-        for r in stride(from: 0, to: runs.count, by: 2) { for n in runs[r]..<(runs[r] + runs[r + 1]) { m[n] = true } }
-        return m
-    }
-
     func score(pred: [Bool], truth: [Bool], shape: [Int], spacing: [Double]) -> BraTSLesionWise {
         let p = ConnectedComponents.label(shape: shape, mask: pred, connectivity: .twentySix)
         let t = ConnectedComponents.label(shape: shape, mask: truth, connectivity: .twentySix)
@@ -29,7 +23,7 @@ final class BraTSLesionWiseTests: XCTestCase {
             // NIfTI stores the spacing as float32, which is what BraTS read back.
             let spacing = (c["spacing"] as! [Double]).map { Double(Float($0)) }
             let n = shape.reduce(1, *)
-            let m = score(pred: mask(c["pred"] as! [Int], count: n), truth: mask(c["truth"] as! [Int], count: n),
+            let m = score(pred: fixtureMask(c["pred"] as! [Int], count: n), truth: fixtureMask(c["truth"] as! [Int], count: n),
                           shape: shape, spacing: spacing)
             let e = c["expected"] as! [String: Any]
             XCTAssertEqual([m.tp, m.fp, m.fn], [e["tp"], e["fp"], e["fn"]].map { ($0 as! NSNumber).intValue }, name)

@@ -6,12 +6,6 @@ import LiTSImaging
 /// Instance metrics against panoptica (scripts/make_panoptica_fixtures.py wrote
 /// Fixtures/panoptica_instances.json): counts equal, RQ/SQ/PQ to 1e-12.
 final class InstanceMetricsTests: XCTestCase {
-    func mask(_ runs: [Int], count: Int) -> [Bool] {
-        var m = [Bool](repeating: false, count: count)
-        for r in stride(from: 0, to: runs.count, by: 2) { for n in runs[r]..<(runs[r] + runs[r + 1]) { m[n] = true } }
-        return m
-    }
-
     func testEqualsPanoptica() throws {
         let url = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent("panoptica_instances.json")
         let doc = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
@@ -22,8 +16,8 @@ final class InstanceMetricsTests: XCTestCase {
         for c in cases {
             let name = c["name"] as! String, shape = c["shape"] as! [Int]
             let n = shape.reduce(1, *)
-            let p = ConnectedComponents.label(shape: shape, mask: mask(c["pred"] as! [Int], count: n), connectivity: .twentySix)
-            let t = ConnectedComponents.label(shape: shape, mask: mask(c["truth"] as! [Int], count: n), connectivity: .twentySix)
+            let p = ConnectedComponents.label(shape: shape, mask: fixtureMask(c["pred"] as! [Int], count: n), connectivity: .twentySix)
+            let t = ConnectedComponents.label(shape: shape, mask: fixtureMask(c["truth"] as! [Int], count: n), connectivity: .twentySix)
             let m = InstanceMetrics(prediction: p, reference: t)
             let e = c["expected"] as! [String: Any]
             all.append(m)

@@ -23,16 +23,9 @@ final class MetricsTests: XCTestCase {
         return (doc["cases"] as! [[String: Any]]).map { c in
             let shape = c["shape"] as! [Int]
             let n = shape.reduce(1, *)
-            func mask(_ runs: [Int]) -> [Bool] {
-                var m = [Bool](repeating: false, count: n)
-                for r in stride(from: 0, to: runs.count, by: 2) {
-                    for i in runs[r]..<(runs[r] + runs[r + 1]) { m[i] = true }
-                }
-                return m
-            }
             return FixtureCase(name: c["name"] as! String, shape: shape, spacing: c["spacing"] as! [Double],
                                connectivity: c["connectivity"] as! Int,
-                               pred: mask(c["pred"] as! [Int]), truth: mask(c["truth"] as! [Int]),
+                               pred: fixtureMask(c["pred"] as! [Int], count: n), truth: fixtureMask(c["truth"] as! [Int], count: n),
                                expected: c["expected"] as! [String: Double])
         }
     }

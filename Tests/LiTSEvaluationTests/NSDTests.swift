@@ -6,12 +6,6 @@ import XCTest
 /// wrote Fixtures/monai_nsd.json). MONAI returns float32: ours, rounded to float32, must be the
 /// same number.
 final class NSDTests: XCTestCase {
-    func mask(_ runs: [Int], count: Int) -> [Bool] {
-        var m = [Bool](repeating: false, count: count)
-        for r in stride(from: 0, to: runs.count, by: 2) { for n in runs[r]..<(runs[r] + runs[r + 1]) { m[n] = true } }
-        return m
-    }
-
     func testEqualsMONAI() throws {
         let url = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent("monai_nsd.json")
         let doc = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
@@ -22,7 +16,7 @@ final class NSDTests: XCTestCase {
             let name = c["name"] as! String
             let shape = c["shape"] as! [Int], spacing = c["spacing"] as! [Double]
             let n = shape.reduce(1, *)
-            let pred = mask(c["pred"] as! [Int], count: n), truth = mask(c["truth"] as! [Int], count: n)
+            let pred = fixtureMask(c["pred"] as! [Int], count: n), truth = fixtureMask(c["truth"] as! [Int], count: n)
             for (key, value) in c["expected"] as! [String: Any] {
                 let tolerance = Double(key)!
                 let m = StructureMetrics(pred: pred, truth: truth, shape: shape, spacing: spacing, nsdTolerance: tolerance)
