@@ -153,11 +153,12 @@ public final class Trainer {
         }
     }
 
-    /// This rank's patches of the global batch: the r-th of N equal consecutive parts.
-    func share(of patches: [SampledPatch]) -> [SampledPatch] {
-        guard let group else { return patches }
-        let part = patches.count / group.size
-        return Array(patches[(group.rank * part)..<((group.rank + 1) * part)])
+    /// This rank's positions in a global batch of `count` patches: the r-th of N equal
+    /// consecutive parts.
+    func share(ofBatch count: Int) -> Range<Int> {
+        guard let group else { return 0..<count }
+        let part = count / group.size
+        return (group.rank * part)..<((group.rank + 1) * part)
     }
 
     /// Every parameter's gradient added over the ranks, through one flat buffer (one
@@ -221,8 +222,12 @@ public final class Trainer {
             let augmenter = options.augmentation.isOff ? nil : Augmenter(options: options.augmentation)
             let augmentSeed = Trainer.seed(options.seed, epoch, 3)
             var lossSum = 0.0
+            let batchSize = options.volumesPerBatch * options.patchesPerVolume, mine = share(ofBatch: batchSize)
             for batch in 1...options.batchesPerEpoch {
+                // Every rank draws the whole global batch (the samplers stay in step) and keeps,
+                // and augments, only its share.
                 var patches: [SampledPatch] = []
+                var position = 0
                 var ids = trainIDs.shuffled(using: &pick)
                 while ids.count < options.volumesPerBatch { ids += trainIDs.shuffled(using: &pick) }
                 for id in ids.prefix(options.volumesPerBatch) {
@@ -230,13 +235,16 @@ public final class Trainer {
                     guard let labels = c.labels else { throw LiTSError(.invalidArgument, path: data.path, "training case \(id) has no labels") }
                     let cut = sampler.sample(image: c.image, labels: labels, count: options.patchesPerVolume, caseID: id,
                                              extraChannels: c.extraChannels, stats: &stats)
-                    guard let augmenter else { patches += cut; continue }
+                    let kept = cut.indices.filter { mine.contains(position + $0) }
+                    defer { position += cut.count }
+                    guard let augmenter else { patches += kept.map { cut[$0] }; continue }
                     // Item numbers count the patches of the epoch, so every patch has its own seed.
-                    let first = (batch - 1) * options.volumesPerBatch * options.patchesPerVolume + patches.count
-                    let seeds = cut.indices.map { Augmenter.itemSeed(epochSeed: augmentSeed, item: first + $0) }
-                    patches += augmenter.augment(cut, image: c.image, labels: labels, seeds: seeds, extraChannels: c.extraChannels)
+                    let first = (batch - 1) * batchSize + position
+                    let seeds = kept.map { Augmenter.itemSeed(epochSeed: augmentSeed, item: first + $0) }
+                    patches += augmenter.augment(kept.map { cut[$0] }, image: c.image, labels: labels, seeds: seeds,
+                                                 extraChannels: c.extraChannels)
                 }
-                let (x, y) = PatchSampler.makeBatch(share(of: patches), size: options.patch, targetChannels: targetChannels)
+                let (x, y) = PatchSampler.makeBatch(patches, size: options.patch, targetChannels: targetChannels)
                 model.zeroGrad()
                 let probs = model.forward(x)
                 let loss = lossFunction(probs, y, group: group)
@@ -246,7 +254,7 @@ public final class Trainer {
                 steps += 1
                 lossSum += loss.value
                 let elapsed = Date().timeIntervalSince(t0)
-                let rate = Double(batch * patches.count) / max(elapsed, 1e-9)
+                let rate = Double(batch * batchSize) / max(elapsed, 1e-9)
                 let eta = elapsed / Double(batch) * Double(options.batchesPerEpoch - batch)
                 var line = String(format: "epoch %d/%d batch %d/%d loss %.4f %.2f patches/s ETA %.0fs",
                                   epoch, options.epochs, batch, options.batchesPerEpoch, lossSum / Double(batch), rate, eta)

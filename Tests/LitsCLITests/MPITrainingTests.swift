@@ -14,8 +14,12 @@ final class MPITrainingTests: XCTestCase {
     }
 
     func trainArgs(_ norm: String, epochs: Int = 2, batches: Int = 3) -> [String] {
-        ["--patch", "16,16,8", "--filters", "4,8", "--volumes-per-batch", "2", "--patches-per-volume", "2",
-         "--epochs", String(epochs), "--batches-per-epoch", String(batches), "--norm", norm, "--threads", "1"]
+        // "instance+augment": instance norm with augmentation on, each rank augmenting its share.
+        let augmented = norm.hasSuffix("+augment")
+        return ["--patch", "16,16,8", "--filters", "4,8", "--volumes-per-batch", "2", "--patches-per-volume", "2",
+                "--epochs", String(epochs), "--batches-per-epoch", String(batches),
+                "--norm", augmented ? String(norm.dropLast("+augment".count)) : norm, "--threads", "1"]
+            + (augmented ? ["--augment", "default"] : [])
     }
 
     /// With instance norm or synchronised batch norm, 2 ranks with 2 patches each reach the
@@ -24,7 +28,7 @@ final class MPITrainingTests: XCTestCase {
     func testTwoRanksTrainLikeOneProcess() throws {
         let pre = try preprocessed(), work = try makeTempDir(self)
         var differences: [String: Float] = [:]
-        for norm in ["instance", "sync-batch", "batch"] {
+        for norm in ["instance", "instance+augment", "sync-batch", "batch"] {
             let one = work + "/one-\(norm)", two = work + "/two-\(norm)"
             let r1 = try runLits(["train", pre, "--out", one] + trainArgs(norm))
             XCTAssertEqual(r1.status, 0, r1.stderr)
@@ -56,6 +60,7 @@ final class MPITrainingTests: XCTestCase {
             print("\(norm): largest weight difference 2 ranks vs 1 process \(d.value) (\(d.name))")
         }
         XCTAssertLessThan(differences["instance"]!, 1e-6)
+        XCTAssertLessThan(differences["instance+augment"]!, 1e-6)
         XCTAssertLessThan(differences["sync-batch"]!, 1e-6)
         XCTAssertGreaterThan(differences["batch"]!, 1e-4)
     }
