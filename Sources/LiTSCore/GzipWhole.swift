@@ -66,34 +66,37 @@ public enum GzipWhole {
         }
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else { throw LiTSError(.notWritable, path: finalPath, "cannot create file (folder missing or not writable)") }
-        var ok = true
-        // Rounds of a few members per worker bound the compressed bytes held at once.
-        let round = max(1, ProcessInfo.processInfo.activeProcessorCount) * 4
-        var first = 0
-        while ok, first < pieces.count {
-            let n = min(round, pieces.count - first)
-            let outputs = UnsafeMutablePointer<UnsafeMutableRawBufferPointer?>.allocate(capacity: n)
-            outputs.initialize(repeating: nil, count: n)
-            Parallel.perform(iterations: n) { i in
-                guard let c = lib.allocCompressor(level) else { return }
-                defer { lib.freeCompressor(c) }
-                let piece = pieces[first + i]
+        // Each worker compresses a member, waits for its turn, and writes it, so writing (about a
+        // third of the time here: page-cache copies) overlaps the other workers' compression, and
+        // only about one member per worker is held at once. concurrentPerform hands out indices in
+        // increasing order to running threads, so the member before one's turn is always in hand.
+        let turn = NSCondition()
+        var nextToWrite = 0
+        var failed = false
+        Parallel.perform(iterations: pieces.count) { i in
+            var compressed: UnsafeMutableRawBufferPointer?
+            if let c = lib.allocCompressor(level) {
+                let piece = pieces[i]
                 let bound = lib.gzipCompressBound(c, piece.count)
                 let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bound, alignment: 16)
                 let written = lib.gzipCompress(c, piece.baseAddress, piece.count, buffer.baseAddress, bound)
-                outputs[i] = written > 0 ? UnsafeMutableRawBufferPointer(rebasing: buffer[0..<written]) : nil
-                if written == 0 { buffer.deallocate() }
+                lib.freeCompressor(c)
+                if written > 0 { compressed = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<written]) } else { buffer.deallocate() }
             }
-            for i in 0..<n {
-                guard let out = outputs[i] else { ok = false; continue }
-                if ok { ok = writeAll(fd, UnsafeRawBufferPointer(out)) }
-                out.baseAddress.map { UnsafeMutableRawPointer($0).deallocate() }
-            }
-            outputs.deallocate()
-            first += n
+            turn.lock()
+            while nextToWrite != i { turn.wait() }
+            let skip = failed
+            turn.unlock()
+            let ok = !skip && compressed.map { writeAll(fd, UnsafeRawBufferPointer($0)) } == true
+            compressed.map { UnsafeMutableRawPointer($0.baseAddress!).deallocate() }
+            turn.lock()
+            if !ok { failed = true }
+            nextToWrite += 1
+            turn.broadcast()
+            turn.unlock()
         }
         let closed = close(fd)
-        guard ok, closed == 0 else { throw LiTSError(.notWritable, path: finalPath, "write failed (disk full?)") }
+        guard !failed, closed == 0 else { throw LiTSError(.notWritable, path: finalPath, "write failed (disk full?)") }
         return true
     }
 
