@@ -17,10 +17,12 @@ public struct InferenceConfig: Codable, Equatable, Sendable {
     public var liverRun: LiverRunReference?
     /// A lesion stage's margin in mm around the liver's bounding box.
     public var liverMargin: Double?
+    /// What the run was trained in (nil: fp32); `lits predict` predicts in it where the CPU can.
+    public var precision: ConvolutionPrecision?
 
     public init(model: UNetConfig, patch: PatchSize, preprocessing: PreprocessOptions,
                 overlap: Double = 0.5, blending: Blending = .gaussian, stage: CascadeStage? = nil,
-                liverRun: LiverRunReference? = nil, liverMargin: Double? = nil) {
+                liverRun: LiverRunReference? = nil, liverMargin: Double? = nil, precision: ConvolutionPrecision? = nil) {
         self.model = model
         self.patch = patch
         self.preprocessing = preprocessing
@@ -29,6 +31,7 @@ public struct InferenceConfig: Codable, Equatable, Sendable {
         self.stage = stage
         self.liverRun = liverRun
         self.liverMargin = liverMargin
+        self.precision = precision
     }
 
     /// The channels each stage's model must have (inputs, outputs).

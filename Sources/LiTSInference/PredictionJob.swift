@@ -20,6 +20,9 @@ public struct PredictionJob: Sendable {
     public var probabilities = false
     /// Worker threads of the network and its convolution path.
     public var context = NetContext.default
+    /// What convolutions multiply in (nil: what the run was trained in); bf16 falls back to fp32
+    /// where the CPU lacks AVX512_BF16.
+    public var precision: ConvolutionPrecision?
 
     public init() {}
 
@@ -33,6 +36,8 @@ public struct PredictionJob: Sendable {
     /// record of the whole job (the other ranks return an empty run).
     public func run(run runPath: String, data: [String], out: String, group: ProcessGroup? = nil) throws -> (cases: Int, run: CaseRunResult<String>) {
         let run = try TrainedRun(reading: runPath)
+        var context = context
+        context.precision = precision ?? run.config.precision ?? .fp32
         let model = try run.loadModel(checkpoint, context: context)
         var config = run.config
         if let overlap { config.overlap = overlap }

@@ -2,7 +2,8 @@ import Foundation
 
 /// The number format a kernel-3 direct convolution multiplies in. Sums, outputs and gradients
 /// are fp32 either way; `.bf16` rounds the inputs, weights and output gradients it reads to bf16.
-public enum ConvolutionPrecision: String, Sendable, CaseIterable {
+/// The number format kernel-3 convolutions multiply in (`--precision`; saved in a run's config.json).
+public enum ConvolutionPrecision: String, Codable, Sendable, CaseIterable {
     case fp32, bf16
 }
 

@@ -43,6 +43,9 @@ public struct TrainOptions: Codable, Equatable, Sendable {
     /// A lesion stage's liver run, and the margin in mm around the liver's bounding box.
     public var liverRun: LiverRunReference?
     public var liverMargin: Double?
+    /// What kernel-3 convolutions multiply in (nil in runs from before the option: fp32). bf16 keeps
+    /// fp32 weights, optimizer state, batch norm and loss (mixed precision).
+    public var precision: ConvolutionPrecision?
 
     public init() {}
 
@@ -67,7 +70,7 @@ public struct TrainOptions: Codable, Equatable, Sendable {
     /// What `lits predict` reads back from the run's `config.json`.
     public var inference: InferenceConfig {
         InferenceConfig(model: model, patch: patch, preprocessing: preprocessing, overlap: overlap, blending: blending,
-                        stage: stage, liverRun: liverRun, liverMargin: liverMargin)
+                        stage: stage, liverRun: liverRun, liverMargin: liverMargin, precision: precision)
     }
 }
 
@@ -129,6 +132,9 @@ public final class Trainer {
         self.options = options
         self.data = data
         self.group = group.flatMap { $0.size > 1 ? $0 : nil }
+        // The run's precision, where this CPU has it (a bf16 run resumed elsewhere continues in fp32).
+        var context = context
+        context.precision = options.precision ?? .fp32
         model = UNet3D(options.model, context: context)
         model.synchroniseBatchNorm(over: self.group)
         optimizer = Adam(parameters: model.parameters, lr: options.learningRate)

@@ -249,3 +249,11 @@ extension MRCImport.Orientation: ExpressibleByArgument {}
 extension EDAShards.Part: ExpressibleByArgument {
     public init?(argument: String) { self.init(parsing: argument) }
 }
+
+extension ConvolutionPrecision: ExpressibleByArgument {
+    /// Throws where this CPU cannot multiply in this precision (fp32 runs everywhere).
+    func checkSupported() throws {
+        guard self == .bf16, !KernelConvolution.isSupported(.bf16) else { return }
+        throw LiTSError(.unsupported, path: nil, "--precision bf16 needs a CPU with AVX-512 and AVX512_BF16 (vdpbf16ps); this one lacks them: use --precision fp32")
+    }
+}

@@ -51,6 +51,9 @@ struct Predict: ParsableCommand {
     @Flag(help: "Also write liver and lesion probability maps (float32).")
     var probabilities = false
 
+    @Option(help: "What 3x3x3 convolutions multiply in (default: the run's; a bf16 run predicts in fp32 on a CPU without AVX512_BF16).")
+    var precision: ConvolutionPrecision?
+
     @Option(help: "Worker threads.")
     var threads = 2
 
@@ -62,6 +65,7 @@ struct Predict: ParsableCommand {
 
     func run() throws {
         try runReportingErrors {
+            try precision?.checkSupported()
             var job = PredictionJob()
             job.context = NetContext(workers: threads)
             job.checkpoint = checkpoint
@@ -72,6 +76,7 @@ struct Predict: ParsableCommand {
             job.lesionsInsideLiver = lesionsInLiver
             job.litsNames = litsNames
             job.probabilities = probabilities
+            job.precision = precision
             // Under mpirun/srun each rank predicts its share of the cases; rank 0 writes the record.
             let cluster = Cluster.world
             let (total, result) = try job.run(run: runFolder, data: data, out: out, group: cluster.group)

@@ -111,6 +111,9 @@ struct Train: ParsableCommand {
     @OptionGroup(title: "Preprocessing of raw DATA")
     var preprocessing: PreprocessingArguments
 
+    @Option(help: "What 3x3x3 convolutions multiply in: fp32, or bf16 (fp32 accumulation, weights and optimizer; needs AVX512_BF16).")
+    var precision = ConvolutionPrecision.fp32
+
     @Option(help: "Worker threads (each calls single-threaded OpenBLAS).")
     var threads = 2
 
@@ -135,6 +138,7 @@ struct Train: ParsableCommand {
         o.model.dropout = dropout
         o.model.residual = residual
         o.model.norm = norm
+        o.precision = precision
         o.model.seed = seed
         o.volumesPerBatch = volumesPerBatch
         o.patchesPerVolume = patchesPerVolume
@@ -157,6 +161,7 @@ struct Train: ParsableCommand {
     func run() throws {
         let cluster = Cluster.world
         try runReportingErrors(cluster: cluster) {
+            if resume == nil { try precision.checkSupported() }
             let context = NetContext(workers: threads)
             let run = try resume.map { try TrainingRun.resume($0, context: context, group: cluster) }
                 ?? TrainingRun.start(data: data!, out: out!, options: options, preprocessing: preprocessing.options,
