@@ -65,7 +65,7 @@ public struct InferenceConfig: Codable, Equatable, Sendable {
 
     /// The sliding window that validation and `lits predict` share.
     public var windowOptions: SlidingWindowOptions {
-        var w = SlidingWindowOptions(patch: patch, overlap: overlap, blending: blending, batchSize: 2)
+        var w = SlidingWindowOptions(patch: patch, overlap: overlap, blending: blending, batchSize: 2, padding: .nearestSlice)
         w.sideDivisor = model.sideDivisor
         return w
     }

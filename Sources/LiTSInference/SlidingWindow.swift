@@ -10,6 +10,17 @@ public enum Blending: String, Codable, Sendable, CaseIterable {
     case constant
 }
 
+/// What a window reads outside the volume (on an axis shorter than the window).
+public enum WindowPadding: String, Codable, Sendable, CaseIterable {
+    /// `padValue` (MONAI's `padding_mode="constant"` with `cval`).
+    case constant
+    /// Beyond the first and last slice, that slice (PyTorch's `replicate`, along k only); in plane
+    /// `padValue`. The body goes on above and below a scan, while in plane the field of view ends
+    /// in air: a slab of three slices then reaches the network as a thicker slab of the same
+    /// anatomy rather than as slices of nothing, which a network trained on whole volumes never saw.
+    case nearestSlice = "nearest-slice"
+}
+
 public struct SlidingWindowOptions: Codable, Equatable, Sendable {
     /// The window, normally the training patch.
     public var patch: PatchSize
@@ -26,9 +37,12 @@ public struct SlidingWindowOptions: Codable, Equatable, Sendable {
     /// multiple of this (the size the model accepts, `UNetConfig.sideDivisor`) instead of the
     /// whole patch side: less padding and less work. Nil pads up to the patch, as MONAI does.
     public var sideDivisor: Int?
+    /// What windows read outside the volume.
+    public var padding: WindowPadding
 
     public init(patch: PatchSize = .baseline, overlap: Double = 0.5, blending: Blending = .gaussian,
-                sigmaScale: Double = 0.125, batchSize: Int = 2, padValue: Float = 0, sideDivisor: Int? = nil) {
+                sigmaScale: Double = 0.125, batchSize: Int = 2, padValue: Float = 0, sideDivisor: Int? = nil,
+                padding: WindowPadding = .constant) {
         self.patch = patch
         self.overlap = overlap
         self.blending = blending
@@ -36,6 +50,7 @@ public struct SlidingWindowOptions: Codable, Equatable, Sendable {
         self.batchSize = batchSize
         self.padValue = padValue
         self.sideDivisor = sideDivisor
+        self.padding = padding
     }
 
     /// A readable reason when an option is out of range, or nil.
@@ -74,8 +89,9 @@ public struct SlidingWindowOptions: Codable, Equatable, Sendable {
 ///   channel plus one while predicting (about 270 MB for two channels of 168x168x400). Only voxels
 ///   inside the volume are accumulated (MONAI accumulates the padded image and crops; the kept
 ///   voxels get the same sums).
+/// - Padding modes: constant (MONAI's) and nearest-slice (`WindowPadding`), which `lits predict` uses.
 /// - Not supported: models whose output has another spatial size than their input (MONAI rescales
-///   the weights), `buffer_steps`, `process_fn`, padding modes other than constant.
+///   the weights), `buffer_steps`, `process_fn`, reflect and other padding modes.
 ///
 /// Checked against MONAI in the tests (window starts, importance maps, and whole predictions of a
 /// window-dependent model, to about 1e-6); `scripts/make_sliding_window_fixture.py` regenerates
@@ -178,7 +194,7 @@ public enum SlidingWindow {
             var x = [Float](repeating: options.padValue, count: batch.count * inChannels * m)
             for (b, o) in batch.enumerated() {
                 for (c, input) in inputs.enumerated() {
-                    copyWindow(input, origin: o, size: win, into: &x, offset: (b * inChannels + c) * m)
+                    copyWindow(input, origin: o, size: win, padding: options.padding, into: &x, offset: (b * inChannels + c) * m)
                 }
             }
             let y = try model(Tensor(shape: [batch.count, inChannels, win.d, win.h, win.w], data: x))
@@ -248,13 +264,22 @@ public enum SlidingWindow {
         }
     }
 
-    /// Copies the volume under a window into `x` at `offset`; voxels outside keep their value.
+    /// Copies the volume under a window into `x` at `offset`; voxels outside keep their value
+    /// (constant padding), or outside the slices take the nearest slice's (nearest-slice).
     private static func copyWindow(_ image: Volume<Float>, origin o: (k: Int, j: Int, i: Int), size: PatchSize,
-                                   into x: inout [Float], offset: Int) {
+                                   padding: WindowPadding, into x: inout [Float], offset: Int) {
+        let nz = image.shape[2]
         image.voxels.withUnsafeBufferPointer { src in
             x.withUnsafeMutableBufferPointer { dst in
-                forEachRowInside(origin: o, size: size, shape: image.shape) { s, t, count in
-                    for n in 0..<count { dst[offset + t + n] = src[s + n] }
+                // Slice by slice: window slice kk reads volume slice k (clamped for nearest-slice).
+                let slice = PatchSize(d: 1, h: size.h, w: size.w), sliceVoxels = size.h * size.w
+                for kk in 0..<size.d {
+                    var k = o.k + kk
+                    if padding == .nearestSlice { k = min(max(k, 0), nz - 1) }
+                    guard k >= 0 && k < nz else { continue }
+                    forEachRowInside(origin: (k, o.j, o.i), size: slice, shape: image.shape) { s, t, count in
+                        for n in 0..<count { dst[offset + kk * sliceVoxels + t + n] = src[s + n] }
+                    }
                 }
             }
         }

@@ -220,6 +220,45 @@ final class SlidingWindowTests: XCTestCase {
         XCTAssertNil(SlidingWindowOptions().problem)
     }
 
+    func testNearestSlicePaddingRepeatsTheEndSlicesAndKeepsThePadValueInPlane() {
+        // The same 3x2x1 volume in a 2x4x8 window (1 slice before the volume, 0 after: MONAI's
+        // centring): the slice before repeats the volume's only slice; in plane the pad value stays.
+        let image = Volume<Float>(grid: Grid(shape: [3, 2, 1], spacing: [1, 1, 1]), voxels: [1, 2, 3, 4, 5, 6])
+        var seen: [Float] = []
+        let options = SlidingWindowOptions(patch: PatchSize(d: 2, h: 4, w: 8), padValue: -5, padding: .nearestSlice)
+        _ = SlidingWindow.predict(image, options: options) { x in
+            seen = x.data
+            return identityModel(x)
+        }
+        var expected = [Float](repeating: -5, count: 64)
+        for k in 0..<2 { for j in 0..<2 { for i in 0..<3 { expected[(2 + i) + 8 * (1 + j) + 32 * k] = Float(1 + i + 3 * j) } } }
+        XCTAssertEqual(seen, expected)
+
+        // A slab of two identical slices under a model that averages each column over the
+        // window's depth: nearest-slice padding gives the slab's values back, constant padding
+        // dilutes them by the padded slices (2 of 8 real).
+        var slab = Volume<Float>(grid: Grid(shape: [6, 5, 2], spacing: [1, 1, 1]), repeating: 0)
+        for k in 0..<2 { for j in 0..<5 { for i in 0..<6 { slab.voxels[i + 6 * (j + 5 * k)] = Float(i + 10 * j) } } }
+        let depthMean = { (x: Tensor) -> Tensor in
+            let (n, d, hw) = (x.shape[0], x.shape[2], x.shape[3] * x.shape[4])
+            var y = Tensor(shape: [n, 1] + Array(x.shape[2...]))
+            for b in 0..<n { for p in 0..<hw {
+                var sum: Float = 0
+                for k in 0..<d { sum += x.data[b * d * hw + k * hw + p] }
+                for k in 0..<d { y.data[b * d * hw + k * hw + p] = sum / Float(d) }
+            } }
+            return y
+        }
+        for padding in WindowPadding.allCases {
+            let o = SlidingWindowOptions(patch: PatchSize(d: 8, h: 5, w: 6), padValue: 0, padding: padding)
+            let out = SlidingWindow.predict(slab, options: o, model: depthMean)[0]
+            let expectedSlab = slab.voxels.map { padding == .nearestSlice ? $0 : $0 * 2 / 8 }
+            for (a, b) in zip(out.voxels, expectedSlab) { XCTAssertEqual(a, b, accuracy: 1e-5, "\(padding)") }
+        }
+        XCTAssertEqual(InferenceConfig(model: UNetConfig(), patch: .baseline, preprocessing: PreprocessOptions()).windowOptions.padding,
+                       .nearestSlice, "lits predict and validation repeat the end slices")
+    }
+
     func testUNetPrediction() throws {
         var config = UNetConfig()
         config.filters = [2, 4]
