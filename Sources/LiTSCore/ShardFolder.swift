@@ -76,8 +76,12 @@ public enum ShardFolder {
             guard let data = FileManager.default.contents(atPath: file) else {
                 throw LiTSError(.notFound, path: part, "no \(recordFile): not a shard folder of `\(self.command(command)) i/n`")
             }
-            if let kind = try? decoder.decode(RecordKind.self, from: data), kind.command != command {
-                throw LiTSError(.mismatch, path: part, "is a shard of `\(kind.command)`, not of `\(command)`")
+            do {
+                let kind = try decoder.decode(RecordKind.self, from: data).command
+                guard kind == command else { throw LiTSError(.mismatch, path: part, "is a shard of `\(kind)`, not of `\(command)`") }
+            } catch let error as DecodingError {
+                // `lits eda --shard` folders have a shard.json of their own, without a command.
+                throw LiTSError(.mismatch, path: part, "is not a shard of `\(command)` (its \(recordFile): \(JSONFile.reason(error)))")
             }
             let record: ShardRecord<S>
             do { record = try decoder.decode(ShardRecord<S>.self, from: data) } catch {
