@@ -27,6 +27,11 @@ public struct JobShard: Sendable, Equatable {
 
     /// Where the `k`-th item of this shard (0-based) stands in the whole list: `select` inverted.
     public func position(ofItem k: Int) -> Int { k * count + index - 1 }
+
+    /// How many of `total` items `select` keeps.
+    public func selectedCount(of total: Int) -> Int {
+        total >= index ? (total - index) / count + 1 : 0
+    }
 }
 
 /// What `--shard` asks for: a part, or `none`, the whole dataset even inside a job array (a

@@ -88,7 +88,7 @@ public enum ShardFolder {
                 throw LiTSError(.corrupt, path: file, "not a LiTSKit shard description (\(JSONFile.reason(error)))")
             }
             guard let shard = JobShard(parsing: record.shard), record.total >= 0,
-                  record.cases.count == JobShard.countSelected(shard, of: record.total) else {
+                  record.cases.count == shard.selectedCount(of: record.total) else {
                 throw LiTSError(.corrupt, path: file, "not a LiTSKit shard description (shard \(record.shard) of \(record.total) case(s) with \(record.cases.count))")
             }
             records.append((part, record))
@@ -133,10 +133,3 @@ public enum ShardFolder {
 
 /// The command of a `shard.json`, read first so that another command's shard gets a clear error.
 private struct RecordKind: Decodable { var command: String }
-
-extension JobShard {
-    /// How many of `total` items `shard.select` keeps.
-    static func countSelected(_ shard: JobShard, of total: Int) -> Int {
-        total >= shard.index ? (total - shard.index) / shard.count + 1 : 0
-    }
-}

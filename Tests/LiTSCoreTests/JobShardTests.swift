@@ -12,8 +12,8 @@ final class JobShardTests: XCTestCase {
         let shard = JobShard(parsing: "2/3")!
         XCTAssertEqual(shard.select(Array(0..<8)), [1, 4, 7])
         XCTAssertEqual((0..<3).map(shard.position(ofItem:)), [1, 4, 7], "position inverts select")
-        XCTAssertEqual(JobShard.countSelected(shard, of: 8), 3)
-        XCTAssertEqual(JobShard.countSelected(JobShard(parsing: "3/3")!, of: 2), 0)
+        XCTAssertEqual(shard.selectedCount(of: 8), 3)
+        XCTAssertEqual(JobShard(parsing: "3/3")!.selectedCount(of: 2), 0)
         XCTAssertEqual(ShardChoice(parsing: "none"), .whole)
         XCTAssertEqual(ShardChoice(parsing: "1/2"), .part(JobShard(index: 1, count: 2)!))
         XCTAssertNil(ShardChoice(parsing: "all"))

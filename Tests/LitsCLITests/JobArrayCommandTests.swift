@@ -144,6 +144,28 @@ final class JobArrayCommandTests: XCTestCase {
         XCTAssertFalse(fm.fileExists(atPath: work + "/whole/shard.json"))
     }
 
+    /// A case that fails in its task (here: no prediction for case 2) is listed as failed in the
+    /// merged report, as one run lists it; the merge itself succeeds.
+    func testFailedCasesAreListedAsOneRunListsThem() throws {
+        let data = try makeTempDir(self), work = try makeTempDir(self)
+        for id in 1...4 { try writePhantomCase(dir: data, id: id, shape: [32, 32, 16]) }
+        let pred = work + "/pred"
+        try FileManager.default.createDirectory(atPath: pred, withIntermediateDirectories: true)
+        for id in [1, 3, 4] { try FileManager.default.copyItem(atPath: "\(data)/segmentation-\(id).nii.gz", toPath: "\(pred)/segmentation-\(id).nii.gz") }
+        let single = try runLits(["evaluate", "--pred", pred, "--truth", data, "--out", work + "/ev"])
+        XCTAssertEqual(single.status, 1, "a case failed")
+        for task in 0...1 {
+            let r = try runLits(["evaluate", "--pred", pred, "--truth", data, "--out", "\(work)/parts/\(task)"], environment: arrayTask(task, of: 2))
+            XCTAssertEqual(r.status, task == 1 ? 1 : 0, r.stderr)
+        }
+        XCTAssertEqual(ids(try json(work + "/parts/1/data/evaluation.json")), ["4"], "shard 2/2 holds cases 2 and 4; 2 failed")
+        let m = try runLits(["evaluate", "merge", work + "/parts/0", work + "/parts/1", "--out", work + "/merged"])
+        assertOK(m)
+        XCTAssertTrue(m.stderr.contains("lits: warning: 1 case(s) failed in their shard and are left out: 2"), m.stderr)
+        assertSameFolders(work + "/ev", work + "/merged", "evaluate with a failed case")
+        XCTAssertTrue(try String(contentsOfFile: work + "/merged/index.md", encoding: .utf8).contains("no prediction for case 2"))
+    }
+
     /// Under mpirun a shard's cases are split over the ranks, and the shard folder is the one a
     /// single process writes.
     func testRanksSplitTheirShard() throws {
