@@ -103,6 +103,14 @@ public enum ShardFolder {
             }
         }
         let warnings = try checkComplete(records.map { (path: $0.path, shard: JobShard(parsing: $0.record.shard)!) }, partial: partial)
+        // Shards of two datasets of the same size pass the checks above but share case ids.
+        var holder: [String: String] = [:]
+        for (path, record) in records {
+            for id in record.cases {
+                if let other = holder[id] { throw LiTSError(.mismatch, path: path, "case \(id) is also in \(other): not shards of one dataset") }
+                holder[id] = path
+            }
+        }
         return Parts(records: records, settings: first.record.settings, warnings: warnings)
     }
 

@@ -108,6 +108,13 @@ final class JobShardTests: XCTestCase {
             XCTAssertEqual("\(error)", "\(dir)/p1: is a shard of `lits x`, not of `lits y`")
         }
         XCTAssertThrowsError(try ShardFolder.read(["\(dir)/p1", "\(dir)/p2"], command: "lits x", partial: false, as: [Int].self))
+        // Shard 2/2 of another dataset of the same size shares a case id with this 1/2.
+        try FileManager.default.createDirectory(atPath: "\(dir)/other", withIntermediateDirectories: true)
+        try ShardFolder.write(ShardRecord(command: "lits x", shard: JobShard(index: 2, count: 2)!, total: 5, cases: ["7", "3"],
+                                          failed: [:], settings: [0.5]), to: "\(dir)/other")
+        XCTAssertThrowsError(try ShardFolder.read(["\(dir)/p1", "\(dir)/other"], command: "lits x", partial: false, as: [Double].self)) { error in
+            XCTAssertEqual("\(error)", "\(dir)/other: case 3 is also in \(dir)/p1: not shards of one dataset")
+        }
         XCTAssertThrowsError(try ShardFolder.read([dir], command: "lits x", partial: false, as: [Double].self)) { error in
             XCTAssertEqual("\(error)", "\(dir): no shard.json: not a shard folder of `lits x --shard i/n`")
         }
