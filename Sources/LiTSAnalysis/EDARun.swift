@@ -9,7 +9,7 @@ public enum EDARun {
         public var connectivity: Connectivity = .twentySix
         public var montageSlices = 8
         /// Only this part of the cases, and no page (merge the parts with `EDAShards.merge`).
-        public var shard: EDAShards.Part?
+        public var shard: JobShard?
         public var title: String?
 
         public init() {}

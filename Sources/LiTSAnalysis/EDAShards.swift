@@ -2,32 +2,13 @@ import Foundation
 import LiTSCore
 
 /// `lits eda --shard i/n` and `lits eda merge`: the shard description, and merging shard folders
-/// into one report.
+/// into one report (the shard itself is a `JobShard`).
 public enum EDAShards {
     /// The output kinds in a folder's marker (`OutputFolder`): a report, or a shard of one.
     public static let reportCommand = "lits eda"
     public static let shardCommand = "lits eda --shard"
     /// The file that describes a shard: which cases it holds.
     public static let shardFile = "shard.json"
-
-    /// Part `index` of `count` (1-based): every `count`-th case, starting at the `index`-th.
-    public struct Part: Sendable, Equatable {
-        public var index: Int
-        public var count: Int
-
-        /// "i/n" with 1 <= i <= n.
-        public init?(parsing text: String) {
-            let parts = text.split(separator: "/").compactMap { Int($0) }
-            guard parts.count == 2, parts[1] >= 1, (1...parts[1]).contains(parts[0]) else { return nil }
-            (index, count) = (parts[0], parts[1])
-        }
-
-        public var text: String { "\(index)/\(count)" }
-
-        public func select<T>(_ all: [T]) -> [T] {
-            all.enumerated().filter { $0.offset % count == index - 1 }.map(\.element)
-        }
-    }
 
     /// `shard.json`.
     public struct ShardInfo: Codable, Sendable {
@@ -70,24 +51,24 @@ public enum EDAShards {
         let cases = try EDAReport.loadCases(from: parts)
         var failed: [String: String] = [:]
         var connectivity: Set<Int> = Set(cases.map(\.connectivity))
-        var shards: [(part: String, index: Int, count: Int)] = []
+        var shards: [(path: String, shard: JobShard)] = []
         var lost: [String] = []
         for part in parts {
             let file = "\(part)/\(shardFile)"
             guard let data = FileManager.default.contents(atPath: file) else { continue }
-            guard let info = try? JSONDecoder().decode(ShardInfo.self, from: data), let s = Part(parsing: info.shard) else {
+            guard let info = try? JSONDecoder().decode(ShardInfo.self, from: data), let s = JobShard(parsing: info.shard) else {
                 throw LiTSError(.corrupt, path: file, "not a LiTSKit shard description")
             }
             failed.merge(info.failed) { a, _ in a }
             connectivity.insert(info.connectivity)
-            shards.append((part, s.index, s.count))
+            shards.append((part, s))
             // Each shard lists what it analysed: a case file lost since (a failed copy, a full
             // disk) would otherwise drop out of the report without a word.
             for id in info.cases where !FileManager.default.fileExists(atPath: "\(part)/\(EDAReport.casesFolder)/\(id).json") {
                 lost.append("\(part)/\(EDAReport.casesFolder)/\(id).json")
             }
         }
-        var warnings = try checkComplete(shards, partial: partial)
+        var warnings = try ShardFolder.checkComplete(shards, partial: partial)
         if !lost.isEmpty {
             let list = lost.prefix(5).joined(separator: ", ") + (lost.count > 5 ? " (\(lost.count) in all)" : "")
             guard partial else {
@@ -118,22 +99,5 @@ public enum EDAShards {
         }
         try EDAReport.write(EDAResult(cases), to: out, title: title ?? defaultTitle(out), failed: failed)
         return MergeResult(cases: cases.count, warnings: warnings)
-    }
-
-    /// Shards of one split must all be there: a missing one (a cluster task that failed or is
-    /// still running) would silently leave its cases out of the report. `partial` turns the error
-    /// into a warning, which is returned.
-    public static func checkComplete(_ shards: [(part: String, index: Int, count: Int)], partial: Bool) throws -> [String] {
-        guard let first = shards.first else { return [] }
-        if let other = shards.first(where: { $0.count != first.count }) {
-            throw LiTSError(.mismatch, path: other.part,
-                            "shard \(other.index)/\(other.count) does not belong to the same split as \(first.part) (shard \(first.index)/\(first.count))")
-        }
-        let missing = Set(1...first.count).subtracting(shards.map(\.index)).sorted()
-        guard !missing.isEmpty else { return [] }
-        let names = missing.map { "\($0)/\(first.count)" }.joined(separator: ", ")
-        if partial { return ["shard(s) \(names) missing; their cases are not in the report"] }
-        throw LiTSError(.invalidArgument, path: first.part,
-                        "shard(s) \(names) missing: their cases would be left out (give every part, or --partial)")
     }
 }

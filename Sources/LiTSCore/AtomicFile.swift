@@ -40,6 +40,14 @@ public enum AtomicFile {
         try write(Data(text.utf8), to: path)
     }
 
+    /// A copy of the file `source` at `path`, whole or not at all (merges gather parts this way).
+    public static func copy(_ source: String, to path: String) throws {
+        guard let data = FileManager.default.contents(atPath: source) else {
+            throw LiTSError(.unreadable, path: source, "cannot read the file to copy it")
+        }
+        try write(data, to: path)
+    }
+
     /// Flushes a written file to the disk; a failure (EIO, ENOSPC on delayed allocation) means
     /// its bytes may not be there and is an error naming `name`.
     static func sync(_ file: String, naming name: String) throws {

@@ -15,9 +15,9 @@ public enum JSONFile {
     }
 
     /// Decodes bytes already read from `path` (which names the file in errors).
-    public static func decode<T: Decodable>(_ type: T.Type, from data: Data, path: String) throws -> T {
+    public static func decode<T: Decodable>(_ type: T.Type, from data: Data, path: String, decoder: JSONDecoder = JSONDecoder()) throws -> T {
         do {
-            return try JSONDecoder().decode(type, from: data)
+            return try decoder.decode(type, from: data)
         } catch let error as DecodingError {
             throw LiTSError(.corrupt, path: path, describe(error))
         } catch {

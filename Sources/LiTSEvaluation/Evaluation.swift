@@ -11,11 +11,19 @@ public enum Evaluation {
          "liver_\(id).nii.gz", "volume-\(id).nii.gz", "volume-\(id).nii"].map { "\(folder)/\($0)" }.first { FileManager.default.fileExists(atPath: $0) }
     }
 
-    /// The truth cases (with a segmentation); prepares `out`.
-    public static func prepare(pred: String, truth: String, out: String) throws -> [Case] {
-        let cases = try Dataset.discover(truth).filter { $0.segmentationPath != nil }
+    /// The output kind of an evaluation report (`OutputFolder`'s marker, `ShardRecord.command`).
+    public static let command = "lits evaluate"
+
+    /// The truth cases (with a segmentation).
+    public static func truthCases(_ truth: String) throws -> [Case] {
+        try Dataset.discover(truth).filter { $0.segmentationPath != nil }
+    }
+
+    /// The truth cases (with a segmentation); prepares `out` (a shard folder with `shard`).
+    public static func prepare(pred: String, truth: String, out: String, shard: JobShard? = nil) throws -> [Case] {
+        let cases = try truthCases(truth)
         guard !cases.isEmpty else { throw LiTSError(.noCases, path: truth, "no cases with a ground-truth segmentation") }
-        try OutputFolder.prepare(out, inputs: [pred, truth], command: "lits evaluate")
+        try OutputFolder.prepare(out, inputs: [pred, truth], command: shard == nil ? command : ShardFolder.command(command))
         return cases
     }
 
@@ -53,22 +61,31 @@ public enum Evaluation {
         throw LiTSError(.mismatch, path: path, why + " (not the same grid, even after reorienting)")
     }
 
-    /// `lits evaluate`: every labelled case under `truth` against its prediction in `pred`, cases
-    /// two at a time, into the report folder `out`. Returns the number of cases, the summary (nil
-    /// when no case could be evaluated) and the failures.
+    /// `lits evaluate`: every labelled case under `truth` (only `shard`'s, if given) against its
+    /// prediction in `pred`, cases two at a time, into the report folder `out`. Returns the number
+    /// of cases to do, the summary (nil when no case could be evaluated) and the failures.
     public static func run(pred: String, truth: String, out: String, title: String, options: EvaluationOptions,
-                           threads: Int = 2, group: ProcessGroup? = nil) throws -> (cases: Int, summary: EvaluationSummary?, failures: [(Case, String)]) {
+                           threads: Int = 2, group: ProcessGroup? = nil,
+                           shard: JobShard? = nil) throws -> (cases: Int, summary: EvaluationSummary?, failures: [(Case, String)]) {
         // With a process group rank 0 prepares the folder, each rank evaluates its share of the
         // cases, and rank 0 writes the one report from everyone's metrics and montages.
-        var cases: [Case] = []
-        try (group ?? SingleProcess()).onRankZero { cases = try prepare(pred: pred, truth: truth, out: out) }
-        if let group, group.rank != 0 { cases = try Dataset.discover(truth).filter { $0.segmentationPath != nil } }
+        var all: [Case] = []
+        try (group ?? SingleProcess()).onRankZero { all = try prepare(pred: pred, truth: truth, out: out, shard: shard) }
+        if let group, group.rank != 0 { all = try truthCases(truth) }
+        let cases = shard.map { $0.select(all) } ?? all
         let mine = CaseRunner.run(group?.share(of: cases) ?? cases, threads: threads, label: "evaluate") { c in
             let (e, montage) = try evaluate(c, pred: pred, options: options)
             return GatheredEvaluation(evaluation: e, montage: montage.map(GatheredEvaluation.Image.init))
         }
         guard let result = try group.map({ try $0.gather(mine, of: cases) }) ?? mine else { return (cases.count, nil, []) }
-        let summary = try finish(result.results.map { ($0.1.evaluation, $0.1.montage?.image) }, out: out, title: title, failed: result.failedByID)
+        let results = result.results.map { ($0.1.evaluation, $0.1.montage?.image) }
+        let summary: EvaluationSummary?
+        if let shard {
+            summary = try finishShard(results, out: out, record: ShardRecord(command: command, shard: shard, total: all.count, cases: cases.map(\.id),
+                                                                             failed: result.failedByID, settings: options))
+        } else {
+            summary = try finish(results, out: out, title: title, failed: result.failedByID)
+        }
         return (cases.count, summary, result.failures)
     }
 
@@ -76,11 +93,24 @@ public enum Evaluation {
     public static func finish(_ results: [(CaseEvaluation, RGBImage?)], out: String, title: String,
                               failed: [String: String]) throws -> EvaluationSummary? {
         guard !results.isEmpty else { return nil }
+        let summary = EvaluationSummary.compute(results.map(\.0))
+        try EvaluationReport.write(summary, montages: montages(results), to: out, title: title, failed: failed)
+        return summary
+    }
+
+    /// After a shard's loop: its cases' results and `shard.json` (no page; `merge` writes the
+    /// report). Returns the shard's summary (nil when no case was evaluated).
+    static func finishShard(_ results: [(CaseEvaluation, RGBImage?)], out: String,
+                            record: ShardRecord<EvaluationOptions>) throws -> EvaluationSummary? {
+        try EvaluationReport.writeCases(results.map(\.0), montages: montages(results), to: out)
+        try ShardFolder.write(record, to: out)
+        return results.isEmpty ? nil : EvaluationSummary.compute(results.map(\.0))
+    }
+
+    static func montages(_ results: [(CaseEvaluation, RGBImage?)]) -> [String: RGBImage] {
         var montages: [String: RGBImage] = [:]
         for (e, image) in results { if let image { montages[e.id] = image } }
-        let summary = EvaluationSummary.compute(results.map(\.0))
-        try EvaluationReport.write(summary, montages: montages, to: out, title: title, failed: failed)
-        return summary
+        return montages
     }
 
     /// `--compare A B`: prepares `out` and writes the comparison page; returns its text.

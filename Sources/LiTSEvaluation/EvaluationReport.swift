@@ -24,19 +24,41 @@ public enum EvaluationReport {
 
     public static func write(_ summary: EvaluationSummary, montages: [String: RGBImage], to dir: String,
                              title: String, failed: [String: String]) throws {
+        try writeCases(summary.cases, montages: montages, to: dir)
+        try write(summary, montageIDs: Set(montages.keys), to: dir, title: title, failed: failed)
+    }
+
+    /// The per-case results: `data/evaluation.json` and the worst-slice montages (all a shard
+    /// folder of `lits evaluate --shard` holds, with its shard.json).
+    public static func writeCases(_ cases: [CaseEvaluation], montages: [String: RGBImage], to dir: String) throws {
         let folder = ReportFolder(dir)
         try folder.makeFolder("data")
         try folder.makeFolder("figures")
+        try folder.writeJSON(cases, name: casesFile, encoder: casesEncoder())
+        for (id, image) in montages { try folder.writePNG(image, name: montageFile(id)) }
+    }
+
+    /// `data/evaluation.json`: every case's metrics (NaN and infinities as strings).
+    public static let casesFile = "data/evaluation.json"
+    public static func montageFile(_ id: String) -> String { "figures/worst-slices-\(id).png" }
+
+    static func casesEncoder() -> JSONEncoder {
         let encoder = ReportFolder.jsonEncoder()
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        try folder.writeJSON(summary.cases, name: "data/evaluation.json", encoder: encoder)
-        for (id, image) in montages { try folder.writePNG(image, name: "figures/worst-slices-\(id).png") }
+        return encoder
+    }
+
+    /// The rest of the report (tables, charts, then index.md), once `writeCases`'s files are in
+    /// `dir`: `montageIDs` are the cases with a montage.
+    public static func write(_ summary: EvaluationSummary, montageIDs: Set<String>, to dir: String,
+                             title: String, failed: [String: String]) throws {
+        let folder = ReportFolder(dir)
         try folder.writeCSV(EvaluationTables.cases(summary.cases), name: "data/cases.csv")
         try folder.writeCSV(EvaluationTables.regions(summary.cases), name: "data/regions.csv")
         try folder.writeCSV(EvaluationTables.lesions(summary.cases), name: "data/lesions.csv")
         try folder.writeCSV(EvaluationTables.lesionRegions(summary.cases), name: "data/lesion-regions.csv")
         for chart in EvaluationCharts.all(summary) { try folder.render(chart) }
-        try folder.writePage(page(summary, montages: Set(montages.keys), title: title, failed: failed))
+        try folder.writePage(page(summary, montages: montageIDs, title: title, failed: failed))
     }
 
     static func nsd(_ s: EvaluationSummary.Structure) -> String {

@@ -112,20 +112,38 @@ public struct PreprocessedFolder: Sendable {
         }
         guard let run = try group.map({ try $0.gather(mine, of: cases) }) ?? mine else { return CaseRunResult(results: [], failures: []) }
         if !run.results.isEmpty {
-            let manifest = PreprocessManifest(options: options, cases: run.results.map(\.1), failed: run.failedByID)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try AtomicFile.write(try encoder.encode(manifest), to: "\(dir)/\(PreprocessManifest.fileName)")
+            try PreprocessManifest(options: options, cases: run.results.map(\.1), failed: run.failedByID).write(into: dir)
         }
         return run
     }
 
-    /// `lits preprocess`: cases found under `data` into the output folder `out` (created; refused
-    /// inside an input or over a foreign folder).
-    public static func create(from data: [String], out: String, options: PreprocessOptions,
-                              threads: Int, group: ProcessGroup? = nil) throws -> (cases: Int, run: CaseRunResult<PreprocessedCase>) {
-        let cases = try Dataset.discover(data)
-        try (group ?? SingleProcess()).onRankZero { try OutputFolder.prepare(out, inputs: data, command: "lits preprocess") }
-        return (cases.count, try write(cases, options: options, into: out, threads: threads, group: group))
+    /// The output kind of a preprocessed folder (`OutputFolder`'s marker, `ShardRecord.command`).
+    public static let command = "lits preprocess"
+
+    /// `lits preprocess`: cases found under `data` (only `shard`'s, if given) into the output
+    /// folder `out` (created; refused inside an input or over a foreign folder). A shard folder
+    /// also gets `shard.json`, for `merge`. Returns the number of cases to do and the run.
+    public static func create(from data: [String], out: String, options: PreprocessOptions, threads: Int,
+                              group: ProcessGroup? = nil, shard: JobShard? = nil) throws -> (cases: Int, run: CaseRunResult<PreprocessedCase>) {
+        let all = try Dataset.discover(data)
+        let cases = shard.map { $0.select(all) } ?? all
+        try (group ?? SingleProcess()).onRankZero {
+            try OutputFolder.prepare(out, inputs: data, command: shard == nil ? command : ShardFolder.command(command))
+        }
+        let run = try write(cases, options: options, into: out, threads: threads, group: group)
+        if let shard, (group?.rank ?? 0) == 0 {
+            try ShardFolder.write(ShardRecord(command: command, shard: shard, total: all.count, cases: cases.map(\.id),
+                                              failed: run.failedByID, settings: options), to: out)
+        }
+        return (cases.count, run)
+    }
+}
+
+extension PreprocessManifest {
+    /// `manifest.json` in `dir`, the last file a run writes (a folder without it is unfinished).
+    func write(into dir: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(try encoder.encode(self), to: "\(dir)/\(PreprocessManifest.fileName)")
     }
 }

@@ -7,6 +7,8 @@ import LiTSNet
 /// map per case on its source grid, and `predictions.json` saying what was written.
 public struct PredictionJob: Sendable {
     public static let recordFile = "predictions.json"
+    /// The output kind of a prediction folder (`OutputFolder`'s marker, `ShardRecord.command`).
+    public static let command = "lits predict"
 
     public var checkpoint = CheckpointChoice.best
     /// Overrides of the run's sliding window; nil keeps the run's.
@@ -23,6 +25,8 @@ public struct PredictionJob: Sendable {
     /// What convolutions multiply in (nil: what the run was trained in); bf16 falls back to fp32
     /// where the CPU lacks AVX512_BF16.
     public var precision: ConvolutionPrecision?
+    /// Only this part of the cases, into a shard folder (merge the parts with `merge`).
+    public var shard: JobShard?
 
     public init() {}
 
@@ -30,10 +34,11 @@ public struct PredictionJob: Sendable {
         litsNames ? "test-segmentation-\(id).nii" : "segmentation-\(id).nii.gz"
     }
 
-    /// Predicts the cases under `data` into `out` (created; refused inside an input or over a
-    /// foreign folder). Returns the cases found and, per case, the file written or the failure.
-    /// With a process group each rank predicts its share of the cases and rank 0 writes the
-    /// record of the whole job (the other ranks return an empty run).
+    /// Predicts the cases under `data` (only `shard`'s, if set) into `out` (created; refused
+    /// inside an input or over a foreign folder). Returns the cases to do and, per case, the file
+    /// written or the failure. With a process group each rank predicts its share of the cases and
+    /// rank 0 writes the record of the whole job (the other ranks return an empty run). A shard
+    /// folder also gets `shard.json`, for `merge`.
     public func run(run runPath: String, data: [String], out: String, group: ProcessGroup? = nil) throws -> (cases: Int, run: CaseRunResult<String>) {
         let run = try TrainedRun(reading: runPath)
         var context = context
@@ -42,8 +47,11 @@ public struct PredictionJob: Sendable {
         var config = run.config
         if let overlap { config.overlap = overlap }
         if let blending { config.blending = blending }
-        let cases = try Dataset.discover(data)
-        try (group ?? SingleProcess()).onRankZero { try OutputFolder.prepare(out, inputs: data, command: "lits predict") }
+        let all = try Dataset.discover(data)
+        let cases = shard.map { $0.select(all) } ?? all
+        try (group ?? SingleProcess()).onRankZero {
+            try OutputFolder.prepare(out, inputs: data, command: shard == nil ? Self.command : ShardFolder.command(Self.command))
+        }
         var predictor = Predictor(model: model, config: config)
         var liverCheckpoint: String?
         if config.stage == .lesion, let ref = config.liverRun {
@@ -75,11 +83,23 @@ public struct PredictionJob: Sendable {
             return name
         }
         guard let result = try group.map({ try $0.gather(mine, of: cases) }) ?? mine else { return (cases.count, CaseRunResult(results: [], failures: [])) }
+        let checkpoints = [run.checkpointPath(checkpoint)] + (liverCheckpoint.map { [$0] } ?? [])
+        try Self.writeRecord(run: runPath, checkpoints: checkpoints, files: result.results.map(\.1),
+                             failed: result.failures.map(\.0.id), into: out)
+        if let shard {
+            let settings = Settings(run: runPath, checkpoints: checkpoints, checksum: try run.checkpointInfo(checkpoint).sha256,
+                                    window: chosen, job: self)
+            try ShardFolder.write(ShardRecord(command: Self.command, shard: shard, total: all.count, cases: cases.map(\.id),
+                                              failed: result.failedByID, settings: settings), to: out)
+        }
+        return (cases.count, result)
+    }
+
+    /// `predictions.json`: the run, its checkpoint(s), the files written and the failed cases.
+    static func writeRecord(run: String, checkpoints: [String], files: [String], failed: [String], into out: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let record: [String: [String]] = ["run": [runPath], "checkpoint": [run.checkpointPath(checkpoint)] + (liverCheckpoint.map { [$0] } ?? []),
-                                          "files": result.results.map(\.1), "failed": result.failures.map(\.0.id)]
+        let record: [String: [String]] = ["run": [run], "checkpoint": checkpoints, "files": files, "failed": failed]
         try AtomicFile.write(try encoder.encode(record), to: "\(out)/\(PredictionJob.recordFile)")
-        return (cases.count, result)
     }
 }

@@ -245,8 +245,8 @@ struct PreprocessingArguments: ParsableArguments {
 
 extension MRCImport.Orientation: ExpressibleByArgument {}
 
-/// A shard "i/n" of a dataset (1-based).
-extension EDAShards.Part: ExpressibleByArgument {
+/// `--shard i/n` (1-based), or `none` for the whole dataset inside a job array.
+extension ShardChoice: ExpressibleByArgument {
     public init?(argument: String) { self.init(parsing: argument) }
 }
 

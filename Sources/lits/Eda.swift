@@ -20,8 +20,9 @@ struct EdaRun: ParsableCommand {
         discussion: """
         The report folder gets index.md, figures/ (montages and charts), charts/ (gnuplot scripts and \
         data), data/cases.csv, data/lesions.csv, data/fingerprint.json, data/summary.json and \
-        data/cases/ID.json. With --shard i/n only every n-th case (starting at the i-th) is analysed \
-        and no page is written; `lits eda merge` combines the shards into the report one run gives.
+        data/cases/ID.json. With --shard i/n (or in a Slurm array task) only every n-th case \
+        (starting at the i-th) is analysed and no page is written; `lits eda merge` combines the \
+        shards into the report one run gives.
         """)
 
     @Argument(help: "Dataset folder(s) or volume files.")
@@ -36,8 +37,7 @@ struct EdaRun: ParsableCommand {
     @Option(help: "Lesion connectivity (voxel neighbours).")
     var connectivity = Connectivity.twentySix
 
-    @Option(help: "Compute only part i of n (1-based), e.g. 3/8 for a job array; merge the parts with `lits eda merge`.")
-    var shard: EDAShards.Part?
+    @OptionGroup var sharding: ShardArguments
 
     @Option(help: "Axial slices per case montage, evenly spaced over the liver.")
     var montageSlices = 8
@@ -55,10 +55,11 @@ struct EdaRun: ParsableCommand {
             var options = EDARun.Options()
             options.connectivity = connectivity
             options.montageSlices = montageSlices
-            options.shard = shard
             options.title = title
-            // Under mpirun/srun each rank analyses its share of the cases; rank 0 writes the report.
+            // Under mpirun/srun each rank analyses its share of the cases (of the shard, if one);
+            // rank 0 writes the report.
             let cluster = Cluster.world
+            options.shard = try sharding.resolved(announce: cluster.rank == 0)
             let (total, line, failures) = try EDARun.run(data, out: out, options: options, threads: threads, group: cluster.group)
             guard cluster.rank == 0 else { return }
             if let line { print(line) }

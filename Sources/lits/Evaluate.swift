@@ -7,6 +7,14 @@ import LiTSEvaluation
 struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Evaluate predictions against ground truth: LiTS metrics, lesion detection, Dice per liver region.",
+        subcommands: [EvaluateRun.self, EvaluateMerge.self],
+        defaultSubcommand: EvaluateRun.self)
+}
+
+struct EvaluateRun: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Evaluate into a report folder (the default: `lits evaluate --pred P --truth T --out DIR`).",
         discussion: """
         Predictions are NIfTI label maps named segmentation-N.nii[.gz], test-segmentation-N.nii or \
         volume-N's matching name, on the same grid as the truth case N. The report folder gets \
@@ -18,7 +26,10 @@ struct Evaluate: ParsableCommand {
         `--protocol lits` instead scores as the LiTS challenge's scoring program does, number for \
         number (6-connected lesions, its merge-aware detection at IoU > 0.5 and > 0, its surface \
         distances, tumour burden): index.md, data/scores.txt in the official format, \
-        data/lits-scores.json at full precision, data/lits-cases.csv, data/lits-groups.csv.
+        data/lits-scores.json at full precision, data/lits-cases.csv, data/lits-groups.csv. \
+        With --shard i/n (or in a Slurm array task; default protocol only) only every n-th truth \
+        case (starting at the i-th) is evaluated, into a shard folder without a page; `lits \
+        evaluate merge` combines the shards into the report one run gives.
         """)
 
     @Option(help: "Folder of predicted segmentations.")
@@ -51,6 +62,8 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Report title.")
     var title = "Evaluation"
 
+    @OptionGroup var sharding: ShardArguments
+
     func validate() throws {
         if compare.isEmpty {
             guard pred != nil, truth != nil else { throw ValidationError("give --pred and --truth, or --compare REPORT_A REPORT_B") }
@@ -62,6 +75,9 @@ struct Evaluate: ParsableCommand {
             guard !anyOverlap, !regionsByVolume, detectionDice == 0.5, nsdTolerance.text == "2" else {
                 throw ValidationError("--detection-dice, --any-overlap, --regions-by-volume and --nsd-tolerance belong to the default protocol; --protocol lits has the challenge's fixed rules")
             }
+        }
+        if !compare.isEmpty || scoring == .lits, case .part = sharding.shard {
+            throw ValidationError("--shard splits the default protocol's evaluation; --compare and --protocol lits run over every case")
         }
         guard (0...1).contains(detectionDice) else { throw ValidationError("--detection-dice must be in [0, 1]") }
     }
@@ -91,17 +107,57 @@ struct Evaluate: ParsableCommand {
             options.regionsByVolume = regionsByVolume
             options.nsdToleranceLiver = nsdTolerance.liver
             options.nsdToleranceLesion = nsdTolerance.lesion
+            let shard = try sharding.resolved(announce: cluster.rank == 0)
             let (total, summary, failures) = try Evaluation.run(pred: pred!, truth: truth!, out: out, title: title, options: options,
-                                                                group: cluster.group)
+                                                                group: cluster.group, shard: shard)
             guard cluster.rank == 0 else { return }
-            if let summary {
-                for e in summary.cases {
-                    print(String(format: "case %@: liver Dice %.4f, lesion Dice %@, lesions found %d/%d", e.id, e.liver.dice,
-                                 e.lesion.dice.isNaN ? "-" : String(format: "%.4f", e.lesion.dice), e.lesions.filter(\.detected).count, e.lesions.count))
-                }
+            if let summary { printCaseLines(summary) }
+            if let shard {
+                print("shard \(shard.text): evaluated \(summary?.cases.count ?? 0) of \(total) cases into \(out); combine with `lits evaluate merge`")
+            } else if summary != nil {
                 print("report: \(out)/index.md")
             }
             try reportFailures(failures, total: total)
+        }
+    }
+}
+
+/// One line per evaluated case.
+func printCaseLines(_ summary: EvaluationSummary) {
+    for e in summary.cases {
+        print(String(format: "case %@: liver Dice %.4f, lesion Dice %@, lesions found %d/%d", e.id, e.liver.dice,
+                     e.lesion.dice.isNaN ? "-" : String(format: "%.4f", e.lesion.dice), e.lesions.filter(\.detected).count, e.lesions.count))
+    }
+}
+
+struct EvaluateMerge: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "merge",
+        abstract: "Combine shard folders from `lits evaluate --shard i/n` into one report.",
+        discussion: """
+        The report (index.md, data/, charts, montages) is the one a single run over every case \
+        writes. Parts must come from one split and the same evaluation options.
+        """)
+
+    @Argument(help: "Shard folders.")
+    var parts: [String]
+
+    @Option(name: .shortAndLong, help: "Report folder (created).")
+    var out: String
+
+    @Option(help: "Report title.")
+    var title = "Evaluation"
+
+    @Flag(help: "Merge even when some shards i/n are missing (a cluster job that did not finish).")
+    var partial = false
+
+    func run() throws {
+        try runReportingErrors {
+            let result = try Evaluation.merge(parts, into: out, title: title, partial: partial)
+            for warning in result.warnings { printWarning(warning) }
+            printCaseLines(result.summary)
+            print("report: \(out)/index.md (\(result.summary.cases.count) case(s) from \(parts.count) part(s))")
+            printFailedInShards(result.failed)
         }
     }
 }

@@ -8,6 +8,14 @@ import LiTSNet
 struct Predict: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Predict whole volumes with a trained run: sliding window, threshold, post-processing, NIfTI on each source grid.",
+        subcommands: [PredictRun.self, PredictMerge.self],
+        defaultSubcommand: PredictRun.self)
+}
+
+struct PredictRun: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Predict cases into a folder (the default: `lits predict --run RUN DATA --out DIR`).",
         discussion: """
         Each case is preprocessed as the run's training data was (fixed size or target spacing), predicted with overlapping windows \
         of the run's patch size (Gaussian or constant blending), thresholded, optionally cleaned \
@@ -15,7 +23,9 @@ struct Predict: ParsableCommand {
         grid and affine, and written as DIR/segmentation-N.nii.gz (uint8: 0 background, 1 liver, \
         2 tumor), or DIR/test-segmentation-N.nii with --lits-names. A cascade's lesion run \
         (`lits train --stage lesion`) runs its pinned liver run first and predicts lesions on the \
-        liver's bounding box; a liver run alone predicts liver only.
+        liver's bounding box; a liver run alone predicts liver only. With --shard i/n (or in a \
+        Slurm array task) only every n-th case (starting at the i-th) is predicted, into a shard \
+        folder; `lits predict merge` combines the shards into the folder one run gives.
         """)
 
     @Option(name: .customLong("run"), help: "Run folder of `lits train`.")
@@ -54,6 +64,8 @@ struct Predict: ParsableCommand {
     @Option(help: "What 3x3x3 convolutions multiply in (default: the run's; a bf16 run predicts in fp32 on a CPU without AVX512_BF16).")
     var precision: ConvolutionPrecision?
 
+    @OptionGroup var sharding: ShardArguments
+
     @Option(help: "Worker threads.")
     var threads = 2
 
@@ -77,12 +89,47 @@ struct Predict: ParsableCommand {
             job.litsNames = litsNames
             job.probabilities = probabilities
             job.precision = precision
-            // Under mpirun/srun each rank predicts its share of the cases; rank 0 writes the record.
+            // Under mpirun/srun each rank predicts its share of the cases (of the shard, if one);
+            // rank 0 writes the record.
             let cluster = Cluster.world
+            job.shard = try sharding.resolved(announce: cluster.rank == 0)
             let (total, result) = try job.run(run: runFolder, data: data, out: out, group: cluster.group)
             guard cluster.rank == 0 else { return }
-            print("predicted \(result.results.count) of \(total) cases into \(out)")
+            if let shard = job.shard {
+                print("shard \(shard.text): predicted \(result.results.count) of \(total) cases into \(out); combine with `lits predict merge`")
+            } else {
+                print("predicted \(result.results.count) of \(total) cases into \(out)")
+            }
             try reportFailures(result.failures, total: total)
+        }
+    }
+}
+
+struct PredictMerge: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "merge",
+        abstract: "Combine shard folders from `lits predict --shard i/n` into one prediction folder.",
+        discussion: """
+        The segmentations (and probability maps) are copied and one predictions.json lists them in \
+        the order one run gives, ready for `lits evaluate --pred DIR`. Parts must come from one \
+        split, the same run and checkpoint, and the same options.
+        """)
+
+    @Argument(help: "Shard folders.")
+    var parts: [String]
+
+    @Option(name: .shortAndLong, help: "Output folder (created).")
+    var out: String
+
+    @Flag(help: "Merge even when some shards i/n are missing (a cluster job that did not finish).")
+    var partial = false
+
+    func run() throws {
+        try runReportingErrors {
+            let result = try PredictionJob.merge(parts, into: out, partial: partial)
+            for warning in result.warnings { printWarning(warning) }
+            print("gathered \(result.files) prediction(s) from \(parts.count) part(s) into \(out)")
+            printFailedInShards(result.failed)
         }
     }
 }

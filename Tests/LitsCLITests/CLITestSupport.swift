@@ -16,12 +16,43 @@ func litsExecutable() -> String {
     return dir.appendingPathComponent("lits").path
 }
 
+/// Runs `lits args...` with `environment` added to this process's. Slurm's job array variables
+/// are left out unless given, so a suite run inside an array task tests what it tests anywhere.
 @discardableResult
-func runLits(_ args: [String]) throws -> CLIResult {
+func runLits(_ args: [String], environment: [String: String] = [:]) throws -> CLIResult {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: litsExecutable())
     p.arguments = args
+    p.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SLURM_ARRAY_") }
+        .merging(environment) { _, given in given }
     return try runCapturing(p)
+}
+
+/// Every file under `dir` (but the folder marker and lock, which hold times and pids) and its bytes.
+func folderContents(_ dir: String) -> [String: Data] {
+    var files: [String: Data] = [:]
+    let e = FileManager.default.enumerator(atPath: dir)!
+    while let name = e.nextObject() as? String {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: "\(dir)/\(name)", isDirectory: &isDir), !isDir.boolValue,
+              !name.hasSuffix(".litskit.json"), !name.hasSuffix(".litskit.lock") else { continue }
+        files[name] = FileManager.default.contents(atPath: "\(dir)/\(name)")
+    }
+    return files
+}
+
+/// The two folders hold the same files with the same bytes (paths of their own folder inside
+/// a file aside).
+func assertSameFolders(_ one: String, _ two: String, _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+    let a = folderContents(one), b = folderContents(two)
+    XCTAssertFalse(a.isEmpty, what, file: file, line: line)
+    XCTAssertEqual(a.keys.sorted(), b.keys.sorted(), what, file: file, line: line)
+    for (name, data) in a where b[name] != data {
+        // Paths inside manifests and records name their own folder.
+        let x = String(decoding: data, as: UTF8.self).replacingOccurrences(of: one, with: "OUT")
+        let y = String(decoding: b[name] ?? Data(), as: UTF8.self).replacingOccurrences(of: two, with: "OUT")
+        XCTAssertEqual(x, y, "\(what): \(name) differs", file: file, line: line)
+    }
 }
 
 /// Runs `p` to its end with its standard output and error captured.

@@ -6,31 +6,6 @@ import LiTSCore
 /// of the cases (rank 0 two of three, rank 1 one) and rank 0 writes the one manifest, report
 /// or record; the folders equal a single process's, file for file.
 final class MPIBatchCommandTests: XCTestCase {
-    /// Every file under `dir` (but the folder marker and lock, which hold times and pids) and its bytes.
-    func contents(_ dir: String) throws -> [String: Data] {
-        var files: [String: Data] = [:]
-        let e = FileManager.default.enumerator(atPath: dir)!
-        while let name = e.nextObject() as? String {
-            var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: "\(dir)/\(name)", isDirectory: &isDir), !isDir.boolValue,
-                  !name.hasSuffix(".litskit.json"), !name.hasSuffix(".litskit.lock") else { continue }
-            files[name] = FileManager.default.contents(atPath: "\(dir)/\(name)")
-        }
-        return files
-    }
-
-    func assertSameFolders(_ one: String, _ two: String, _ what: String, file: StaticString = #filePath, line: UInt = #line) throws {
-        let a = try contents(one), b = try contents(two)
-        XCTAssertFalse(a.isEmpty, what, file: file, line: line)
-        XCTAssertEqual(a.keys.sorted(), b.keys.sorted(), what, file: file, line: line)
-        for (name, data) in a where b[name] != data {
-            // Paths inside manifests and records name their own folder.
-            let x = String(decoding: data, as: UTF8.self).replacingOccurrences(of: one, with: "OUT")
-            let y = String(decoding: b[name] ?? Data(), as: UTF8.self).replacingOccurrences(of: two, with: "OUT")
-            XCTAssertEqual(x, y, "\(what): \(name) differs", file: file, line: line)
-        }
-    }
-
     /// The work was split: rank 0 counted 2 cases and rank 1 one, nobody 3.
     func assertShared(_ r: CLIResult, label: String, file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(r.status, 0, r.stderr + r.stdout, file: file, line: line)
@@ -48,12 +23,12 @@ final class MPIBatchCommandTests: XCTestCase {
         let p2 = try runLitsMPI(ranks: 2, ["preprocess", data, "--out", work + "/pre2"] + pre)
         assertShared(p2, label: "preprocess")
         XCTAssertEqual(p2.stdout.components(separatedBy: "preprocessed 3 of 3 cases").count, 2, p2.stdout)
-        try assertSameFolders(work + "/pre1", work + "/pre2", "preprocess")
+        assertSameFolders(work + "/pre1", work + "/pre2", "preprocess")
 
         XCTAssertEqual(try runLits(["eda", data, "--out", work + "/eda1", "--title", "T"]).status, 0)
         let e2 = try runLitsMPI(ranks: 2, ["eda", data, "--out", work + "/eda2", "--title", "T"])
         assertShared(e2, label: "eda")
-        try assertSameFolders(work + "/eda1", work + "/eda2", "eda")
+        assertSameFolders(work + "/eda1", work + "/eda2", "eda")
 
         let train = try runLits(["train", work + "/pre1", "--out", work + "/run", "--patch", "16,16,8", "--filters", "4,8",
                                  "--volumes-per-batch", "1", "--patches-per-volume", "2", "--epochs", "1", "--batches-per-epoch", "2"])
@@ -61,13 +36,13 @@ final class MPIBatchCommandTests: XCTestCase {
         XCTAssertEqual(try runLits(["predict", "--run", work + "/run", data, "--out", work + "/pred1"]).status, 0)
         let pr2 = try runLitsMPI(ranks: 2, ["predict", "--run", work + "/run", data, "--out", work + "/pred2"])
         assertShared(pr2, label: "predict")
-        try assertSameFolders(work + "/pred1", work + "/pred2", "predict")
+        assertSameFolders(work + "/pred1", work + "/pred2", "predict")
 
         let ev1 = try runLits(["evaluate", "--pred", work + "/pred1", "--truth", data, "--out", work + "/ev1", "--title", "T"])
         XCTAssertEqual(ev1.status, 0, ev1.stderr)
         let ev2 = try runLitsMPI(ranks: 2, ["evaluate", "--pred", work + "/pred1", "--truth", data, "--out", work + "/ev2", "--title", "T"])
         assertShared(ev2, label: "evaluate")
         XCTAssertEqual(ev1.stdout.replacingOccurrences(of: "/ev1/", with: "/ev/"), ev2.stdout.replacingOccurrences(of: "/ev2/", with: "/ev/"))
-        try assertSameFolders(work + "/ev1", work + "/ev2", "evaluate")
+        assertSameFolders(work + "/ev1", work + "/ev2", "evaluate")
     }
 }

@@ -1,0 +1,63 @@
+import Foundation
+import LiTSCore
+
+/// `lits predict merge PARTS... --out DIR`: shard folders of `lits predict --shard i/n` into the
+/// one prediction folder a single run writes (the same files, one `predictions.json`).
+extension PredictionJob {
+    /// What must be the same in every shard of one prediction: the model and every option that
+    /// changes the files written.
+    public struct Settings: Codable, Equatable, Sendable {
+        public var run: String
+        public var checkpoints: [String]
+        /// The checkpoint's checksum: a run retrained between tasks has the same paths.
+        public var checksum: String?
+        public var overlap: Double
+        public var blending: Blending
+        public var threshold: Float
+        public var largestLiverComponent: Bool
+        public var lesionsInsideLiver: Bool
+        public var litsNames: Bool
+        public var probabilities: Bool
+
+        init(run: String, checkpoints: [String], checksum: String?, window: InferenceConfig, job: PredictionJob) {
+            (self.run, self.checkpoints, self.checksum) = (run, checkpoints, checksum)
+            (overlap, blending) = (window.overlap, window.blending)
+            (threshold, largestLiverComponent, lesionsInsideLiver) = (job.threshold, job.largestLiverComponent, job.lesionsInsideLiver)
+            (litsNames, probabilities) = (job.litsNames, job.probabilities)
+        }
+    }
+
+    /// What `merge` did: the files gathered, the failed cases, warnings for the user.
+    public struct MergeResult: Sendable {
+        public var files: Int
+        public var failed: [String: String]
+        public var warnings: [String]
+    }
+
+    /// Every part is checked (and each case's files found) before `out` is created, so bad parts
+    /// leave no output; `predictions.json` is written last.
+    public static func merge(_ parts: [String], into out: String, partial: Bool) throws -> MergeResult {
+        let set = try ShardFolder.read(parts, command: command, partial: partial, as: Settings.self)
+        let failed = set.failed
+        var naming = PredictionJob()
+        naming.litsNames = set.settings.litsNames
+        var files: [String] = [], failedIDs: [String] = []
+        var copies: [(from: String, to: String)] = []
+        for (id, part) in set.caseOrder {
+            if failed[id] != nil { failedIDs.append(id); continue }
+            let name = naming.outputName(caseID: id)
+            let extra = set.settings.probabilities ? ["probability-liver-\(id).nii.gz", "probability-lesion-\(id).nii.gz"] : []
+            for f in [name] + extra {
+                guard FileManager.default.fileExists(atPath: "\(part)/\(f)") else {
+                    throw LiTSError(.notFound, path: "\(part)/\(f)", "missing, though shard.json lists case \(id) as predicted; rerun that shard")
+                }
+                copies.append(("\(part)/\(f)", "\(out)/\(f)"))
+            }
+            files.append(name)
+        }
+        try OutputFolder.prepare(out, inputs: parts, command: command)
+        for (from, to) in copies { try AtomicFile.copy(from, to: to) }
+        try writeRecord(run: set.settings.run, checkpoints: set.settings.checkpoints, files: files, failed: failedIDs, into: out)
+        return MergeResult(files: files.count, failed: failed, warnings: set.warnings)
+    }
+}
