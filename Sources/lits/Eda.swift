@@ -73,23 +73,16 @@ struct EdaMerge: ParsableCommand {
         commandName: "merge",
         abstract: "Combine shard folders from `lits eda --shard i/n` into one report.")
 
-    @Argument(help: "Shard (or report) folders.")
-    var parts: [String]
-
-    @Option(name: .shortAndLong, help: "Report folder (created).")
-    var out: String
+    @OptionGroup var merging: MergeArguments
 
     @Option(help: "Report title (default: 'EDA report: ' and the folder name).")
     var title: String?
 
-    @Flag(help: "Merge even when some shards i/n are missing (a cluster job that did not finish).")
-    var partial = false
-
     func run() throws {
         try runReportingErrors {
-            let result = try EDAShards.merge(parts, into: out, title: title, partial: partial)
+            let result = try EDAShards.merge(merging.parts, into: merging.out, title: title, partial: merging.partial)
             for warning in result.warnings { printWarning(warning) }
-            print("report: \(out)/index.md (\(result.cases) case(s) from \(parts.count) part(s))")
+            print("report: \(merging.out)/index.md (\(result.cases) case(s) from \(merging.parts.count) part(s))")
         }
     }
 }

@@ -139,24 +139,17 @@ struct EvaluateMerge: ParsableCommand {
         writes. Parts must come from one split and the same evaluation options.
         """)
 
-    @Argument(help: "Shard folders.")
-    var parts: [String]
-
-    @Option(name: .shortAndLong, help: "Report folder (created).")
-    var out: String
+    @OptionGroup var merging: MergeArguments
 
     @Option(help: "Report title.")
     var title = "Evaluation"
 
-    @Flag(help: "Merge even when some shards i/n are missing (a cluster job that did not finish).")
-    var partial = false
-
     func run() throws {
         try runReportingErrors {
-            let result = try Evaluation.merge(parts, into: out, title: title, partial: partial)
+            let result = try Evaluation.merge(merging.parts, into: merging.out, title: title, partial: merging.partial)
             for warning in result.warnings { printWarning(warning) }
             printCaseLines(result.summary)
-            print("report: \(out)/index.md (\(result.summary.cases.count) case(s) from \(parts.count) part(s))")
+            print("report: \(merging.out)/index.md (\(result.summary.cases.count) case(s) from \(merging.parts.count) part(s))")
             printFailedInShards(result.failed)
         }
     }

@@ -115,20 +115,13 @@ struct PredictMerge: ParsableCommand {
         split, the same run and checkpoint, and the same options.
         """)
 
-    @Argument(help: "Shard folders.")
-    var parts: [String]
-
-    @Option(name: .shortAndLong, help: "Output folder (created).")
-    var out: String
-
-    @Flag(help: "Merge even when some shards i/n are missing (a cluster job that did not finish).")
-    var partial = false
+    @OptionGroup var merging: MergeArguments
 
     func run() throws {
         try runReportingErrors {
-            let result = try PredictionJob.merge(parts, into: out, partial: partial)
+            let result = try PredictionJob.merge(merging.parts, into: merging.out, partial: merging.partial)
             for warning in result.warnings { printWarning(warning) }
-            print("gathered \(result.files) prediction(s) from \(parts.count) part(s) into \(out)")
+            print("gathered \(result.files) prediction(s) from \(merging.parts.count) part(s) into \(merging.out)")
             printFailedInShards(result.failed)
         }
     }

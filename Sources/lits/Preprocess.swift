@@ -83,20 +83,13 @@ struct PreprocessMerge: ParsableCommand {
         Parts must come from one split and the same options.
         """)
 
-    @Argument(help: "Shard folders.")
-    var parts: [String]
-
-    @Option(name: .shortAndLong, help: "Output folder (created).")
-    var out: String
-
-    @Flag(help: "Merge even when some shards i/n are missing (a cluster job that did not finish).")
-    var partial = false
+    @OptionGroup var merging: MergeArguments
 
     func run() throws {
         try runReportingErrors {
-            let result = try PreprocessedFolder.merge(parts, into: out, partial: partial)
+            let result = try PreprocessedFolder.merge(merging.parts, into: merging.out, partial: merging.partial)
             for warning in result.warnings { printWarning(warning) }
-            print("preprocessed \(result.cases) case(s) from \(parts.count) part(s) into \(out)")
+            print("preprocessed \(result.cases) case(s) from \(merging.parts.count) part(s) into \(merging.out)")
             printFailedInShards(result.failed)
         }
     }

@@ -29,3 +29,15 @@ func printFailedInShards(_ failed: [String: String]) {
     guard !failed.isEmpty else { return }
     printWarning("\(failed.count) case(s) failed in their shard and are left out: \(failed.keys.sorted().joined(separator: ", "))")
 }
+
+/// The folders a `merge` subcommand combines, where it writes, and whether missing shards are allowed.
+struct MergeArguments: ParsableArguments {
+    @Argument(help: "Shard folders.")
+    var parts: [String]
+
+    @Option(name: .shortAndLong, help: "Output folder (created).")
+    var out: String
+
+    @Flag(help: "Merge even when some shards i/n are missing (a cluster job that did not finish).")
+    var partial = false
+}
