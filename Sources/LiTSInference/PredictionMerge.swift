@@ -1,5 +1,6 @@
 import Foundation
 import LiTSCore
+import LiTSNet
 
 /// `lits predict merge PARTS... --out DIR`: shard folders of `lits predict --shard i/n` into the
 /// one prediction folder a single run writes (the same files, one `predictions.json`).
@@ -18,12 +19,15 @@ extension PredictionJob {
         public var lesionsInsideLiver: Bool
         public var litsNames: Bool
         public var probabilities: Bool
+        /// What the convolutions multiplied in (the run's, or `--precision`).
+        public var precision: ConvolutionPrecision
 
         init(run: String, checkpoints: [String], checksum: String?, window: InferenceConfig, job: PredictionJob) {
             (self.run, self.checkpoints, self.checksum) = (run, checkpoints, checksum)
             (overlap, blending) = (window.overlap, window.blending)
             (threshold, largestLiverComponent, lesionsInsideLiver) = (job.threshold, job.largestLiverComponent, job.lesionsInsideLiver)
             (litsNames, probabilities) = (job.litsNames, job.probabilities)
+            precision = job.precision ?? window.precision ?? .fp32
         }
     }
 
