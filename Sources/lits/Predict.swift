@@ -18,7 +18,8 @@ struct PredictRun: ParsableCommand {
         abstract: "Predict cases into a folder (the default: `lits predict --run RUN DATA --out DIR`).",
         discussion: """
         Each case is preprocessed as the run's training data was (fixed size or target spacing), predicted with overlapping windows \
-        of the run's patch size (Gaussian or constant blending), thresholded, optionally cleaned \
+        of the run's patch size (Gaussian or constant blending; a volume with fewer slices than a \
+        window repeats its end slices, and in plane air surrounds it), thresholded, optionally cleaned \
         (largest liver component, lesions only inside the liver), mapped back to the source file's \
         grid and affine, and written as DIR/segmentation-N.nii.gz (uint8: 0 background, 1 liver, \
         2 tumor), or DIR/test-segmentation-N.nii with --lits-names. A cascade's lesion run \
