@@ -20,6 +20,8 @@ public struct PredictionJob: Sendable {
     /// `test-segmentation-N.nii`, as the LiTS submission expects, instead of `segmentation-N.nii.gz`.
     public var litsNames = false
     public var probabilities = false
+    /// Test-time mirroring (`--tta mirror`).
+    public var testTimeAugmentation = TestTimeAugmentation.none
     /// Worker threads of the network and its convolution path.
     public var context = NetContext.default
     /// What convolutions multiply in (nil: what the run was trained in); bf16 falls back to fp32
@@ -67,6 +69,7 @@ public struct PredictionJob: Sendable {
         predictor.threshold = threshold
         predictor.largestLiverComponent = largestLiverComponent
         predictor.lesionsInsideLiver = lesionsInsideLiver
+        predictor.testTimeAugmentation = testTimeAugmentation
         let p = predictor, job = self, chosen = config
         // The model runs its own workers per layer, so cases go one at a time.
         let mine = CaseRunner.run(group?.share(of: cases) ?? cases, threads: 1, label: "predict") { c in

@@ -21,6 +21,7 @@ extension PredictionJob {
         public var probabilities: Bool
         /// What the convolutions multiplied in (the run's, or `--precision`).
         public var precision: ConvolutionPrecision
+        public var testTimeAugmentation: TestTimeAugmentation
 
         init(run: String, checkpoints: [String], checksum: String?, window: InferenceConfig, job: PredictionJob) {
             (self.run, self.checkpoints, self.checksum) = (run, checkpoints, checksum)
@@ -28,6 +29,7 @@ extension PredictionJob {
             (threshold, largestLiverComponent, lesionsInsideLiver) = (job.threshold, job.largestLiverComponent, job.lesionsInsideLiver)
             (litsNames, probabilities) = (job.litsNames, job.probabilities)
             precision = job.precision ?? window.precision ?? .fp32
+            testTimeAugmentation = job.testTimeAugmentation
         }
     }
 

@@ -15,6 +15,8 @@ public struct Predictor: @unchecked Sendable {
     public var largestLiverComponent = true
     public var lesionsInsideLiver = true
     public var window: SlidingWindowOptions
+    /// Test-time mirroring of every window (both stages of a cascade).
+    public var testTimeAugmentation = TestTimeAugmentation.none
     /// A cascade's liver stage, run first when `model` is a lesion stage.
     public var liverStage: (model: UNet3D, window: SlidingWindowOptions)?
 
@@ -57,12 +59,14 @@ public struct Predictor: @unchecked Sendable {
     /// mask as its second channel; outside the box the lesion probability is 0.
     func probabilities(_ ct: Volume<Float>) -> [Volume<Float>] {
         guard let liver = liverStage else {
-            let probs = SlidingWindow.predict(ct, options: window) { self.model.forward($0) }
+            let tta = testTimeAugmentation
+            let probs = SlidingWindow.predict(ct, options: window) { tta.apply($0, model: self.model.forward) }
             return probs.count == 1 ? [probs[0], Volume(grid: ct.grid, repeating: 0)] : probs
         }
         liver.model.setTraining(false)
-        return Predictor.cascade(ct, liver: { liver.model.forward($0) }, liverWindow: liver.window,
-                                 lesion: { self.model.forward($0) }, lesionWindow: window, marginMM: config.liverMargin ?? 0,
+        let tta = testTimeAugmentation
+        return Predictor.cascade(ct, liver: { tta.apply($0, model: liver.model.forward) }, liverWindow: liver.window,
+                                 lesion: { tta.apply($0, model: self.model.forward) }, lesionWindow: window, marginMM: config.liverMargin ?? 0,
                                  threshold: threshold, largestLiverComponent: largestLiverComponent)
     }
 

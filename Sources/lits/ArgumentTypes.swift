@@ -257,3 +257,4 @@ extension ConvolutionPrecision: ExpressibleByArgument {
         throw LiTSError(.unsupported, path: nil, "--precision bf16 needs a CPU with AVX-512 and AVX512_BF16 (vdpbf16ps); this one lacks them: use --precision fp32")
     }
 }
+extension TestTimeAugmentation: ExpressibleByArgument {}

@@ -62,6 +62,9 @@ struct PredictRun: ParsableCommand {
     @Flag(help: "Also write liver and lesion probability maps (float32).")
     var probabilities = false
 
+    @Option(help: "Test-time augmentation: none, or mirror (every window also flipped along each combination of axes and averaged, as nnU-Net predicts; 8x the time).")
+    var tta = TestTimeAugmentation.none
+
     @Option(help: "What 3x3x3 convolutions multiply in (default: the run's; a bf16 run predicts in fp32 on a CPU without AVX512_BF16).")
     var precision: ConvolutionPrecision?
 
@@ -90,6 +93,7 @@ struct PredictRun: ParsableCommand {
             job.litsNames = litsNames
             job.probabilities = probabilities
             job.precision = precision
+            job.testTimeAugmentation = tta
             // Under mpirun/srun each rank predicts its share of the cases (of the shard, if one);
             // rank 0 writes the record.
             let cluster = Cluster.world

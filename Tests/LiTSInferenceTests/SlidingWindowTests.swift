@@ -430,3 +430,32 @@ final class CascadeWiringTests: XCTestCase {
         XCTAssert(none[1].voxels.allSatisfy { $0 == 0 })
     }
 }
+
+final class TestTimeMirroringTests: XCTestCase {
+    func testMirroringAveragesTheFlippedOutputsFlippedBack() {
+        var rng = SeededGenerator(seed: 5)
+        let x = Tensor(shape: [2, 1, 3, 4, 5], data: (0..<120).map { _ in Float.random(in: 0...1, using: &rng) })
+        // Flipping twice is the identity; every single axis moves voxels.
+        XCTAssertEqual(x.flippedSpatially(d: true, h: true, w: true).flippedSpatially(d: true, h: true, w: true), x)
+        let w = x.flippedSpatially(d: false, h: false, w: true)
+        XCTAssertEqual(w.data[0], x.data[4])
+        XCTAssertEqual(x.flippedSpatially(d: true, h: false, w: false).data[0], x.data[2 * 20])
+        // A flip-equivariant model (voxel-wise) is unchanged by mirroring.
+        let square = { (t: Tensor) in Tensor(shape: t.shape, data: t.data.map { $0 * $0 }) }
+        let plain = TestTimeAugmentation.none.apply(x, model: square)
+        for (a, b) in zip(TestTimeAugmentation.mirror.apply(x, model: square).data, plain.data) { XCTAssertEqual(a, b, accuracy: 1e-6) }
+        // A model that is not (it copies each row's first voxel along w) becomes the average of
+        // the first and last voxel of the row: half the flips see each end first.
+        let firstOfRow = { (t: Tensor) -> Tensor in
+            var y = t
+            for r in 0..<(t.data.count / 5) { for i in 0..<5 { y.data[r * 5 + i] = t.data[r * 5] } }
+            return y
+        }
+        var calls = 0
+        let mirrored = TestTimeAugmentation.mirror.apply(x) { calls += 1; return firstOfRow($0) }
+        XCTAssertEqual(calls, 8)
+        for r in 0..<24 {
+            for i in 0..<5 { XCTAssertEqual(mirrored.data[r * 5 + i], (x.data[r * 5] + x.data[r * 5 + 4]) / 2, accuracy: 1e-6) }
+        }
+    }
+}

@@ -30,6 +30,18 @@ final class TrainPredictCommandTests: XCTestCase {
         r = try runLits(["predict", "--run", work + "/run", data, "--out", work + "/pred2", "--lits-names"])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(FileManager.default.fileExists(atPath: work + "/pred2/test-segmentation-1.nii"))
+
+        // Test-time mirroring: the same grid, probabilities that differ from the plain ones (a
+        // barely trained network is far from flip-symmetric) but stay probabilities.
+        r = try runLits(["predict", "--run", work + "/run", data, "--out", work + "/pred3", "--tta", "mirror", "--probabilities"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let plain = try NIfTIReader.readFloat(path: work + "/pred/probability-liver-1.nii.gz").0
+        let mirrored = try NIfTIReader.readFloat(path: work + "/pred3/probability-liver-1.nii.gz").0
+        XCTAssertEqual(mirrored.shape, plain.shape)
+        XCTAssertNotEqual(mirrored.voxels, plain.voxels)
+        XCTAssertTrue(mirrored.voxels.allSatisfy { (0...1).contains($0) })
+        r = try runLits(["predict", "--run", work + "/run", data, "--out", work + "/pred4", "--tta", "flip"])
+        XCTAssertEqual(r.status, 64, r.stderr)
     }
 
     func testTrainOnARawDatasetPreprocessesIntoTheRun() throws {
