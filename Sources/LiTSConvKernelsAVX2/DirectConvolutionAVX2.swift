@@ -95,21 +95,24 @@ public enum DirectConvolutionAVX2 {
                 let out = dW + ((pair * 2) * inChannels + ci) * 27
                 // Rows (a, b) = ab and ab + 1: taps ab*3 ..< ab*3 + 6.
                 for ab in stride(from: 0, to: 8, by: 2) {
-                    let r = channel + offsets[ab * 3], s = channel + offsets[ab * 3 + 3]
+                    // One pointer per tap, from the offsets array: with r + 1 and r + 2 the
+                    // compiler sees overlapping loads and rebuilds them from shuffles, slower.
+                    let r0 = channel + offsets[ab * 3], r1 = channel + offsets[ab * 3 + 1], r2 = channel + offsets[ab * 3 + 2]
+                    let s0 = channel + offsets[ab * 3 + 3], s1 = channel + offsets[ab * 3 + 4], s2 = channel + offsets[ab * 3 + 5]
                     var a0 = Vector(), a1 = Vector(), a2 = Vector(), a3 = Vector(), a4 = Vector(), a5 = Vector()
                     var b0 = Vector(), b1 = Vector(), b2 = Vector(), b3 = Vector(), b4 = Vector(), b5 = Vector()
                     @inline(__always) func step(_ y0: Vector, _ y1: Vector, _ j: Int) {
-                        var x = load(r + j)
+                        var x = load(r0 + j)
                         a0 = a0.addingProduct(y0, x); b0 = b0.addingProduct(y1, x)
-                        x = load(r + j + 1)
+                        x = load(r1 + j)
                         a1 = a1.addingProduct(y0, x); b1 = b1.addingProduct(y1, x)
-                        x = load(r + j + 2)
+                        x = load(r2 + j)
                         a2 = a2.addingProduct(y0, x); b2 = b2.addingProduct(y1, x)
-                        x = load(s + j)
+                        x = load(s0 + j)
                         a3 = a3.addingProduct(y0, x); b3 = b3.addingProduct(y1, x)
-                        x = load(s + j + 1)
+                        x = load(s1 + j)
                         a4 = a4.addingProduct(y0, x); b4 = b4.addingProduct(y1, x)
-                        x = load(s + j + 2)
+                        x = load(s2 + j)
                         a5 = a5.addingProduct(y0, x); b5 = b5.addingProduct(y1, x)
                     }
                     var j = 0
@@ -121,10 +124,10 @@ public enum DirectConvolutionAVX2 {
                     t[o + 3] += b3.sum(); t[o + 4] += b4.sum(); t[o + 5] += b5.sum()
                 }
                 // The last row (a, b) = (2, 2): taps 24 ..< 27.
-                let r = channel + offsets[24]
+                let r0 = channel + offsets[24], r1 = channel + offsets[25], r2 = channel + offsets[26]
                 var a0 = Vector(), a1 = Vector(), a2 = Vector(), b0 = Vector(), b1 = Vector(), b2 = Vector()
                 @inline(__always) func step(_ y0: Vector, _ y1: Vector, _ j: Int) {
-                    let x0 = load(r + j), x1 = load(r + j + 1), x2 = load(r + j + 2)
+                    let x0 = load(r0 + j), x1 = load(r1 + j), x2 = load(r2 + j)
                     a0 = a0.addingProduct(y0, x0); a1 = a1.addingProduct(y0, x1); a2 = a2.addingProduct(y0, x2)
                     b0 = b0.addingProduct(y1, x0); b1 = b1.addingProduct(y1, x1); b2 = b2.addingProduct(y1, x2)
                 }
