@@ -2,7 +2,7 @@ import Foundation
 
 // Conv3d, the U-Net's convolution layer (kernel 3 same-padded, or kernel 1): its parameters, the
 // im2col + GEMM implementation that runs everywhere, and the hand-off to DirectConv3d where the
-// context says `.direct`. Tiles run on the context's workers (NetThreads.swift); GEMMs go through
+// context says `.direct` or `.directAVX2`. Tiles run on the context's workers (NetThreads.swift); GEMMs go through
 // `sgemm` (BLAS.swift).
 
 /// Bytes of the per-worker buffers that one im2col tile aims for (the padded-row column buffers
