@@ -10,6 +10,13 @@ let convKernelFlags: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "skylake-avx
 #else
 let convKernelFlags: [SwiftSetting] = [.unsafeFlags(["-O"])]
 #endif
+// The same kernels for AVX2 + FMA (16 vector registers), for x86-64 CPUs without AVX-512 (AMD
+// Zen 2 and 3, many Intel); LiTSNet checks /proc/cpuinfo for avx2 and fma before any call.
+#if arch(x86_64)
+let convKernelAVX2Flags: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell", "-O"])]
+#else
+let convKernelAVX2Flags: [SwiftSetting] = [.unsafeFlags(["-O"])]
+#endif
 // The bf16 kernels are C (Swift's SIMD types cannot emit vdpbf16ps), compiled for AVX-512 BF16
 // and optimised in debug builds too; LiTSNet checks /proc/cpuinfo for avx512_bf16 before any call.
 #if arch(x86_64)
@@ -56,8 +63,9 @@ let package = Package(
         .target(name: "LiTSRender", dependencies: ["LiTSCore", "CPNG"]),
         .target(name: "LiTSAnalysis", dependencies: ["LiTSCore", "LiTSImaging", "LiTSRender"]),
         .target(name: "LiTSConvKernels", swiftSettings: convKernelFlags),
+        .target(name: "LiTSConvKernelsAVX2", swiftSettings: convKernelAVX2Flags),
         .target(name: "CBF16Kernels", cSettings: bf16KernelFlags),
-        .target(name: "LiTSNet", dependencies: ["COpenBLAS", "LiTSConvKernels", "CBF16Kernels", "LiTSCore"]),
+        .target(name: "LiTSNet", dependencies: ["COpenBLAS", "LiTSConvKernels", "LiTSConvKernelsAVX2", "CBF16Kernels", "LiTSCore"]),
         .target(name: "LiTSInference", dependencies: ["LiTSCore", "LiTSImaging", "LiTSNet"]),
         // The processes of an mpirun/srun launch (or one process): LiTSCore.ProcessGroup over MPI.
         .target(name: "LiTSCluster", dependencies: ["CMPI", "LiTSCore"]),

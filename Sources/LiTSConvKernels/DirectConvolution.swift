@@ -12,8 +12,8 @@
 /// This target is compiled for `skylake-avx512` on x86_64 (see Package.swift): 32 vector
 /// registers of 16 floats hold a 4 x 96 block of outputs. Nothing in it may run before the
 /// caller has checked the CPU (LiTSNet's `DirectConv3d.cpuHasAVX512`, compiled for any x86-64),
-/// which is why that check does not live here; callers fall back to im2col + GEMM where the CPU
-/// lacks AVX-512. The kernels are `@inline(never)` so that no AVX-512 code is inlined into code
+/// which is why that check does not live here; callers fall back to LiTSConvKernelsAVX2 (AVX2 +
+/// FMA) or im2col + GEMM where the CPU lacks AVX-512. The kernels are `@inline(never)` so that no AVX-512 code is inlined into code
 /// that runs without the check.
 public enum DirectConvolution {
     public typealias Vector = SIMD16<Float>

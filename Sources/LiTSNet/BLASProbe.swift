@@ -22,6 +22,6 @@ public enum BLASProbe {
         return 2 * pow(Double(n), 3) / sorted[sorted.count / 2] / 1e9
     }
 
-    /// Which kernel-3 convolution Conv3d runs with `context`: "direct-avx512" or "im2col-openblas".
+    /// Which kernel-3 convolution Conv3d runs with `context`: "direct-avx512", "direct-avx2" or "im2col-openblas".
     public static func convolutionPath(_ context: NetContext = .default) -> String { context.convolution.rawValue }
 }

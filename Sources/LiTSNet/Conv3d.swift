@@ -2,7 +2,7 @@ import Foundation
 
 // Conv3d, the U-Net's convolution layer (kernel 3 same-padded, or kernel 1): its parameters, the
 // im2col + GEMM implementation that runs everywhere, and the hand-off to DirectConv3d where the
-// context says `.direct`. Tiles run on the context's workers (NetThreads.swift); GEMMs go through
+// context says `.direct` or `.directAVX2`. Tiles run on the context's workers (NetThreads.swift); GEMMs go through
 // `sgemm` (BLAS.swift).
 
 /// Bytes of the per-worker buffers that one im2col tile aims for (the padded-row column buffers
@@ -14,8 +14,8 @@ let columnBufferBytes = 1_500_000
 /// 3D convolution, stride 1, kernel 3 with "same" padding 1 or kernel 1 (no padding), as
 /// PyTorch's `nn.Conv3d(cin, cout, k, padding: k / 2)`. Weight (Cout, Cin, k, k, k), bias (Cout).
 ///
-/// Where the context says `.direct` (the CPU has AVX-512), kernel 3 runs as a direct convolution
-/// (DirectConv3d.swift). What follows is the im2col + GEMM path, which runs everywhere else and is
+/// Where the context says `.direct` (the CPU has AVX-512) or `.directAVX2` (AVX2 + FMA), kernel 3
+/// runs as a direct convolution (DirectConv3d.swift). What follows is the im2col + GEMM path, which runs everywhere else and is
 /// the reference that path is tested against.
 ///
 /// Kernel 3, forward, for each batch item and each tile of R output rows (a row is one line
@@ -63,9 +63,10 @@ public final class Conv3d: Module {
 
     private var cachedInput: Tensor?
 
-    /// Kernel 3 runs through DirectConv3d (AVX-512) where the context says `.direct`, unless a
-    /// test asked for im2col tiles of its own size.
-    private var usesDirectPath: Bool { kernelSize == 3 && context.convolution == .direct && tileColumns == nil }
+    /// The kernels that kernel 3 runs through DirectConv3d with where the context says `.direct`
+    /// (AVX-512) or `.directAVX2`; nil for im2col, or where a test asked for im2col tiles of its own size.
+    private var directKernels: DirectKernels? { kernelSize == 3 && tileColumns == nil ? context.convolution.directKernels : nil }
+    private var usesDirectPath: Bool { directKernels != nil }
 
     public init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int = 3, context: NetContext = .default,
                 using rng: inout SeededGenerator) {
@@ -93,8 +94,9 @@ public final class Conv3d: Module {
         if usesDirectPath && context.precision == .bf16 {
             return DirectConv3dBF16.forward(x, weight: weight.value, bias: bias, outChannels: outChannels, workers: context.workers)
         }
-        if usesDirectPath {
-            return DirectConv3d.forward(x, weight: weight.value, bias: bias, outChannels: outChannels, workers: context.workers)
+        if let kernels = directKernels {
+            return DirectConv3d.forward(x, weight: weight.value, bias: bias, outChannels: outChannels, kernels: kernels,
+                                        workers: context.workers)
         }
         return Tensor.uninitialized([n, outChannels, d, h, w]) { yp in
             weight.value.data.withUnsafeBufferPointer { wt in
@@ -112,7 +114,7 @@ public final class Conv3d: Module {
     /// t = beta - running_mean * s), folded into the weights (W * s) and the bias (b * s + t).
     /// Returns nil where the path is not available; nothing is cached for backward.
     func forwardFolding(_ bn: BatchNorm3d, relu: Bool, _ x: Tensor) -> Tensor? {
-        guard usesDirectPath, !bn.isTraining else { return nil }
+        guard let kernels = directKernels, !bn.isTraining else { return nil }
         let (_, c, _, _, _) = x.ncdhw
         precondition(c == inChannels, "Conv3d expects \(inChannels) input channels, got \(c) (shape \(x.shape))")
         let scale = (0..<outChannels).map { o in
@@ -127,7 +129,7 @@ public final class Conv3d: Module {
                                             relu: relu, workers: context.workers)
         }
         return DirectConv3d.forward(x, weight: weight.value, bias: shift, outChannels: outChannels, scale: scale, relu: relu,
-                                    workers: context.workers)
+                                    kernels: kernels, workers: context.workers)
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
@@ -141,9 +143,10 @@ public final class Conv3d: Module {
                                                weightGrad: &weight.grad.data, biasGrad: &bias.grad.data, workers: context.workers)
             return dx ?? Tensor(shape: [0])
         }
-        if usesDirectPath {
+        if let kernels = directKernels {
             let dx = DirectConv3d.backward(x: x, dy: dy, weight: weight.value, inputGradient: computesInputGradient,
-                                           weightGrad: &weight.grad.data, biasGrad: &bias.grad.data, workers: context.workers)
+                                           weightGrad: &weight.grad.data, biasGrad: &bias.grad.data, kernels: kernels,
+                                           workers: context.workers)
             return dx ?? Tensor(shape: [0])
         }
         let k3 = kernelSize == 3

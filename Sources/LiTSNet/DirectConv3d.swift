@@ -1,10 +1,10 @@
 import Foundation
 import LiTSConvKernels
 
-// Conv3d's kernel-3 passes through `DirectConvolution` (AVX-512, no im2col), used where a
-// NetContext says `.direct`: each item is copied once into a zero-padded buffer, the kernels work
+// Conv3d's kernel-3 passes through the direct kernels (no im2col: DirectKernels.swift picks the
+// AVX-512 or the AVX2 set), used where a NetContext says `.direct` or `.directAVX2`: each item is copied once into a zero-padded buffer, the kernels work
 // on bands of rows of its padded planes, and the real voxels are copied out. The im2col +
-// OpenBLAS path in Conv3d.swift is the fallback on CPUs without AVX-512 and the reference the
+// OpenBLAS path in Conv3d.swift is the fallback on CPUs without AVX2 and the reference the
 // tests compare this path with. Work units run on the caller's `workers` (NetThreads.swift).
 
 enum DirectConv3d {
@@ -25,10 +25,13 @@ enum DirectConv3d {
     /// A (D, H, W) volume padded by one voxel on every side, each channel flattened.
     struct Geometry {
         let d: Int, h: Int, w: Int
+        /// Padded positions per forward kernel chunk (`DirectKernels.chunk`).
+        var chunk = DirectConvolution.chunk
         var wp: Int { w + 2 }
         var plane: Int { (h + 2) * (w + 2) }
         /// Floats from one channel to the next: the padded volume, then zeroed slack that the
-        /// kernels may read past the last position, rounded to whole 64-byte lines.
+        /// kernels may read past the last position (the AVX-512 slack, which covers the AVX2
+        /// kernels' too), rounded to whole 64-byte lines.
         var channelStride: Int { ((d + 2) * plane + DirectConvolution.slack + 15) / 16 * 16 }
         /// The padded position of voxel (z, 0, 0); voxel (z, y, x) is at planeStart(z) + y*wp + x.
         func planeStart(_ z: Int) -> Int { (z + 1) * plane + wp + 1 }
@@ -40,7 +43,7 @@ enum DirectConv3d {
         func bandRange(_ band: Int) -> Range<Int> { (band * bandRows)..<min(h, (band + 1) * bandRows) }
         /// Padded positions from voxel (z, y0, 0) to (z, y1-1, W-1), inclusive, for rows y0 ..< y1.
         func length(rows: Range<Int>) -> Int { (rows.count - 1) * wp + w }
-        func chunks(rows: Range<Int>) -> Int { (length(rows: rows) + DirectConvolution.chunk - 1) / DirectConvolution.chunk }
+        func chunks(rows: Range<Int>) -> Int { (length(rows: rows) + chunk - 1) / chunk }
         /// The 27 taps (a, b, e) of a 3x3x3 kernel, in weight order, as position offsets.
         var offsets: [Int] {
             var o: [Int] = []
@@ -122,9 +125,10 @@ enum DirectConv3d {
     /// unit is one band of rows of one plane; each writes its own part of `out`.
     static func convolve(padded xp: UnsafePointer<Float>, inChannels: Int, _ g: Geometry, packed: [Float],
                          outChannels: Int, bias: [Float]?, relu: Bool = false, into out: SharedPointer<Float>,
-                         workers: Int) {
+                         kernels: DirectKernels, workers: Int) {
+        precondition(g.chunk == kernels.chunk, "the geometry's chunk is not the kernels'")
         let cs = g.channelStride, blocks = roundUp(outChannels) / 4
-        let zStride = g.chunks(rows: g.bandRange(0)) * DirectConvolution.chunk
+        let zStride = g.chunks(rows: g.bandRange(0)) * g.chunk
         let offsets = g.offsets
         offsets.withUnsafeBufferPointer { op in
         packed.withUnsafeBufferPointer { wp in
@@ -133,10 +137,10 @@ enum DirectConv3d {
                 defer { z.deallocate() }
                 for unit in units {
                     let plane = unit / g.bands, rows = g.bandRange(unit % g.bands)
-                    DirectConvolution.forward(x: xp, channelStride: cs, inChannels: inChannels,
-                                              offsets: op.baseAddress!, weights: wp.baseAddress!, outputBlocks: blocks,
-                                              q0: g.planeStart(plane) + rows.lowerBound * g.wp, chunks: g.chunks(rows: rows),
-                                              z: z, zStride: zStride)
+                    kernels.forward(x: xp, channelStride: cs, inChannels: inChannels,
+                                    offsets: op.baseAddress!, weights: wp.baseAddress!, outputBlocks: blocks,
+                                    q0: g.planeStart(plane) + rows.lowerBound * g.wp, chunks: g.chunks(rows: rows),
+                                    z: z, zStride: zStride)
                     DirectConv3d.store(band: z, zStride: zStride, plane: plane, rows: rows, g, outChannels: outChannels,
                                        bias: bias, relu: relu, into: out)
                 }
@@ -147,9 +151,9 @@ enum DirectConv3d {
     /// Forward of a kernel-3 Conv3d: y = conv(x, weight) + bias, each output channel's weights
     /// multiplied by `scale[o]` if given, and max(y, 0) if `relu`.
     static func forward(_ x: Tensor, weight: Tensor, bias: [Float], outChannels: Int,
-                        scale: [Float]? = nil, relu: Bool = false, workers: Int) -> Tensor {
+                        scale: [Float]? = nil, relu: Bool = false, kernels: DirectKernels, workers: Int) -> Tensor {
         let (n, cin, d, h, w) = x.ncdhw
-        let g = Geometry(d: d, h: h, w: w)
+        let g = Geometry(d: d, h: h, w: w, chunk: kernels.chunk)
         let wd = weight.data
         let packed = packForward({ o, c, k in wd[(o * cin + c) * 27 + k] * (scale?[o] ?? 1) },
                                  outChannels: outChannels, inChannels: cin)
@@ -160,7 +164,8 @@ enum DirectConv3d {
                 for b in 0..<n {
                     pad(xb.baseAddress! + b * cin * d * h * w, channels: cin, paddedChannels: cin, g, into: xp, workers: workers)
                     convolve(padded: xp, inChannels: cin, g, packed: packed, outChannels: outChannels, bias: bias,
-                             relu: relu, into: SharedPointer(yp + b * outChannels * d * h * w), workers: workers)
+                             relu: relu, into: SharedPointer(yp + b * outChannels * d * h * w), kernels: kernels,
+                             workers: workers)
                 }
             }
         }
@@ -171,10 +176,11 @@ enum DirectConv3d {
     ///   dx = conv(dy, Wf) with Wf[c, o, k] = W[o, c, 26 - k] (the flipped, transposed kernel)
     ///   dW[o, c, k] = sum over voxels q of dy[o, q] * x[c, q + offset k]
     static func backward(x: Tensor, dy: Tensor, weight: Tensor, inputGradient: Bool,
-                         weightGrad: inout [Float], biasGrad: inout [Float], workers requested: Int) -> Tensor? {
+                         weightGrad: inout [Float], biasGrad: inout [Float], kernels: DirectKernels,
+                         workers requested: Int) -> Tensor? {
         let (n, cin, d, h, w) = x.ncdhw
         let cout = dy.shape[1], coutP = roundUp(cout)
-        let g = Geometry(d: d, h: h, w: w)
+        let g = Geometry(d: d, h: h, w: w, chunk: kernels.chunk)
         let volume = d * h * w, cs = g.channelStride
         let xp = UnsafeMutablePointer<Float>.allocate(capacity: cin * cs)   // (Cin, channelStride)
         let dyp = UnsafeMutablePointer<Float>.allocate(capacity: coutP * cs)   // (roundUp(Cout), channelStride)
@@ -202,16 +208,16 @@ enum DirectConv3d {
                 pad(dyb.baseAddress! + b * cout * volume, channels: cout, paddedChannels: coutP, g, into: dyp, workers: requested)
                 if let dxp {
                     convolve(padded: dyp, inChannels: cout, g, packed: flipped, outChannels: cin, bias: nil,
-                             into: SharedPointer(dxp + b * cin * volume), workers: requested)
+                             into: SharedPointer(dxp + b * cin * volume), kernels: kernels, workers: requested)
                 }
                 NetThreads.parallelChunks(units, workers: requested) { worker, chunk in
                     let dW = shared.p + worker * (wCount + cout), db = dW + wCount
                     for unit in chunk {
                         let plane = unit / g.bands, rows = g.bandRange(unit % g.bands)
-                        DirectConvolution.weightGradient(dy: dyp, dyStride: cs, x: xp, xStride: cs, inChannels: cin,
-                                                         offsets: op.baseAddress!, outputBlocks: coutP / 4,
-                                                         q0: g.planeStart(plane) + rows.lowerBound * g.wp,
-                                                         count: g.length(rows: rows), dW: dW)
+                        kernels.weightGradient(dy: dyp, dyStride: cs, x: xp, xStride: cs, inChannels: cin,
+                                               offsets: op.baseAddress!, outputBlocks: coutP / 4,
+                                               q0: g.planeStart(plane) + rows.lowerBound * g.wp,
+                                               count: g.length(rows: rows), dW: dW)
                         for o in 0..<cout {
                             let start = dyb.baseAddress! + (b * cout + o) * volume + (plane * h + rows.lowerBound) * w
                             db[o] += Float(Sums.sum(start, rows.count * w))

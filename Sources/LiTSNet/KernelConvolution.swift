@@ -8,13 +8,14 @@ public enum ConvolutionPrecision: String, Codable, Sendable, CaseIterable {
 }
 
 /// The kernel-3 direct convolution at a chosen precision, outside a layer: what `lits bench conv`
-/// times to compare the fp32 kernels (DirectConv3d) with the bf16 ones (DirectConv3dBF16).
+/// times to compare the fp32 kernels (DirectConv3d, the best set the CPU runs) with the bf16 ones
+/// (DirectConv3dBF16).
 /// Conv3d picks one by its NetContext's `precision`.
 public enum KernelConvolution {
-    /// Whether this CPU runs `precision` (fp32: AVX-512; bf16: AVX-512 and AVX512_BF16).
+    /// Whether this CPU runs `precision` (fp32: AVX-512, or AVX2 + FMA; bf16: AVX-512 and AVX512_BF16).
     public static func isSupported(_ precision: ConvolutionPrecision) -> Bool {
         switch precision {
-        case .fp32: DirectConv3d.cpuHasAVX512
+        case .fp32: DirectKernels.best != nil
         case .bf16: DirectConv3dBF16.cpuHasAVX512BF16
         }
     }
@@ -25,7 +26,8 @@ public enum KernelConvolution {
         precondition(isSupported(precision), "this CPU cannot run the \(precision.rawValue) direct convolution")
         let cout = weight.shape[0]
         switch precision {
-        case .fp32: return DirectConv3d.forward(x, weight: weight, bias: bias, outChannels: cout, workers: workers)
+        case .fp32: return DirectConv3d.forward(x, weight: weight, bias: bias, outChannels: cout, kernels: DirectKernels.best!,
+                                                workers: workers)
         case .bf16: return DirectConv3dBF16.forward(x, weight: weight, bias: bias, outChannels: cout, workers: workers)
         }
     }
@@ -40,7 +42,7 @@ public enum KernelConvolution {
         switch precision {
         case .fp32:
             dx = DirectConv3d.backward(x: x, dy: dy, weight: weight, inputGradient: inputGradient,
-                                       weightGrad: &dW, biasGrad: &db, workers: workers)
+                                       weightGrad: &dW, biasGrad: &db, kernels: DirectKernels.best!, workers: workers)
         case .bf16:
             dx = DirectConv3dBF16.backward(x: x, dy: dy, weight: weight, inputGradient: inputGradient,
                                            weightGrad: &dW, biasGrad: &db, workers: workers)

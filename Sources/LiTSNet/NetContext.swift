@@ -8,9 +8,22 @@ import Foundation
 public enum ConvolutionPath: String, Sendable, Equatable {
     /// DirectConv3d.swift: AVX-512 kernels, no im2col.
     case direct = "direct-avx512"
+    /// DirectConv3d.swift with the AVX2 + FMA kernels, for x86-64 CPUs without AVX-512.
+    case directAVX2 = "direct-avx2"
     /// im2col + single-threaded OpenBLAS GEMMs (Conv3d.swift), everywhere; the reference the
     /// direct path is tested against.
     case im2col = "im2col-openblas"
+}
+
+extension ConvolutionPath {
+    /// The kernel set a direct path runs; nil for im2col.
+    var directKernels: DirectKernels? {
+        switch self {
+        case .direct: .avx512
+        case .directAVX2: .avx2
+        case .im2col: nil
+        }
+    }
 }
 
 public struct NetContext: Sendable, Equatable {
@@ -20,11 +33,12 @@ public struct NetContext: Sendable, Equatable {
         didSet { workers = max(1, workers) }
     }
 
-    /// The kernel-3 convolution. `.direct` is only kept where the CPU has AVX-512: elsewhere
-    /// the kernels would stop with an illegal instruction, so it becomes `.im2col`.
+    /// The kernel-3 convolution. `.direct` is only kept where the CPU has AVX-512, `.directAVX2`
+    /// where it has AVX2 and FMA: elsewhere the kernels would stop with an illegal instruction,
+    /// so they become `.im2col`.
     public var convolution: ConvolutionPath {
         didSet {
-            if convolution == .direct && !DirectConv3d.cpuHasAVX512 { convolution = .im2col }
+            if convolution.directKernels?.isSupported == false { convolution = .im2col }
             precision = NetContext.available(precision, convolution)
         }
     }
@@ -40,7 +54,7 @@ public struct NetContext: Sendable, Equatable {
     public init(workers: Int = NetContext.defaultWorkers, convolution: ConvolutionPath = NetContext.defaultConvolution,
                 precision: ConvolutionPrecision = .fp32) {
         self.workers = max(1, workers)
-        let path = convolution == .direct && !DirectConv3d.cpuHasAVX512 ? .im2col : convolution
+        let path = convolution.directKernels?.isSupported == false ? .im2col : convolution
         self.convolution = path
         self.precision = NetContext.available(precision, path)
     }
@@ -52,10 +66,15 @@ public struct NetContext: Sendable, Equatable {
     /// The active core count.
     public static var defaultWorkers: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
 
-    /// `.direct` where the CPU has AVX-512, unless the environment sets LITSNET_IM2COL=1 (to
-    /// compare the two paths).
+    /// `.direct` where the CPU has AVX-512, else `.directAVX2` where it has AVX2 and FMA, unless
+    /// the environment sets LITSNET_IM2COL=1 (to compare the paths).
     public static var defaultConvolution: ConvolutionPath {
-        DirectConv3d.cpuHasAVX512 && ProcessInfo.processInfo.environment["LITSNET_IM2COL"] != "1" ? .direct : .im2col
+        guard ProcessInfo.processInfo.environment["LITSNET_IM2COL"] != "1" else { return .im2col }
+        switch DirectKernels.best {
+        case .avx512: return .direct
+        case .avx2: return .directAVX2
+        case nil: return .im2col
+        }
     }
 
     /// Every core, and the direct convolution where the CPU and the environment allow it.

@@ -313,22 +313,36 @@ final class LayerGradientTests: XCTestCase {
     /// widths that are not a multiple of 16, rows shorter than a vector, output channels that are
     /// not a multiple of 4, one input channel, planes of one row, planes split into bands.
     func testDirectConvolutionMatchesIm2col() throws {
-        try XCTSkipUnless(NetContext.default.convolution == .direct, "this CPU has no AVX-512: Conv3d uses im2col + OpenBLAS only")
+        try XCTSkipUnless(DirectConv3d.cpuHasAVX512, "this CPU has no AVX-512: Conv3d uses im2col + OpenBLAS only")
+        try directConvolutionMatchesIm2col(.direct)
+    }
+
+    /// The AVX2 + FMA direct convolution against im2col + OpenBLAS on the same shapes (widths and
+    /// band lengths that are not multiples of its 8-float vectors or 24-position chunks).
+    func testAVX2DirectConvolutionMatchesIm2col() throws {
+        try XCTSkipUnless(DirectKernels.cpuHasAVX2FMA, "this CPU has no AVX2 and FMA")
+        try directConvolutionMatchesIm2col(.directAVX2)
+    }
+
+    /// Output, input gradient, weight gradient and bias gradient of `path` against im2col's.
+    func directConvolutionMatchesIm2col(_ path: ConvolutionPath) throws {
+        XCTAssertEqual(NetContext(convolution: path).convolution, path)
         let shapes: [(n: Int, cin: Int, cout: Int, d: Int, h: Int, w: Int)] = [
             (2, 3, 5, 3, 5, 7), (1, 1, 4, 4, 6, 20), (2, 8, 9, 2, 3, 33), (1, 16, 16, 3, 12, 12), (1, 2, 3, 1, 1, 5),
             (2, 2, 5, 2, 70, 70),  // planes of two bands (DirectConv3d.bandPositions)
+            (1, 5, 7, 2, 45, 100), // two bands of unequal rows, rows of 102 padded positions
         ]
         for (i, s) in shapes.enumerated() {
             let x = Self.random([s.n, s.cin, s.d, s.h, s.w], seed: UInt64(50 + i))
             let dy = Self.random([s.n, s.cout, s.d, s.h, s.w], seed: UInt64(60 + i))
             var results: [(Tensor, Tensor, [Float], [Float])] = []
-            for path in [ConvolutionPath.direct, .im2col] {
+            for candidate in [path, .im2col] {
                 var rng = SeededGenerator(seed: UInt64(70 + i))
-                let conv = Conv3d(s.cin, s.cout, context: NetContext(convolution: path), using: &rng)
+                let conv = Conv3d(s.cin, s.cout, context: NetContext(convolution: candidate), using: &rng)
                 let y = conv.forward(x), dx = conv.backward(dy)
                 results.append((y, dx, conv.weight.grad.data, conv.bias.grad.data))
             }
-            let name = "shape \(s)"
+            let name = "\(path.rawValue) shape \(s)"
             let (a, b) = (results[0], results[1])
             XCTAssertEqual(a.0.shape, b.0.shape, name)
             XCTAssertLessThanOrEqual(Self.relativeError(a.0.data.map(Double.init), b.0.data.map(Double.init), floor: 1), 1e-5, "\(name): output")

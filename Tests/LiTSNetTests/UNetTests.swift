@@ -62,7 +62,7 @@ final class UNetTests: XCTestCase {
     /// Eval mode folds each batch norm into its convolution and applies the ReLU as it writes
     /// (direct path only): the result must equal conv, batch norm and ReLU run one after another.
     func testEvalModeFoldingMatchesTheLayersRunInTurn() throws {
-        try XCTSkipUnless(NetContext.default.convolution == .direct, "this CPU has no AVX-512: nothing is folded")
+        try XCTSkipUnless(NetContext.default.convolution != .im2col, "no direct path on this CPU (or LITSNET_IM2COL=1): nothing is folded")
         for residual in [false, true] {
             var config = UNetConfig()
             config.filters = [4, 8, 16]
@@ -106,6 +106,11 @@ final class UNetTests: XCTestCase {
         XCTAssertTrue(contexts().allSatisfy { $0.workers == 1 && $0.convolution == .im2col })
         XCTAssertEqual(NetContext(workers: 0).workers, 1)
         XCTAssertEqual(NetContext(convolution: .direct).convolution, DirectConv3d.cpuHasAVX512 ? .direct : .im2col)
+        XCTAssertEqual(NetContext(convolution: .directAVX2).convolution, DirectKernels.cpuHasAVX2FMA ? .directAVX2 : .im2col)
+        XCTAssertEqual(NetContext(convolution: .directAVX2, precision: .bf16).precision, .fp32, "bf16 runs on the AVX-512 path only")
+        var context = NetContext(convolution: .im2col)
+        context.convolution = .directAVX2
+        XCTAssertEqual(context.convolution, DirectKernels.cpuHasAVX2FMA ? .directAVX2 : .im2col)
         XCTAssertEqual(BLASProbe.convolutionPath(NetContext(convolution: .im2col)), "im2col-openblas")
     }
 

@@ -8,7 +8,7 @@ final class BenchCommandTests: XCTestCase {
         XCTAssertEqual(step.status, 0, step.stderr)
         XCTAssertTrue(step.stdout.contains("train_step min_s="), step.stdout)
         XCTAssertTrue(step.stdout.contains("infer_forward min_s="), step.stdout)
-        XCTAssertNotNil(step.stdout.range(of: #"conv=(direct-avx512|im2col-openblas)"#, options: .regularExpression), step.stdout)
+        XCTAssertNotNil(step.stdout.range(of: #"conv=(direct-avx512|direct-avx2|im2col-openblas)"#, options: .regularExpression), step.stdout)
         // The backward benchmark runs a forward before each timed backward (layers free what
         // forward saved once backward used it).
         let conv = try runLits(["bench", "conv", "--repeat", "2"])

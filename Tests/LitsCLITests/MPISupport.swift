@@ -13,7 +13,7 @@ func mpirunPath() throws -> String {
     throw CocoaError(.fileNoSuchFile)
 }
 
-func mpiProcess(ranks: Int, _ args: [String]) throws -> Process {
+func mpiProcess(ranks: Int, _ args: [String], environment: [String: String] = [:]) throws -> Process {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: try mpirunPath())
     p.arguments = ["--oversubscribe", "-n", String(ranks), litsExecutable()] + args
@@ -21,7 +21,7 @@ func mpiProcess(ranks: Int, _ args: [String]) throws -> Process {
     env["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
     env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
     env["OMPI_MCA_rmaps_base_oversubscribe"] = "1"
-    p.environment = env
+    p.environment = env.merging(environment) { _, given in given }
     return p
 }
 

@@ -1,0 +1,73 @@
+import Foundation
+import LiTSConvKernels
+import LiTSConvKernelsAVX2
+
+// Which set of direct-convolution kernels DirectConv3d calls: AVX-512 (LiTSConvKernels) or
+// AVX2 + FMA (LiTSConvKernelsAVX2). Both take the same padded buffers and packed weights; they
+// differ in the forward chunk, which sets a band's output row length.
+
+enum DirectKernels: Sendable, Equatable {
+    case avx512, avx2
+
+    /// Whether this CPU has AVX2 and FMA, enabled by the OS (which /proc/cpuinfo reflects).
+    /// Checked here, in code built for any x86-64, because LiTSConvKernelsAVX2 is built for
+    /// haswell and would stop an older CPU with an illegal instruction.
+    static let cpuHasAVX2FMA: Bool = {
+        #if arch(x86_64) && os(Linux)
+        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let flagsLine = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return false }
+        let flags = Set(flagsLine.split(separator: " ").map(String.init))
+        return ["avx", "avx2", "fma"].allSatisfy(flags.contains)
+        #else
+        return false
+        #endif
+    }()
+
+    /// Whether this CPU runs the set.
+    var isSupported: Bool {
+        switch self {
+        case .avx512: DirectConv3d.cpuHasAVX512
+        case .avx2: DirectKernels.cpuHasAVX2FMA
+        }
+    }
+
+    /// The best set this CPU runs, or nil (then only im2col runs).
+    static var best: DirectKernels? {
+        DirectConv3d.cpuHasAVX512 ? .avx512 : cpuHasAVX2FMA ? .avx2 : nil
+    }
+
+    /// Padded positions per forward kernel chunk.
+    var chunk: Int {
+        switch self {
+        case .avx512: DirectConvolution.chunk
+        case .avx2: DirectConvolutionAVX2.chunk
+        }
+    }
+
+    /// See `DirectConvolution.forward`.
+    func forward(x: UnsafePointer<Float>, channelStride: Int, inChannels: Int, offsets: UnsafePointer<Int>,
+                 weights: UnsafePointer<Float>, outputBlocks: Int, q0: Int, chunks: Int,
+                 z: UnsafeMutablePointer<Float>, zStride: Int) {
+        switch self {
+        case .avx512:
+            DirectConvolution.forward(x: x, channelStride: channelStride, inChannels: inChannels, offsets: offsets,
+                                      weights: weights, outputBlocks: outputBlocks, q0: q0, chunks: chunks, z: z, zStride: zStride)
+        case .avx2:
+            DirectConvolutionAVX2.forward(x: x, channelStride: channelStride, inChannels: inChannels, offsets: offsets,
+                                          weights: weights, outputBlocks: outputBlocks, q0: q0, chunks: chunks, z: z, zStride: zStride)
+        }
+    }
+
+    /// See `DirectConvolution.weightGradient`.
+    func weightGradient(dy: UnsafePointer<Float>, dyStride: Int, x: UnsafePointer<Float>, xStride: Int, inChannels: Int,
+                        offsets: UnsafePointer<Int>, outputBlocks: Int, q0: Int, count: Int, dW: UnsafeMutablePointer<Float>) {
+        switch self {
+        case .avx512:
+            DirectConvolution.weightGradient(dy: dy, dyStride: dyStride, x: x, xStride: xStride, inChannels: inChannels,
+                                             offsets: offsets, outputBlocks: outputBlocks, q0: q0, count: count, dW: dW)
+        case .avx2:
+            DirectConvolutionAVX2.weightGradient(dy: dy, dyStride: dyStride, x: x, xStride: xStride, inChannels: inChannels,
+                                                 offsets: offsets, outputBlocks: outputBlocks, q0: q0, count: count, dW: dW)
+        }
+    }
+}
