@@ -25,6 +25,22 @@ public enum JSONFile {
         }
     }
 
+    /// Pretty-printed, sorted keys, NaN and infinities written as "nan", "inf", "-inf": metrics
+    /// may be NaN (a Dice with both masks empty) or infinite (a distance to nothing).
+    public static func nonFiniteEncoder() -> JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys]
+        e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return e
+    }
+
+    /// Reads what `nonFiniteEncoder` writes.
+    public static func nonFiniteDecoder() -> JSONDecoder {
+        let d = JSONDecoder()
+        d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return d
+    }
+
     /// One line saying why decoding failed, for callers that decode themselves.
     public static func reason(_ error: Error) -> String {
         if let e = error as? DecodingError { return describe(e) }

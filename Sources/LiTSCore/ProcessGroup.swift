@@ -52,10 +52,8 @@ extension ProcessGroup {
     public func gather<R: Codable>(_ run: CaseRunResult<R>, of cases: [Case]) throws -> CaseRunResult<R>? {
         let part = GatheredRun(results: Dictionary(run.results.map { ($0.0.id, $0.1) }, uniquingKeysWith: { a, _ in a }),
                         failures: run.failedByID)
-        // Metrics may be NaN (a Dice with both masks empty) or infinite (a distance to nothing).
-        let encoder = JSONEncoder(), decoder = JSONDecoder()
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        // Metrics may be NaN or infinite.
+        let encoder = JSONFile.nonFiniteEncoder(), decoder = JSONFile.nonFiniteDecoder()
         guard let parts = gather(try encoder.encode(part)) else { return nil }
         var results: [String: R] = [:], failures: [String: String] = [:]
         for data in parts {

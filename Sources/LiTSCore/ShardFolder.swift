@@ -35,11 +35,13 @@ public enum ShardFolder {
     /// output never share a folder.
     public static func command(_ command: String) -> String { command + " --shard" }
 
+    /// The marker kind of `command`'s output folder: the whole output, or a shard of it.
+    public static func outputKind(_ command: String, shard: JobShard?) -> String {
+        shard == nil ? command : self.command(command)
+    }
+
     public static func write<S>(_ record: ShardRecord<S>, to dir: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        try AtomicFile.write(try encoder.encode(record), to: "\(dir)/\(recordFile)")
+        try JSONFile.write(record, to: "\(dir)/\(recordFile)", encoder: JSONFile.nonFiniteEncoder())
     }
 
     /// The parts of one split, checked: each a shard of `command`, all of one split and with the
@@ -68,8 +70,7 @@ public enum ShardFolder {
 
     public static func read<S>(_ parts: [String], command: String, partial: Bool, as: S.Type = S.self) throws -> Parts<S> {
         guard !parts.isEmpty else { throw LiTSError(.invalidArgument, path: nil, "give the shard folders to merge") }
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let decoder = JSONFile.nonFiniteDecoder()
         var records: [(path: String, record: ShardRecord<S>)] = []
         for part in parts {
             let file = "\(part)/\(recordFile)"

@@ -23,7 +23,7 @@ public enum Evaluation {
     public static func prepare(pred: String, truth: String, out: String, shard: JobShard? = nil) throws -> [Case] {
         let cases = try truthCases(truth)
         guard !cases.isEmpty else { throw LiTSError(.noCases, path: truth, "no cases with a ground-truth segmentation") }
-        try OutputFolder.prepare(out, inputs: [pred, truth], command: shard == nil ? command : ShardFolder.command(command))
+        try OutputFolder.prepare(out, inputs: [pred, truth], command: ShardFolder.outputKind(command, shard: shard))
         return cases
     }
 

@@ -16,8 +16,7 @@ extension Evaluation {
     public static func merge(_ parts: [String], into out: String, title: String, partial: Bool) throws -> MergeResult {
         let set = try ShardFolder.read(parts, command: command, partial: partial, as: EvaluationOptions.self)
         let failed = set.failed
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let decoder = JSONFile.nonFiniteDecoder()
         var evaluations: [String: [String: CaseEvaluation]] = [:]
         for (part, _) in set.records {
             let file = "\(part)/\(EvaluationReport.casesFile)"

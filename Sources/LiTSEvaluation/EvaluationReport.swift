@@ -34,7 +34,7 @@ public enum EvaluationReport {
         let folder = ReportFolder(dir)
         try folder.makeFolder("data")
         try folder.makeFolder("figures")
-        try folder.writeJSON(cases, name: casesFile, encoder: casesEncoder())
+        try folder.writeJSON(cases, name: casesFile, encoder: JSONFile.nonFiniteEncoder())
         for (id, image) in montages { try folder.writePNG(image, name: montageFile(id)) }
     }
 
@@ -42,11 +42,6 @@ public enum EvaluationReport {
     public static let casesFile = "data/evaluation.json"
     public static func montageFile(_ id: String) -> String { "figures/worst-slices-\(id).png" }
 
-    static func casesEncoder() -> JSONEncoder {
-        let encoder = ReportFolder.jsonEncoder()
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return encoder
-    }
 
     /// The rest of the report (tables, charts, then index.md), once `writeCases`'s files are in
     /// `dir`: `montageIDs` are the cases with a montage.

@@ -128,7 +128,7 @@ public struct PreprocessedFolder: Sendable {
         let all = try Dataset.discover(data)
         let cases = shard.map { $0.select(all) } ?? all
         try (group ?? SingleProcess()).onRankZero {
-            try OutputFolder.prepare(out, inputs: data, command: shard == nil ? command : ShardFolder.command(command))
+            try OutputFolder.prepare(out, inputs: data, command: ShardFolder.outputKind(command, shard: shard))
         }
         let run = try write(cases, options: options, into: out, threads: threads, group: group)
         if let shard, (group?.rank ?? 0) == 0 {
@@ -142,8 +142,6 @@ public struct PreprocessedFolder: Sendable {
 extension PreprocessManifest {
     /// `manifest.json` in `dir`, the last file a run writes (a folder without it is unfinished).
     func write(into dir: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(try encoder.encode(self), to: "\(dir)/\(PreprocessManifest.fileName)")
+        try JSONFile.write(self, to: "\(dir)/\(PreprocessManifest.fileName)")
     }
 }

@@ -52,7 +52,7 @@ public struct PredictionJob: Sendable {
         let all = try Dataset.discover(data)
         let cases = shard.map { $0.select(all) } ?? all
         try (group ?? SingleProcess()).onRankZero {
-            try OutputFolder.prepare(out, inputs: data, command: shard == nil ? Self.command : ShardFolder.command(Self.command))
+            try OutputFolder.prepare(out, inputs: data, command: ShardFolder.outputKind(Self.command, shard: shard))
         }
         var predictor = Predictor(model: model, config: config)
         var liverCheckpoint: String?
@@ -100,9 +100,7 @@ public struct PredictionJob: Sendable {
 
     /// `predictions.json`: the run, its checkpoint(s), the files written and the failed cases.
     static func writeRecord(run: String, checkpoints: [String], files: [String], failed: [String], into out: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let record: [String: [String]] = ["run": [run], "checkpoint": checkpoints, "files": files, "failed": failed]
-        try AtomicFile.write(try encoder.encode(record), to: "\(out)/\(PredictionJob.recordFile)")
+        try JSONFile.write(record, to: "\(out)/\(PredictionJob.recordFile)")
     }
 }
