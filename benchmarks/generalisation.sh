@@ -8,6 +8,8 @@
 #   spacing    --spacing 1.5,1.5,2 in place of the fixed 168x168 (the sample's own in-plane spacing)
 #   regions    --sampling region-balanced
 #   combined   augment + spacing + regions
+#   poly       combined + --lr-schedule poly (nnU-Net's decay), predicted with the last checkpoint
+#              (nnU-Net's final model) rather than the one that scored best on the training case
 # Every run has the same fixed number of steps, so the Dice does not depend on the machine's load.
 #
 # Patients (from SHARED, default ../shared/data): 1 totalseg-3mm (a model's liver mask),
@@ -66,6 +68,7 @@ flags() {
     spacing) echo --spacing 1.5,1.5,2 ;;
     regions) echo --sampling region-balanced ;;
     combined) echo --augment default --spacing 1.5,1.5,2 --sampling region-balanced ;;
+    poly) echo --augment default --spacing 1.5,1.5,2 --sampling region-balanced --lr-schedule poly ;;
     *) echo "generalisation: unknown mode $1" >&2; exit 2 ;;
   esac
 }
@@ -78,11 +81,14 @@ for mode in "${MODES[@]}"; do
   if [ ! -f "$run/best.safetensors" ]; then
     rm -rf "$run"
     start=$(date +%s)
-    "$LITS" train "$SAMPLE" --out "$run" "${TRAIN[@]}" "${extra[@]}" > "$OUT/train-$mode.log" 2>&1
+    # CPU seconds too: on a busy machine the wall time overstates what training on two free cores takes.
+    ( time -p "$LITS" train "$SAMPLE" --out "$run" "${TRAIN[@]}" "${extra[@]}" ) > "$OUT/train-$mode.log" 2>&1
     echo "$(( $(date +%s) - start ))" > "$OUT/train-$mode.seconds"
   fi
+  checkpoint=best
+  [ "$mode" = poly ] && checkpoint=last
   rm -rf "$OUT/pred/$mode" "$OUT/eval/$mode"
-  "$LITS" predict --run "$run" "$PATIENTS" --out "$OUT/pred/$mode" > "$OUT/predict-$mode.log" 2>&1
+  "$LITS" predict --run "$run" --checkpoint "$checkpoint" "$PATIENTS" --out "$OUT/pred/$mode" > "$OUT/predict-$mode.log" 2>&1
   "$LITS" evaluate --pred "$OUT/pred/$mode" --truth "$PATIENTS" --out "$OUT/eval/$mode" \
     --title "Trained on LiTS 117 alone ($mode), scored on three other patients" > "$OUT/evaluate-$mode.log" 2>&1
 done

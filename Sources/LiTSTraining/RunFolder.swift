@@ -114,7 +114,7 @@ public struct RunFolder: Sendable {
         try folder.render(sampler)
         var page = MarkdownPage(title: "Training run: \(URL(fileURLWithPath: path).lastPathComponent)")
         let o = trainer.options
-        page.paragraph("U-Net filters \(o.model.filters), patch \(o.patch) (W x H x D), \(o.volumesPerBatch) volumes x \(o.patchesPerVolume) patches per batch, \(o.batchesPerEpoch) batches per epoch, sampling \(o.sampling), loss \(o.loss), Adam lr \(o.learningRate), ReduceLROnPlateau factor \(o.lrFactor) patience \(o.lrPatience), seed \(o.seed).")
+        page.paragraph("U-Net filters \(o.model.filters), patch \(o.patch) (W x H x D), \(o.volumesPerBatch) volumes x \(o.patchesPerVolume) patches per batch, \(o.batchesPerEpoch) batches per epoch, sampling \(o.sampling), loss \(o.loss), Adam lr \(o.learningRate), \(o.lrSchedule == .poly ? "poly decay (exponent 0.9)" : "ReduceLROnPlateau factor \(o.lrFactor) patience \(o.lrPatience)"), seed \(o.seed).")
         let pre = o.preprocessing
         if let stage = o.stage, stage != .joint {
             page.paragraph("Cascade stage: \(stage.rawValue)" + (o.liverRun.map { "; liver run `\($0.path)` (\($0.checkpoint.rawValue) checkpoint, SHA-256 \($0.sha256.prefix(12))...), box margin \(o.liverMargin ?? 0) mm" } ?? "") + ".")

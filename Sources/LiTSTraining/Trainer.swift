@@ -26,6 +26,8 @@ public struct TrainOptions: Codable, Equatable, Sendable {
     public var augmentation = AugmentationOptions.off
     public var loss = LossFunction.jaccard
     public var learningRate: Float = 1e-3
+    /// How the rate changes over the run (nil in runs from before the option: plateau).
+    public var lrSchedule: LRSchedule?
     /// ReduceLROnPlateau on the validation Dice (Keras semantics).
     public var lrFactor = 0.5
     public var lrPatience = 3
@@ -222,6 +224,9 @@ public final class Trainer {
         let start = history.count + 1
         for epoch in start...max(start, options.epochs) where epoch <= options.epochs {
             let t0 = Date()
+            if options.lrSchedule == .poly {
+                optimizer.learningRate = PolyLearningRate.rate(initial: options.learningRate, epoch: epoch, of: options.epochs)
+            }
             var sampler = PatchSampler(mode: options.sampling, size: options.patch, seed: Trainer.seed(options.seed, epoch, 1))
             var pick = SeededGenerator(seed: Trainer.seed(options.seed, epoch, 2))
             var stats = SamplerStats()
@@ -278,7 +283,7 @@ public final class Trainer {
             let score = record.score ?? -record.trainLoss
             let isBest = score > bestScore
             if isBest { bestScore = score }
-            _ = scheduler.step(score)
+            if options.lrSchedule != .poly { _ = scheduler.step(score) }
             record.learningRate = Double(optimizer.learningRate)
             history.append(record)
             try endOfEpoch(record, isBest)

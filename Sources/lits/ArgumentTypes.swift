@@ -198,6 +198,7 @@ extension Blending: ExpressibleByArgument {}
 extension CheckpointChoice: ExpressibleByArgument {}
 extension CascadeStage: ExpressibleByArgument {}
 extension LossFunction: ExpressibleByArgument {}
+extension LRSchedule: ExpressibleByArgument {}
 extension MRC.AxisOrder: ExpressibleByArgument {}
 
 extension Connectivity: ExpressibleByArgument {

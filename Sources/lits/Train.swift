@@ -75,6 +75,9 @@ struct Train: ParsableCommand {
     @Option(help: "Adam learning rate.")
     var lr: Float = 1e-3
 
+    @Option(help: "Learning-rate schedule: plateau (ReduceLROnPlateau on the validation score, the baseline's) or poly (nnU-Net's decay to near 0 by the last epoch; use --checkpoint last when training and validation are the same case).")
+    var lrSchedule = LRSchedule.plateau
+
     @Option(help: "ReduceLROnPlateau factor on the validation Dice.")
     var lrFactor = 0.5
 
@@ -149,6 +152,7 @@ struct Train: ParsableCommand {
         for setting in aug { setting.apply(to: &o.augmentation) }
         o.loss = loss
         o.learningRate = lr
+        o.lrSchedule = lrSchedule
         o.lrFactor = lrFactor
         o.lrPatience = lrPatience
         o.overlap = overlap
