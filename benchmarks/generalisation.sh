@@ -10,6 +10,11 @@
 #   combined   augment + spacing + regions
 #   poly       combined + --lr-schedule poly (nnU-Net's decay), predicted with the last checkpoint
 #              (nnU-Net's final model) rather than the one that scored best on the training case
+#   phases     poly + brightness for contrast phases: half the patches multiplied by 0.6-1.4 (on
+#              the [0, 1] window, liver 119 HU becomes 31-207 HU: non-contrast to arterial; the
+#              sample is portal venous, two of the patients are non-contrast at 46 HU)
+#   context    phases at 3 mm (--spacing 3,3,3, patch 64x64x32): a 192x192x96 mm field of view, 3.4x
+#              the 96x96x16 patch's at 1.5 mm, for about the same voxels (nnU-Net's 3d_lowres idea)
 # Every run has the same fixed number of steps, so the Dice does not depend on the machine's load.
 #
 # Patients (from SHARED, default ../shared/data): 1 totalseg-3mm (a model's liver mask),
@@ -69,6 +74,8 @@ flags() {
     regions) echo --sampling region-balanced ;;
     combined) echo --augment default --spacing 1.5,1.5,2 --sampling region-balanced ;;
     poly) echo --augment default --spacing 1.5,1.5,2 --sampling region-balanced --lr-schedule poly ;;
+    context) echo --augment default --spacing 3,3,3 --patch 64,64,32 --sampling region-balanced --lr-schedule poly --aug brightness=0.5:0.6,1.4 ;;
+    phases) echo --augment default --spacing 1.5,1.5,2 --sampling region-balanced --lr-schedule poly --aug brightness=0.5:0.6,1.4 ;;
     *) echo "generalisation: unknown mode $1" >&2; exit 2 ;;
   esac
 }
@@ -86,7 +93,7 @@ for mode in "${MODES[@]}"; do
     echo "$(( $(date +%s) - start ))" > "$OUT/train-$mode.seconds"
   fi
   checkpoint=best
-  [ "$mode" = poly ] && checkpoint=last
+  case "$mode" in poly|phases|context) checkpoint=last ;; esac
   rm -rf "$OUT/pred/$mode" "$OUT/eval/$mode"
   "$LITS" predict --run "$run" --checkpoint "$checkpoint" "$PATIENTS" --out "$OUT/pred/$mode" > "$OUT/predict-$mode.log" 2>&1
   "$LITS" evaluate --pred "$OUT/pred/$mode" --truth "$PATIENTS" --out "$OUT/eval/$mode" \
