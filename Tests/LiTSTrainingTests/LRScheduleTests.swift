@@ -41,14 +41,7 @@ final class LRScheduleTests: XCTestCase {
                                        endOfEpoch: { _, best in try run.save(first, isBest: best) })
         XCTAssertFalse(finished)
         let resumed = Trainer(options: options, data: data)
-        try run.restore(into: resumed)
-        XCTAssertEqual(resumed.history.count, 1)
-        _ = try resumed.train(shouldStop: { false }, report: { _ in }, endOfEpoch: { _, _ in })
-        for ((name, a), (_, b)) in zip(straight.model.stateDict(), resumed.model.stateDict()) {
-            XCTAssertEqual(a, b, "\(name) differs after resuming")
-        }
-        XCTAssertEqual(straight.history.map(\.learningRate), resumed.history.map(\.learningRate))
-        XCTAssertEqual(straight.history.map(\.trainLoss), resumed.history.map(\.trainLoss))
+        try TrainerTests.assertResumingFromEpoch1(run, into: resumed, matches: straight)
     }
 
     func tempDir() throws -> String {

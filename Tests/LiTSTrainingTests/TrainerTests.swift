@@ -83,12 +83,20 @@ final class TrainerTests: XCTestCase {
         let first = Trainer(options: TrainerTests.options(epochs: 1, ids: data.ids), data: data)
         _ = try first.train(shouldStop: { false }, report: { _ in }, endOfEpoch: { _, best in try run.save(first, isBest: best) })
         let resumed = Trainer(options: TrainerTests.options(epochs: 2, ids: data.ids), data: data)
+        try TrainerTests.assertResumingFromEpoch1(run, into: resumed, matches: straight)
+    }
+
+    /// Restores epoch 1 from `run` into `resumed`, trains it to the end, and checks that it ends
+    /// with `straight`'s weights, rates and losses.
+    static func assertResumingFromEpoch1(_ run: RunFolder, into resumed: Trainer, matches straight: Trainer,
+                                         file: StaticString = #filePath, line: UInt = #line) throws {
         try run.restore(into: resumed)
-        XCTAssertEqual(resumed.history.count, 1)
+        XCTAssertEqual(resumed.history.count, 1, file: file, line: line)
         _ = try resumed.train(shouldStop: { false }, report: { _ in }, endOfEpoch: { _, _ in })
         for ((name, a), (_, b)) in zip(straight.model.stateDict(), resumed.model.stateDict()) {
-            XCTAssertEqual(a, b, "\(name) differs after resuming")
+            XCTAssertEqual(a, b, "\(name) differs after resuming", file: file, line: line)
         }
-        XCTAssertEqual(straight.history.map(\.trainLoss), resumed.history.map(\.trainLoss))
+        XCTAssertEqual(straight.history.map(\.learningRate), resumed.history.map(\.learningRate), file: file, line: line)
+        XCTAssertEqual(straight.history.map(\.trainLoss), resumed.history.map(\.trainLoss), file: file, line: line)
     }
 }
