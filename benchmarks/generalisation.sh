@@ -13,8 +13,8 @@
 #   phases     poly + brightness for contrast phases: half the patches multiplied by 0.6-1.4 (on
 #              the [0, 1] window, liver 119 HU becomes 31-207 HU: non-contrast to arterial; the
 #              sample is portal venous, two of the patients are non-contrast at 46 HU)
-#   context    phases at 3 mm (--spacing 3,3,3, patch 64x64x32): a 192x192x96 mm field of view, 3.4x
-#              the 96x96x16 patch's at 1.5 mm, for about the same voxels (nnU-Net's 3d_lowres idea)
+#   context    phases at 3 mm (--spacing 3,3,3, patch 64x64x32): a 192x192x96 mm field of view, 5.3x
+#              the volume of the 96x96x16 patch's at 1.5 mm, for about the same voxels (nnU-Net's 3d_lowres idea)
 # Every run has the same fixed number of steps, so the Dice does not depend on the machine's load.
 #
 # Patients (from SHARED, default ../shared/data): 1 totalseg-3mm (a model's liver mask),
