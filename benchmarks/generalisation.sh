@@ -74,9 +74,9 @@ flags() {
     spacing) echo --spacing 1.5,1.5,2 ;;
     regions) echo --sampling region-balanced ;;
     combined) echo --augment default --spacing 1.5,1.5,2 --sampling region-balanced ;;
-    poly) echo --augment default --spacing 1.5,1.5,2 --sampling region-balanced --lr-schedule poly ;;
-    context) echo --augment default --spacing 3,3,3 --patch 64,64,32 --sampling region-balanced --lr-schedule poly --aug brightness=0.5:0.6,1.4 ;;
-    phases) echo --augment default --spacing 1.5,1.5,2 --sampling region-balanced --lr-schedule poly --aug brightness=0.5:0.6,1.4 ;;
+    poly) echo "$(flags combined) --lr-schedule poly" ;;
+    phases) echo "$(flags poly) --aug brightness=0.5:0.6,1.4" ;;
+    context) echo "$(flags phases) --spacing 3,3,3 --patch 64,64,32" ;;  # the later option wins
     *) echo "generalisation: unknown mode $1" >&2; exit 2 ;;
   esac
 }
@@ -93,8 +93,9 @@ for mode in "${MODES[@]}"; do
     ( time -p "$LITS" train "$SAMPLE" --out "$run" "${TRAIN[@]}" "${extra[@]}" ) > "$OUT/train-$mode.log" 2>&1
     echo "$(( $(date +%s) - start ))" > "$OUT/train-$mode.seconds"
   fi
+  # A run with the poly decay is predicted with its last, fully decayed checkpoint.
   checkpoint=best
-  case "$mode" in poly|phases|context) checkpoint=last ;; esac
+  case " ${extra[*]} " in *" --lr-schedule poly "*) checkpoint=last ;; esac
   rm -rf "$OUT/pred/$mode" "$OUT/eval/$mode"
   "$LITS" predict --run "$run" --checkpoint "$checkpoint" "$PATIENTS" --out "$OUT/pred/$mode" > "$OUT/predict-$mode.log" 2>&1
   "$LITS" evaluate --pred "$OUT/pred/$mode" --truth "$PATIENTS" --out "$OUT/eval/$mode" \
