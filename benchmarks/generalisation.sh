@@ -15,6 +15,12 @@
 #              sample is portal venous, two of the patients are non-contrast at 46 HU)
 #   context    phases at 3 mm (--spacing 3,3,3, patch 64x64x32): a 192x192x96 mm field of view, 5.3x
 #              the volume of the 96x96x16 patch's at 1.5 mm, for about the same voxels (nnU-Net's 3d_lowres idea)
+#   instance   phases with instance norm (nnU-Net's): each patch normalised by its own statistics,
+#              not by running means of the sample's patches that another patient does not share
+#   lowres     phases with simulated low resolution twice as often and down to 1/4 (nnU-Net: 1/8 of
+#              patches, down to 1/2): lits-small64's 5.3 mm pixels are 1/3.5 of the sample's 1.5 mm
+#   liver-only phases as the cascade's liver stage (--stage liver): one liver output, no lesion to
+#              tell apart from a non-contrast liver
 # Every run has the same fixed number of steps, so the Dice does not depend on the machine's load.
 #
 # Patients (from SHARED, default ../shared/data): 1 totalseg-3mm (a model's liver mask),
@@ -77,6 +83,9 @@ flags() {
     poly) echo "$(flags combined) --lr-schedule poly" ;;
     phases) echo "$(flags poly) --aug brightness=0.5:0.6,1.4" ;;
     context) echo "$(flags phases) --spacing 3,3,3 --patch 64,64,32" ;;  # the later option wins
+    instance) echo "$(flags phases) --norm instance" ;;
+    lowres) echo "$(flags phases) --aug low-resolution=0.25:0.25,1" ;;
+    liver-only) echo "$(flags phases) --stage liver" ;;
     *) echo "generalisation: unknown mode $1" >&2; exit 2 ;;
   esac
 }
