@@ -21,6 +21,12 @@
 #              patches, down to 1/2): lits-small64's 5.3 mm pixels are 1/3.5 of the sample's 1.5 mm
 #   liver-only phases as the cascade's liver stage (--stage liver): one liver output, no lesion to
 #              tell apart from a non-contrast liver
+#   nomirror   phases without mirroring: every case is reoriented to RAS+, so a flip shows the
+#              one training case in an orientation no patient has (the heart below the liver, the
+#              liver on the left), and takes away the up/down cue between the dome and the heart
+#   background phases with nnU-Net's foreground share: a third of the patches on liver or lesion
+#              (--p-liver 0.2 --p-lesion 0.13), two thirds anywhere, so more of the kidney, spine
+#              and heart at the cube's edges is seen as background
 # Every run has the same fixed number of steps, so the Dice does not depend on the machine's load.
 #
 # Patients (from SHARED, default ../shared/data): 1 totalseg-3mm (a model's liver mask),
@@ -86,6 +92,8 @@ flags() {
     instance) echo "$(flags phases) --norm instance" ;;
     lowres) echo "$(flags phases) --aug low-resolution=0.25:0.25,1" ;;
     liver-only) echo "$(flags phases) --stage liver" ;;
+    nomirror) echo "$(flags phases) --aug mirror=0" ;;
+    background) echo "$(flags phases) --p-liver 0.2 --p-lesion 0.13" ;;
     *) echo "generalisation: unknown mode $1" >&2; exit 2 ;;
   esac
 }
