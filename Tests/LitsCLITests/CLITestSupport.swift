@@ -101,3 +101,45 @@ func writePhantomCase(dir: String, id: Int, shape: [Int] = [40, 32, 20], spacing
 func errorLines(_ r: CLIResult) -> [String] {
     r.stderr.split(separator: "\n").map(String.init).filter { $0.hasPrefix("lits: error:") }
 }
+
+/// A real small file system (a tmpfs of `megabytes`, mounted under a fresh temporary folder and
+/// unmounted when the test ends), to fill up for "no space left on the device" tests. Needs root
+/// (mount); the test is skipped where it is not root or mounting is not allowed.
+func makeSmallDisk(_ test: XCTestCase, megabytes: Int) throws -> String {
+    try XCTSkipUnless(getuid() == 0, "mounting a small tmpfs needs root")
+    let dir = NSTemporaryDirectory() + "litskit-small-disk-\(UUID().uuidString)"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let mount = Process()
+    mount.executableURL = URL(fileURLWithPath: "/bin/mount")
+    mount.arguments = ["-t", "tmpfs", "-o", "size=\(megabytes)m", "tmpfs", dir]
+    let r = try runCapturing(mount)
+    if r.status != 0 {
+        try? FileManager.default.removeItem(atPath: dir)
+        throw XCTSkip("cannot mount a tmpfs here: \(r.stderr)")
+    }
+    test.addTeardownBlock {
+        let umount = Process()
+        umount.executableURL = URL(fileURLWithPath: "/bin/umount")
+        umount.arguments = [dir]
+        _ = try? runCapturing(umount)
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+    return dir
+}
+
+/// Fills the file system holding `dir` up to its last `leaveKilobytes`, with one filler file.
+func fillDisk(_ dir: String, leaveKilobytes: Int) throws {
+    var st = statvfs()
+    guard statvfs(dir, &st) == 0 else { throw CocoaError(.fileReadUnknown) }
+    let free = Int(st.f_bavail) * Int(st.f_frsize)
+    let size = max(0, free - leaveKilobytes * 1024)
+    let fd = open("\(dir)/.filler", O_CREAT | O_WRONLY, 0o644)
+    defer { close(fd) }
+    let chunk = [UInt8](repeating: 0, count: 1 << 16)
+    var left = size
+    while left > 0 {
+        let n = chunk.withUnsafeBytes { write(fd, $0.baseAddress, min(left, chunk.count)) }
+        if n <= 0 { break }
+        left -= n
+    }
+}
