@@ -25,8 +25,14 @@ public struct HUHistogram: Equatable, Sendable {
         counts = [Int](repeating: 0, count: HUHistogram.binCount)
     }
 
+    /// floor(v) as an Int, clamped to +-1e9 first: Int() of a float beyond Int's range traps, and
+    /// a file may hold any finite float.
+    @inline(__always) public static func floorInt(_ v: Float) -> Int {
+        Int(max(-1e9, min(1e9, v)).rounded(.down))
+    }
+
     @inline(__always) public static func bin(of v: Float) -> Int {
-        let b = Int(v.rounded(.down)) - lowest
+        let b = floorInt(v) - lowest
         return b < 0 ? 0 : (b >= binCount ? binCount - 1 : b)
     }
 
@@ -37,7 +43,7 @@ public struct HUHistogram: Equatable, Sendable {
         counts.withUnsafeMutableBufferPointer { bins in
             for n in 0..<values.count where include(n) {
                 let v = values[n]
-                let raw = Int(v.rounded(.down)) - HUHistogram.lowest
+                let raw = HUHistogram.floorInt(v) - HUHistogram.lowest
                 let b: Int
                 if raw < 0 { b = 0; out += 1 } else if raw >= HUHistogram.binCount { b = HUHistogram.binCount - 1; out += 1 } else { b = raw }
                 bins[b] += 1
@@ -54,7 +60,7 @@ public struct HUHistogram: Equatable, Sendable {
     }
 
     @inline(__always) public mutating func add(_ v: Float) {
-        let raw = Int(v.rounded(.down)) - HUHistogram.lowest
+        let raw = HUHistogram.floorInt(v) - HUHistogram.lowest
         if raw < 0 || raw >= HUHistogram.binCount { outOfRange += 1 }
         counts[HUHistogram.bin(of: v)] += 1
         count += 1

@@ -179,7 +179,7 @@ public enum QAMeasure {
                                     if k < kLo { kLo = k }; if k > kHi { kHi = k }
                                     let x = v[n]
                                     if x < -200 || x > 500 { off += 1 }
-                                    hist[min(6143, max(0, Int((x + 2048).rounded(.down))))] += 1
+                                    hist[min(6143, max(0, HUHistogram.floorInt(x) + 2048))] += 1
                                 }
                                 n += 1
                             }

@@ -16,8 +16,10 @@ public struct QAFingerprint: Codable, Equatable, Sendable {
 
     public init(_ ct: Volume<Float>) {
         let sp = ct.grid.spacing, s = ct.shape
-        let cells = (0..<3).map { max(1, Int((Double(s[$0]) * sp[$0] / QAFingerprint.cellMM).rounded(.up))) }
-        let maps = (0..<3).map { a in (0..<s[a]).map { min(cells[a] - 1, Int((Double($0) + 0.5) * sp[a] / QAFingerprint.cellMM)) } }
+        // Clamped in Double before Int(): a header may give any finite spacing, and Int() of a
+        // value beyond Int's range traps (more cells than voxels would be empty anyway).
+        let cells = (0..<3).map { max(1, Int(min(Double(s[$0]), (Double(s[$0]) * sp[$0] / QAFingerprint.cellMM).rounded(.up)))) }
+        let maps = (0..<3).map { a in (0..<s[a]).map { Int(min(Double(cells[a] - 1), (Double($0) + 0.5) * sp[a] / QAFingerprint.cellMM)) } }
         var sums = [Double](repeating: 0, count: cells[0] * cells[1] * cells[2])
         var counts = [Int](repeating: 0, count: sums.count)
         ct.voxels.withUnsafeBufferPointer { v in
@@ -77,6 +79,8 @@ public enum QAFingerprintMatch {
         let pa = flip ? Array(a.reversed()) : a
         let minOverlap = max(2, (min(pa.count, b.count) + 1) / 2)
         var best = (score: -1.0, shift: 0)
+        // A profile shorter than the overlap (a volume one or two cells thin) cannot be aligned.
+        guard minOverlap - pa.count <= b.count - minOverlap else { return best }
         for s in (-(pa.count - minOverlap))...(b.count - minOverlap) {
             let lo = max(0, -s), hi = min(pa.count, b.count - s)
             guard hi - lo >= minOverlap else { continue }
