@@ -35,14 +35,22 @@ public enum PreviewReport {
             "set multiplot layout 1,2 title " + GnuplotChart.quote("Enhancement methods, \(window) window"),
             "set style fill solid 0.8", "set boxwidth 0.6", "set yrange [0:*]", "set xrange [-0.6:\(Double(m.count) - 0.4)]",
             "set xtics rotate by -30",
-            "set title 'liver-tumor contrast (higher is better)'",
-            "plot datafile using 1:3:xtic(2) with boxes lc rgb '#1a9641' notitle",
-            "set title 'std of the mean liver intensity across slices (lower is better)'",
-            "plot datafile using 1:4:xtic(2) with boxes lc rgb '#2c7bb6' notitle",
-            "unset multiplot",
-        ])
+        ] + panel(column: 3, title: "liver-tumor contrast (higher is better)", color: "#1a9641",
+                  measured: m.contains { $0.liverTumorContrast != nil }, missing: "not measured: no tumor (or liver) in the labels")
+          + panel(column: 4, title: "std of the mean liver intensity across slices (lower is better)", color: "#2c7bb6",
+                  measured: m.contains { $0.sliceConsistency != nil }, missing: "not measured: liver on fewer than two slices")
+          + ["unset multiplot"])
         c.size = (1100, 480)
         return c
+    }
+
+    /// One bar panel of `column`; where no method has a value (a case without tumor has no
+    /// contrast) empty bars and a note, as gnuplot refuses to plot only undefined values.
+    static func panel(column: Int, title: String, color: String, measured: Bool, missing: String) -> [String] {
+        let head = "set title " + GnuplotChart.quote(title)
+        guard !measured else { return [head, "plot datafile using 1:\(column):xtic(2) with boxes lc rgb '\(color)' notitle"] }
+        return [head, "set yrange [0:1]", "set label 1 " + GnuplotChart.quote(missing) + " at graph 0.5, 0.5 center",
+                "plot datafile using 1:(0):xtic(2) with boxes lc rgb '\(color)' notitle", "unset label 1", "set yrange [0:*]"]
     }
 
     static func page(_ r: PreviewResult, options: PreviewOptions) -> MarkdownPage {

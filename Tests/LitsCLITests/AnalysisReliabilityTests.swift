@@ -25,4 +25,18 @@ final class AnalysisReliabilityTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: work + "/eda/index.md"))
         XCTAssertTrue(r.stdout.contains("(3 case(s))"), r.stdout)
     }
+
+    /// A labelled case without tumour has no liver-tumour contrast: the chart draws an empty
+    /// panel (gnuplot refused a plot of only undefined values, and no index.md was written).
+    func testPreviewOfALiverOnlyCase() throws {
+        let data = try makeTempDir(self), work = try makeTempDir(self)
+        try writePhantomCase(dir: data, id: 1, labelOverride: { labels in
+            labels.voxels = labels.voxels.map { $0 == 2 ? 1 : $0 }
+        })
+        let r = try runLits(["preview", data, "--out", work + "/p"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: work + "/p/index.md"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: work + "/p/figures/enhancement_metrics.png"))
+        XCTAssertTrue(r.stdout.contains("window: contrast -"), r.stdout)
+    }
 }
