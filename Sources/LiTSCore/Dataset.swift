@@ -25,6 +25,25 @@ public struct Case: Sendable, Equatable {
     }
 }
 
+/// A file or folder that dataset discovery did not take as a case although it looks like one
+/// (a dangling link, a folder named `volume-1.nii`, an MSD image without its label), and why.
+/// Each is also a warning line; reports list them.
+public struct SkippedFile: Sendable, Equatable, Codable {
+    public var path: String
+    public var reason: String
+
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
+}
+
+/// What discovery found: the cases, and what it left out (or took without labels) and why.
+public struct Discovery: Sendable {
+    public var cases: [Case]
+    public var skipped: [SkippedFile]
+}
+
 /// Finds cases in a folder, in LiTS layout (`volume-N.nii[.gz]` + `segmentation-N.nii[.gz]`, in any
 /// nested folders, as the common Kaggle copy spreads them; the LiTS test batch's
 /// `test-volume-N.nii` are cases N without labels) or MSD Task03 layout
@@ -46,21 +65,28 @@ public enum Dataset {
         return cases[0]
     }
 
+    /// The cases under `root`, with a warning line for each file it skipped.
     public static func discover(_ root: String) throws -> [Case] {
+        try discover([root])
+    }
+
+    /// The cases under `root` and what was skipped; with `warn` a warning line for each skipped
+    /// file, sent before any error (a folder of dangling links says so before "no cases").
+    static func scan(_ root: String, warn: Bool) throws -> Discovery {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: root, isDirectory: &isDir) else {
             throw LiTSError(.notFound, path: root, "no such file or folder")
         }
         guard isDir.boolValue else {
-            return [try caseForFile(root)]
+            return Discovery(cases: [try caseForFile(root)], skipped: [])
         }
         var volumes: [String: String] = [:]
         var segmentations: [String: String] = [:]
         var msdImages: [String: String] = [:]
         var msdLabels: [String: String] = [:]
+        var skipped: [SkippedFile] = []
 
-
-        for rel in try relativeFiles(under: root) {
+        for rel in try relativeFiles(under: root, skipped: &skipped) {
             // Plain string splitting: NSString's path helpers trap on some inputs on Linux.
             let parts = rel.split(separator: "/").map(String.init)
             guard let name = parts.last else { continue }
@@ -74,10 +100,18 @@ public enum Dataset {
             else if let n = number(in: name, prefix: "liver_") {
                 if parent == "imagesTr" || parent == "imagesTs" { try insert(n, path, into: &msdImages, root: root) }
                 else if parent == "labelsTr" { try insert(n, path, into: &msdLabels, root: root) }
+                else { skipped.append(SkippedFile(path: path, reason: "named like an MSD case but not in imagesTr/, imagesTs/ or labelsTr/; not read")) }
             }
         }
         var cases: [Case] = volumes.map { Case(id: $0.key, volumePath: $0.value, segmentationPath: segmentations[$0.key], layout: .lits) }
         cases += msdImages.map { Case(id: $0.key, volumePath: $0.value, segmentationPath: msdLabels[$0.key], layout: .msd) }
+        // An imagesTr image is a training image: without its label it is left out of training
+        // and evaluation, which the user must hear about.
+        for (id, path) in msdImages where msdLabels[id] == nil && path.split(separator: "/").dropLast().last == "imagesTr" {
+            skipped.append(SkippedFile(path: path, reason: "MSD training image without its label labelsTr/\(path.split(separator: "/").last ?? ""); read as a case without labels"))
+        }
+        skipped.sort { $0.path < $1.path }
+        if warn { for s in skipped { LiTSWarnings.emit("\(s.path): \(s.reason)") } }
         let orphanSegmentations = Set(segmentations.keys).subtracting(volumes.keys).union(Set(msdLabels.keys).subtracting(msdImages.keys))
         if let id = orphanSegmentations.sorted().first {
             throw LiTSError(.invalidArgument, path: segmentations[id] ?? msdLabels[id],
@@ -90,13 +124,14 @@ public enum Dataset {
         guard !cases.isEmpty else {
             throw LiTSError(.noCases, path: root, "no cases found (expected volume-N.nii[.gz] + segmentation-N.nii[.gz], test-volume-N.nii, or imagesTr/liver_N.nii.gz + labelsTr/liver_N.nii.gz)")
         }
-        return cases.sorted(by: Case.precedes)
+        return Discovery(cases: cases.sorted(by: Case.precedes), skipped: skipped)
     }
 
     /// Every file below `root`, as paths relative to it, following symbolic links to folders
     /// (a dataset is often a folder of links) but entering each real folder once, so a link
-    /// loop ends. Hidden entries are skipped.
-    static func relativeFiles(under root: String) throws -> [String] {
+    /// loop ends. Hidden entries are left out; dangling links and folders named like case files
+    /// are added to `skipped`.
+    static func relativeFiles(under root: String, skipped: inout [SkippedFile]) throws -> [String] {
         var visited = Set<[UInt64]>()
         var files: [String] = []
         func identity(_ path: String) -> [UInt64]? {
@@ -114,8 +149,18 @@ public enum Dataset {
                 let path = dir.hasSuffix("/") ? dir + name : dir + "/" + name
                 let rel = prefix.isEmpty ? name : prefix + "/" + name
                 var isDir: ObjCBool = false
-                guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { continue }  // a dangling link
-                if isDir.boolValue { try walk(path, rel) } else { files.append(rel) }
+                guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+                    skipped.append(SkippedFile(path: path, reason: "symbolic link to something that does not exist; not read"))
+                    continue
+                }
+                if isDir.boolValue {
+                    if isCaseFileName(name) {
+                        skipped.append(SkippedFile(path: path, reason: "a folder named like a case file; not read as a case"))
+                    }
+                    try walk(path, rel)
+                } else {
+                    files.append(rel)
+                }
             }
         }
         try walk(root, "")
@@ -129,18 +174,31 @@ public enum Dataset {
         map[id] = path
     }
 
-    /// Cases from several paths (folders or files), in order, with no id given twice.
+    /// Cases from several paths (folders or files), in order, with no id given twice; a
+    /// warning line ("PATH: reason") for each file skipped.
     public static func discover(_ paths: [String]) throws -> [Case] {
+        try scan(paths, warn: true).cases
+    }
+
+    /// `discover` without the warnings: the cases and what was skipped, for reports to list.
+    public static func scan(_ paths: [String]) throws -> Discovery {
+        try scan(paths, warn: false)
+    }
+
+    static func scan(_ paths: [String], warn: Bool) throws -> Discovery {
         var all: [Case] = []
+        var skipped: [SkippedFile] = []
         for p in paths {
-            for c in try discover(p) {
+            let found = try scan(p, warn: warn)
+            skipped += found.skipped
+            for c in found.cases {
                 if let other = all.first(where: { $0.id == c.id }) {
                     throw LiTSError(.invalidArgument, path: c.volumePath, "case \(c.id) is also given as \(other.volumePath); case ids must be unique")
                 }
                 all.append(c)
             }
         }
-        return all
+        return Discovery(cases: all, skipped: skipped)
     }
 
     /// A single NIfTI file given directly: a LiTS volume picks up its segmentation beside it.

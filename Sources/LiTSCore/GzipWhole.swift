@@ -65,7 +65,7 @@ public enum GzipWhole {
             } while start < part.count
         }
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw LiTSError(.notWritable, path: finalPath, "cannot create file (folder missing or not writable)") }
+        guard fd >= 0 else { throw LiTSError.writeFailed(finalPath, "cannot create file", errno: errno) }
         // Each worker compresses a member, waits for its turn, and writes it, so writing (about a
         // third of the time here: page-cache copies) overlaps the other workers' compression, and
         // only about one member per worker is held at once. concurrentPerform hands out indices in
@@ -73,6 +73,7 @@ public enum GzipWhole {
         let turn = NSCondition()
         var nextToWrite = 0
         var failed = false
+        var failure: Int32 = 0  // errno of the failed write; -1: libdeflate could not compress
         Parallel.perform(iterations: pieces.count) { i in
             var compressed: UnsafeMutableRawBufferPointer?
             if let c = lib.allocCompressor(level) {
@@ -87,25 +88,19 @@ public enum GzipWhole {
             while nextToWrite != i { turn.wait() }
             let skip = failed
             turn.unlock()
-            let ok = !skip && compressed.map { writeAll(fd, UnsafeRawBufferPointer($0)) } == true
+            let code = skip ? 0 : compressed.map { AtomicFile.writeAll(fd, UnsafeRawBufferPointer($0)) } ?? -1
             compressed.map { UnsafeMutableRawPointer($0.baseAddress!).deallocate() }
             turn.lock()
-            if !ok { failed = true }
+            if skip || code != 0 { failed = true }
+            if failure == 0 { failure = code }
             nextToWrite += 1
             turn.broadcast()
             turn.unlock()
         }
-        let closed = close(fd)
-        guard !failed, closed == 0 else { throw LiTSError(.notWritable, path: finalPath, "write failed (disk full?)") }
-        return true
-    }
-
-    private static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
-        var done = 0
-        while done < bytes.count {
-            let r = Foundation.write(fd, bytes.baseAddress! + done, bytes.count - done)
-            if r <= 0 { return false }
-            done += r
+        let closed = close(fd), closeErrno = errno
+        if failure == -1 { throw LiTSError(.notWritable, path: finalPath, "libdeflate could not compress the data") }
+        guard !failed, closed == 0 else {
+            throw LiTSError.writeFailed(finalPath, "cannot write file", errno: failed ? failure : closeErrno)
         }
         return true
     }

@@ -68,9 +68,7 @@ public struct NIfTIHeader: Sendable {
 
     /// Reads and validates the first bytes of a `.nii` or `.nii.gz` file.
     public static func read(path: String) throws -> NIfTIHeader {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw LiTSError(.notFound, path: path, "no such file")
-        }
+        try RegularFile.require(path)
         guard let fp = znzopen(path, "rb", path.hasSuffix(".gz") ? 1 : 0) else {
             throw LiTSError(.unreadable, path: path, "cannot open file")
         }
@@ -102,6 +100,7 @@ public struct NIfTIHeader: Sendable {
         if version == 2 && bytes.count < 540 {
             throw LiTSError(.corrupt, path: path, "truncated NIfTI-2 header (\(bytes.count) bytes of 540)")
         }
+        try checkMagic(Array(bytes[version == 1 ? 344..<348 : 4..<8]), version: version, path: path)
         func i16(_ o: Int) -> Int { let v = bytes.load(Int16.self, at: o); return Int(bigEndian ? Int16(bigEndian: v) : Int16(littleEndian: v)) }
         func i32(_ o: Int) -> Int { let v = bytes.load(Int32.self, at: o); return Int(bigEndian ? Int32(bigEndian: v) : Int32(littleEndian: v)) }
         func i64(_ o: Int) -> Int { let v = bytes.load(Int64.self, at: o); return Int(bigEndian ? Int64(bigEndian: v) : Int64(littleEndian: v)) }
@@ -156,9 +155,6 @@ public struct NIfTIHeader: Sendable {
             }
             total = product
         }
-        guard bitpix == 8 * bytesPerVoxel else {
-            throw LiTSError(.invalidHeader, path: path, "bitpix=\(bitpix) does not match datatype \(name) (\(8 * bytesPerVoxel) bits per voxel)")
-        }
         for a in 1...3 where a <= ndim {
             let s = pixdim[a]
             guard s.isFinite, s > 0 else {
@@ -189,6 +185,25 @@ public struct NIfTIHeader: Sendable {
                 throw LiTSError(.corrupt, path: path, "truncated or corrupt gzip stream: \(size) bytes cannot inflate to the \(needed) bytes the header's \(shapeText) \(name) voxels need")
             }
         }
+    }
+
+    /// A single-file NIfTI must say so ("n+1\0" / "n+2\0"): libnifti would read anything else as
+    /// Analyze 7.5, whose orientation ignores the sform (a silent left-right flip); nibabel refuses it.
+    static func checkMagic(_ magic: [UInt8], version: Int, path: String) throws {
+        let expected: [UInt8] = [0x6E, 0x2B, UInt8(ascii: version == 1 ? "1" : "2"), 0]  // "n+1\0", "n+2\0"
+        guard magic != expected else { return }
+        let shown = magic.map { (0x20..<0x7F).contains($0) && $0 != 0x5C ? String(UnicodeScalar($0)) : String(format: "\\x%02x", $0) }.joined()
+        let pair = version == 1 && magic == [0x6E, 0x69, 0x31, 0]  // "ni1\0"
+        throw LiTSError(.invalidHeader, path: path, pair
+            ? "magic \"ni1\\x00\" marks the header of a .hdr/.img pair, not a single .nii file"
+            : "not a valid NIfTI-\(version) file: magic is \"\(shown)\", expected \"n+\(version)\\x00\"")
+    }
+
+    /// bitpix is redundant with the datatype; nibabel ignores it. A warning line when they disagree.
+    public func bitpixWarning(path: String) -> String? {
+        let bits = 8 * NIfTIHeader.bytesPerVoxel(datatype)
+        guard bitpix != bits, let name = NIfTIHeader.datatypeName(datatype) else { return nil }
+        return "\(path): bitpix \(bitpix) disagrees with datatype \(name) (\(bits) bits); the datatype is used"
     }
 
     /// Bytes after the voxels in an uncompressed file (0 for gzip, whose size is only known after inflating).

@@ -258,6 +258,7 @@ public enum NIfTIReader {
         let grid = Grid(shape: header.shape, spacing: header.spacing, affine: affine)
         var source = NIfTISource(path: path, header: header, grid: grid,
                                  sformCode: Int(nim.pointee.sform_code), qformCode: Int(nim.pointee.qform_code))
+        if let bitpixWarning = header.bitpixWarning(path: path) { source.warn(bitpixWarning) }
         if let affineWarning { source.warn(affineWarning) }
         let extra = header.extraBytes(path: path)
         if extra > 0 { source.warn(extraBytesWarning(path: path, header: header, extra: extra)) }

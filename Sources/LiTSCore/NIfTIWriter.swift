@@ -102,15 +102,26 @@ public enum NIfTIWriter {
             }
             if done { return }
         }
-        guard let fp = znzopen(path, "wb", path.hasSuffix(".gz") ? 1 : 0) else {
-            throw LiTSError(.notWritable, path: finalPath, "cannot create file (folder missing or not writable)")
+        // Plain files with POSIX calls, so a failure says why (a full disk, no permission).
+        if !path.hasSuffix(".gz") {
+            try headerBytes.withUnsafeBytes { head in
+                try volume.voxels.withUnsafeBytes { data in
+                    try AtomicFile.create(path, holding: [head, UnsafeRawBufferPointer(rebasing: data[0..<dataBytes])], naming: finalPath)
+                }
+            }
+            return
+        }
+        errno = 0
+        guard let fp = znzopen(path, "wb", 1) else {
+            throw LiTSError.writeFailed(finalPath, "cannot create file", errno: errno)
         }
         var f: znzFile? = fp
         let wroteHeader = headerBytes.withUnsafeBytes { znzwrite($0.baseAddress, 1, $0.count, fp) }
         let wroteData = volume.voxels.withUnsafeBytes { znzwrite($0.baseAddress, 1, dataBytes, fp) }
+        let code = wroteHeader == headerBytes.count && wroteData == dataBytes ? 0 : errno  // zlib leaves write()'s errno
         let closed = Xznzclose(&f)
         guard wroteHeader == headerBytes.count, wroteData == dataBytes, closed == 0 else {
-            throw LiTSError(.notWritable, path: finalPath, "write failed (disk full?)")
+            throw LiTSError.writeFailed(finalPath, "cannot write file", errno: code != 0 ? code : errno)
         }
     }
 

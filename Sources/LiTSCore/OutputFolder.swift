@@ -57,7 +57,9 @@ public enum OutputFolder {
             do {
                 try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
             } catch {
-                throw LiTSError(.notWritable, path: out, "cannot create folder (\((error as NSError).localizedDescription))")
+                let code = LiTSError.posixCode(of: error)
+                guard code != 0 else { throw LiTSError(.notWritable, path: out, "cannot create folder (\((error as NSError).localizedDescription))") }
+                throw LiTSError.writeFailed(out, "cannot create folder", errno: code)
             }
         }
         guard access(out, W_OK) == 0 else {
@@ -125,7 +127,7 @@ final class FolderLocks: @unchecked Sendable {
         if descriptors[key] != nil { return }
         let path = "\(folder)/\(OutputFolder.lockFile)"
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw LiTSError(.notWritable, path: path, "cannot create the lock file: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw LiTSError.writeFailed(path, "cannot create the lock file", errno: errno) }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             let holder = String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self)
                 .trimmingCharacters(in: .whitespacesAndNewlines)

@@ -1,8 +1,9 @@
 import Dispatch
 import Foundation
 
-/// Temporary files of writes in progress (AtomicFile's hidden `.NAME.tmp-PID-N` files), so an
-/// interrupted run removes them instead of leaving them for the next run to trip over.
+/// Temporary files of writes in progress (AtomicFile's hidden `.NAME.tmp-PID-N.EXT` files, NAME a
+/// hash for long names), so an interrupted run removes them instead of leaving them for the next
+/// run to trip over.
 public final class TempFiles: @unchecked Sendable {
     public static let inProgress = TempFiles()
 
