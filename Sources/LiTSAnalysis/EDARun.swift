@@ -16,13 +16,16 @@ public enum EDARun {
     }
 
     /// Finds the cases (of the shard), prepares `out` and clears case results of an earlier run.
-    public static func prepare(_ inputs: [String], out: String, options: Options) throws -> [Case] {
+    /// Returns the cases and what the whole dataset is (for a shard's record).
+    public static func prepare(_ inputs: [String], out: String, options: Options) throws -> (cases: [Case], source: ShardSource) {
         let all = try Dataset.discover(inputs)
         let cases = options.shard.map { $0.select(all) } ?? all
         try OutputFolder.prepare(out, inputs: inputs, command: options.shard == nil ? EDAShards.reportCommand : EDAShards.shardCommand)
+        // Before anything is cleared: a folder of another shard is refused whole.
+        if let part = options.shard { try ShardFolder.checkSameShard(out, part) }
         EDAShards.clearCases(in: out)
         QAReport.clearCases(in: out)
-        return cases
+        return (cases, ShardSource(inputs: inputs, cases: all))
     }
 
     /// Analyses one case and saves its results and montage into `out`, with its QA facts and
@@ -48,22 +51,25 @@ public enum EDARun {
         // With a process group rank 0 prepares the folder, each rank analyses its share of the
         // cases into it, and rank 0 writes the report from every case's saved results.
         var cases: [Case] = []
-        try (group ?? SingleProcess()).onRankZero { cases = try prepare(inputs, out: out, options: options) }
+        var source: ShardSource?
+        try (group ?? SingleProcess()).onRankZero { (cases, source) = try prepare(inputs, out: out, options: options) }
         if let group, group.rank != 0 {
             let all = try Dataset.discover(inputs)
             cases = options.shard.map { $0.select(all) } ?? all
         }
         let mine = CaseRunner.run(group?.share(of: cases) ?? cases, threads: threads, label: "eda") { c in try analyse(c, options: options, into: out) }
         guard let result = try group.map({ try $0.gather(mine, of: cases) }) ?? mine else { return (cases.count, nil, []) }
-        let line = try finish(out: out, options: options, analysed: result.results.map(\.1), failed: result.failedByID)
+        let line = try finish(out: out, options: options, analysed: result.results.map(\.1), failed: result.failedByID, source: source)
         return (cases.count, line, result.failures)
     }
 
     /// After the loop: the shard description, or the report (when any case succeeded). Returns the
     /// line to print, nil when nothing was written.
-    public static func finish(out: String, options: Options, analysed: [String], failed: [String: String]) throws -> String? {
+    public static func finish(out: String, options: Options, analysed: [String], failed: [String: String],
+                              source: ShardSource? = nil) throws -> String? {
         if let part = options.shard {
-            let info = EDAShards.ShardInfo(shard: part.text, cases: analysed, failed: failed, connectivity: options.connectivity.rawValue)
+            let info = EDAShards.ShardInfo(shard: part.text, cases: analysed, failed: failed, connectivity: options.connectivity.rawValue,
+                                           source: source, files: EDAShards.writtenFiles(of: analysed, in: out))
             try ReportFolder(out).writeJSON(info, name: EDAShards.shardFile)
             return "shard \(part.text): \(analysed.count) case(s) in \(out); combine with `lits eda merge`"
         }

@@ -16,13 +16,31 @@ public enum EDAShards {
         public var cases: [String]
         public var failed: [String: String]
         public var connectivity: Int
+        /// What it was computed from (nil in a record of an older LiTSKit: refused by `merge`).
+        public var source: ShardSource?
+        /// Every file of its cases, relative to the folder (nil in an older record).
+        public var files: [String]?
 
-        public init(shard: String, cases: [String], failed: [String: String], connectivity: Int) {
+        public init(shard: String, cases: [String], failed: [String: String], connectivity: Int,
+                    source: ShardSource?, files: [String]) {
             self.shard = shard
             self.cases = cases
             self.failed = failed
             self.connectivity = connectivity
+            self.source = source
+            self.files = files
         }
+    }
+
+    /// The files a case can have in a report or shard folder: its results, its montage, its QA
+    /// facts and their montage (a montage only when the case had something to show).
+    public static func caseFiles(_ id: String) -> [String] {
+        ["\(EDAReport.casesFolder)/\(id).json", "figures/case-\(id).png", "\(QAReport.factsFolder)/\(id).json", "figures/qa-\(id).png"]
+    }
+
+    /// The files of `cases` that are in `dir` (after the cases were analysed into it).
+    public static func writtenFiles(of cases: [String], in dir: String) -> [String] {
+        cases.flatMap(caseFiles).filter { FileManager.default.fileExists(atPath: "\(dir)/\($0)") }
     }
 
     /// Removes case results of an earlier run, so they cannot leak into this one.
@@ -46,58 +64,68 @@ public enum EDAShards {
         public var warnings: [String]
     }
 
-    /// Combines shard (or report) folders into one report in `out`.
+    /// Combines shard folders into one report in `out`. Every part is checked (one dataset, one
+    /// split, one `--connectivity`, every file it lists there) before `out` is touched; only the
+    /// files the shards list are taken.
     public static func merge(_ parts: [String], into out: String, title: String?, partial: Bool) throws -> MergeResult {
-        let cases = try EDAReport.loadCases(from: parts)
+        guard !parts.isEmpty else { throw LiTSError(.invalidArgument, path: nil, "give the shard folders to merge") }
+        let infos = try parts.map { ($0, try readInfo($0)) }
+        try ShardSource.check(infos.map { ($0.0, $0.1.source) })
+        if let (part, info) = infos.first(where: { $0.1.connectivity != infos[0].1.connectivity }) {
+            throw LiTSError(.mismatch, path: part, "was computed with --connectivity \(info.connectivity), \(infos[0].0) with \(infos[0].1.connectivity)")
+        }
+        var holder: [String: String] = [:]
         var failed: [String: String] = [:]
-        var connectivity: Set<Int> = Set(cases.map(\.connectivity))
-        var shards: [(path: String, shard: JobShard)] = []
+        var copies: [(part: String, file: String)] = []
         var lost: [String] = []
-        for part in parts {
-            let file = "\(part)/\(shardFile)"
-            guard let data = FileManager.default.contents(atPath: file) else { continue }
-            guard let info = try? JSONDecoder().decode(ShardInfo.self, from: data), let s = JobShard(parsing: info.shard) else {
-                throw LiTSError(.corrupt, path: file, "not a LiTSKit shard description")
-            }
+        for (part, info) in infos {
             failed.merge(info.failed) { a, _ in a }
-            connectivity.insert(info.connectivity)
-            shards.append((part, s))
-            // Each shard lists what it analysed: a case file lost since (a failed copy, a full
-            // disk) would otherwise drop out of the report without a word.
-            for id in info.cases where !FileManager.default.fileExists(atPath: "\(part)/\(EDAReport.casesFolder)/\(id).json") {
-                lost.append("\(part)/\(EDAReport.casesFolder)/\(id).json")
+            let listed = Set(info.files ?? [])
+            for id in info.cases {
+                if let other = holder[id] { throw LiTSError(.invalidArgument, path: part, "case \(id) is also in \(other)") }
+                holder[id] = part
+                // Each shard lists what it wrote: a file lost since (a failed copy, a full disk)
+                // would otherwise drop the case, its QA rows or its montage without a word.
+                let files = caseFiles(id).filter(listed.contains)
+                let missing = ShardFolder.missing(files, in: part)
+                if missing.isEmpty { copies += files.map { (part, $0) } } else { lost += missing.map { "\(part)/\($0)" } }
             }
         }
-        var warnings = try ShardFolder.checkComplete(shards, partial: partial)
+        var warnings = try ShardFolder.checkComplete(infos.map { ($0.0, JobShard(parsing: $0.1.shard)!) }, partial: partial)
         if !lost.isEmpty {
             let list = lost.prefix(5).joined(separator: ", ") + (lost.count > 5 ? " (\(lost.count) in all)" : "")
             guard partial else {
-                throw LiTSError(.notFound, path: lost[0], "listed in its shard.json but missing: \(lost.count) case file(s) lost (\(list)); rerun that shard, or --partial")
+                throw LiTSError(.notFound, path: lost[0], "listed in its shard.json but missing: \(lost.count) file(s) lost (\(list)); rerun that shard, or --partial")
             }
-            warnings.append("\(lost.count) case file(s) listed by their shard are missing and left out: \(list)")
+            warnings.append("\(lost.count) file(s) listed by their shard are missing; their cases are left out: \(list)")
         }
-        guard connectivity.count <= 1 else {
-            throw LiTSError(.mismatch, path: parts.joined(separator: " "), "shards were computed with different --connectivity (\(connectivity.sorted()))")
-        }
+        // Every case file is read before `out` is touched, so a damaged one leaves no output.
+        for (part, file) in copies where file.hasPrefix(EDAReport.casesFolder) { _ = try JSONFile.read(CaseEDA.self, from: "\(part)/\(file)") }
         try OutputFolder.prepare(out, inputs: parts, command: reportCommand)
         clearCases(in: out)
         QAReport.clearCases(in: out)
         let fm = FileManager.default
-        try fm.createDirectory(atPath: "\(out)/\(EDAReport.casesFolder)", withIntermediateDirectories: true)
-        try fm.createDirectory(atPath: "\(out)/figures", withIntermediateDirectories: true)
-        try fm.createDirectory(atPath: "\(out)/\(QAReport.factsFolder)", withIntermediateDirectories: true)
-        for part in parts {
-            for c in cases {
-                for (from, to) in [("\(part)/\(EDAReport.casesFolder)/\(c.id).json", "\(out)/\(EDAReport.casesFolder)/\(c.id).json"),
-                                   ("\(part)/figures/case-\(c.id).png", "\(out)/figures/case-\(c.id).png"),
-                                   ("\(part)/\(QAReport.factsFolder)/\(c.id).json", "\(out)/\(QAReport.factsFolder)/\(c.id).json"),
-                                   ("\(part)/figures/qa-\(c.id).png", "\(out)/figures/qa-\(c.id).png")]
-                where fm.fileExists(atPath: from) {
-                    try AtomicFile.write(try Data(contentsOf: URL(fileURLWithPath: from)), to: to)
-                }
-            }
+        for folder in [EDAReport.casesFolder, "figures", QAReport.factsFolder] {
+            try fm.createDirectory(atPath: "\(out)/\(folder)", withIntermediateDirectories: true)
         }
+        for (part, file) in copies {
+            try AtomicFile.write(try Data(contentsOf: URL(fileURLWithPath: "\(part)/\(file)")), to: "\(out)/\(file)")
+        }
+        // The report from the cases now in `out`, as one run writes it.
+        let cases = try EDAReport.loadCases(from: [out])
         try EDAReport.write(EDAResult(cases), to: out, title: title ?? defaultTitle(out), failed: failed)
         return MergeResult(cases: cases.count, warnings: warnings)
+    }
+
+    /// A part's `shard.json`, which must be there and of this version (with its source and files).
+    static func readInfo(_ part: String) throws -> ShardInfo {
+        let file = "\(part)/\(shardFile)"
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw LiTSError(.notFound, path: part, "no \(shardFile): not a shard folder of `lits eda --shard i/n`")
+        }
+        guard let info = try? JSONDecoder().decode(ShardInfo.self, from: data), JobShard(parsing: info.shard) != nil else {
+            throw LiTSError(.corrupt, path: file, "not a LiTSKit shard description")
+        }
+        return info
     }
 }

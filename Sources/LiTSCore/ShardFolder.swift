@@ -1,5 +1,78 @@
 import Foundation
 
+/// What a shard was computed from, recorded in its `shard.json` so that `merge` refuses parts of
+/// different inputs (two datasets of the same size, or evaluations of two prediction folders).
+public struct ShardSource: Codable, Equatable, Sendable {
+    /// One input: its paths and a fingerprint of its files.
+    public struct Input: Codable, Equatable, Sendable {
+        /// The paths as given, made absolute. Only for messages: a copy of one dataset on each
+        /// node (`cp -a` to local scratch) is the same input, and its fingerprint says so.
+        public var paths: [String]
+        /// FNV-1a (64 bit, hex) over the files' names, sizes and modification times, in case order:
+        /// cheap enough for every task to take over the whole dataset; not a security check.
+        public var fingerprint: String
+    }
+
+    /// The dataset, every case of it (not only the shard's), so that every shard of one run agrees.
+    public var dataset: Input
+    /// `lits evaluate`: the prediction folder scored (its files for every case and its record).
+    public var predictions: Input?
+
+    public init(inputs: [String], cases: [Case], predictions: Input? = nil) {
+        let lines = cases.sorted { $0.id < $1.id }.map { c in
+            [c.id, Self.entry(c.volumePath), c.segmentationPath.map(Self.entry) ?? "-"].joined(separator: "\t")
+        }
+        dataset = Input(paths: inputs.map(OutputFolder.resolved), fingerprint: Self.fingerprint(lines))
+        self.predictions = predictions
+    }
+
+    /// A folder's `files` (nil: none for that case) as an input.
+    public static func input(folder: String, files: [String?]) -> Input {
+        Input(paths: [OutputFolder.resolved(folder)], fingerprint: fingerprint(files.map { $0.map(entry) ?? "-" }))
+    }
+
+    /// "name, size, modification time" of a file (following links, as the reader does).
+    static func entry(_ path: String) -> String {
+        var s = stat()
+        let name = URL(fileURLWithPath: path).lastPathComponent
+        guard stat(path, &s) == 0 else { return "\(name)\tmissing" }
+        return "\(name)\t\(s.st_size)\t\(s.st_mtim.tv_sec).\(s.st_mtim.tv_nsec)"
+    }
+
+    static func fingerprint(_ lines: [String]) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in lines.joined(separator: "\n").utf8 {
+            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+        }
+        return String(format: "%016llx", hash)
+    }
+
+    /// Parts must come from the same inputs: the first that differs from the first part is an
+    /// error naming both folders and what differs. A part without a source (a `shard.json` of an
+    /// older LiTSKit) cannot be checked and is refused.
+    public static func check(_ parts: [(path: String, source: ShardSource?)]) throws {
+        guard let first = parts.first else { return }
+        for (path, source) in parts where source == nil {
+            throw LiTSError(.mismatch, path: "\(path)/\(ShardFolder.recordFile)",
+                            "records no dataset fingerprint (written by an older LiTSKit), so it cannot be checked against the other parts; rerun the shards")
+        }
+        let a = first.source!
+        for (path, source) in parts.dropFirst() {
+            let b = source!
+            if b.dataset.fingerprint != a.dataset.fingerprint {
+                throw LiTSError(.mismatch, path: path, "was computed from another dataset than \(first.path) (\(describe(b.dataset)) vs \(describe(a.dataset))); merge the shards of one run only")
+            }
+            if b.predictions != nil || a.predictions != nil, b.predictions?.fingerprint != a.predictions?.fingerprint {
+                throw LiTSError(.mismatch, path: path, "was computed from other predictions than \(first.path) (--pred \(b.predictions.map(describe) ?? "none") vs \(a.predictions.map(describe) ?? "none")); merge the shards of one run only")
+            }
+        }
+    }
+
+    static func describe(_ input: Input) -> String {
+        "\(input.paths.joined(separator: " ")), fingerprint \(input.fingerprint)"
+    }
+}
+
 /// `shard.json` of a shard folder of `lits preprocess`, `predict` or `evaluate --shard i/n`:
 /// which command and settings computed it, and which cases of the split it holds, so that
 /// `merge` can check the parts belong together and put the cases back in the order one run
@@ -16,14 +89,21 @@ public struct ShardRecord<Settings: Codable & Equatable & Sendable>: Codable, Se
     public var failed: [String: String]
     /// What must be the same in every part (options that change the outputs).
     public var settings: Settings
+    /// What it was computed from (nil in a record of an older LiTSKit: refused by `merge`).
+    public var source: ShardSource?
+    /// Every file the shard wrote for `merge`, relative to its folder (nil in an older record).
+    public var files: [String]?
 
-    public init(command: String, shard: JobShard, total: Int, cases: [String], failed: [String: String], settings: Settings) {
+    public init(command: String, shard: JobShard, total: Int, cases: [String], failed: [String: String], settings: Settings,
+                source: ShardSource, files: [String]) {
         self.command = command
         self.shard = shard.text
         self.total = total
         self.cases = cases
         self.failed = failed
         self.settings = settings
+        self.source = source
+        self.files = files
     }
 }
 
@@ -38,6 +118,31 @@ public enum ShardFolder {
     /// The marker kind of `command`'s output folder: the whole output, or a shard of it.
     public static func outputKind(_ command: String, shard: JobShard?) -> String {
         shard == nil ? command : self.command(command)
+    }
+
+    /// Prepares a command's output folder (`OutputFolder.prepare`); a shard's is also refused
+    /// when it holds another shard.
+    public static func prepareOutput(_ out: String, inputs: [String], command: String, shard: JobShard?) throws {
+        try OutputFolder.prepare(out, inputs: inputs, command: outputKind(command, shard: shard))
+        if let shard { try checkSameShard(out, shard) }
+    }
+
+    /// A shard folder takes only a rerun of its own shard: another shard written into it would
+    /// replace its `shard.json` and leave its files behind as orphans. Call with the folder locked.
+    public static func checkSameShard(_ out: String, _ shard: JobShard) throws {
+        let file = "\(out)/\(recordFile)"
+        guard let data = FileManager.default.contents(atPath: file) else { return }
+        guard let held = try? JSONFile.nonFiniteDecoder().decode(RecordShard.self, from: data) else {
+            throw LiTSError(.corrupt, path: file, "not a LiTSKit shard description; refusing to write shard \(shard.text) over it")
+        }
+        guard held.shard == shard.text else {
+            throw LiTSError(.notWritable, path: out, "holds shard \(held.shard) (its \(recordFile)); choose another folder for shard \(shard.text)")
+        }
+    }
+
+    /// The files of `files` (relative to `part`) that are not there.
+    public static func missing(_ files: [String], in part: String) -> [String] {
+        files.filter { !FileManager.default.fileExists(atPath: "\(part)/\($0)") }
     }
 
     public static func write<S>(_ record: ShardRecord<S>, to dir: String) throws {
@@ -97,10 +202,17 @@ public enum ShardFolder {
         let first = records[0]
         for (path, record) in records.dropFirst() {
             guard record.settings == first.record.settings else {
-                throw LiTSError(.mismatch, path: path, "was computed with other settings than \(first.path) (see their \(recordFile)); merge parts of one run only")
+                throw LiTSError(.mismatch, path: path, "was computed with other settings than \(first.path) (\(differingKeys(record.settings, first.record.settings)) differ; see their \(recordFile)); merge parts of one run only")
             }
             guard record.total == first.record.total else {
                 throw LiTSError(.mismatch, path: path, "is a shard of \(record.total) case(s), \(first.path) of \(first.record.total): not the same dataset")
+            }
+        }
+        try ShardSource.check(records.map { ($0.path, $0.record.source) })
+        // Every file a part lists must be there: a lost one would drop out of the merge unseen.
+        for (path, record) in records {
+            if let lost = missing(record.files ?? [], in: path).first {
+                throw LiTSError(.notFound, path: "\(path)/\(lost)", "listed in its \(recordFile) but missing; rerun that shard")
             }
         }
         let warnings = try checkComplete(records.map { (path: $0.path, shard: JobShard(parsing: $0.record.shard)!) }, partial: partial)
@@ -142,3 +254,20 @@ public enum ShardFolder {
 
 /// The command of a `shard.json`, read first so that another command's shard gets a clear error.
 private struct RecordKind: Decodable { var command: String }
+
+/// The shard of any `shard.json` (of `lits eda` too, whose record has no command).
+private struct RecordShard: Decodable { var shard: String }
+
+/// The top-level keys in which two settings differ, for the message of a refused merge.
+func differingKeys<S: Encodable>(_ a: S, _ b: S) -> String {
+    let encoder = JSONFile.nonFiniteEncoder()
+    // Each value as sorted-key JSON text, so equal values compare equal.
+    func fields(_ s: S) -> [String: Data] {
+        guard let data = try? encoder.encode(s),
+              let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { return [:] }
+        return object.compactMapValues { try? JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys, .fragmentsAllowed]) }
+    }
+    let x = fields(a), y = fields(b)
+    let keys = Set(x.keys).union(y.keys).filter { x[$0] != y[$0] }.sorted()
+    return keys.isEmpty ? "the settings" : keys.joined(separator: ", ")
+}

@@ -23,7 +23,7 @@ public enum Evaluation {
     public static func prepare(pred: String, truth: String, out: String, shard: JobShard? = nil) throws -> [Case] {
         let cases = try truthCases(truth)
         guard !cases.isEmpty else { throw LiTSError(.noCases, path: truth, "no cases with a ground-truth segmentation") }
-        try OutputFolder.prepare(out, inputs: [pred, truth], command: ShardFolder.outputKind(command, shard: shard))
+        try ShardFolder.prepareOutput(out, inputs: [pred, truth], command: command, shard: shard)
         return cases
     }
 
@@ -73,6 +73,7 @@ public enum Evaluation {
         try (group ?? SingleProcess()).onRankZero { all = try prepare(pred: pred, truth: truth, out: out, shard: shard) }
         if let group, group.rank != 0 { all = try truthCases(truth) }
         let cases = shard.map { $0.select(all) } ?? all
+        let scored = source(pred: pred, truth: truth, cases: all)
         let mine = CaseRunner.run(group?.share(of: cases) ?? cases, threads: threads, label: "evaluate") { c in
             let (e, montage) = try evaluate(c, pred: pred, options: options)
             return GatheredEvaluation(evaluation: e, montage: montage.map(GatheredEvaluation.Image.init))
@@ -81,12 +82,22 @@ public enum Evaluation {
         let results = result.results.map { ($0.1.evaluation, $0.1.montage?.image) }
         let summary: EvaluationSummary?
         if let shard {
+            let files = [EvaluationReport.casesFile] + results.compactMap { e, montage in montage.map { _ in EvaluationReport.montageFile(e.id) } }
             summary = try finishShard(results, out: out, record: ShardRecord(command: command, shard: shard, total: all.count, cases: cases.map(\.id),
-                                                                             failed: result.failedByID, settings: options))
+                                                                             failed: result.failedByID, settings: options,
+                                                                             source: scored, files: files))
         } else {
             summary = try finish(results, out: out, title: title, failed: result.failedByID)
         }
         return (cases.count, summary, result.failures)
+    }
+
+    /// What a shard scored: the truth cases, and the prediction files of every one of them with
+    /// the prediction folder's `predictions.json`.
+    static func source(pred: String, truth: String, cases: [Case]) -> ShardSource {
+        let record = "\(pred)/predictions.json"
+        let files = cases.map { predictionPath(in: pred, id: $0.id) } + [FileManager.default.fileExists(atPath: record) ? record : nil]
+        return ShardSource(inputs: [truth], cases: cases, predictions: ShardSource.input(folder: pred, files: files))
     }
 
     /// After the loop: the report, when any case was evaluated. Returns the summary (nil when none was).

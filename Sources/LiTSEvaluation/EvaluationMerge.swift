@@ -26,14 +26,16 @@ extension Evaluation {
             let cases = try JSONFile.decode([CaseEvaluation].self, from: data, path: file, decoder: decoder)
             evaluations[part] = Dictionary(cases.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         }
+        // The montages each shard wrote (`read` checked they are all there).
+        let listed = Dictionary(set.records.map { ($0.path, Set($0.record.files ?? [])) }, uniquingKeysWith: { a, _ in a })
         var cases: [CaseEvaluation] = []
         var montages: [(from: String, id: String)] = []
         for (id, part) in set.caseOrder where failed[id] == nil {
             guard let e = evaluations[part]?[id] else {
                 throw LiTSError(.notFound, path: "\(part)/\(EvaluationReport.casesFile)", "holds no case \(id), though shard.json lists it as evaluated; rerun that shard")
             }
-            let montage = "\(part)/\(EvaluationReport.montageFile(id))"
-            if FileManager.default.fileExists(atPath: montage) { montages.append((montage, id)) }
+            let montage = EvaluationReport.montageFile(id)
+            if listed[part]?.contains(montage) == true { montages.append(("\(part)/\(montage)", id)) }
             cases.append(e)
         }
         guard !cases.isEmpty else {

@@ -127,13 +127,16 @@ public struct PreprocessedFolder: Sendable {
                               group: ProcessGroup? = nil, shard: JobShard? = nil) throws -> (cases: Int, run: CaseRunResult<PreprocessedCase>) {
         let all = try Dataset.discover(data)
         let cases = shard.map { $0.select(all) } ?? all
+        let source = ShardSource(inputs: data, cases: all)
         try (group ?? SingleProcess()).onRankZero {
-            try OutputFolder.prepare(out, inputs: data, command: ShardFolder.outputKind(command, shard: shard))
+            try ShardFolder.prepareOutput(out, inputs: data, command: command, shard: shard)
         }
         let run = try write(cases, options: options, into: out, threads: threads, group: group)
         if let shard, (group?.rank ?? 0) == 0 {
+            let arrays = run.results.flatMap { [$0.1.volumeFile] + ($0.1.maskFile.map { [$0] } ?? []) }
             try ShardFolder.write(ShardRecord(command: command, shard: shard, total: all.count, cases: cases.map(\.id),
-                                              failed: run.failedByID, settings: options), to: out)
+                                              failed: run.failedByID, settings: options, source: source,
+                                              files: arrays + (arrays.isEmpty ? [] : [PreprocessManifest.fileName])), to: out)
         }
         return (cases.count, run)
     }

@@ -51,8 +51,9 @@ public struct PredictionJob: Sendable {
         if let blending { config.blending = blending }
         let all = try Dataset.discover(data)
         let cases = shard.map { $0.select(all) } ?? all
+        let source = ShardSource(inputs: data, cases: all)
         try (group ?? SingleProcess()).onRankZero {
-            try OutputFolder.prepare(out, inputs: data, command: ShardFolder.outputKind(Self.command, shard: shard))
+            try ShardFolder.prepareOutput(out, inputs: data, command: Self.command, shard: shard)
         }
         var predictor = Predictor(model: model, config: config)
         var liverCheckpoint: String?
@@ -92,8 +93,10 @@ public struct PredictionJob: Sendable {
         if let shard {
             let settings = Settings(run: runPath, checkpoints: checkpoints, checksum: try run.checkpointInfo(checkpoint).sha256,
                                     window: chosen, job: self)
+            let probabilities = probabilities ? result.results.flatMap { ["probability-liver-\($0.0.id).nii.gz", "probability-lesion-\($0.0.id).nii.gz"] } : []
             try ShardFolder.write(ShardRecord(command: Self.command, shard: shard, total: all.count, cases: cases.map(\.id),
-                                              failed: result.failedByID, settings: settings), to: out)
+                                              failed: result.failedByID, settings: settings, source: source,
+                                              files: result.results.map(\.1) + probabilities + [Self.recordFile]), to: out)
         }
         return (cases.count, result)
     }

@@ -94,11 +94,12 @@ final class JobShardTests: XCTestCase {
         let dir = NSTemporaryDirectory() + "litskit-shards-\(UUID().uuidString)"
         addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
         let ids = ["1", "2", "10", "11", "3"]
+        let source = ShardSource(inputs: [], cases: [])
         for i in 1...2 {
             let shard = JobShard(index: i, count: 2)!
             try FileManager.default.createDirectory(atPath: "\(dir)/p\(i)", withIntermediateDirectories: true)
             try ShardFolder.write(ShardRecord(command: "lits x", shard: shard, total: ids.count, cases: shard.select(ids),
-                                              failed: i == 2 ? ["2": "bad"] : [:], settings: [0.5]), to: "\(dir)/p\(i)")
+                                              failed: i == 2 ? ["2": "bad"] : [:], settings: [0.5], source: source, files: []), to: "\(dir)/p\(i)")
         }
         let parts = try ShardFolder.read(["\(dir)/p2", "\(dir)/p1"], command: "lits x", partial: false, as: [Double].self)
         XCTAssertEqual(parts.caseOrder.map(\.id), ids)
@@ -111,7 +112,7 @@ final class JobShardTests: XCTestCase {
         // Shard 2/2 of another dataset of the same size shares a case id with this 1/2.
         try FileManager.default.createDirectory(atPath: "\(dir)/other", withIntermediateDirectories: true)
         try ShardFolder.write(ShardRecord(command: "lits x", shard: JobShard(index: 2, count: 2)!, total: 5, cases: ["7", "3"],
-                                          failed: [:], settings: [0.5]), to: "\(dir)/other")
+                                          failed: [:], settings: [0.5], source: source, files: []), to: "\(dir)/other")
         XCTAssertThrowsError(try ShardFolder.read(["\(dir)/p1", "\(dir)/other"], command: "lits x", partial: false, as: [Double].self)) { error in
             XCTAssertEqual("\(error)", "\(dir)/other: case 3 is also in \(dir)/p1: not shards of one dataset")
         }
