@@ -46,6 +46,7 @@ public enum PreviewAnalysis {
         for k in slices where !(0..<c.ct.shape[2]).contains(k) {
             throw LiTSError(.invalidArgument, path: c.info.volumePath, "slice \(k) is outside 0..<\(c.ct.shape[2]) (canonical axial slices)")
         }
+        for method in options.methods { try options.enhancement.check(method, shape: c.ct.shape, path: c.info.volumePath) }
         let body = options.methods.contains(.volumeBody) ? BodyMask.compute(c.ct) : nil
         let labels = options.contours ? c.labels : nil
         var result = PreviewResult(caseID: c.info.id, hasLabels: c.labels != nil, slices: slices, montages: [], singleSlices: [], metrics: [:])

@@ -25,6 +25,7 @@ public enum EnhancedVolumeFile {
             throw LiTSError(.notWritable, path: out, "exists; pass --overwrite to replace it")
         }
         let loaded = try CaseLoader.load(c, withLabels: false)
+        try options.check(method, shape: loaded.ct.shape, path: c.volumePath)
         let enhanced = Enhancement.apply(method, to: loaded.ct, window: window, options: options)
         let onSource = loaded.reorientation.toSource(enhanced, sourceGrid: loaded.source.grid)
         try NIfTIWriter.write(onSource, to: out, description: description)

@@ -38,6 +38,42 @@ public struct EnhancementOptions: Codable, Equatable, Sendable {
     public init() {}
 }
 
+extension EnhancementOptions {
+    /// Most bins of the histogram equalizations: far more than the distinct values a window holds
+    /// (its HU are integers in most scans), and the histogram stays small.
+    public static let maxBins = 65536
+    /// Most CLAHE bins: scikit-image quantises to 14 bits, so more bins would stay empty.
+    public static let maxClaheBins = CLAHE.grayLevels
+    /// Most memory for one slice's CLAHE tile mappings (tiles x bins doubles); slices run in parallel.
+    public static let maxClaheMapBytes = 256 << 20
+
+    /// Refuses options a volume of `shape` (canonical i, j, k) cannot use, before any work: too many
+    /// bins, a CLAHE kernel larger than the axial slice (it loops over the kernel's area, and a
+    /// kernel of 100000 never ends), or CLAHE tiles so small that their mappings exhaust memory.
+    public func check(_ method: EnhancementMethod, shape: [Int], path: String) throws {
+        switch method {
+        case .window: return
+        case .slice, .volume, .volumeBody:
+            guard bins <= EnhancementOptions.maxBins else {
+                throw LiTSError(.invalidArgument, path: path, "--bins \(bins) is more than the limit of \(EnhancementOptions.maxBins)")
+            }
+        case .clahe:
+            guard claheBins <= EnhancementOptions.maxClaheBins else {
+                throw LiTSError(.invalidArgument, path: path, "--clahe-bins \(claheBins) is more than CLAHE's \(EnhancementOptions.maxClaheBins) grey levels")
+            }
+            let (rows, cols) = (shape[1], shape[0])
+            guard let k = claheKernel else { return }
+            guard k[0] <= rows, k[1] <= cols else {
+                throw LiTSError(.invalidArgument, path: path, "--clahe-kernel \(k[0])x\(k[1]) is larger than this volume's axial slice (\(rows) rows x \(cols) columns): use at most \(rows)x\(cols)")
+            }
+            let tiles = ((rows + k[0] - 1) / k[0]) * ((cols + k[1] - 1) / k[1])
+            guard tiles * claheBins * 8 <= EnhancementOptions.maxClaheMapBytes else {
+                throw LiTSError(.invalidArgument, path: path, "--clahe-kernel \(k[0])x\(k[1]) with --clahe-bins \(claheBins) makes \(tiles) tiles per slice of \(rows)x\(cols), whose mappings need \((tiles * claheBins * 8) >> 20) MB, over the limit of \(EnhancementOptions.maxClaheMapBytes >> 20) MB: use a larger kernel or fewer bins")
+            }
+        }
+    }
+}
+
 public enum Enhancement {
     /// The enhanced canonical volume. `body` is computed when the method needs it and none is given.
     public static func apply(_ method: EnhancementMethod, to ct: Volume<Float>, window: HUWindow,

@@ -68,6 +68,9 @@ public enum Preprocessor {
     /// Refuses a case whose output grid cannot fit in memory (a slice spacing of 1e5 mm in a
     /// header asks for millions of slices): the float32 output and the resampling's intermediate.
     public static func checkFits(_ c: LoadedCase, options: PreprocessOptions) throws {
+        if let method = options.equalize {
+            try (options.enhancement ?? EnhancementOptions()).check(method, shape: c.ct.shape, path: c.info.volumePath)
+        }
         let n = sides(for: c.grid, options: options).map { max(1, $0) }
         let voxels = n[0] * n[1] * n[2]
         let extent = (0..<3).map { Double(c.grid.shape[$0]) * c.grid.spacing[$0] }

@@ -217,7 +217,10 @@ struct PreprocessingArguments: ParsableArguments {
     @Option(parsing: .unconditional, help: "HU window L,H to clip to before normalising.")
     var window = WindowArgument(argument: "-100,400")!
 
-    @Option(help: "In-plane size after resampling, NX or NXxNY (default 168; not with --spacing).")
+    /// The largest in-plane side: past a full-resolution CT slice (512), with room to upsample.
+    static let maxSide = 4096
+
+    @Option(help: "In-plane size after resampling, NX or NXxNY, at most \(PreprocessingArguments.maxSide) (default 168; not with --spacing).")
     var size: InPlaneSize?
 
     @Option(help: "Slice spacing in mm after resampling (default 2; not with --spacing).")
@@ -228,6 +231,9 @@ struct PreprocessingArguments: ParsableArguments {
     var spacing: SpacingArgument?
 
     func validate() throws {
+        if let size, size.values.contains(where: { $0 > PreprocessingArguments.maxSide }) {
+            throw ValidationError("--size must be at most \(PreprocessingArguments.maxSide) per side")
+        }
         if let sliceSpacing { guard sliceSpacing > 0, sliceSpacing.isFinite else { throw ValidationError("--slice-spacing must be positive") } }
         if spacing != nil, size != nil || sliceSpacing != nil {
             throw ValidationError("--spacing sets the spacing of every axis: give it without --size and --slice-spacing")

@@ -4,21 +4,31 @@ import LiTSImaging
 
 /// Options shared by the commands that enhance contrast.
 struct EnhancementArguments: ParsableArguments {
-    @Option(help: "Bins of the histogram equalizations (the baseline used 32).")
+    @Option(help: "Bins of the histogram equalizations, 2 to \(EnhancementOptions.maxBins) (the baseline used 32).")
     var bins = 256
 
-    @Option(help: "CLAHE kernel size in pixels, R or RxC (default: 1/8 of the slice, as scikit-image).")
+    @Option(help: "CLAHE kernel size in pixels, R or RxC, at most the axial slice (default: 1/8 of the slice, as scikit-image).")
     var claheKernel: KernelSize?
 
     @Option(help: "CLAHE clip limit (scikit-image's clip_limit).")
     var claheClip = 0.01
 
-    @Option(help: "CLAHE histogram bins.")
+    @Option(help: "CLAHE histogram bins, 2 to \(EnhancementOptions.maxClaheBins) (its grey levels).")
     var claheBins = 256
 
+    /// The largest side a NIfTI-1 header can give a slice (its dimensions are 16-bit).
+    static let maxKernel = Int(Int16.max)
+
     func validate() throws {
-        guard bins >= 2 else { throw ValidationError("--bins must be at least 2") }
-        guard claheBins >= 2 else { throw ValidationError("--clahe-bins must be at least 2") }
+        guard bins >= 2, bins <= EnhancementOptions.maxBins else {
+            throw ValidationError("--bins must be in 2...\(EnhancementOptions.maxBins)")
+        }
+        guard claheBins >= 2, claheBins <= EnhancementOptions.maxClaheBins else {
+            throw ValidationError("--clahe-bins must be in 2...\(EnhancementOptions.maxClaheBins) (CLAHE's grey levels)")
+        }
+        if let k = claheKernel?.values, k.contains(where: { $0 > EnhancementArguments.maxKernel }) {
+            throw ValidationError("--clahe-kernel must be at most \(EnhancementArguments.maxKernel) per side (and at most the axial slice)")
+        }
         guard claheClip > 0, claheClip <= 1 else { throw ValidationError("--clahe-clip must be in (0, 1]") }
     }
 
