@@ -56,6 +56,7 @@ public enum OutputFolder {
         } else {
             do {
                 try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+                FolderLocks.held.markCreated(out)
             } catch {
                 let code = LiTSError.posixCode(of: error)
                 guard code != 0 else { throw LiTSError(.notWritable, path: out, "cannot create folder (\((error as NSError).localizedDescription))") }
@@ -70,6 +71,19 @@ public enum OutputFolder {
         try FolderLocks.held.lock(out, command: command)
         try claim(out, command: command, write: true)
         removeStaleTemporaries(in: out)
+    }
+
+    /// Removes `out` when this process created it (in `prepare`) and it holds nothing but the
+    /// marker and the lock: a run that failed before writing any output leaves no empty folder.
+    /// A folder that existed before, or that holds anything else, is left as it is.
+    public static func removeIfUnused(_ out: String) {
+        guard FolderLocks.held.wasCreated(out),
+              let names = try? FileManager.default.contentsOfDirectory(atPath: out),
+              Set(names).isSubset(of: [markerFile, lockFile]) else { return }
+        unlink("\(out)/\(markerFile)")
+        unlink("\(out)/\(lockFile)")
+        FolderLocks.held.unlock(out)
+        rmdir(out)
     }
 
     /// Checks the marker, and with `write` (once the folder is locked, so no other run races us)
@@ -119,6 +133,29 @@ final class FolderLocks: @unchecked Sendable {
 
     private let mutex = NSLock()
     private var descriptors: [String: Int32] = [:]
+    /// Folders `prepare` created in this process (resolved paths), for `removeIfUnused`.
+    private var created = Set<String>()
+
+    func markCreated(_ folder: String) {
+        mutex.lock()
+        created.insert(OutputFolder.resolved(folder))
+        mutex.unlock()
+    }
+
+    func wasCreated(_ folder: String) -> Bool {
+        mutex.lock()
+        defer { mutex.unlock() }
+        return created.contains(OutputFolder.resolved(folder))
+    }
+
+    /// Releases the lock on `folder` (closing its descriptor), if this process holds it.
+    func unlock(_ folder: String) {
+        let key = OutputFolder.resolved(folder)
+        mutex.lock()
+        defer { mutex.unlock() }
+        if let fd = descriptors.removeValue(forKey: key) { close(fd) }
+        created.remove(key)
+    }
 
     func lock(_ folder: String, command: String) throws {
         let key = OutputFolder.resolved(folder)

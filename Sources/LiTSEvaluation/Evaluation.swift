@@ -19,19 +19,19 @@ public enum Evaluation {
         try Dataset.discover(truth).filter { $0.segmentationPath != nil }
     }
 
-    /// The truth cases (with a segmentation); prepares `out` (a shard folder with `shard`).
+    /// The truth cases (with a segmentation); checks the prediction folder (`PredictionFolder`),
+    /// then prepares `out` (a shard folder with `shard`), so bad inputs leave no output folder.
     public static func prepare(pred: String, truth: String, out: String, shard: JobShard? = nil) throws -> [Case] {
         let cases = try truthCases(truth)
+        _ = try PredictionFolder(reading: pred)
         guard !cases.isEmpty else { throw LiTSError(.noCases, path: truth, "no cases with a ground-truth segmentation") }
         try ShardFolder.prepareOutput(out, inputs: [pred, truth], command: command, shard: shard)
         return cases
     }
 
     /// Evaluates one case against its prediction in `pred`; returns the metrics and the worst-slice montage.
-    public static func evaluate(_ c: Case, pred: String, options: EvaluationOptions) throws -> (CaseEvaluation, RGBImage?) {
-        guard let path = predictionPath(in: pred, id: c.id) else {
-            throw LiTSError(.notFound, path: pred, "no prediction for case \(c.id) (expected segmentation-\(c.id).nii.gz)")
-        }
+    public static func evaluate(_ c: Case, pred: PredictionFolder, options: EvaluationOptions) throws -> (CaseEvaluation, RGBImage?) {
+        let path = try pred.prediction(for: c.id)
         let loaded = try CaseLoader.load(c)
         let (raw, _) = try NIfTIReader.readLabels(path: path)
         let prediction = try onTruthGrid(raw, path: path, truth: loaded)
@@ -73,9 +73,10 @@ public enum Evaluation {
         try (group ?? SingleProcess()).onRankZero { all = try prepare(pred: pred, truth: truth, out: out, shard: shard) }
         if let group, group.rank != 0 { all = try truthCases(truth) }
         let cases = shard.map { $0.select(all) } ?? all
+        let folder = try PredictionFolder(reading: pred)
         let scored = source(pred: pred, truth: truth, cases: all)
         let mine = CaseRunner.run(group?.share(of: cases) ?? cases, threads: threads, label: "evaluate") { c in
-            let (e, montage) = try evaluate(c, pred: pred, options: options)
+            let (e, montage) = try evaluate(c, pred: folder, options: options)
             return GatheredEvaluation(evaluation: e, montage: montage.map(GatheredEvaluation.Image.init))
         }
         guard let result = try group.map({ try $0.gather(mine, of: cases) }) ?? mine else { return (cases.count, nil, []) }
@@ -124,10 +125,12 @@ public enum Evaluation {
         return montages
     }
 
-    /// `--compare A B`: prepares `out` and writes the comparison page; returns its text.
+    /// `--compare A B`: reads both reports (a bad one leaves no output), prepares `out` and writes
+    /// the comparison page; returns its text.
     public static func compare(_ a: String, _ b: String, out: String) throws -> String {
+        let comparison = try EvaluationComparison.compute(a, b)
         try OutputFolder.prepare(out, inputs: [a, b], command: "lits evaluate --compare")
-        return try EvaluationReport.writeComparison(try EvaluationComparison.compute(a, b), to: out)
+        return try EvaluationReport.writeComparison(comparison, to: out)
     }
 
     /// Worst liver slices with truth and prediction contours and FP/FN colours.

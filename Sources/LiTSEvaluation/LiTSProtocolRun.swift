@@ -14,10 +14,8 @@ extension Evaluation {
     /// truth's pixdim as spacing. A prediction of another shape is refused, as the program
     /// refuses it; one whose affine differs is refused too (the program would score its voxels
     /// against the wrong ones without a word).
-    public static func scoreLiTS(_ c: Case, pred: String) throws -> LiTSCaseScores {
-        guard let path = predictionPath(in: pred, id: c.id) else {
-            throw LiTSError(.notFound, path: pred, "no prediction for case \(c.id) (expected segmentation-\(c.id).nii.gz)")
-        }
+    public static func scoreLiTS(_ c: Case, pred: PredictionFolder) throws -> LiTSCaseScores {
+        let path = try pred.prediction(for: c.id)
         let (truth, _) = try NIfTIReader.readLabels(path: c.segmentationPath!)
         let (prediction, _) = try NIfTIReader.readLabels(path: path)
         guard prediction.grid.shape == truth.grid.shape else {
@@ -38,7 +36,8 @@ extension Evaluation {
     public static func runLiTS(pred: String, truth: String, out: String, title: String,
                                threads: Int = 2) throws -> (cases: Int, scores: LiTSScores?, failures: [(Case, String)]) {
         let cases = try prepare(pred: pred, truth: truth, out: out)
-        let result = CaseRunner.run(cases, threads: threads, label: "evaluate (LiTS protocol)") { c in try scoreLiTS(c, pred: pred) }
+        let folder = try PredictionFolder(reading: pred)
+        let result = CaseRunner.run(cases, threads: threads, label: "evaluate (LiTS protocol)") { c in try scoreLiTS(c, pred: folder) }
         // The program visits the reference files sorted by name; the order only moves rounding.
         let perCase = result.results.map(\.1).sorted { $0.id.localizedStandardCompare($1.id) == .orderedAscending }
         guard !perCase.isEmpty else { return (cases.count, nil, result.failures) }

@@ -72,18 +72,15 @@ public struct PredictionJob: Sendable {
         predictor.lesionsInsideLiver = lesionsInsideLiver
         predictor.testTimeAugmentation = testTimeAugmentation
         let p = predictor, job = self, chosen = config
+        // A rerun replaces the folder's previous predictions as a whole (once every check passed).
+        try (group ?? SingleProcess()).onRankZero { try Self.clearPreviousRun(out) }
         // The model runs its own workers per layer, so cases go one at a time.
         let mine = CaseRunner.run(group?.share(of: cases) ?? cases, threads: 1, label: "predict") { c in
             let loaded = try CaseLoader.load(c, withLabels: false)
             try Preprocessor.checkFits(loaded, options: chosen.preprocessing)
             let prediction = p.predict(loaded, withProbabilities: job.probabilities)
             let name = job.outputName(caseID: c.id)
-            try NIfTIWriter.write(prediction.labels, to: "\(out)/\(name)", sformCode: Int32(max(1, loaded.source.sformCode)),
-                                  description: "LiTSKit predict")
-            if let probs = prediction.probabilities {
-                try NIfTIWriter.write(probs[0], to: "\(out)/probability-liver-\(c.id).nii.gz")
-                try NIfTIWriter.write(probs[1], to: "\(out)/probability-lesion-\(c.id).nii.gz")
-            }
+            try Self.write(prediction, name: name, caseID: c.id, sformCode: Int32(max(1, loaded.source.sformCode)), into: out)
             return name
         }
         guard let result = try group.map({ try $0.gather(mine, of: cases) }) ?? mine else { return (cases.count, CaseRunResult(results: [], failures: [])) }
@@ -99,6 +96,45 @@ public struct PredictionJob: Sendable {
                                               files: result.results.map(\.1) + probabilities + [Self.recordFile]), to: out)
         }
         return (cases.count, result)
+    }
+
+    /// One case's files: the segmentation and, when asked for, the probability maps, all or
+    /// none (a failed write, e.g. on a full disk, removes those of the case already written).
+    static func write(_ prediction: Predictor.Result, name: String, caseID id: String, sformCode: Int32, into out: String) throws {
+        var written: [String] = []
+        do {
+            if let probs = prediction.probabilities {
+                for (file, volume) in [("probability-liver-\(id).nii.gz", probs[0]), ("probability-lesion-\(id).nii.gz", probs[1])] {
+                    try NIfTIWriter.write(volume, to: "\(out)/\(file)")
+                    written.append("\(out)/\(file)")
+                }
+            }
+            try NIfTIWriter.write(prediction.labels, to: "\(out)/\(name)", sformCode: sformCode, description: "LiTSKit predict")
+        } catch {
+            for file in written { unlink(file) }
+            throw error
+        }
+    }
+
+    /// Whether `name` is a file `lits predict` writes into its folder (a segmentation in either
+    /// naming, a probability map).
+    static func isOutputName(_ name: String) -> Bool {
+        let kinds = [("segmentation-", ".nii.gz"), ("test-segmentation-", ".nii"), ("probability-liver-", ".nii.gz"), ("probability-lesion-", ".nii.gz")]
+        return kinds.contains { name.hasPrefix($0.0) && name.hasSuffix($0.1) && name.count > $0.0.count + $0.1.count }
+    }
+
+    /// Before a rerun writes into its folder: the previous run's record goes first
+    /// (`predictions.json`, a shard's `shard.json`), so no record ever lists another run's files,
+    /// then every file named like an output of ours (the previous run's, or those of a run that
+    /// did not finish). A rerun with another model or fewer cases thus leaves none of the old
+    /// predictions to be scored with the new. Other files are left alone.
+    static func clearPreviousRun(_ out: String) throws {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: out)) ?? []
+        for name in [recordFile, ShardFolder.recordFile] + names.filter(isOutputName).sorted() {
+            guard unlink("\(out)/\(name)") == 0 || errno == ENOENT else {
+                throw LiTSError(.notWritable, path: "\(out)/\(name)", "cannot remove the previous run's file: \(String(cString: strerror(errno)))")
+            }
+        }
     }
 
     /// `predictions.json`: the run, its checkpoint(s), the files written and the failed cases.

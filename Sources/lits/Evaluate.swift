@@ -83,6 +83,11 @@ struct EvaluateRun: ParsableCommand {
     }
 
     func run() throws {
+        // A run that fails before writing any output leaves no empty folder behind.
+        do { try evaluate() } catch { OutputFolder.removeIfUnused(out); throw error }
+    }
+
+    func evaluate() throws {
         try runReportingErrors {
             // Under mpirun/srun the default protocol shares the cases out (rank 0 writes the one
             // report); --compare and --protocol lits run on rank 0 alone.
