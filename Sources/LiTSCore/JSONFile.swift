@@ -7,6 +7,7 @@ public enum JSONFile {
     /// Decodes `type` from the file at `path`. Errors: `.notFound` / `.unreadable` when the file
     /// cannot be read, `.corrupt` for invalid JSON or JSON that does not match the type.
     public static func read<T: Decodable>(_ type: T.Type, from path: String) throws -> T {
+        try RegularFile.refuseSpecial(path)  // a FIFO would block the read forever
         guard let data = FileManager.default.contents(atPath: path) else {
             let exists = FileManager.default.fileExists(atPath: path)
             throw LiTSError(exists ? .unreadable : .notFound, path: path, exists ? "cannot read the file" : "no such file")

@@ -5,6 +5,7 @@ import Foundation
 /// an extended header of nsymbt bytes (int32 at byte 92), then raw voxels with x fastest.
 public enum MRC {
     public static func read(path: String) throws -> (shape: [Int], voxels: [Float]) {
+        try RegularFile.refuseSpecial(path)  // a FIFO would block the read forever
         guard let data = FileManager.default.contents(atPath: path) else {
             throw LiTSError(.notFound, path: path, "no such file or not readable")
         }

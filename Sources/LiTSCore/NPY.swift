@@ -98,6 +98,7 @@ public enum NPY {
     /// Reads a `.npy` file (format 1.0, 2.0 or 3.0; C order; the dtypes of `DType`), checking
     /// every header field and that the data is exactly what the shape needs.
     public static func read(path: String) throws -> Array3 {
+        try RegularFile.refuseSpecial(path)  // a FIFO would block the read forever
         guard let file = FileManager.default.contents(atPath: path) else {
             let exists = FileManager.default.fileExists(atPath: path)
             throw LiTSError(exists ? .unreadable : .notFound, path: path, exists ? "cannot read the file" : "no such file or not readable")

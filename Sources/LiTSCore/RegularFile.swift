@@ -19,6 +19,14 @@ public enum RegularFile {
         throw LiTSError(.unsupported, path: path, "is \(kind), not a regular file; refusing to read it")
     }
 
+    /// Throws only for a path that exists and is not a regular file (a missing file is left to
+    /// the caller's own message).
+    public static func refuseSpecial(_ path: String) throws {
+        var st = stat()
+        guard stat(path, &st) == 0, let kind = kind(st.st_mode) else { return }
+        throw LiTSError(.unsupported, path: path, "is \(kind), not a regular file; refusing to read it")
+    }
+
     /// What a file that is not regular is, or nil for a regular file.
     static func kind(_ mode: mode_t) -> String? {
         switch mode & S_IFMT {

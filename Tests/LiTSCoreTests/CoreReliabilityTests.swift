@@ -114,6 +114,34 @@ final class CoreReliabilityTests: XCTestCase {
         expectError(.notFound, path: link, containing: "symbolic link to a file that does not exist") { _ = try NIfTIReader.readSource(path: link) }
     }
 
+    /// The other readers of user files (.npy, .mrc, JSON) refuse a FIFO too instead of blocking.
+    func testOtherReadersRefuseAFIFO() throws {
+        let readers: [(String, @Sendable (String) throws -> Void)] = [
+            ("a.npy", { _ = try NPY.read(path: $0) }),
+            ("a.mrc", { _ = try MRC.read(path: $0) }),
+            ("a.json", { _ = try JSONFile.read([String: Int].self, from: $0) }),
+        ]
+        for (name, read) in readers {
+            let fifo = "\(dir)/\(name)"
+            XCTAssertEqual(mkfifo(fifo, 0o644), 0)
+            let done = DispatchSemaphore(value: 0)
+            let result = ResultBox()
+            DispatchQueue.global().async {
+                do { try read(fifo); result.set(nil) } catch { result.set(error) }
+                done.signal()
+            }
+            if done.wait(timeout: .now() + 20) == .timedOut {
+                let fd = open(fifo, O_WRONLY | O_NONBLOCK)
+                if fd >= 0 { close(fd) }
+                _ = done.wait(timeout: .now() + 20)
+                XCTFail("reading \(name) blocked on a FIFO")
+                continue
+            }
+            XCTAssertEqual((result.get() as? LiTSError)?.description,
+                           "\(fifo): is a named pipe (FIFO), not a regular file; refusing to read it")
+        }
+    }
+
     // MARK: item 5, long output names
 
     /// The hidden temporary of a 247-byte name was 270 bytes, past the 255 the file system
