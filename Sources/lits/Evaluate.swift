@@ -17,7 +17,10 @@ struct EvaluateRun: ParsableCommand {
         abstract: "Evaluate into a report folder (the default: `lits evaluate --pred P --truth T --out DIR`).",
         discussion: """
         Predictions are NIfTI label maps named segmentation-N.nii[.gz], test-segmentation-N.nii or \
-        volume-N's matching name, on the same grid as the truth case N. The report folder gets \
+        volume-N's matching name, on the same grid as the truth case N. A folder `lits predict` wrote is \
+        scored through its predictions.json: only the files it lists (a listed file that is missing, \
+        a prediction-named file it does not list, or a case it records as failed is refused). In \
+        another folder a case with more than one candidate file (subfolders included) is refused. The report folder gets \
         index.md, data/cases.csv, data/regions.csv, data/lesions.csv (per truth lesion, with the \
         volume and longest in-plane diameter errors of detected ones), data/lesion-regions.csv \
         (detection, merges and splits, panoptica's RQ/SQ/PQ and BraTS 2023 lesion-wise Dice and \

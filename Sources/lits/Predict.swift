@@ -26,7 +26,10 @@ struct PredictRun: ParsableCommand {
         (`lits train --stage lesion`) runs its pinned liver run first and predicts lesions on the \
         liver's bounding box; a liver run alone predicts liver only. With --shard i/n (or in a \
         Slurm array task) only every n-th case (starting at the i-th) is predicted, into a shard \
-        folder; `lits predict merge` combines the shards into the folder one run gives.
+        folder; `lits predict merge` combines the shards into the folder one run gives. A rerun into the same \
+        folder replaces it as a whole: the previous run's predictions.json, segmentations and \
+        probability maps are removed before the first new case is written. predictions.json lists \
+        the files written and the failed cases; a failed case leaves no file.
         """)
 
     @Option(name: .customLong("run"), help: "Run folder of `lits train`.")

@@ -54,7 +54,7 @@ final class PredictEvaluateReliabilityTests: XCTestCase {
         r = try runLits(["evaluate", "--pred", pred, "--truth", data, "--out", work + "/eval2"])
         XCTAssertEqual(r.status, 1, r.stderr)
         XCTAssertEqual(errorLines(r).count, 1, r.stderr)
-        XCTAssertTrue(errorLines(r)[0].contains("\(pred)/segmentation-2.nii.gz: is not listed in predictions.json"), r.stderr)
+        XCTAssertTrue((errorLines(r).first ?? "").contains("\(pred)/segmentation-2.nii.gz: is not listed in predictions.json"), r.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: work + "/eval2"), "a refused run leaves no output folder")
         try FileManager.default.removeItem(atPath: pred + "/segmentation-2.nii.gz")
 
@@ -70,7 +70,7 @@ final class PredictEvaluateReliabilityTests: XCTestCase {
         r = try runLits(["evaluate", "--pred", pred, "--truth", data, "--out", work + "/eval4"])
         XCTAssertEqual(r.status, 1, r.stderr)
         XCTAssertEqual(errorLines(r).count, 1, r.stderr)
-        XCTAssertTrue(errorLines(r)[0].contains("has no predictions.json"), r.stderr)
+        XCTAssertTrue((errorLines(r).first ?? "").contains("has no predictions.json"), r.stderr)
 
         // A user's own folder of predictions (no marker, no record) is still scored by file names.
         let own = work + "/own"
@@ -161,7 +161,7 @@ final class PredictEvaluateReliabilityTests: XCTestCase {
         r = try runLits(["evaluate", "--pred", truth, "--truth", "/nonexistent-litskit", "--out", work + "/c"])
         XCTAssertEqual(r.status, 1)
         XCTAssertEqual(errorLines(r).count, 1, r.stderr)
-        XCTAssertTrue(errorLines(r)[0].hasPrefix("lits: error: /nonexistent-litskit: no such"), r.stderr)
+        XCTAssertTrue((errorLines(r).first ?? "").hasPrefix("lits: error: /nonexistent-litskit: no such"), r.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: work + "/c"))
     }
 
