@@ -37,7 +37,7 @@ public enum CaseLoader {
         if withLabels, let segPath = c.segmentationPath {
             let segSource = try NIfTIReader.readSource(path: segPath)
             try checkSameGrid(segSource.grid, volume: source.grid, segPath: segPath, volumePath: c.volumePath)
-            labels = reorientation.toCanonical(try NIfTIReader.readLabels(path: segPath).0)
+            labels = reorientation.toCanonical(try NIfTIReader.readLabels(path: segPath, source: segSource).0)
         }
         return LoadedCase(info: c, ct: ct, labels: labels, source: source, reorientation: reorientation)
     }

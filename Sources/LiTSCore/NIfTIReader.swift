@@ -45,9 +45,10 @@ public enum NIfTIReader {
         return "\(path): holds \(extra) extra bytes after the \(shape) \(NIfTIHeader.datatypeName(header.datatype) ?? "") voxels its header describes (a sign of a broken writer); they are ignored"
     }
 
-    /// A label map: values must be whole numbers in `allowed` (LiTS: 0, 1, 2).
-    public static func readLabels(path: String, allowed: Set<UInt8> = [0, 1, 2]) throws -> (LabelMap, NIfTISource) {
-        var source = try readSource(path: path)
+    /// A label map: values must be whole numbers in `allowed` (LiTS: 0, 1, 2). `source`: the
+    /// file's header already read (its warnings already given), so they are not given twice.
+    public static func readLabels(path: String, allowed: Set<UInt8> = [0, 1, 2], source known: NIfTISource? = nil) throws -> (LabelMap, NIfTISource) {
+        var source = try known ?? readSource(path: path)
         if let (bytes, extra) = try readLabelBytes(path: path, header: source.header, allowed: allowed) {
             if extra > 0 { source.warn(extraBytesWarning(path: path, header: source.header, extra: extra)) }
             return (Volume(grid: source.grid, voxels: bytes), source)

@@ -81,6 +81,18 @@ final class CoreReliabilityTests: XCTestCase {
         XCTAssertEqual(lines.all, [warning])
     }
 
+    /// A segmentation's header was read twice when a case loaded: each warning came twice.
+    func testSegmentationWarningIsGivenOnce() throws {
+        let (ct, labels) = phantom(shape: [8, 6, 4])
+        try NIfTIWriter.write(ct, to: "\(dir)/volume-1.nii")
+        let seg = "\(dir)/segmentation-1.nii"
+        try NIfTIWriter.write(labels, to: seg)
+        try patch(seg, at: 72, withUnsafeBytes(of: Int16(16).littleEndian) { Array($0) })  // uint8 data
+        let loaded = try CaseLoader.load(try Dataset.selectCase(dir, id: "1"))
+        XCTAssertEqual(loaded.labels?.voxels.filter { $0 > 0 }.count, labels.voxels.filter { $0 > 0 }.count)
+        XCTAssertEqual(lines.all, ["\(seg): bitpix 16 disagrees with datatype uint8 (8 bits); the datatype is used"])
+    }
+
     // MARK: item 3, a FIFO or other non-regular file
 
     /// Opening a FIFO blocks until a writer comes: `lits info` hung forever. It is refused with
