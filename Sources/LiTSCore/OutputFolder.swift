@@ -86,6 +86,38 @@ public enum OutputFolder {
         rmdir(out)
     }
 
+    /// The marker of a folder an earlier `command` wrote, read to use or continue that output
+    /// (`predict --run`, `train --resume`): a folder without one is refused (LiTSKit before 0.5.0,
+    /// or not ours), and one from a newer LiTSKit gets a warning.
+    public static func requireMarker(_ folder: String, command: String) throws -> Marker {
+        let path = "\(folder)/\(markerFile)"
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw LiTSError(.unsupported, path: folder, "no \(markerFile): not a folder this LiTSKit wrote (or one from before 0.5.0); rerun `\(command)` into a new folder")
+        }
+        guard let marker = try? JSONDecoder().decode(Marker.self, from: data), marker.tool == "LiTSKit" else {
+            throw LiTSError(.corrupt, path: path, "is not a LiTSKit folder marker")
+        }
+        guard marker.command == command else {
+            throw LiTSError(.mismatch, path: folder, "holds the output of `\(marker.command)`, not of `\(command)`")
+        }
+        if LiTSKitVersion.isNewer(marker.version) {
+            LiTSWarnings.emit("\(folder): written by LiTSKit \(marker.version), newer than this \(LiTSKitVersion.current); its files may not be read as that version meant")
+        }
+        return marker
+    }
+
+    /// Re-opens a folder to continue the run that wrote it (`train --resume`): its marker must
+    /// name `command`, and it is locked as `prepare` locks, so a run still writing it refuses us.
+    public static func reopen(_ folder: String, command: String) throws {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDir), isDir.boolValue else {
+            throw LiTSError(.notFound, path: folder, "no such folder")
+        }
+        _ = try requireMarker(folder, command: command)
+        try FolderLocks.held.lock(folder, command: command)
+        removeStaleTemporaries(in: folder)
+    }
+
     /// Checks the marker, and with `write` (once the folder is locked, so no other run races us)
     /// writes it into a folder that has none.
     static func claim(_ out: String, command: String, write: Bool) throws {

@@ -6,8 +6,20 @@ import Foundation
 public final class StopRequest: @unchecked Sendable {
     private let lock = NSLock()
     private var requested = false
+    private var signalNumber: Int32?
 
     public init() {}
+
+    /// The exit status a stopped run ends with: 128 + the signal that asked, as the shell
+    /// reports a signal (130 for SIGINT, 143 for SIGTERM); 130 when no signal asked.
+    public var exitStatus: Int32 {
+        lock.lock()
+        defer { lock.unlock() }
+        return 128 + (signalNumber ?? SIGINT)
+    }
+
+    /// Whether `status` is what a stopped (signalled) run exits with.
+    public static func isSignalExit(_ status: Int32) -> Bool { (129...159).contains(status) }
 
     public var isRequested: Bool {
         lock.lock()
@@ -15,8 +27,9 @@ public final class StopRequest: @unchecked Sendable {
         return requested
     }
 
-    public func request() {
+    public func request(signal: Int32? = nil) {
         lock.lock()
+        if !requested { signalNumber = signal }
         requested = true
         lock.unlock()
     }
@@ -27,7 +40,7 @@ public final class StopRequest: @unchecked Sendable {
         TempFiles.inProgress.removeOnSignals()
         TempFiles.inProgress.intercept { [weak self] sig in
             guard let self, signals.contains(sig), !self.isRequested else { return false }
-            self.request()
+            self.request(signal: sig)
             return true
         }
     }

@@ -14,6 +14,8 @@ public enum CheckpointChoice: String, CaseIterable, Codable, Sendable {
 /// file names are the ones the training run folder writes.
 public struct TrainedRun: Sendable {
     public static let configFile = "config.json"
+    /// The command whose marker a run folder carries.
+    public static let command = "lits train"
     public static func checkpointFile(_ choice: CheckpointChoice) -> String { "\(choice.rawValue).safetensors" }
 
     public let path: String
@@ -27,6 +29,7 @@ public struct TrainedRun: Sendable {
         }
         config = try JSONFile.decode(InferenceConfig.self, from: data, path: file)
         if let problem = config.problem { throw LiTSError(.corrupt, path: file, problem) }
+        _ = try OutputFolder.requireMarker(path, command: TrainedRun.command)
         self.path = path
     }
 

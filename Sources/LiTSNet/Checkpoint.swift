@@ -5,8 +5,11 @@ import LiTSCore
 /// (the model config, the SHA-256 of the .safetensors file and whatever the trainer adds).
 /// scripts/unet_torch.py's `load_checkpoint` reads the same pair into PyTorch.
 public enum Checkpoint {
+    /// The one checkpoint format this version reads and writes (recorded in NAME.json).
+    public static let currentFormat = "LiTSKit UNet3D checkpoint 1"
+
     public struct Info: Codable, Equatable, Sendable {
-        public var format = "LiTSKit UNet3D checkpoint 1"
+        public var format = Checkpoint.currentFormat
         public var model: UNetConfig
         public var extra: [String: String]
         /// SHA-256 (hex) of NAME.safetensors as written, checked on load; nil in checkpoints
@@ -46,11 +49,17 @@ public enum Checkpoint {
         guard let data = FileManager.default.contents(atPath: json) else {
             throw CheckpointError(path: json, "missing: a checkpoint needs its config JSON beside the .safetensors file")
         }
+        let info: Info
         do {
-            return try JSONDecoder().decode(Info.self, from: data)
+            info = try JSONDecoder().decode(Info.self, from: data)
         } catch {
             throw CheckpointError(path: json, "not a LiTSKit checkpoint config (\(error.localizedDescription))")
         }
+        // Another version's layout could load into the wrong tensors without a complaint.
+        guard info.format == currentFormat else {
+            throw CheckpointError(path: json, "checkpoint format \"\(info.format)\" is not one this version reads (\"\(currentFormat)\")")
+        }
+        return info
     }
 
     /// Builds the model its config describes, running with `context`, and loads the weights

@@ -156,6 +156,9 @@ extension RunFolder {
             throw LiTSError(.notFound, path: statePath, "nothing to resume: the run has not finished an epoch")
         }
         do {
+            // A format this version reads (a test fixture of the oldest layout has no .json).
+            let weights = "\(path)/\(state.last.file)"
+            if FileManager.default.fileExists(atPath: Checkpoint.jsonPath(weights)) { _ = try Checkpoint.info(weights) }
             try trainer.model.loadSafetensors(checked: "\(path)/\(state.last.file)", sha256: state.last.sha256)
             let optimizer = try Safetensors.read("\(path)/\(state.optimizer.file)", sha256: state.optimizer.sha256).tensors
             try trainer.restore(state.trainer, optimizerState: optimizer)

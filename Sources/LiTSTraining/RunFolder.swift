@@ -42,6 +42,17 @@ public struct RunFolder: Sendable {
         try AtomicFile.write(try RunFolder.encoder().encode(options), to: configPath)
     }
 
+    /// What a new run that failed before finishing an epoch wrote (config.json, an empty
+    /// checkpoints folder), and then the folder itself when the run created it and nothing else
+    /// is left (a raw dataset's preprocessed cache stays, for the next try). Not after Ctrl-C:
+    /// interrupted.safetensors keeps the folder.
+    func removeUnstarted() {
+        guard !FileManager.default.fileExists(atPath: statePath) else { return }
+        unlink(configPath)
+        rmdir("\(path)/\(RunFolder.checkpointsFolder)")
+        OutputFolder.removeIfUnused(path)
+    }
+
     public func readConfig() throws -> TrainOptions {
         guard let data = FileManager.default.contents(atPath: configPath) else {
             throw LiTSError(.notFound, path: configPath, "no config.json: not a `lits train` run folder")

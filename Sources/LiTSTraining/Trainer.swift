@@ -48,6 +48,10 @@ public struct TrainOptions: Codable, Equatable, Sendable {
     /// What kernel-3 convolutions multiply in (nil in runs from before the option: fp32). bf16 keeps
     /// fp32 weights, optimizer state, batch norm and loss (mixed precision).
     public var precision: ConvolutionPrecision?
+    /// Worker threads of every layer call (`--threads`): each sums its share of a gradient, so
+    /// the count sets the summation order, and `--resume` keeps it to stay bit for bit (nil in
+    /// runs from before it was recorded: the `--threads` given).
+    public var threads: Int?
 
     public init() {}
 
@@ -60,6 +64,7 @@ public struct TrainOptions: Codable, Equatable, Sendable {
             return "epochs, batches and patch counts must be at least 1"
         }
         if !(learningRate.isFinite && learningRate > 0) { return "learning rate must be a positive number, got \(learningRate)" }
+        if let threads, threads < 1 { return "threads must be at least 1, got \(threads)" }
         if !(lrFactor > 0 && lrFactor < 1) { return "ReduceLROnPlateau factor must be in (0, 1), got \(lrFactor)" }
         if lrPatience < 0 { return "ReduceLROnPlateau patience must not be negative" }
         if let (pLiver, pLesion) = sampling.probabilities,
@@ -137,6 +142,7 @@ public final class Trainer {
         // The run's precision, where this CPU has it (a bf16 run resumed elsewhere continues in fp32).
         var context = context
         context.precision = options.precision ?? .fp32
+        if let threads = options.threads { context.workers = threads }
         model = UNet3D(options.model, context: context)
         model.synchroniseBatchNorm(over: self.group)
         optimizer = Adam(parameters: model.parameters, lr: options.learningRate)
@@ -196,6 +202,7 @@ public final class Trainer {
     func trainingCase(_ id: String) throws -> TrainingCase {
         if let c = cache[id] { return c }
         let arrays = try data.load(id)
+        try data.requireTrainingRanges(arrays)
         var c = TrainingCase(image: arrays.image, labels: arrays.labels)
         if options.stage == .lesion, let labels = arrays.labels {
             let liver = labels.voxels.map { $0 >= 1 }
@@ -259,9 +266,16 @@ public final class Trainer {
                 model.zeroGrad()
                 let probs = model.forward(x)
                 let loss = lossFunction(probs, y, group: group)
+                // A diverged step is never saved: the run stops with the last finished epoch's set.
+                if !loss.value.isFinite {
+                    throw Divergence(epoch: epoch, batch: batch, what: "loss is \(loss.value.isNaN ? "NaN" : "infinite")")
+                }
                 model.backward(loss.grad)
                 allreduceGradients()
                 optimizer.step()
+                if let name = firstNonFiniteValue() {
+                    throw Divergence(epoch: epoch, batch: batch, what: "\(name) is NaN or infinite after the step")
+                }
                 steps += 1
                 lossSum += loss.value
                 let elapsed = Date().timeIntervalSince(t0)
@@ -276,6 +290,9 @@ public final class Trainer {
                 if group?.any(stop) ?? stop { return false }
             }
             let (valLoss, liver, lesion) = try validate()
+            if let valLoss, !valLoss.isFinite {
+                throw Divergence(epoch: epoch, batch: nil, what: "validation loss is \(valLoss.isNaN ? "NaN" : "infinite")")
+            }
             model.setTraining(true)
             var record = EpochRecord(epoch: epoch, trainLoss: lossSum / Double(options.batchesPerEpoch), validationLoss: valLoss,
                                      diceLiver: liver, diceLesion: lesion, learningRate: Double(optimizer.learningRate),
@@ -289,6 +306,22 @@ public final class Trainer {
             try endOfEpoch(record, isBest)
         }
         return true
+    }
+
+    /// Training stopped at the first loss or weight that is not a finite number (too high a
+    /// learning rate): nothing of that step or epoch is saved.
+    public struct Divergence: Error, Equatable {
+        public var epoch: Int
+        /// nil: found in validation, after the epoch's batches.
+        public var batch: Int?
+        public var what: String
+    }
+
+    /// The name of the first weight or statistic holding a NaN or infinity, or nil.
+    func firstNonFiniteValue() -> String? {
+        for (name, p) in model.namedParameters where !p.value.data.allSatisfy(\.isFinite) { return name }
+        for (name, b) in model.namedBuffers where !b.value.data.allSatisfy(\.isFinite) { return name }
+        return nil
     }
 
     func lossFunction(_ probs: Tensor, _ target: Tensor, group: ProcessGroup? = nil) -> LossOutput {

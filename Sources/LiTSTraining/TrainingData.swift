@@ -1,5 +1,6 @@
 import Foundation
 import LiTSCore
+import LiTSImaging
 import LiTSNet
 
 /// Train / validation / test case ids.
@@ -36,3 +37,26 @@ public struct DataSplit: Codable, Equatable, Sendable {
     }
 }
 
+
+extension PreprocessedFolder {
+    /// Allowed slack around [0, 1] for float rounding in the min-max normalisation.
+    static let normalisedTolerance: Float = 1e-4
+
+    /// Refuses arrays that `lits preprocess` cannot have written (edited or hand-made): labels
+    /// other than 0, 1, 2, and CT values outside the min-max normalised [0, 1]. The one line
+    /// names the file, the value and the voxel (i, j, k; the array index is [k, j, i]).
+    public func requireTrainingRanges(_ arrays: PreprocessedArrays) throws {
+        guard let e = entry(arrays.id) else { return }
+        let shape = arrays.image.grid.shape
+        func voxel(_ v: Int) -> String { "(\(v % shape[0]), \(v / shape[0] % shape[1]), \(v / (shape[0] * shape[1])))" }
+        let range = -PreprocessedFolder.normalisedTolerance...(1 + PreprocessedFolder.normalisedTolerance)
+        if let v = arrays.image.voxels.firstIndex(where: { !range.contains($0) }) {
+            throw LiTSError(.invalidValues, path: "\(path)/\(e.volumeFile)",
+                            "value \(arrays.image.voxels[v]) at voxel \(voxel(v)) is outside [0, 1], the range `lits preprocess` normalises CT to; the array was edited or not written by it")
+        }
+        if let labels = arrays.labels, let maskFile = e.maskFile, let v = labels.voxels.firstIndex(where: { $0 > 2 }) {
+            throw LiTSError(.invalidValues, path: "\(path)/\(maskFile)",
+                            "label \(labels.voxels[v]) at voxel \(voxel(v)) is not 0, 1 or 2 (background, liver, tumour)")
+        }
+    }
+}

@@ -14,10 +14,14 @@ import LiTSNet
 public final class TrainingRun {
     public let folder: RunFolder
     public let trainer: Trainer
+    /// A new run whose folder this run created: should it fail before finishing an epoch, it
+    /// removes what it wrote (`RunFolder.removeUnstarted`).
+    var createdFolder = false
 
-    init(folder: RunFolder, trainer: Trainer) {
+    init(folder: RunFolder, trainer: Trainer, createdFolder: Bool = false) {
         self.folder = folder
         self.trainer = trainer
+        self.createdFolder = createdFolder
     }
 
     /// A new run in `out` on `data`: a `lits preprocess` folder as it is, or a raw dataset
@@ -106,7 +110,24 @@ public final class TrainingRun {
             options.liverRun = nil
             options.liverMargin = nil
         }
-        try OutputFolder.prepare(out, inputs: [data], command: "lits train")
+        let created = !FileManager.default.fileExists(atPath: out)
+        try OutputFolder.prepare(out, inputs: [data], command: TrainedRun.command)
+        do {
+            return try prepareRun(folder, data: data, options: options, preprocessing: preprocessing, splitFile: splitFile,
+                                  liver: liver, context: context, group: group, createdFolder: created)
+        } catch {
+            if created { folder.removeUnstarted() }
+            throw error
+        }
+    }
+
+    /// The rest of a new run's start, once its folder is claimed: the data, the split, the
+    /// checks, and config.json.
+    static func prepareRun(_ folder: RunFolder, data: String, options: TrainOptions, preprocessing: PreprocessOptions,
+                           splitFile: String?, liver: TrainedRun?, context: NetContext, group: ProcessGroup?,
+                           createdFolder: Bool) throws -> TrainingRun {
+        var options = options
+        let out = folder.path
         if FileManager.default.fileExists(atPath: folder.statePath) {
             throw LiTSError(.notWritable, path: out, "holds a training run with finished epochs; continue it with `lits train --resume \(out)`, or choose another folder")
         }
@@ -129,8 +150,10 @@ public final class TrainingRun {
                                for: "training \(batch) patches of \(p) with filters \(options.model.filters)", path: nil,
                                advice: "use a smaller --patch, fewer --filters or fewer patches per batch")
         try requireLiver(in: dataset, ids: options.split.train)
+        options.threads = options.threads ?? context.workers
         try folder.writeConfig(options)
-        return TrainingRun(folder: folder, trainer: Trainer(options: options, data: dataset, context: context, group: group))
+        return TrainingRun(folder: folder, trainer: Trainer(options: options, data: dataset, context: context, group: group),
+                           createdFolder: createdFolder)
     }
 
     /// The run in `path`, restored to the end of its last finished epoch. Data parallel, rank 0
@@ -138,6 +161,8 @@ public final class TrainingRun {
     public static func resume(_ path: String, context: NetContext = .default, group: ProcessGroup? = nil) throws -> TrainingRun {
         let folder = RunFolder(path)
         func load(repair: Bool) throws -> TrainingRun {
+            // The writing rank takes the folder's lock, as a new run does.
+            if repair { try OutputFolder.reopen(path, command: TrainedRun.command) }
             let options = try folder.readConfig()
             if let problem = options.problem { throw LiTSError(.corrupt, path: folder.configPath, problem) }
             try requireDivisibleBatch(options, group: group)
@@ -169,7 +194,10 @@ public final class TrainingRun {
         try FileManager.default.createDirectory(atPath: cache, withIntermediateDirectories: true)
         let result = try PreprocessedFolder.write(cases, options: options, into: cache, threads: threads)
         for (_, message) in result.failures { FileHandle.standardError.write(Data("lits: error: \(message)\n".utf8)) }
-        guard !result.results.isEmpty else { throw LiTSError(.noCases, path: path, "no case could be preprocessed for training") }
+        guard !result.results.isEmpty else {
+            rmdir(cache)  // empty: nothing was preprocessed
+            throw LiTSError(.noCases, path: path, "no case could be preprocessed for training")
+        }
         return try PreprocessedFolder(reading: cache)
     }
 
@@ -177,11 +205,34 @@ public final class TrainingRun {
     /// when it was requested, `interrupted.safetensors` is saved and the result is false.
     public func train(stop: StopRequest, progress: (String) -> Void,
                       epochFinished: (EpochRecord, _ isBest: Bool) -> Void) throws -> Bool {
-        let finished = try trainer.train(shouldStop: { stop.isRequested }, report: progress, endOfEpoch: { record, isBest in
-            if isWriter { try folder.save(trainer, isBest: isBest) }
-            epochFinished(record, isBest)
-        })
+        let finished: Bool
+        do {
+            finished = try trainer.train(shouldStop: { stop.isRequested }, report: progress, endOfEpoch: { record, isBest in
+                if isWriter { try folder.save(trainer, isBest: isBest) }
+                epochFinished(record, isBest)
+            })
+        } catch let d as Trainer.Divergence {
+            cleanUpFailedStart()
+            throw LiTSError(.invalidValues, path: folder.path, divergenceMessage(d))
+        } catch {
+            cleanUpFailedStart()
+            throw error
+        }
         if !finished && isWriter { try folder.saveInterrupted(trainer) }
         return finished
+    }
+
+    /// "training diverged at epoch 2 batch 3 (loss is NaN); the last finite checkpoint (epoch 1)
+    /// is kept; lower --lr".
+    func divergenceMessage(_ d: Trainer.Divergence) -> String {
+        let at = "epoch \(d.epoch)" + (d.batch.map { " batch \($0)" } ?? " validation")
+        let kept = trainer.history.last.map { "the last finite checkpoint (epoch \($0.epoch)) is kept" }
+            ?? "no epoch had finished, so no checkpoint is kept"
+        return "training diverged at \(at) (\(d.what)); \(kept); lower --lr"
+    }
+
+    /// A new run in a folder it created that fails before finishing an epoch leaves nothing.
+    func cleanUpFailedStart() {
+        if isWriter && createdFolder && trainer.history.isEmpty { folder.removeUnstarted() }
     }
 }

@@ -48,7 +48,7 @@ func runReportingErrors(_ body: () throws -> Void) throws {
 func runReportingErrors(cluster: Cluster, _ body: () throws -> Void) throws {
     do {
         try runReportingErrors(body)
-    } catch let exit as ExitCode where cluster.size > 1 && exit != ExitCode(130) {
+    } catch let exit as ExitCode where cluster.size > 1 && !StopRequest.isSignalExit(exit.rawValue) {
         cluster.abort(code: exit.rawValue)
     }
 }

@@ -117,15 +117,15 @@ struct Train: ParsableCommand {
     @Option(help: "What 3x3x3 convolutions multiply in: fp32, or bf16 (fp32 accumulation, weights and optimizer; needs AVX512_BF16).")
     var precision = ConvolutionPrecision.fp32
 
-    @Option(help: "Worker threads (each calls single-threaded OpenBLAS).")
-    var threads = 2
+    @Option(help: "Worker threads (each calls single-threaded OpenBLAS; default 2). --resume keeps the run's count, which sets the order of the gradient sums.")
+    var threads: Int?
 
     func validate() throws {
         guard (data != nil && out != nil) || resume != nil else { throw ValidationError("give DATA and --out, or --resume RUN") }
         guard (0...1).contains(pLiver), (0...1).contains(pLesion), pLiver + pLesion <= 1 else { throw ValidationError("--p-liver and --p-lesion must be probabilities summing to at most 1") }
         guard epochs >= 1, batchesPerEpoch >= 1, volumesPerBatch >= 1, patchesPerVolume >= 1 else { throw ValidationError("epochs, batches and patch counts must be at least 1") }
         guard (0..<1).contains(overlap) else { throw ValidationError("--overlap must be in [0, 1)") }
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        guard (threads ?? 1) >= 1 else { throw ValidationError("--threads must be at least 1") }
         guard (0..<1).contains(dropout) else { throw ValidationError("--dropout must be in [0, 1)") }
         guard lr.isFinite, lr > 0 else { throw ValidationError("--lr must be a positive number") }
         guard lrFactor > 0, lrFactor < 1 else { throw ValidationError("--lr-factor must be in (0, 1)") }
@@ -166,14 +166,18 @@ struct Train: ParsableCommand {
         let cluster = Cluster.world
         try runReportingErrors(cluster: cluster) {
             if resume == nil { try precision.checkSupported() }
-            let context = NetContext(workers: threads)
+            let context = NetContext(workers: threads ?? 2)
             let run = try resume.map { try TrainingRun.resume($0, context: context, group: cluster) }
                 ?? TrainingRun.start(data: data!, out: out!, options: options, preprocessing: preprocessing.options,
                                      splitFile: split, liverRun: liverRun, context: context, group: cluster)
             // Rank 0 speaks for the run; the other ranks only train.
             guard run.isWriter else {
-                if try !run.train(stop: catchStopSignals(), progress: { _ in }, epochFinished: { _, _ in }) { throw ExitCode(130) }
+                let stop = catchStopSignals()
+                if try !run.train(stop: stop, progress: { _ in }, epochFinished: { _, _ in }) { throw ExitCode(stop.exitStatus) }
                 return
+            }
+            if resume != nil, let given = threads, let kept = run.trainer.options.threads, given != kept {
+                printNote("--threads \(given) not used: the run continues with its \(kept) thread\(kept == 1 ? "" : "s"), so that it resumes bit for bit")
             }
             if !run.trainer.options.split.isHeldOut {
                 printWarning("fewer than three cases: the same case(s) train and validate; the Dice shows learning, not generalisation")
@@ -193,7 +197,7 @@ struct Train: ParsableCommand {
             let path = run.folder.path
             if !finished {
                 printWarning("interrupted: saved \(path)/interrupted.safetensors; `lits train --resume \(path)` continues from the last finished epoch")
-                throw ExitCode(130)
+                throw ExitCode(stop.exitStatus)
             }
             if cluster.size > 1 {
                 print(String(format: "%d ranks: %.1f ms a step in MPI_Allreduce of the gradients", cluster.size,
@@ -208,4 +212,9 @@ struct Train: ParsableCommand {
         stop.catchSignals()
         return stop
     }
+}
+
+/// A line about a choice the tool made for the user, not a problem.
+func printNote(_ message: String) {
+    FileHandle.standardError.write(Data("lits: note: \(message)\n".utf8))
 }

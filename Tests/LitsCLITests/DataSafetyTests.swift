@@ -103,7 +103,7 @@ final class DataSafetyTests: XCTestCase {
         p.terminate()
         let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 130, stderr)
+        XCTAssertEqual(p.terminationStatus, 143, "128 + SIGTERM: " + stderr)
         XCTAssertTrue(stderr.contains("interrupted: saved"), stderr)
         XCTAssertTrue(FileManager.default.fileExists(atPath: work + "/run/interrupted.safetensors"))
     }
