@@ -25,6 +25,9 @@ public struct DatasetSummary: Codable, Equatable, Sendable {
     public var medianZToInPlaneRatio: Double?
     public var medianSliceThicknessMM: Double
     public var highlights: [String]
+    /// Cases that could not be analysed (unreadable, or their results could not be written), with
+    /// the reason; `cases` counts the others.
+    public var failedCases: [String: String] = [:]
 
     public init(_ cases: [CaseEDA]) {
         self.cases = cases.count

@@ -57,7 +57,9 @@ public enum EDAReport {
     public static func write(_ result: EDAResult, to dir: String, title: String, failed: [String: String] = [:]) throws {
         let folder = ReportFolder(dir)
         try folder.writeJSON(result.fingerprint, name: "data/fingerprint.json")
-        try folder.writeJSON(result.summary, name: "data/summary.json")
+        var summary = result.summary
+        summary.failedCases = failed
+        try folder.writeJSON(summary, name: "data/summary.json")
         try folder.writeCSV(EDATables.cases(result.cases), name: "data/cases.csv")
         try folder.writeCSV(EDATables.lesions(result.cases), name: "data/lesions.csv")
         try folder.writeCSV(EDATables.histograms(result.pooled), name: "data/hu_histograms.csv")

@@ -31,6 +31,21 @@ public enum EDARun {
     /// Analyses one case and saves its results and montage into `out`, with its QA facts and
     /// evidence montage (one reading and one body mask for both); returns the case id.
     public static func analyse(_ c: Case, options: Options, into out: String) throws -> String {
+        // A case that fails (a file that cannot be written on a full disk) leaves none of its files:
+        // it is listed as failed, and a later report would otherwise show it.
+        do { return try analyseSaving(c, options: options, into: out) } catch {
+            removeCaseFiles(c.id, in: out)
+            throw error
+        }
+    }
+
+    /// The files `analyse` writes for case `id`, removed.
+    static func removeCaseFiles(_ id: String, in out: String) {
+        for name in ["figures/case-\(id).png", "\(EDAReport.casesFolder)/\(id).json"] { unlink("\(out)/\(name)") }
+        QAReport.removeCaseFiles(id, in: out)
+    }
+
+    static func analyseSaving(_ c: Case, options: Options, into out: String) throws -> String {
         let q = try QALoad.load(c, tolerateGridMismatch: false)
         let loaded = q.loaded
         let body = BodyMask.compute(loaded.ct)
@@ -59,8 +74,20 @@ public enum EDARun {
         }
         let mine = CaseRunner.run(group?.share(of: cases) ?? cases, threads: threads, label: "eda") { c in try analyse(c, options: options, into: out) }
         guard let result = try group.map({ try $0.gather(mine, of: cases) }) ?? mine else { return (cases.count, nil, []) }
-        let line = try finish(out: out, options: options, analysed: result.results.map(\.1), failed: result.failedByID, source: source)
-        return (cases.count, line, result.failures)
+        do {
+            let line = try finish(out: out, options: options, analysed: result.results.map(\.1), failed: result.failedByID, source: source)
+            return (cases.count, line, result.failures)
+        } catch {
+            throw ReportError(error: error, failures: result.failures, cases: cases.count)
+        }
+    }
+
+    /// The report (or shard description) could not be written after the cases ran: its error, and
+    /// the cases that failed, which the user must still hear about.
+    public struct ReportError: Error {
+        public var error: Error
+        public var failures: [(Case, String)]
+        public var cases: Int
     }
 
     /// After the loop: the shard description, or the report (when any case succeeded). Returns the

@@ -103,18 +103,33 @@ public struct PreprocessedFolder: Sendable {
     public static func write(_ cases: [Case], options: PreprocessOptions, into dir: String,
                              threads: Int, group: ProcessGroup? = nil) throws -> CaseRunResult<PreprocessedCase> {
         let mine = CaseRunner.run(group?.share(of: cases) ?? cases, threads: threads, label: "preprocess") { c in
-            let loaded = try CaseLoader.load(c)
-            try Preprocessor.checkFits(loaded, options: options)
-            let (ct, labels, entry) = Preprocessor.run(loaded, options: options)
-            try NPY.write(ct, to: "\(dir)/\(entry.volumeFile)")
-            if let labels, let maskFile = entry.maskFile { try NPY.write(labels, to: "\(dir)/\(maskFile)") }
-            return entry
+            // A failed case leaves none of its arrays, neither this run's (the mask write failed
+            // on a full disk) nor an earlier run's.
+            do { return try preprocess(c, options: options, into: dir) } catch {
+                for name in arrayFiles(of: c.id) { unlink("\(dir)/\(name)") }
+                throw error
+            }
         }
         guard let run = try group.map({ try $0.gather(mine, of: cases) }) ?? mine else { return CaseRunResult(results: [], failures: []) }
         if !run.results.isEmpty {
             try PreprocessManifest(options: options, cases: run.results.map(\.1), failed: run.failedByID).write(into: dir)
+        } else {
+            unlink("\(dir)/\(PreprocessManifest.fileName)")   // an earlier run's manifest would list them
         }
         return run
+    }
+
+    /// The arrays a case's entry names (`Preprocessor.run`'s names).
+    static func arrayFiles(of id: String) -> [String] { ["vol\(id).npy", "mask\(id).npy"] }
+
+    /// One case's arrays written into `dir`; its manifest entry.
+    static func preprocess(_ c: Case, options: PreprocessOptions, into dir: String) throws -> PreprocessedCase {
+        let loaded = try CaseLoader.load(c)
+        try Preprocessor.checkFits(loaded, options: options)
+        let (ct, labels, entry) = Preprocessor.run(loaded, options: options)
+        try NPY.write(ct, to: "\(dir)/\(entry.volumeFile)")
+        if let labels, let maskFile = entry.maskFile { try NPY.write(labels, to: "\(dir)/\(maskFile)") }
+        return entry
     }
 
     /// The output kind of a preprocessed folder (`OutputFolder`'s marker, `ShardRecord.command`).

@@ -60,7 +60,15 @@ struct EdaRun: ParsableCommand {
             // rank 0 writes the report.
             let cluster = Cluster.world
             options.shard = try sharding.resolved(announce: cluster.rank == 0)
-            let (total, line, failures) = try EDARun.run(data, out: out, options: options, threads: threads, group: cluster.group)
+            let total: Int, line: String?, failures: [(Case, String)]
+            do {
+                (total, line, failures) = try EDARun.run(data, out: out, options: options, threads: threads, group: cluster.group)
+            } catch let e as EDARun.ReportError {
+                // The failed cases first, then why the report is missing.
+                for (_, message) in e.failures { printError(message) }
+                if !e.failures.isEmpty { printError("\(e.failures.count) of \(e.cases) cases failed: \(e.failures.map { $0.0.id }.joined(separator: ", "))") }
+                throw e.error
+            }
             guard cluster.rank == 0 else { return }
             if let line { print(line) }
             try reportFailures(failures, total: total)

@@ -34,7 +34,11 @@ struct QA: ParsableCommand {
 
     func run() throws {
         try runReportingErrors {
-            let result = try QARun.run(data, out: out, threads: threads, title: title)
+            let result: QARun.Result
+            do { result = try QARun.run(data, out: out, threads: threads, title: title) } catch let e as QARun.ReportError {
+                print(QARun.table(e.result.summary.findings), terminator: "")   // the findings, then why no report
+                throw e.error
+            }
             print(QARun.table(result.summary.findings), terminator: "")
             let s = result.summary
             print("\(s.cases) case(s): \(s.errors) error(s), \(s.warnings) warning(s), \(s.notes) note(s)" + (result.page.map { "; report: \($0)" } ?? ""))

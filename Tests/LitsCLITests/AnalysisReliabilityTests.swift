@@ -90,4 +90,81 @@ final class AnalysisReliabilityTests: XCTestCase {
         XCTAssertEqual(r.status, 1, r.stderr)
         XCTAssertTrue(errorLines(r).first?.contains("need 8192 MB, over the limit of 256 MB") ?? false, r.stderr)
     }
+
+    /// `lits preprocess` on a full disk: the volume array fits, the mask does not. The failed case
+    /// keeps neither array (its vol1.npy stayed, also after a rerun) and no manifest lists it.
+    func testPreprocessOnAFullDiskLeavesNothingOfTheFailedCase() throws {
+        let data = try makeTempDir(self), disk = try makeSmallDisk(self, megabytes: 4)
+        try writePhantomCase(dir: data, id: 1)
+        let out = "\(disk)/p"
+        var r = try runLits(["preprocess", data, "--out", out, "--size", "32", "--threads", "1"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let size = { (name: String) in ((try? FileManager.default.attributesOfItem(atPath: "\(out)/\(name)"))?[.size] as? Int) ?? 0 }
+        let (vol, mask) = (size("vol1.npy"), size("mask1.npy"))
+        XCTAssertGreaterThan(vol, 4 * mask / 2)
+        for name in ["vol1.npy", "mask1.npy"] { try FileManager.default.removeItem(atPath: "\(out)/\(name)") }
+        // Room for the volume and half the mask.
+        try fillDisk(disk, leaveKilobytes: (vol + mask / 2) / 1024 + 4)
+        for run in 1...2 {
+            r = try runLits(["preprocess", data, "--out", out, "--size", "32", "--threads", "1"])
+            XCTAssertEqual(r.status, 1, "run \(run): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains("mask1.npy"), "run \(run): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains("1 of 1 cases failed: 1"), r.stderr)
+            let left = try FileManager.default.contentsOfDirectory(atPath: out).filter { !$0.hasPrefix(".litskit") }
+            XCTAssertEqual(left, [], "run \(run): a failed case leaves no arrays and no manifest lists it")
+        }
+    }
+
+    /// `lits eda` and `lits qa` on a disk filled to various levels: every case either has all its
+    /// files or none and is then listed as failed, and the status is non-zero. A case whose files
+    /// could not be written was lost behind a report-file error (40 KB free here).
+    func testEDAAndQAOnAFullDiskListEveryFailedCase() throws {
+        let data = try makeTempDir(self), disk = try makeSmallDisk(self, megabytes: 4)
+        try writePhantomCase(dir: data, id: 1, shape: [64, 64, 24])
+        try writePhantomCase(dir: data, id: 2, shape: [64, 64, 24], spacing: [1, 1, 3])
+        var sawFailedCase = false
+        for leave in [0, 20, 40, 60, 80, 160, 260, 400] {
+            for command in ["eda", "qa"] {
+                let out = "\(disk)/\(command)"
+                try? FileManager.default.removeItem(atPath: out)
+                try? FileManager.default.removeItem(atPath: "\(disk)/.filler")
+                try fillDisk(disk, leaveKilobytes: leave)
+                let r = try runLits([command, data, "--out", out, "--threads", "1"])
+                let what = "\(command), \(leave) KB free: \(r.stderr)"
+                let full = r.stderr.contains("no space left on the device")
+                // qa exits 1 on the phantoms' own findings; eda only on a failure.
+                XCTAssertEqual(r.status, command == "qa" || full ? 1 : 0, what)
+                var failed: [String] = []
+                for id in ["1", "2"] {
+                    var files = ["data/qa/\(id).json"]
+                    if command == "eda" { files += ["data/cases/\(id).json", "figures/case-\(id).png"] }
+                    let present = files.filter { FileManager.default.fileExists(atPath: "\(out)/\($0)") }
+                    if present.count != files.count {
+                        XCTAssertEqual(present, [], "\(what): case \(id) failed but left \(present)")
+                        failed.append(id)
+                    }
+                }
+                if !full { XCTAssertTrue(failed.isEmpty && FileManager.default.fileExists(atPath: "\(out)/index.md"), what) }
+                // Full before any case ran (the folder's marker): one line, nothing else to list.
+                if r.stderr.contains(".litskit.json") { continue }
+                sawFailedCase = sawFailedCase || !failed.isEmpty
+                if command == "eda", !failed.isEmpty {
+                    XCTAssertTrue(r.stderr.contains("\(failed.count) of 2 cases failed: \(failed.joined(separator: ", "))"), what)
+                }
+                for id in failed where command == "qa" {
+                    XCTAssertTrue(r.stdout.contains("\(id)\terror\t"), "\(what)\n\(r.stdout)")
+                }
+            }
+        }
+        XCTAssertTrue(sawFailedCase, "some level should leave room for the first case only")
+
+        // With room, a failed case (unreadable here) is listed with its reason in summary.json.
+        try FileManager.default.removeItem(atPath: "\(disk)/.filler")
+        try Data("not a NIfTI".utf8).write(to: URL(fileURLWithPath: "\(data)/volume-3.nii"))
+        let r = try runLits(["eda", data, "--out", "\(disk)/eda2", "--threads", "1"])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(disk)/eda2/data/summary.json"))) as? [String: Any]
+        XCTAssertEqual(json?["cases"] as? Int, 2)
+        XCTAssertTrue((json?["failedCases"] as? [String: String])?["3"]?.contains("volume-3.nii") ?? false, "\(String(describing: json))")
+    }
 }

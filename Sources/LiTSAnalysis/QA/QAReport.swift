@@ -55,6 +55,11 @@ public enum QAReport {
         try folder.writeJSON(facts, name: "\(factsFolder)/\(facts.id).json")
     }
 
+    /// The files `saveCase` writes for case `id`, removed (a failed case leaves none).
+    public static func removeCaseFiles(_ id: String, in dir: String) {
+        for name in ["figures/qa-\(id).png", "\(factsFolder)/\(id).json"] { unlink("\(dir)/\(name)") }
+    }
+
     /// Every case's facts saved in the given folders (none when there are none).
     public static func loadFacts(from dirs: [String]) throws -> [QACaseFacts] {
         var out: [QACaseFacts] = []

@@ -20,7 +20,12 @@ public enum QARun {
         let body = BodyMask.compute(q.loaded.ct)
         let facts = QAMeasure.facts(q, body: body)
         if let out {
-            try QAReport.saveCase(facts, montage: QAReport.montage(q.loaded, findings: QAChecks.caseFindings(facts)), in: out)
+            do {
+                try QAReport.saveCase(facts, montage: QAReport.montage(q.loaded, findings: QAChecks.caseFindings(facts)), in: out)
+            } catch {
+                QAReport.removeCaseFiles(c.id, in: out)   // a failed case leaves none of its files
+                throw error
+            }
         }
         return facts
     }
@@ -34,14 +39,25 @@ public enum QARun {
         let run = CaseRunner.run(cases, threads: threads, label: "qa") { c in try analyse(c, into: out) }
         let facts = run.results.map(\.1)
         let summary = QAReport.Summary(cases: cases.count, findings: QAChecks.all(facts, failed: run.failedByID))
-        var page: String?
+        var result = Result(summary: summary, facts: facts, page: nil)
         if let out {
-            try QAReport.writeData(summary, to: out)
-            let name = URL(fileURLWithPath: out).standardizedFileURL.lastPathComponent
-            try ReportFolder(out).writePage(QAReport.page(summary, facts: facts, in: out, title: title ?? "Dataset QA: \(name)"))
-            page = "\(out)/index.md"
+            do {
+                try QAReport.writeData(summary, to: out)
+                let name = URL(fileURLWithPath: out).standardizedFileURL.lastPathComponent
+                try ReportFolder(out).writePage(QAReport.page(summary, facts: facts, in: out, title: title ?? "Dataset QA: \(name)"))
+            } catch {
+                throw ReportError(error: error, result: result)
+            }
+            result.page = "\(out)/index.md"
         }
-        return Result(summary: summary, facts: facts, page: page)
+        return result
+    }
+
+    /// The report could not be written after the checks ran: its error, and the findings, which
+    /// the user must still see.
+    public struct ReportError: Error {
+        public var error: Error
+        public var result: Result
     }
 
     /// The cases of every input. The same id in two inputs (a training and a test folder, two
