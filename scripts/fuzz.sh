@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
 # Builds and runs one libFuzzer target for a parser that reads user files.
-#   scripts/fuzz.sh TARGET SECONDS [libFuzzer options...]      TARGET: nifti niftigz npy mrc safetensors json
+#   scripts/fuzz.sh TARGET SECONDS [libFuzzer options...]      TARGET: nifti niftigz npy mrc safetensors json notebook
 #   scripts/fuzz.sh list | build TARGET
 # The harnesses are in Fuzz/. nifti, niftigz, npy and mrc compile LiTSCore's sources with the
 # harness into one module (with -sanitize=fuzzer,address, so the parsers are coverage-guided and
 # checked by ASan); safetensors compiles LiTSNet's safetensors parser and Tensor the same way;
 # json links the SwiftPM debug build of LiTSTraining and what it needs (`swift build` first; only
 # the harness is instrumented: JSONDecoder is Foundation's) and decodes the tool's config types.
+# notebook compiles the notebook Markdown parser (LiTSRender/MarkdownNotebook.swift) with
+# LiTSCore and checks that stored outputs read back as the same cells and outputs.
 # Seeds: Fuzz/corpus/TARGET (committed, small); the growing corpus, crashes and binaries go to
 # .build/fuzz/. Exit status: 0 when no crash, non-zero (and the crash input's path) otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 OUT=.build/fuzz
-TARGETS="nifti niftigz npy mrc safetensors json"
+TARGETS="nifti niftigz npy mrc safetensors json notebook"
 [ $# -ge 1 ] || { echo "usage: $0 TARGET SECONDS [libFuzzer options] | list | build TARGET" >&2; exit 2; }
 if [ "$1" = list ]; then echo $TARGETS; exit 0; fi
 mode=run
@@ -49,6 +51,14 @@ case $target in
     compile=($(ls "$OUT"/safetensors-src/*.swift) Sources/LiTSNet/Tensor.swift Sources/LiTSNet/SHA256.swift $(core_sources) Fuzz/SafetensorsFuzz.swift $harness_support)
     libs=(-lnifti2 -lznz -lz -lm); module=LiTSNet ;;
   json)        sources=(Fuzz/JSONFuzz.swift); module=FuzzJSON ;;
+  notebook)
+    # The notebook Markdown parser compiled into one module with LiTSCore's sources (its
+    # errors and AtomicFile), so its `import LiTSCore` goes; the rest of LiTSRender (libpng) stays out.
+    mkdir -p "$OUT/notebook-src"
+    grep -v '^import LiTSCore' Sources/LiTSRender/MarkdownNotebook.swift > "$OUT/notebook-src/MarkdownNotebook.swift"
+    sources=(Sources/LiTSRender/MarkdownNotebook.swift $(core_sources) Fuzz/NotebookFuzz.swift)
+    compile=("$OUT/notebook-src/MarkdownNotebook.swift" $(core_sources) Fuzz/NotebookFuzz.swift)
+    libs=(-lnifti2 -lznz -lz -lm); module=LiTSRender ;;
 esac
 # shellcheck disable=SC2206
 sources=(${sources[*]})
