@@ -191,6 +191,12 @@ final class TrainReliabilityTests: XCTestCase {
         }
     }
 
+    func testWhichMarkerVersionsAreNewer() {
+        XCTAssertEqual(LiTSKitVersion.current, "0.5.0", "update the cases below with the version")
+        for v in ["0.4.9", "0.5.0", "0.5", "0.1.12"] { XCTAssertFalse(LiTSKitVersion.isNewer(v), v) }
+        for v in ["0.5.1", "0.10.0", "1.0", "99.0.0", "0.5.0-beta", ""] { XCTAssertTrue(LiTSKitVersion.isNewer(v), v) }
+    }
+
     // MARK: 5. signals end with 128 + the signal
 
     func testSignalsEndTrainingWith128PlusTheSignal() throws {
@@ -199,7 +205,7 @@ final class TrainReliabilityTests: XCTestCase {
             let run = work + "/run-\(sig)"
             let (p, err) = try startTraining(["train", pre, "--out", run, "--epochs", "3", "--batches-per-epoch", "400"] + Self.small)
             waitFor(run + "/config.json", while: p)
-            usleep(1_000_000)
+            usleep(1_500_000)  // past the start, into the batches (signals are caught by then)
             kill(p.processIdentifier, sig)
             let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             p.waitUntilExit()
