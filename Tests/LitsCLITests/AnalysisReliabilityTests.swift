@@ -167,4 +167,45 @@ final class AnalysisReliabilityTests: XCTestCase {
         XCTAssertEqual(json?["cases"] as? Int, 2)
         XCTAssertTrue((json?["failedCases"] as? [String: String])?["3"]?.contains("volume-3.nii") ?? false, "\(String(describing: json))")
     }
+
+    /// Cases at the edges of what a file may hold: one voxel, one slice, no labels set, HU near
+    /// float32's largest. Every dataset command runs or fails each one with a line; none traps.
+    func testDatasetCommandsSurviveOddCases() throws {
+        let data = try makeTempDir(self), work = try makeTempDir(self)
+        try writePhantomCase(dir: data, id: 1)
+        try writePhantomCase(dir: data, id: 2, shape: [1, 1, 1])
+        try writePhantomCase(dir: data, id: 3, shape: [40, 32, 1])
+        try writePhantomCase(dir: data, id: 4, labelOverride: { $0.voxels = $0.voxels.map { _ in 0 } })
+        // Extreme but finite HU (an unscaled float file).
+        let grid = Grid(shape: [24, 20, 6], spacing: [1.5, 1.5, 3], affine: Affine.diagonal(spacing: [1.5, 1.5, 3], origin: [0, 0, 0]))
+        var ct = Volume<Float>(grid: grid, repeating: 40)
+        for n in stride(from: 0, to: ct.voxels.count, by: 7) { ct.voxels[n] = n % 2 == 0 ? 3e38 : -3e38 }
+        var labels = LabelMap(grid: grid, repeating: 0)
+        for n in 0..<(labels.voxels.count / 2) { labels.voxels[n] = n % 11 == 0 ? 2 : 1 }
+        try NIfTIWriter.write(ct, to: "\(data)/volume-5.nii")
+        try NIfTIWriter.write(labels, to: "\(data)/segmentation-5.nii")
+        let runs: [[String]] = [
+            ["qa", data, "--out", "\(work)/qa"],
+            ["eda", data, "--out", "\(work)/eda"],
+            ["preprocess", data, "--out", "\(work)/pp", "--size", "16"],
+            ["preprocess", data, "--out", "\(work)/pp-clahe", "--size", "16", "--equalize", "clahe"],
+        ]
+        for args in runs {
+            let r = try runLits(args)
+            XCTAssertTrue(r.status == 0 || r.status == 1, "\(args[0]): status \(r.status): \(r.stderr)")
+            XCTAssertFalse(r.stderr.contains("Fatal error"), r.stderr)
+        }
+        for page in ["qa/index.md", "eda/index.md", "pp/manifest.json", "pp-clahe/manifest.json"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: "\(work)/\(page)"), page)
+        }
+        for id in 1...5 {
+            for method in ["window", "slice", "volume", "volume-body", "clahe"] {
+                let r = try runLits(["enhance", data, "--case", "\(id)", "--method", method, "--out", "\(work)/e\(id)-\(method).nii"])
+                XCTAssertTrue(r.status == 0 || r.status == 1, "enhance \(id) \(method): status \(r.status): \(r.stderr)")
+            }
+            let r = try runLits(["preview", data, "--case", "\(id)", "--out", "\(work)/v\(id)"])
+            XCTAssertTrue(r.status == 0 || r.status == 1, "preview \(id): status \(r.status): \(r.stderr)")
+            if r.status == 0 { XCTAssertTrue(FileManager.default.fileExists(atPath: "\(work)/v\(id)/index.md")) }
+        }
+    }
 }
