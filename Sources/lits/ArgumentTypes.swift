@@ -11,8 +11,13 @@ import LiTSTraining
 // Typed command-line values: each parses (and rejects) its own text, so commands receive checked
 // values and `validate()` is left for rules across options.
 
-/// A HU window: a preset name (liver, abdomen, soft-tissue, bone) or "L,H" with L < H.
+/// A HU window: a preset name (liver, abdomen, soft-tissue, bone) or "L,H" with L < H, both
+/// within +-`limit` HU.
 struct WindowArgument: ExpressibleByArgument, Sendable {
+    /// Far past any CT value (int16 files hold -32768...32767); bounds keep the width finite and
+    /// the bounds printable as whole HU (Int() of 1e30 traps).
+    static let limit: Float = 100_000
+
     /// What the user wrote.
     let text: String
     /// The preset's name, or "L_H" (for file names).
@@ -26,7 +31,8 @@ struct WindowArgument: ExpressibleByArgument, Sendable {
         }
         let parts = argument.split(separator: ",", omittingEmptySubsequences: false)
             .map { Float($0.trimmingCharacters(in: .whitespaces)) }
-        guard parts.count == 2, let lo = parts[0], let hi = parts[1], lo.isFinite, hi.isFinite, lo < hi else { return nil }
+        guard parts.count == 2, let lo = parts[0], let hi = parts[1], abs(lo) <= WindowArgument.limit, abs(hi) <= WindowArgument.limit,
+              lo < hi else { return nil }
         (text, name, window) = (argument, "\(Int(lo))_\(Int(hi))", HUWindow(low: lo, high: hi))
     }
 
@@ -214,7 +220,7 @@ extension Connectivity: ExpressibleByArgument {
 /// The preprocessing options `lits preprocess` and `lits train` on raw data share: a fixed
 /// in-plane size and slice spacing (the baseline, the default), or a target spacing on every axis.
 struct PreprocessingArguments: ParsableArguments {
-    @Option(parsing: .unconditional, help: "HU window L,H to clip to before normalising.")
+    @Option(parsing: .unconditional, help: "HU window L,H to clip to before normalising (L < H, each within +-100000).")
     var window = WindowArgument(argument: "-100,400")!
 
     /// The largest in-plane side: past a full-resolution CT slice (512), with room to upsample.

@@ -16,7 +16,7 @@ struct Enhance: ParsableCommand {
     @Option(help: "Enhancement method.")
     var method: EnhancementMethod
 
-    @Option(parsing: .unconditional, help: "Window preset (liver, abdomen, soft-tissue, bone) or L,H.")
+    @Option(parsing: .unconditional, help: "Window preset (liver, abdomen, soft-tissue, bone) or L,H (L < H, each within +-100000).")
     var window = WindowArgument(argument: "liver")!
 
     @OptionGroup var enhancement: EnhancementArguments

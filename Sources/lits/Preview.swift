@@ -30,7 +30,7 @@ struct Preview: ParsableCommand {
     @Option(help: "Slices for --slices auto, spread over the liver.")
     var autoSlices = 5
 
-    @Option(name: .customLong("window"), parsing: .unconditionalSingleValue, help: "Window preset or L,H; repeat for several (default: liver).")
+    @Option(name: .customLong("window"), parsing: .unconditionalSingleValue, help: "Window preset or L,H (L < H, each within +-100000); repeat for several (default: liver).")
     var windows: [WindowArgument] = []
 
     @Option(name: .customLong("method"), help: "Method to show; repeat for several (default: all five).")

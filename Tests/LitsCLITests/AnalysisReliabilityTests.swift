@@ -53,6 +53,9 @@ final class AnalysisReliabilityTests: XCTestCase {
             (["enhance", volume, "--method", "clahe", "--out", "\(dir)/e.nii", "--clahe-kernel", "100000"], "--clahe-kernel must be at most 32767"),
             (["preprocess", "\(dir)/data", "--out", "\(dir)/p", "--size", "100000"], "--size must be at most 4096"),
             (["preprocess", "\(dir)/data", "--out", "\(dir)/p", "--equalize", "slice", "--bins", "65537"], "--bins must be in 2...65536"),
+            // A window bound past Int's range trapped where the page prints it in whole HU.
+            (["preview", volume, "--out", "\(dir)/v", "--window=-1e30,1e30"], "--window"),
+            (["enhance", volume, "--method", "window", "--out", "\(dir)/e.nii", "--window=-100,200000"], "--window"),
         ]
         for (args, message) in cases {
             let r = try runLits(args)
