@@ -53,6 +53,15 @@ public enum EDAReport {
         }
     }
 
+    /// The dataset-level files `write` makes (the page first), as written by an earlier run.
+    static let reportFiles = ["index.md", "data/summary.json", "data/fingerprint.json", "data/cases.csv", "data/lesions.csv",
+                              "data/hu_histograms.csv"] + QAReport.reportFiles
+
+    /// Removes the page and dataset-level files of an earlier run.
+    public static func clearReport(in dir: String) {
+        for name in reportFiles { unlink("\(dir)/\(name)") }
+    }
+
     /// Writes every dataset-level file and the page. Case files and montages must already be in `dir`.
     public static func write(_ result: EDAResult, to dir: String, title: String, failed: [String: String] = [:]) throws {
         let folder = ReportFolder(dir)

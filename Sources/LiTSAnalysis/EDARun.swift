@@ -25,6 +25,9 @@ public enum EDARun {
         if let part = options.shard { try ShardFolder.checkSameShard(out, part) }
         EDAShards.clearCases(in: out)
         QAReport.clearCases(in: out)
+        // The page and the dataset-level files of an earlier run go too, so that a run that ends
+        // before its report (no case analysed, a full disk) leaves no report of other cases.
+        if options.shard == nil { EDAReport.clearReport(in: out) }
         return (cases, ShardSource(inputs: inputs, cases: all))
     }
 
@@ -78,6 +81,7 @@ public enum EDARun {
             let line = try finish(out: out, options: options, analysed: result.results.map(\.1), failed: result.failedByID, source: source)
             return (cases.count, line, result.failures)
         } catch {
+            if options.shard == nil { EDAReport.clearReport(in: out) }   // no partial report
             throw ReportError(error: error, failures: result.failures, cases: cases.count)
         }
     }

@@ -211,4 +211,30 @@ final class AnalysisReliabilityTests: XCTestCase {
             if r.status == 0 { XCTAssertTrue(FileManager.default.fileExists(atPath: "\(work)/v\(id)/index.md")) }
         }
     }
+
+    /// A rerun that cannot finish its report (a third case on a full disk) leaves no report of the
+    /// earlier run's cases: the page is written last and an earlier one is removed first.
+    func testARerunThatFailsLeavesNoStaleReport() throws {
+        let data = try makeTempDir(self), disk = try makeSmallDisk(self, megabytes: 4)
+        try writePhantomCase(dir: data, id: 1, shape: [64, 64, 24])
+        for command in ["eda", "qa"] {
+            let out = "\(disk)/\(command)"
+            var r = try runLits([command, data, "--out", out])
+            XCTAssertTrue(FileManager.default.fileExists(atPath: "\(out)/index.md"), r.stderr)
+            try writePhantomCase(dir: data, id: 2, shape: [64, 64, 24], spacing: [1, 1, 3])
+            try fillDisk(disk, leaveKilobytes: 0)
+            r = try runLits([command, data, "--out", out, "--threads", "1"])
+            XCTAssertEqual(r.status, 1, r.stderr)
+            XCTAssertTrue(r.stderr.contains("no space left on the device"), r.stderr)
+            if FileManager.default.fileExists(atPath: "\(out)/index.md") {
+                // Only a finished report of this run, which says so.
+                XCTAssertTrue(r.stdout.contains("report: \(out)/index.md"), "\(command): a page left by the earlier run\n\(r.stdout)\(r.stderr)")
+            }
+            for name in ["data/summary.json", "data/qa.json"] where !FileManager.default.fileExists(atPath: "\(out)/index.md") {
+                XCTAssertFalse(FileManager.default.fileExists(atPath: "\(out)/\(name)"), "\(command): \(name) of the earlier run left")
+            }
+            try FileManager.default.removeItem(atPath: "\(disk)/.filler")
+            for name in ["volume-2.nii.gz", "segmentation-2.nii.gz"] { try FileManager.default.removeItem(atPath: "\(data)/\(name)") }
+        }
+    }
 }

@@ -100,6 +100,9 @@ public enum QAReport {
         return t.text
     }
 
+    /// The page and dataset-level files of `lits qa` (removed before a rerun writes them anew).
+    public static let reportFiles = ["index.md", "data/qa.csv", "data/qa.json"]
+
     /// `data/qa.csv` and `data/qa.json`.
     public static func writeData(_ summary: Summary, to dir: String) throws {
         let folder = ReportFolder(dir)

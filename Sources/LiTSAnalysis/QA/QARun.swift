@@ -35,6 +35,7 @@ public enum QARun {
         if let out {
             try OutputFolder.prepare(out, inputs: inputs, command: "lits qa")
             QAReport.clearCases(in: out)
+            for name in QAReport.reportFiles { unlink("\(out)/\(name)") }   // an earlier run's report
         }
         let run = CaseRunner.run(cases, threads: threads, label: "qa") { c in try analyse(c, into: out) }
         let facts = run.results.map(\.1)
@@ -46,6 +47,7 @@ public enum QARun {
                 let name = URL(fileURLWithPath: out).standardizedFileURL.lastPathComponent
                 try ReportFolder(out).writePage(QAReport.page(summary, facts: facts, in: out, title: title ?? "Dataset QA: \(name)"))
             } catch {
+                for name in QAReport.reportFiles { unlink("\(out)/\(name)") }   // no partial report
                 throw ReportError(error: error, result: result)
             }
             result.page = "\(out)/index.md"
