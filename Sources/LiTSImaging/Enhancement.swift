@@ -70,6 +70,10 @@ extension EnhancementOptions {
             guard tiles * claheBins * 8 <= EnhancementOptions.maxClaheMapBytes else {
                 throw LiTSError(.invalidArgument, path: path, "--clahe-kernel \(k[0])x\(k[1]) with --clahe-bins \(claheBins) makes \(tiles) tiles per slice of \(rows)x\(cols), whose mappings need \((tiles * claheBins * 8) >> 20) MB, over the limit of \(EnhancementOptions.maxClaheMapBytes >> 20) MB: use a larger kernel or fewer bins")
             }
+            // Slices run in parallel, one per core.
+            let parallel = min(shape[2], ProcessInfo.processInfo.activeProcessorCount)
+            try MemoryBudget.check(Double(tiles * claheBins * 8 * parallel), for: "CLAHE with --clahe-kernel \(k[0])x\(k[1]) on \(parallel) slices at once",
+                                   path: path, advice: "use a larger kernel or fewer --clahe-bins")
         }
     }
 }
