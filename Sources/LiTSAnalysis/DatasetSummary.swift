@@ -1,4 +1,5 @@
 import Foundation
+import LiTSCore
 import LiTSImaging
 
 /// Dataset-level numbers computed from the per-case results, in case order.
@@ -28,6 +29,8 @@ public struct DatasetSummary: Codable, Equatable, Sendable {
     /// Cases that could not be analysed (unreadable, or their results could not be written), with
     /// the reason; `cases` counts the others.
     public var failedCases: [String: String] = [:]
+    /// Files dataset discovery passed over (a dangling link, a folder named like a case file), and why.
+    public var skippedFiles: [SkippedFile] = []
 
     public init(_ cases: [CaseEDA]) {
         self.cases = cases.count

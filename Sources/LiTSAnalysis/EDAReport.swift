@@ -63,11 +63,13 @@ public enum EDAReport {
     }
 
     /// Writes every dataset-level file and the page. Case files and montages must already be in `dir`.
-    public static func write(_ result: EDAResult, to dir: String, title: String, failed: [String: String] = [:]) throws {
+    public static func write(_ result: EDAResult, to dir: String, title: String, failed: [String: String] = [:],
+                             skipped: [SkippedFile] = []) throws {
         let folder = ReportFolder(dir)
         try folder.writeJSON(result.fingerprint, name: "data/fingerprint.json")
         var summary = result.summary
         summary.failedCases = failed
+        summary.skippedFiles = skipped
         try folder.writeJSON(summary, name: "data/summary.json")
         try folder.writeCSV(EDATables.cases(result.cases), name: "data/cases.csv")
         try folder.writeCSV(EDATables.lesions(result.cases), name: "data/lesions.csv")
@@ -77,7 +79,7 @@ public enum EDAReport {
         let facts = try QAReport.loadFacts(from: [dir])
         var qa: (QAReport.Summary, [QACaseFacts])?
         if !facts.isEmpty {
-            let summary = QAReport.Summary(cases: facts.count + failed.count, findings: QAChecks.all(facts, failed: failed))
+            let summary = QAReport.Summary(cases: facts.count + failed.count, findings: QAChecks.all(facts, failed: failed, skipped: skipped))
             try QAReport.writeData(summary, to: dir)
             qa = (summary, facts)
         }

@@ -16,9 +16,11 @@ public enum EDARun {
     }
 
     /// Finds the cases (of the shard), prepares `out` and clears case results of an earlier run.
-    /// Returns the cases and what the whole dataset is (for a shard's record).
-    public static func prepare(_ inputs: [String], out: String, options: Options) throws -> (cases: [Case], source: ShardSource) {
-        let all = try Dataset.discover(inputs)
+    /// Returns the cases, what the whole dataset is (for a shard's record) and the files discovery passed over.
+    public static func prepare(_ inputs: [String], out: String, options: Options)
+        throws -> (cases: [Case], source: ShardSource, skipped: [SkippedFile]) {
+        let found = try Dataset.discoverListingSkipped(inputs)
+        let all = found.cases
         let cases = options.shard.map { $0.select(all) } ?? all
         try OutputFolder.prepare(out, inputs: inputs, command: options.shard == nil ? EDAShards.reportCommand : EDAShards.shardCommand)
         // Before anything is cleared: a folder of another shard is refused whole.
@@ -28,7 +30,7 @@ public enum EDARun {
         // The page and the dataset-level files of an earlier run go too, so that a run that ends
         // before its report (no case analysed, a full disk) leaves no report of other cases.
         if options.shard == nil { EDAReport.clearReport(in: out) }
-        return (cases, ShardSource(inputs: inputs, cases: all))
+        return (cases, ShardSource(inputs: inputs, cases: all), found.skipped)
     }
 
     /// Analyses one case and saves its results and montage into `out`, with its QA facts and
@@ -70,7 +72,8 @@ public enum EDARun {
         // cases into it, and rank 0 writes the report from every case's saved results.
         var cases: [Case] = []
         var source: ShardSource?
-        try (group ?? SingleProcess()).onRankZero { (cases, source) = try prepare(inputs, out: out, options: options) }
+        var skipped: [SkippedFile] = []
+        try (group ?? SingleProcess()).onRankZero { (cases, source, skipped) = try prepare(inputs, out: out, options: options) }
         if let group, group.rank != 0 {
             let all = try Dataset.discover(inputs)
             cases = options.shard.map { $0.select(all) } ?? all
@@ -78,7 +81,7 @@ public enum EDARun {
         let mine = CaseRunner.run(group?.share(of: cases) ?? cases, threads: threads, label: "eda") { c in try analyse(c, options: options, into: out) }
         guard let result = try group.map({ try $0.gather(mine, of: cases) }) ?? mine else { return (cases.count, nil, []) }
         do {
-            let line = try finish(out: out, options: options, analysed: result.results.map(\.1), failed: result.failedByID, source: source)
+            let line = try finish(out: out, options: options, analysed: result.results.map(\.1), failed: result.failedByID, source: source, skipped: skipped)
             return (cases.count, line, result.failures)
         } catch {
             if options.shard == nil { EDAReport.clearReport(in: out) }   // no partial report
@@ -97,16 +100,16 @@ public enum EDARun {
     /// After the loop: the shard description, or the report (when any case succeeded). Returns the
     /// line to print, nil when nothing was written.
     public static func finish(out: String, options: Options, analysed: [String], failed: [String: String],
-                              source: ShardSource? = nil) throws -> String? {
+                              source: ShardSource? = nil, skipped: [SkippedFile] = []) throws -> String? {
         if let part = options.shard {
             let info = EDAShards.ShardInfo(shard: part.text, cases: analysed, failed: failed, connectivity: options.connectivity.rawValue,
-                                           source: source, files: EDAShards.writtenFiles(of: analysed, in: out))
+                                           source: source, files: EDAShards.writtenFiles(of: analysed, in: out), skipped: skipped)
             try ReportFolder(out).writeJSON(info, name: EDAShards.shardFile)
             return "shard \(part.text): \(analysed.count) case(s) in \(out); combine with `lits eda merge`"
         }
         guard !analysed.isEmpty else { return nil }
         let results = try EDAReport.loadCases(from: [out])
-        try EDAReport.write(EDAResult(results), to: out, title: options.title ?? EDAShards.defaultTitle(out), failed: failed)
+        try EDAReport.write(EDAResult(results), to: out, title: options.title ?? EDAShards.defaultTitle(out), failed: failed, skipped: skipped)
         return "report: \(out)/index.md (\(results.count) case(s))"
     }
 }

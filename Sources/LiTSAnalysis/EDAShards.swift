@@ -20,15 +20,18 @@ public enum EDAShards {
         public var source: ShardSource?
         /// Every file of its cases, relative to the folder (nil in an older record).
         public var files: [String]?
+        /// Files discovery passed over in the whole dataset (nil in an older record).
+        public var skipped: [SkippedFile]?
 
         public init(shard: String, cases: [String], failed: [String: String], connectivity: Int,
-                    source: ShardSource?, files: [String]) {
+                    source: ShardSource?, files: [String], skipped: [SkippedFile]) {
             self.shard = shard
             self.cases = cases
             self.failed = failed
             self.connectivity = connectivity
             self.source = source
             self.files = files
+            self.skipped = skipped
         }
     }
 
@@ -113,7 +116,9 @@ public enum EDAShards {
         }
         // The report from the cases now in `out`, as one run writes it.
         let cases = try EDAReport.loadCases(from: [out])
-        try EDAReport.write(EDAResult(cases), to: out, title: title ?? defaultTitle(out), failed: failed)
+        // Every shard saw the whole dataset (their fingerprints agree), so one list says it.
+        let skipped = infos.first?.1.skipped ?? []
+        try EDAReport.write(EDAResult(cases), to: out, title: title ?? defaultTitle(out), failed: failed, skipped: skipped)
         return MergeResult(cases: cases.count, warnings: warnings)
     }
 

@@ -180,6 +180,11 @@ public enum Dataset {
         try scan(paths, warn: true).cases
     }
 
+    /// `discover` with what was skipped (each also a warning line), for reports to list.
+    public static func discoverListingSkipped(_ paths: [String]) throws -> Discovery {
+        try scan(paths, warn: true)
+    }
+
     /// `discover` without the warnings: the cases and what was skipped, for reports to list.
     public static func scan(_ paths: [String]) throws -> Discovery {
         try scan(paths, warn: false)

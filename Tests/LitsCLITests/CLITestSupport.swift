@@ -23,7 +23,9 @@ func runLits(_ args: [String], environment: [String: String] = [:]) throws -> CL
     let p = Process()
     p.executableURL = URL(fileURLWithPath: litsExecutable())
     p.arguments = args
+    // No backtracer: after a crash it can outlive the child with the pipes open and hang the test.
     p.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SLURM_ARRAY_") }
+        .merging(["SWIFT_BACKTRACE": "enable=no"]) { _, ours in ours }
         .merging(environment) { _, given in given }
     return try runCapturing(p)
 }

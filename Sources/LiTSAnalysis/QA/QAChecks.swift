@@ -1,4 +1,5 @@
 import Foundation
+import LiTSCore
 
 /// Every per-case check, in the order the report lists them.
 public enum QAChecks {
@@ -14,9 +15,18 @@ public enum QAChecks {
                   action: "Fix or replace the file; the case cannot be used as it is.")
     }
 
-    /// The whole dataset's findings: per case, then duplicates across cases.
-    public static func all(_ facts: [QACaseFacts], failed: [String: String] = [:]) -> [QAFinding] {
-        (facts.flatMap(caseFindings) + QADuplicates.findings(facts) + failed.map { unreadable($0.key, $0.value) })
+    /// A file dataset discovery passed over (a dangling link, a folder named like a case file, an
+    /// MSD image without its label) is a finding of the dataset (case "-"), so no report hides it.
+    public static func skipped(_ file: SkippedFile) -> QAFinding {
+        QAFinding("-", "skipped file", .warning, measured: "\(file.path): \(file.reason)",
+                  expected: "every file named like a case file is part of a readable case",
+                  action: "Fix the link or the file, or move it out of the dataset folder.")
+    }
+
+    /// The whole dataset's findings: per case, then duplicates across cases, then skipped files.
+    public static func all(_ facts: [QACaseFacts], failed: [String: String] = [:], skipped: [SkippedFile] = []) -> [QAFinding] {
+        (facts.flatMap(caseFindings) + QADuplicates.findings(facts) + failed.map { unreadable($0.key, $0.value) }
+            + skipped.map(Self.skipped))
             .sorted(by: QAFinding.precedes)
     }
 }

@@ -31,7 +31,7 @@ public enum QARun {
     }
 
     public static func run(_ inputs: [String], out: String?, threads: Int, title: String? = nil) throws -> Result {
-        let cases = try discover(inputs)
+        let (cases, skipped) = try discover(inputs)
         if let out {
             try OutputFolder.prepare(out, inputs: inputs, command: "lits qa")
             QAReport.clearCases(in: out)
@@ -39,7 +39,7 @@ public enum QARun {
         }
         let run = CaseRunner.run(cases, threads: threads, label: "qa") { c in try analyse(c, into: out) }
         let facts = run.results.map(\.1)
-        let summary = QAReport.Summary(cases: cases.count, findings: QAChecks.all(facts, failed: run.failedByID))
+        let summary = QAReport.Summary(cases: cases.count, findings: QAChecks.all(facts, failed: run.failedByID, skipped: skipped))
         var result = Result(summary: summary, facts: facts, page: nil)
         if let out {
             do {
@@ -64,14 +64,17 @@ public enum QARun {
 
     /// The cases of every input. The same id in two inputs (a training and a test folder, two
     /// releases) is allowed here, since finding such pairs is the point: the later one is named
-    /// `FOLDER-ID` after its input's last path component.
-    public static func discover(_ inputs: [String]) throws -> [Case] {
+    /// `FOLDER-ID` after its input's last path component. Also returns the files discovery passed over.
+    public static func discover(_ inputs: [String]) throws -> (cases: [Case], skipped: [SkippedFile]) {
         var all: [Case] = []
+        var skipped: [SkippedFile] = []
         var ids = Set<String>()
         for input in inputs {
             let name = URL(fileURLWithPath: input).standardizedFileURL.lastPathComponent
                 .map { $0.isLetter || $0.isNumber || "._-".contains($0) ? String($0) : "_" }.joined()
-            for var c in try Dataset.discover(input) {
+            let found = try Dataset.discoverListingSkipped([input])
+            skipped += found.skipped
+            for var c in found.cases {
                 var id = c.id, n = 2
                 if ids.contains(id) { id = "\(name)-\(c.id)" }
                 while ids.contains(id) { id = "\(name)-\(c.id)-\(n)"; n += 1 }
@@ -80,7 +83,7 @@ public enum QARun {
                 all.append(c)
             }
         }
-        return all
+        return (all, skipped)
     }
 
     /// The findings as a plain table for a terminal.
