@@ -10,7 +10,8 @@ enum EDAPage {
     }
 
     static func page(_ result: EDAResult, title: String, failed: [String: String],
-                     qa: (QAReport.Summary, [QACaseFacts])? = nil, in dir: String = ".") -> MarkdownPage {
+                     qa: (QAReport.Summary, [QACaseFacts])? = nil, in dir: String = ".",
+                     figures: FigureFormat = .png) -> MarkdownPage {
         let cases = result.cases, summary = result.summary, fingerprint = result.fingerprint, pooled = result.pooled
         var p = MarkdownPage(title: title)
         p.paragraph("Exploratory analysis of \(cases.count) case(s) by `lits eda` (LiTSKit). Liver = label >= 1 (liver including tumor), tumor = label 2, as the LiTS metrics count them. All positions use the canonical RAS+ grid, in which k runs inferior to superior; \"top\" is superior.")
@@ -54,7 +55,7 @@ enum EDAPage {
                     guard let h = pooled[cls], let s = IntensityStats(histogram: h) else { return nil }
                     return [cls, String(s.voxels), f(s.mean), f(s.std), f(s.min)] + levels.map { f(s.percentile($0)) } + [f(s.max)]
                 }, alignRight: Set(1...(5 + levels.count)))
-        p.image("HU histograms of body, liver and tumor with the baseline's [-100, 400] window shaded", path: "figures/hu_histograms.png")
+        p.image("HU histograms of body, liver and tumor with the baseline's [-100, 400] window shaded", path: figures.figurePath("hu_histograms"))
 
         p.heading("Lesions")
         p.paragraph("Each lesion is a 3D connected component of label 2. Size is the diameter of the sphere of equal volume; the in-plane diameter is the longest one on any axial slice (RECIST long axis on the voxel grid). The region is the third of the case's liver extent (by slices, along the superior-inferior axis) holding the lesion's centroid.")
@@ -63,14 +64,14 @@ enum EDAPage {
             let lo = b == 0 ? 0 : edges[b - 1]
             return [edges[b].isFinite ? "\(f(lo, 0))-\(f(edges[b], 0)) mm" : ">= \(f(lo, 0)) mm", String(summary.lesionSizeCounts[b])]
         }, alignRight: [1])
-        p.image("Lesion size histogram", path: "figures/lesion_sizes.png")
+        p.image("Lesion size histogram", path: figures.figurePath("lesion_sizes"))
         p.table(["liver region", "lesions"], LiverRegion.allCases.map { [$0.rawValue, String(summary.lesionsPerRegion[$0.rawValue] ?? 0)] }, alignRight: [1])
-        p.image("Lesions per liver region", path: "figures/lesions_per_region.png")
+        p.image("Lesions per liver region", path: figures.figurePath("lesions_per_region"))
 
         p.heading("How 3D are the lesions?", level: 3)
         p.paragraph("The baseline's author suspected that lesions have little 3D structure. At a median slice thickness of \(f(summary.medianSliceThicknessMM, 2)) mm, \(summary.shareOnOneOrTwoSlices.map { f(100 * $0) + "%" } ?? "-") of the lesions appear on only one or two slices, and for lesions spanning at least two slices the median ratio of z-extent to largest in-plane diameter is \(f(summary.medianZToInPlaneRatio, 2)) (1 would be as deep as wide). Resampled to the baseline's 2 mm slices, an estimated \(summary.shareOnOneOrTwoSlicesAtSpacing["2.0"].map { f(100 * $0) + "%" } ?? "-") would sit on one or two slices, and at 5 mm \(summary.shareOnOneOrTwoSlicesAtSpacing["5.0"].map { f(100 * $0) + "%" } ?? "-") (a lesion counts when its z-extent is at most two slices). A lesion seen on one slice gives a 3D network no context across slices; thin slices with most lesions spanning many of them argue the other way.")
         p.table(["slices spanned"] + (1...9).map(String.init) + [">= 10"], [["lesions"] + summary.slicesSpannedCounts.map(String.init)])
-        p.image("Slices spanned and z-extent against the largest in-plane diameter", path: "figures/lesion_3d.png")
+        p.image("Slices spanned and z-extent against the largest in-plane diameter", path: figures.figurePath("lesion_3d"))
 
         let largest = cases.flatMap { c in c.lesions.map { (c.id, $0) } }.sorted { $0.1.voxels > $1.1.voxels }.prefix(10)
         if !largest.isEmpty {
@@ -83,7 +84,7 @@ enum EDAPage {
         }
 
         p.heading("Tumor burden")
-        p.image("Tumor burden per case", path: "figures/tumor_burden.png")
+        p.image("Tumor burden per case", path: figures.figurePath("tumor_burden"))
 
         p.heading("Montages")
         p.paragraph("Liver window [-100, 400] HU, liver contour green, tumor contour red, radiological convention (the patient's right on the image's left; anterior up in axial views; superior up in coronal and sagittal views); pixels are shown square in mm, so the aspect ratio follows the spacing.")

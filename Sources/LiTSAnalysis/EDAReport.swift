@@ -64,8 +64,8 @@ public enum EDAReport {
 
     /// Writes every dataset-level file and the page. Case files and montages must already be in `dir`.
     public static func write(_ result: EDAResult, to dir: String, title: String, failed: [String: String] = [:],
-                             skipped: [SkippedFile] = []) throws {
-        let folder = ReportFolder(dir)
+                             skipped: [SkippedFile] = [], figures: FigureFormat = .png) throws {
+        let folder = ReportFolder(dir, figures: figures)
         try folder.writeJSON(result.fingerprint, name: "data/fingerprint.json")
         var summary = result.summary
         summary.failedCases = failed
@@ -83,6 +83,6 @@ public enum EDAReport {
             try QAReport.writeData(summary, to: dir)
             qa = (summary, facts)
         }
-        try folder.writePage(EDAPage.page(result, title: title, failed: failed, qa: qa, in: dir))
+        try folder.writePage(EDAPage.page(result, title: title, failed: failed, qa: qa, in: dir, figures: figures))
     }
 }

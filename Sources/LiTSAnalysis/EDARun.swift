@@ -11,6 +11,8 @@ public enum EDARun {
         /// Only this part of the cases, and no page (merge the parts with `EDAShards.merge`).
         public var shard: JobShard?
         public var title: String?
+        /// The format of the report's figures (`--figures`).
+        public var figures: FigureFormat = .png
 
         public init() {}
     }
@@ -102,14 +104,16 @@ public enum EDARun {
     public static func finish(out: String, options: Options, analysed: [String], failed: [String: String],
                               source: ShardSource? = nil, skipped: [SkippedFile] = []) throws -> String? {
         if let part = options.shard {
-            let info = EDAShards.ShardInfo(shard: part.text, cases: analysed, failed: failed, connectivity: options.connectivity.rawValue,
+            var info = EDAShards.ShardInfo(shard: part.text, cases: analysed, failed: failed, connectivity: options.connectivity.rawValue,
                                            source: source, files: EDAShards.writtenFiles(of: analysed, in: out), skipped: skipped)
+            info.figures = options.figures
             try ReportFolder(out).writeJSON(info, name: EDAShards.shardFile)
             return "shard \(part.text): \(analysed.count) case(s) in \(out); combine with `lits eda merge`"
         }
         guard !analysed.isEmpty else { return nil }
         let results = try EDAReport.loadCases(from: [out])
-        try EDAReport.write(EDAResult(results), to: out, title: options.title ?? EDAShards.defaultTitle(out), failed: failed, skipped: skipped)
+        try EDAReport.write(EDAResult(results), to: out, title: options.title ?? EDAShards.defaultTitle(out), failed: failed, skipped: skipped,
+                             figures: options.figures)
         return "report: \(out)/index.md (\(results.count) case(s))"
     }
 }

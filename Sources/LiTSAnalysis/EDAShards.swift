@@ -1,5 +1,6 @@
 import Foundation
 import LiTSCore
+import LiTSRender
 
 /// `lits eda --shard i/n` and `lits eda merge`: the shard description, and merging shard folders
 /// into one report (the shard itself is a `JobShard`).
@@ -22,6 +23,9 @@ public enum EDAShards {
         public var files: [String]?
         /// Files discovery passed over in the whole dataset (nil in an older record).
         public var skipped: [SkippedFile]?
+        /// The figure format the shard was run with (`--figures`; nil in an older record: PNG),
+        /// which `merge` keeps unless told otherwise.
+        public var figures: FigureFormat?
 
         public init(shard: String, cases: [String], failed: [String: String], connectivity: Int,
                     source: ShardSource?, files: [String], skipped: [SkippedFile]) {
@@ -70,7 +74,8 @@ public enum EDAShards {
     /// Combines shard folders into one report in `out`. Every part is checked (one dataset, one
     /// split, one `--connectivity`, every file it lists there) before `out` is touched; only the
     /// files the shards list are taken.
-    public static func merge(_ parts: [String], into out: String, title: String?, partial: Bool) throws -> MergeResult {
+    public static func merge(_ parts: [String], into out: String, title: String?, partial: Bool,
+                             figures: FigureFormat? = nil) throws -> MergeResult {
         guard !parts.isEmpty else { throw LiTSError(.invalidArgument, path: nil, "give the shard folders to merge") }
         let infos = try parts.map { ($0, try readInfo($0)) }
         try ShardSource.check(infos.map { ($0.0, $0.1.source) })
@@ -118,7 +123,8 @@ public enum EDAShards {
         let cases = try EDAReport.loadCases(from: [out])
         // Every shard saw the whole dataset (their fingerprints agree), so one list says it.
         let skipped = infos.first?.1.skipped ?? []
-        try EDAReport.write(EDAResult(cases), to: out, title: title ?? defaultTitle(out), failed: failed, skipped: skipped)
+        try EDAReport.write(EDAResult(cases), to: out, title: title ?? defaultTitle(out), failed: failed, skipped: skipped,
+                            figures: figures ?? infos.first?.1.figures ?? .png)
         return MergeResult(cases: cases.count, warnings: warnings)
     }
 

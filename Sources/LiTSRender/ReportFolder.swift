@@ -1,14 +1,22 @@
 import Foundation
 import LiTSCore
 
-/// A report on disk: `index.md`, `data/` (JSON and CSV), `figures/` (PNG) and `charts/` (gnuplot
+/// A report on disk: `index.md`, `data/` (JSON and CSV), `figures/` (PNG, SVG or PDF: `figures`) and `charts/` (gnuplot
 /// data and scripts). Names are relative to the folder (`data/cases.csv`); sub-folders are created
 /// as needed and every file is written atomically. A report writer gets the computed results and
 /// only writes them through this type.
 public struct ReportFolder: Sendable {
     public let path: String
+    /// The format its charts are drawn in (`--figures`), and the extension its page links to.
+    public let figures: FigureFormat
 
-    public init(_ path: String) { self.path = path }
+    public init(_ path: String, figures: FigureFormat = .png) {
+        self.path = path
+        self.figures = figures
+    }
+
+    /// `figures/NAME.EXT` in this report's figure format: what a page links to.
+    public func figure(_ name: String) -> String { figures.figurePath(name) }
 
     /// Pretty printed with sorted keys: the layout of every JSON file LiTSKit writes.
     public static func jsonEncoder() -> JSONEncoder {
@@ -53,9 +61,9 @@ public struct ReportFolder: Sendable {
         try PNG.write(image, to: url(name))
     }
 
-    /// `charts/NAME.dat`, `charts/NAME.gp` and `figures/NAME.png`.
+    /// `charts/NAME.dat`, `charts/NAME.gp` and `figures/NAME.EXT` (the report's format).
     public func render(_ chart: GnuplotChart) throws {
-        try chart.render(in: path)
+        try chart.render(in: path, format: figures)
     }
 
     public func writePage(_ page: MarkdownPage, name: String = "index.md") throws {

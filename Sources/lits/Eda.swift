@@ -4,6 +4,7 @@ import LiTSCluster
 import LiTSAnalysis
 import LiTSCore
 import LiTSImaging
+import LiTSRender
 
 struct Eda: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -45,6 +46,9 @@ struct EdaRun: ParsableCommand {
     @Option(help: "Cases analysed in parallel (memory grows with it: about 4x one case's CT each).")
     var threads = 2
 
+    @Option(help: figuresHelp)
+    var figures = FigureFormat.png
+
     func validate() throws {
         guard montageSlices >= 1 else { throw ValidationError("--montage-slices must be at least 1") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
@@ -56,6 +60,7 @@ struct EdaRun: ParsableCommand {
             options.connectivity = connectivity
             options.montageSlices = montageSlices
             options.title = title
+            options.figures = figures
             // Under mpirun/srun each rank analyses its share of the cases (of the shard, if one);
             // rank 0 writes the report.
             let cluster = Cluster.world
@@ -86,9 +91,12 @@ struct EdaMerge: ParsableCommand {
     @Option(help: "Report title (default: 'EDA report: ' and the folder name).")
     var title: String?
 
+    @Option(help: "Format of the figures: png, svg or pdf (default: the format the shards were run with).")
+    var figures: FigureFormat?
+
     func run() throws {
         try runReportingErrors {
-            let result = try EDAShards.merge(merging.parts, into: merging.out, title: title, partial: merging.partial)
+            let result = try EDAShards.merge(merging.parts, into: merging.out, title: title, partial: merging.partial, figures: figures)
             for warning in result.warnings { printWarning(warning) }
             print("report: \(merging.out)/index.md (\(result.cases) case(s) from \(merging.parts.count) part(s))")
         }
