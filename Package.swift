@@ -26,7 +26,7 @@ let bf16KernelFlags: [CSetting] = []
 #endif
 
 // Native libraries come from Debian (see the Makefile's `setup` target):
-// libnifti2-dev, libpng-dev, libopenblas-dev, gnuplot-nox.
+// libnifti2-dev, libpng-dev, libopenblas-dev, gnuplot-nox, libcairo2-dev.
 // Linux only (Debian 12 with Swift 6): the C libraries' paths, /proc/cpuinfo and glibc's mallopt
 // are Linux's. SwiftPM has no way to declare a Linux-only package, so there is no `platforms` entry.
 let package = Package(
@@ -50,6 +50,8 @@ let package = Package(
         // C libraries. libpng and OpenBLAS ship pkg-config files on Debian; libnifti2-dev does
         // not, so CNIfTI stays a C target with a forwarding header.
         .systemLibrary(name: "CPNG", pkgConfig: "libpng16", providers: [.apt(["libpng-dev"])]),
+        // Cairo (libcairo2-dev) draws the montages: PNG, SVG and PDF from one drawing.
+        .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         // Open MPI (libopenmpi-dev): a header of inline functions, since MPI_COMM_WORLD, MPI_FLOAT
         // and MPI_SUM are macros Swift cannot import.
@@ -60,7 +62,7 @@ let package = Package(
 
         .target(name: "LiTSCore", dependencies: ["CNIfTI"]),
         .target(name: "LiTSImaging", dependencies: ["LiTSCore"]),
-        .target(name: "LiTSRender", dependencies: ["LiTSCore", "CPNG"]),
+        .target(name: "LiTSRender", dependencies: ["LiTSCore", "CPNG", "CCairo"]),
         .target(name: "LiTSAnalysis", dependencies: ["LiTSCore", "LiTSImaging", "LiTSRender"]),
         .target(name: "LiTSConvKernels", swiftSettings: convKernelFlags),
         .target(name: "LiTSConvKernelsAVX2", swiftSettings: convKernelAVX2Flags),
@@ -82,7 +84,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "LiTSImagingTests", dependencies: ["LiTSImaging"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "LiTSRenderTests", dependencies: ["LiTSRender"]),
+        .testTarget(name: "LiTSRenderTests", dependencies: ["LiTSRender", "LiTSCore", "LiTSAnalysis"]),
         .testTarget(name: "LiTSAnalysisTests", dependencies: ["LiTSAnalysis", "LiTSCore", "LiTSImaging"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "LiTSNetTests", dependencies: ["LiTSNet"], resources: [.copy("Fixtures")]),

@@ -87,7 +87,7 @@ enum EDAPage {
         p.image("Tumor burden per case", path: figures.figurePath("tumor_burden"))
 
         p.heading("Montages")
-        p.paragraph("Liver window [-100, 400] HU, liver contour green, tumor contour red, radiological convention (the patient's right on the image's left; anterior up in axial views; superior up in coronal and sagittal views); pixels are shown square in mm, so the aspect ratio follows the spacing.")
+        p.paragraph("Liver window [-100, 400] HU, liver and tumour contours in the colour-blind-safe Okabe-Ito palette (legend in the figure), radiological convention (the patient's right on the image's left; anterior up in axial views; superior up in coronal and sagittal views; letters on each tile's edges); pixels are shown square in mm (scale bar on each tile), so the aspect ratio follows the spacing; volumes under 10 slices get no coronal or sagittal tile.")
         for c in cases {
             p.heading("Case \(c.id)", level: 3)
             if let tiles = c.montageTiles { p.paragraph("Tiles, left to right and top to bottom: " + tiles.joined(separator: "; ") + ".") }

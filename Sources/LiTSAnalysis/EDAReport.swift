@@ -11,12 +11,12 @@ public enum EDAReport {
     public static let casesFolder = "data/cases"
 
     /// Saves one case's results (and its montage) into a report or shard folder.
-    public static func saveCase(_ eda: CaseEDA, montage: RGBImage?, in dir: String) throws {
+    public static func saveCase(_ eda: CaseEDA, montage: MontageFigure?, in dir: String, format: FigureFormat = .png) throws {
         let folder = ReportFolder(dir)
         try folder.makeFolder("figures")
         // A failed case leaves nothing: the montage goes again if its results cannot be written.
-        let png = "figures/case-\(eda.id).png"
-        if let montage { try folder.writePNG(montage, name: png) }
+        let png = format.figurePath("case-\(eda.id)")
+        if let montage { try folder.writeMontage(montage, name: "figures/case-\(eda.id)", format: format) }
         do { try folder.writeJSON(eda, name: "\(casesFolder)/\(eda.id).json") } catch {
             unlink("\(dir)/\(png)")
             throw error

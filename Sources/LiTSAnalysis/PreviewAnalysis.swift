@@ -28,7 +28,7 @@ public struct PreviewResult: Sendable {
     /// Canonical axial slice indices, in montage column order.
     public var slices: [Int]
     /// Per window (in option order): the montage, one row per method, one column per slice.
-    public var montages: [(window: String, image: RGBImage)]
+    public var montages: [(window: String, figure: MontageFigure)]
     /// Full-resolution slices, named `WINDOW-METHOD-kK`.
     public var singleSlices: [(name: String, image: RGBImage)]
     public var metrics: [String: [EnhancementMetrics]]
@@ -50,19 +50,32 @@ public enum PreviewAnalysis {
         let body = options.methods.contains(.volumeBody) ? BodyMask.compute(c.ct) : nil
         let labels = options.contours ? c.labels : nil
         var result = PreviewResult(caseID: c.info.id, hasLabels: c.labels != nil, slices: slices, montages: [], singleSlices: [], metrics: [:])
+        let columns = columnLabels(c, slices: slices, autoCount: options.slices == nil ? options.autoSliceCount : nil)
         for (name, window) in options.windows {
-            var rows: [RGBImage] = []
+            var rows: [MontageTile] = []
             for method in options.methods {
                 let enhanced = Enhancement.apply(method, to: c.ct, window: window, options: options.enhancement, body: body)
                 if let l = c.labels { result.metrics[name, default: []].append(EnhancementMetrics.measure(method, enhanced: enhanced, labels: l)) }
                 for k in slices {
                     let full = SliceRenderer.render(ct: enhanced, labels: labels, plane: .axial, index: k, window: (0, 1))
                     result.singleSlices.append(("\(name)-\(method.rawValue)-k\(k)", full))
-                    rows.append(SliceRenderer.render(ct: enhanced, labels: labels, plane: .axial, index: k, window: (0, 1), side: options.tileSide))
+                    rows.append(MontageTile.slice(enhanced, plane: .axial, index: k, window: (0, 1), title: false,
+                                                  layers: labels.map { MontageTile.labelLayers($0, plane: .axial, index: k) } ?? []))
                 }
             }
-            result.montages.append((name, Montage.grid(rows, columns: slices.count)))
+            let figure = MontageFigure(tiles: rows, columns: slices.count, tileHeight: Double(options.tileSide),
+                                       rowLabels: options.methods.map(\.rawValue), columnLabels: columns,
+                                       legend: MontageFigure.legend(of: rows))
+            result.montages.append((name, figure))
         }
         return result
+    }
+
+    /// "axial k=45, z=112.5 mm" per slice, and "(most tumour)" on the slice chosen for it.
+    static func columnLabels(_ c: LoadedCase, slices: [Int], autoCount: Int?) -> [String] {
+        let reasons = autoCount.map { n in CaseMontage.tiles(for: c, axialCount: n).filter { $0.plane == .axial && $0.reason != nil } } ?? []
+        return slices.map { k in
+            MontageTile.label(c.ct.grid, plane: .axial, index: k) + (reasons.contains { $0.index == k } ? " (most tumour)" : "")
+        }
     }
 }

@@ -46,3 +46,15 @@ public enum SliceRenderer {
         return image
     }
 }
+
+extension ReportFolder {
+    /// Writes `figure` as `NAME.EXT` (`name` relative to the folder, without the extension), in
+    /// `format`, atomically; returns the file's name relative to the folder.
+    @discardableResult
+    public func writeMontage(_ figure: MontageFigure, name: String, format: FigureFormat = .png) throws -> String {
+        let file = "\(name).\(format.fileExtension)"
+        try parentExists(file)
+        try figure.write(to: url(file), format: format)
+        return file
+    }
+}

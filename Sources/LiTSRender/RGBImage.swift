@@ -58,14 +58,15 @@ public struct RGBImage: Equatable, Sendable {
     }
 }
 
-public struct RGB: Equatable, Sendable {
+public struct RGB: Equatable, Hashable, Codable, Sendable {
     public var r: UInt8, g: UInt8, b: UInt8
     public init(_ r: UInt8, _ g: UInt8, _ b: UInt8) { self.r = r; self.g = g; self.b = b }
 
     public static let black = RGB(0, 0, 0)
     public static let white = RGB(255, 255, 255)
-    public static let liverGreen = RGB(40, 220, 60)
-    public static let tumorRed = RGB(255, 40, 40)
-    public static let falsePositive = RGB(255, 200, 0)
-    public static let falseNegative = RGB(0, 160, 255)
+    // Okabe-Ito colours (see `OkabeIto`), the same in the raster slices as in the montages.
+    public static let liverGreen = OkabeIto.bluishGreen
+    public static let tumorRed = OkabeIto.vermillion
+    public static let falsePositive = OkabeIto.vermillion
+    public static let falseNegative = OkabeIto.skyBlue
 }

@@ -37,21 +37,36 @@ public enum QAReport {
         return tiles
     }
 
-    public static func montage(_ c: LoadedCase, findings: [QAFinding]) -> RGBImage? {
+    /// The evidence montage: each tile labelled with its slice and, as its reason, the checks it
+    /// shows. A coronal or sagittal tile of a volume under `CaseMontage.minSlicesForSideViews`
+    /// slices (a few pixels high) is shown as an axial tile through the middle instead.
+    public static func montage(_ c: LoadedCase, findings: [QAFinding]) -> MontageFigure? {
         let tiles = montageTiles(findings)
         guard !tiles.isEmpty else { return nil }
-        let images = tiles.map { e, _ -> RGBImage in
-            let limit = [c.ct.shape[2], c.ct.shape[1], c.ct.shape[0]][e.plane == .axial ? 0 : e.plane == .coronal ? 1 : 2]
-            return SliceRenderer.render(ct: c.ct, labels: c.labels, plane: e.plane, index: min(max(0, e.index), limit - 1),
-                                        window: (e.window[0], e.window[1]), side: 256)
+        let shape = c.ct.shape
+        var slices: [(plane: Plane, index: Int, window: [Float], checks: String)] = []
+        for (e, checks) in tiles {
+            var (plane, index) = (e.plane, e.index)
+            if plane != .axial && shape[2] < CaseMontage.minSlicesForSideViews { (plane, index) = (.axial, shape[2] / 2) }
+            index = min(max(0, index), shape[plane.normalAxis] - 1)
+            // Findings moved onto the same slice and window share its tile.
+            if let n = slices.firstIndex(where: { $0.plane == plane && $0.index == index && $0.window == e.window }) {
+                slices[n].checks += ", " + checks
+            } else {
+                slices.append((plane, index, e.window, checks))
+            }
         }
-        return Montage.grid(images, columns: 4)
+        let drawn = slices.map { s in
+            MontageTile.slice(c.ct, plane: s.plane, index: s.index, window: (s.window[0], s.window[1]), reason: s.checks,
+                              layers: c.labels.map { MontageTile.labelLayers($0, plane: s.plane, index: s.index) } ?? [])
+        }
+        return MontageFigure(tiles: drawn, columns: 4, legend: MontageFigure.legend(of: drawn))
     }
 
     /// Saves one case's facts and its evidence montage into a report folder.
-    public static func saveCase(_ facts: QACaseFacts, montage: RGBImage?, in dir: String) throws {
+    public static func saveCase(_ facts: QACaseFacts, montage: MontageFigure?, in dir: String, format: FigureFormat = .png) throws {
         let folder = ReportFolder(dir)
-        if let montage { try folder.writePNG(montage, name: "figures/qa-\(facts.id).png") }
+        if let montage { try folder.writeMontage(montage, name: "figures/qa-\(facts.id)", format: format) }
         try folder.writeJSON(facts, name: "\(factsFolder)/\(facts.id).json")
     }
 
@@ -133,7 +148,7 @@ public enum QAReport {
         let flagged = facts.map(\.id).filter { FileManager.default.fileExists(atPath: "\(dir)/figures/qa-\($0).png") }
         if !flagged.isEmpty {
             page.heading("Evidence", level: level + 1)
-            page.paragraph("For each case with an error or a warning, the slice that shows each finding, labels drawn as contours (liver green, tumour red), radiological convention; the window suits the finding.")
+            page.paragraph("For each case with an error or a warning, the slice that shows each finding, labels drawn as contours (Okabe-Ito colours, legend in the figure), radiological convention (letters on each tile's edges, scale bar in mm), each tile labelled with its slice and the checks it shows; the window suits the finding. A volume under 10 slices gets axial tiles only.")
             for id in flagged {
                 let tiles = montageTiles(summary.findings.filter { $0.caseID == id })
                 page.paragraph("Case \(id): " + tiles.map { "\($0.0.note) (\($0.1), window \(Int($0.0.window[0]))..\(Int($0.0.window[1])) HU)" }.joined(separator: "; ") + ".")

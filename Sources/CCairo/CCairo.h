@@ -1,0 +1,6 @@
+#ifndef CCAIRO_H
+#define CCAIRO_H
+#include <cairo.h>
+#include <cairo-svg.h>
+#include <cairo-pdf.h>
+#endif
