@@ -1,6 +1,7 @@
 import Foundation
 import LiTSCore
 import LiTSImaging
+import LiTSRender
 
 /// Metrics of one structure (liver = label >= 1, lesion = label 2) in one case.
 ///
@@ -39,6 +40,34 @@ public struct StructureMetrics: Codable, Equatable, Sendable {
         }
         nsd = Metrics.normalizedSurfaceDice(directed, predEmpty: c.predVoxels == 0, truthEmpty: c.truthVoxels == 0, tolerance: nsdTolerance)
         if nsd != nil { self.nsdTolerance = nsdTolerance }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case tp, fp, fn, dice, jaccard, volumeOverlapError, relativeVolumeDifference, assd, hausdorff, hd95, nsd, nsdTolerance
+    }
+
+    /// Every metric is written, a metric that is not defined as NaN (`EvaluationJSON` writes
+    /// null): a reader sees `"assd": null`, not a missing key.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(tp, forKey: .tp); try c.encode(fp, forKey: .fp); try c.encode(fn, forKey: .fn)
+        try c.encode(dice, forKey: .dice); try c.encode(jaccard, forKey: .jaccard)
+        try c.encode(volumeOverlapError, forKey: .volumeOverlapError); try c.encode(relativeVolumeDifference, forKey: .relativeVolumeDifference)
+        for (value, key) in [(assd, CodingKeys.assd), (hausdorff, .hausdorff), (hd95, .hd95), (nsd, .nsd)] {
+            try c.encode(value ?? .nan, forKey: key)
+        }
+        try c.encodeIfPresent(nsdTolerance, forKey: .nsdTolerance)
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        func optional(_ key: CodingKeys) throws -> Double? { try c.decodeIfPresent(Double.self, forKey: key).flatMap { $0.isNaN ? nil : $0 } }
+        tp = try c.decode(Int.self, forKey: .tp); fp = try c.decode(Int.self, forKey: .fp); fn = try c.decode(Int.self, forKey: .fn)
+        dice = try c.decode(Double.self, forKey: .dice); jaccard = try c.decode(Double.self, forKey: .jaccard)
+        volumeOverlapError = try c.decode(Double.self, forKey: .volumeOverlapError)
+        relativeVolumeDifference = try c.decode(Double.self, forKey: .relativeVolumeDifference)
+        assd = try optional(.assd); hausdorff = try optional(.hausdorff); hd95 = try optional(.hd95); nsd = try optional(.nsd)
+        nsdTolerance = try optional(.nsdTolerance)
     }
 }
 
@@ -93,6 +122,73 @@ public struct CaseEvaluation: Codable, Equatable, Sendable {
     public var brats: BraTSLesionWise?
     /// Everything lesion-wise per third of the liver (and outside it).
     public var lesionRegions: [RegionLesionMetrics]?
+    /// nil: scored from its own prediction. Otherwise why it was not (missing, refused), with
+    /// `reason`; such a case was scored as an empty prediction (`--missing zero`).
+    public var status: CaseStatus?
+    public var reason: String?
+
+    /// The row's status: `scored` unless the prediction was missing or refused.
+    public var rowStatus: CaseStatus { status ?? .scored }
+}
+
+/// What became of one truth case in an evaluation.
+public enum CaseStatus: String, Codable, Sendable {
+    /// Scored from its own prediction.
+    case scored
+    /// No prediction file (or `lits predict` recorded the case as failed).
+    case missing
+    /// A prediction that fails a check: another grid, an unreadable or invalid file.
+    case refused
+    /// The truth case itself could not be read: nothing can be scored.
+    case error
+}
+
+/// What `lits evaluate` does with a case whose prediction is missing or refused.
+public enum MissingPolicy: String, Codable, CaseIterable, Sendable {
+    /// Scored as an empty prediction (all background), as a challenge scores a missing file.
+    case zero
+    /// Left out of the means and listed above them.
+    case skip
+}
+
+/// A case with no metrics: skipped (`--missing skip`) or its truth could not be read.
+public struct UnscoredCase: Codable, Equatable, Sendable {
+    public var id: String
+    public var status: CaseStatus
+    public var reason: String
+    public init(id: String, status: CaseStatus, reason: String) { (self.id, self.status, self.reason) = (id, status, reason) }
+}
+
+/// One row of the report: every truth case given is one, scored or not. In `evaluation.json` a
+/// scored row is a `CaseEvaluation` object, an unscored one `{id, status, reason}`.
+public enum CaseRow: Codable, Equatable, Sendable {
+    case evaluated(CaseEvaluation)
+    case unscored(UnscoredCase)
+
+    public var id: String {
+        switch self { case .evaluated(let e): return e.id; case .unscored(let u): return u.id }
+    }
+    public var status: CaseStatus {
+        switch self { case .evaluated(let e): return e.rowStatus; case .unscored(let u): return u.status }
+    }
+    public var reason: String? {
+        switch self { case .evaluated(let e): return e.reason; case .unscored(let u): return u.reason }
+    }
+    public var evaluation: CaseEvaluation? {
+        if case .evaluated(let e) = self { return e }
+        return nil
+    }
+
+    enum Probe: String, CodingKey { case liver }
+
+    public init(from decoder: Decoder) throws {
+        let probe = try decoder.container(keyedBy: Probe.self)
+        self = probe.contains(.liver) ? .evaluated(try CaseEvaluation(from: decoder)) : .unscored(try UnscoredCase(from: decoder))
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        switch self { case .evaluated(let e): try e.encode(to: encoder); case .unscored(let u): try u.encode(to: encoder) }
+    }
 }
 
 public struct EvaluationOptions: Codable, Equatable, Sendable {
@@ -110,6 +206,11 @@ public struct EvaluationOptions: Codable, Equatable, Sendable {
     /// or below which truth lesions are left out; BraTS-MET's values.
     public var bratsDilation = 1
     public var bratsMinVolumeMM3 = 2.0
+    /// A case whose prediction is missing or refused: scored as empty, or left out of the means.
+    public var missing = MissingPolicy.zero
+    /// The format of the report's figures (`--figures`; nil: PNG, as before the option). Kept in a
+    /// shard's record, so `merge` draws the report's charts as the shards were asked to.
+    public var figures: FigureFormat?
 
     public init() {}
 }

@@ -29,14 +29,32 @@ public enum Evaluation {
         return cases
     }
 
-    /// Evaluates one case against its prediction in `pred`; returns the metrics and the worst-slice montage.
-    public static func evaluate(_ c: Case, pred: PredictionFolder, options: EvaluationOptions) throws -> (CaseEvaluation, RGBImage?) {
-        let path = try pred.prediction(for: c.id)
+    /// Evaluates one case against its prediction in `pred`; returns its row and the worst-slice
+    /// montage. A truth that cannot be read throws (the case is an `error` row); a prediction that
+    /// is missing or fails a check is scored as an empty one or left unscored (`options.missing`).
+    public static func evaluate(_ c: Case, pred: PredictionFolder, options: EvaluationOptions) throws -> (CaseRow, MontageFigure?) {
         let loaded = try CaseLoader.load(c)
-        let (raw, _) = try NIfTIReader.readLabels(path: path)
-        let prediction = try onTruthGrid(raw, path: path, truth: loaded)
-        let e = CaseEvaluator.evaluate(id: c.id, predictionPath: path, truth: loaded.labels!, prediction: prediction, options: options)
-        return (e, worstSlices(ct: loaded.ct, truth: loaded.labels!, prediction: prediction, evaluation: e))
+        let truth = loaded.labels!
+        var path = "", prediction: LabelMap, problem: (status: CaseStatus, reason: String)?
+        do {
+            path = try pred.prediction(for: c.id)
+            do {
+                prediction = try onTruthGrid(try NIfTIReader.readLabels(path: path).0, path: path, truth: loaded)
+            } catch let e as LiTSError {
+                (prediction, problem) = (LabelMap(grid: truth.grid, repeating: 0), (.refused, e.description))
+            }
+        } catch let e as LiTSError {
+            (prediction, problem) = (LabelMap(grid: truth.grid, repeating: 0), (.missing, e.description))
+        }
+        if let problem, options.missing == .skip {
+            return (.unscored(UnscoredCase(id: c.id, status: problem.status, reason: problem.reason + "; left out of the means (--missing skip)")), nil)
+        }
+        var e = CaseEvaluator.evaluate(id: c.id, predictionPath: path, truth: truth, prediction: prediction, options: options)
+        if let problem {
+            e.status = problem.status
+            e.reason = problem.reason + "; scored as an empty prediction (--missing zero)"
+        }
+        return (.evaluated(e), worstSlices(ct: loaded.ct, truth: truth, prediction: prediction, evaluation: e))
     }
 
     /// The prediction on the truth's canonical grid. A prediction stored on the truth's own grid
@@ -62,8 +80,10 @@ public enum Evaluation {
     }
 
     /// `lits evaluate`: every labelled case under `truth` (only `shard`'s, if given) against its
-    /// prediction in `pred`, cases two at a time, into the report folder `out`. Returns the number
-    /// of cases to do, the summary (nil when no case could be evaluated) and the failures.
+    /// prediction in `pred`, cases two at a time, into the report folder `out`. Every case is a
+    /// row of the report, scored or not. Returns the number of cases to do, the summary (nil when
+    /// no case had a usable prediction: then nothing is written) and the cases not scored from
+    /// their own prediction, with why.
     public static func run(pred: String, truth: String, out: String, title: String, options: EvaluationOptions,
                            threads: Int = 2, group: ProcessGroup? = nil,
                            shard: JobShard? = nil) throws -> (cases: Int, summary: EvaluationSummary?, failures: [(Case, String)]) {
@@ -76,21 +96,34 @@ public enum Evaluation {
         let folder = try PredictionFolder(reading: pred)
         let scored = source(pred: pred, truth: truth, cases: all)
         let mine = CaseRunner.run(group?.share(of: cases) ?? cases, threads: threads, label: "evaluate") { c in
-            let (e, montage) = try evaluate(c, pred: folder, options: options)
-            return GatheredEvaluation(evaluation: e, montage: montage.map(GatheredEvaluation.Image.init))
+            let (row, montage) = try evaluate(c, pred: folder, options: options)
+            return GatheredEvaluation(row: row, montage: montage)
         }
         guard let result = try group.map({ try $0.gather(mine, of: cases) }) ?? mine else { return (cases.count, nil, []) }
-        let results = result.results.map { ($0.1.evaluation, $0.1.montage?.image) }
+        let rows = Self.rows(cases, results: result.results.map { ($0.0, ($0.1.row, $0.1.montage)) }, failed: result.failedByID)
+        let failures = rows.compactMap { row, _ in row.status == .scored ? nil : cases.first { $0.id == row.id }.map { ($0, row.reason ?? "") } }
+        // Not one case with a usable prediction: most likely the wrong --pred folder; no report.
+        guard rows.contains(where: { $0.0.status == .scored }) else { return (cases.count, nil, failures) }
         let summary: EvaluationSummary?
         if let shard {
-            let files = [EvaluationReport.casesFile] + results.compactMap { e, montage in montage.map { _ in EvaluationReport.montageFile(e.id) } }
-            summary = try finishShard(results, out: out, record: ShardRecord(command: command, shard: shard, total: all.count, cases: cases.map(\.id),
-                                                                             failed: result.failedByID, settings: options,
-                                                                             source: scored, files: files))
+            let evaluated = rows.filter { $0.0.status != .error }
+            let files = [EvaluationReport.casesFile] + evaluated.compactMap { row, montage in montage.map { _ in EvaluationReport.montageFile(row.id) } }
+            summary = try finishShard(evaluated, out: out, record: ShardRecord(command: command, shard: shard, total: all.count, cases: cases.map(\.id),
+                                                                               failed: result.failedByID, settings: options,
+                                                                               source: scored, files: files))
         } else {
-            summary = try finish(results, out: out, title: title, failed: result.failedByID)
+            summary = try finish(rows, out: out, title: title, options: options)
         }
-        return (cases.count, summary, result.failures)
+        return (cases.count, summary, failures)
+    }
+
+    /// Every case of `cases`, in order: its result, or an `error` row where its truth could not be read.
+    static func rows(_ cases: [Case], results: [(Case, (CaseRow, MontageFigure?))], failed: [String: String]) -> [(CaseRow, MontageFigure?)] {
+        let byID = Dictionary(results.map { ($0.0.id, $0.1) }, uniquingKeysWith: { a, _ in a })
+        return cases.compactMap { c in
+            if let r = byID[c.id] { return r }
+            return failed[c.id].map { (.unscored(UnscoredCase(id: c.id, status: .error, reason: $0 + "; not scored")), nil) }
+        }
     }
 
     /// What a shard scored: the truth cases, and the prediction files of every one of them with
@@ -101,68 +134,55 @@ public enum Evaluation {
         return ShardSource(inputs: [truth], cases: cases, predictions: ShardSource.input(folder: pred, files: files))
     }
 
-    /// After the loop: the report, when any case was evaluated. Returns the summary (nil when none was).
-    public static func finish(_ results: [(CaseEvaluation, RGBImage?)], out: String, title: String,
-                              failed: [String: String]) throws -> EvaluationSummary? {
-        guard !results.isEmpty else { return nil }
-        let summary = EvaluationSummary.compute(results.map(\.0))
-        try EvaluationReport.write(summary, montages: montages(results), to: out, title: title, failed: failed)
+    /// After the loop: the report of every row. Returns the summary.
+    public static func finish(_ rows: [(CaseRow, MontageFigure?)], out: String, title: String, options: EvaluationOptions) throws -> EvaluationSummary? {
+        guard !rows.isEmpty else { return nil }
+        let summary = EvaluationSummary.compute(rows.map(\.0), missing: options.missing)
+        try EvaluationReport.write(summary, montages: montages(rows), to: out, title: title, figures: options.figures ?? .png)
         return summary
     }
 
-    /// After a shard's loop: its cases' results and `shard.json` (no page; `merge` writes the
+    /// After a shard's loop: its cases' rows and `shard.json` (no page; `merge` writes the
     /// report). Returns the shard's summary (nil when no case was evaluated).
-    static func finishShard(_ results: [(CaseEvaluation, RGBImage?)], out: String,
+    static func finishShard(_ rows: [(CaseRow, MontageFigure?)], out: String,
                             record: ShardRecord<EvaluationOptions>) throws -> EvaluationSummary? {
-        try EvaluationReport.writeCases(results.map(\.0), montages: montages(results), to: out)
+        try EvaluationReport.writeCases(rows.map(\.0), montages: montages(rows), to: out)
         try ShardFolder.write(record, to: out)
-        return results.isEmpty ? nil : EvaluationSummary.compute(results.map(\.0))
+        return rows.isEmpty ? nil : EvaluationSummary.compute(rows.map(\.0), missing: record.settings.missing)
     }
 
-    static func montages(_ results: [(CaseEvaluation, RGBImage?)]) -> [String: RGBImage] {
-        var montages: [String: RGBImage] = [:]
-        for (e, image) in results { if let image { montages[e.id] = image } }
+    static func montages(_ rows: [(CaseRow, MontageFigure?)]) -> [String: MontageFigure] {
+        var montages: [String: MontageFigure] = [:]
+        for (row, image) in rows { if let image { montages[row.id] = image } }
         return montages
     }
 
-    /// `--compare A B`: reads both reports (a bad one leaves no output), prepares `out` and writes
-    /// the comparison page; returns its text.
-    public static func compare(_ a: String, _ b: String, out: String) throws -> String {
-        let comparison = try EvaluationComparison.compute(a, b)
-        try OutputFolder.prepare(out, inputs: [a, b], command: "lits evaluate --compare")
-        return try EvaluationReport.writeComparison(comparison, to: out)
+    /// `--compare REF OTHER...`: see EvaluationComparisonReport.run.
+    public static func compare(_ reports: [String], out: String, figures: FigureFormat = .png) throws -> String {
+        try EvaluationComparisonReport.run(reports, out: out, figures: figures)
     }
 
-    /// Worst liver slices with truth and prediction contours and FP/FN colours.
-    public static func worstSlices(ct: Volume<Float>, truth: LabelMap, prediction: LabelMap, evaluation: CaseEvaluation, count: Int = 3) -> RGBImage? {
+    /// Worst liver slices (lowest per-slice liver Dice), each labelled with its Dice: truth and
+    /// prediction contours, false positives and negatives as translucent fills (Okabe-Ito).
+    public static func worstSlices(ct: Volume<Float>, truth: LabelMap, prediction: LabelMap, evaluation: CaseEvaluation, count: Int = 3) -> MontageFigure? {
         guard let extent = evaluation.liverExtent else { return nil }
         let ranked = evaluation.liverSliceDice.enumerated().filter { !$0.element.isNaN }.sorted { $0.element < $1.element }.prefix(count)
         guard !ranked.isEmpty else { return nil }
-        let tiles: [RGBImage] = ranked.map { n, _ in
+        let tiles: [MontageTile] = ranked.map { n, dice in
             let k = extent.kMin + n
-            let view = SliceView(ct, plane: .axial, index: k)
-            let (w, h) = view.displaySize(minSide: 256)
-            var image = view.gray(low: HUWindow.liver.low, high: HUWindow.liver.high).resized(width: w, height: h)
-            let t = SliceView(truth, plane: .axial, index: k), pr = SliceView(prediction, plane: .axial, index: k)
-            func big(_ m: [Bool]) -> [Bool] { Overlay.resize(m, width: t.width, height: t.height, toWidth: w, height: h) }
-            let tl = t.values.map { $0 >= 1 }, pl = pr.values.map { $0 >= 1 }
-            Overlay.fill(on: &image, mask: big(zip(pl, tl).map { $0 && !$1 }), color: .falsePositive, alpha: 0.5)
-            Overlay.fill(on: &image, mask: big(zip(pl, tl).map { !$0 && $1 }), color: .falseNegative, alpha: 0.5)
-            Overlay.drawContour(on: &image, mask: big(tl), color: .liverGreen)
-            Overlay.drawContour(on: &image, mask: big(pl), color: .white)
-            return image
+            let tl = SliceView(truth, plane: .axial, index: k).values.map { $0 >= 1 }
+            let pl = SliceView(prediction, plane: .axial, index: k).values.map { $0 >= 1 }
+            return MontageTile.slice(ct, plane: .axial, index: k, window: (HUWindow.liver.low, HUWindow.liver.high),
+                                     reason: "worst slice, liver Dice \(String(format: "%.2f", dice))",
+                                     layers: [.falsePositive(zip(pl, tl).map { $0 && !$1 }), .falseNegative(zip(pl, tl).map { !$0 && $1 }),
+                                              .truth(tl), .prediction(pl)])
         }
-        return Montage.grid(tiles, columns: count)
+        return MontageFigure(tiles: tiles, columns: count, legend: MontageFigure.legend(of: tiles))
     }
 }
 
-/// One case's evaluation as it travels from a rank to rank 0 (the montage's pixels included).
+/// One case's evaluation as it travels from a rank to rank 0 (the montage's figure included).
 struct GatheredEvaluation: Codable, Sendable {
-    struct Image: Codable, Sendable {
-        var width: Int, height: Int, pixels: Data  // base64 in JSON
-        init(_ image: RGBImage) { (width, height, pixels) = (image.width, image.height, Data(image.pixels)) }
-        var image: RGBImage { RGBImage(width: width, height: height, pixels: [UInt8](pixels)) }
-    }
-    var evaluation: CaseEvaluation
-    var montage: Image?
+    var row: CaseRow
+    var montage: MontageFigure?
 }

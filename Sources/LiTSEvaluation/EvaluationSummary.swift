@@ -6,6 +6,8 @@ public struct EvaluationSummary: Sendable {
     public struct Region: Sendable {
         public var name: String
         public var meanLiverDice: Double?, medianLiverDice: Double?, meanLesionDice: Double?
+        /// Cases where the region's liver and lesion Dice are defined (the means' counts).
+        public var liverDiceDefined: Int, lesionDiceDefined: Int
         public var liverFP: Int, liverFN: Int, lesionFP: Int, lesionFN: Int
         public var errorVoxels: Int { liverFP + liverFN + lesionFP + lesionFN }
     }
@@ -25,19 +27,28 @@ public struct EvaluationSummary: Sendable {
         public var meanASSD: Double?, meanHausdorff: Double?, meanHD95: Double?
         /// Mean normalized surface Dice over the cases where it is defined, and its tolerance.
         public var meanNSD: Double?, nsdTolerance: Double?
+        /// How many cases each mean is over (cases where the metric is defined).
+        public var diceDefined: Int, assdDefined: Int, hausdorffDefined: Int, hd95Defined: Int, nsdDefined: Int
     }
 
     public static let regionNames = ["top", "middle", "bottom"]
     public static let profileBins = 20
     public static let sizeBuckets: [(String, ClosedRange<Double>)] = [("< 10 mm", 0...9.999_999), ("10-20 mm", 10...20), ("> 20 mm", 20.000_001...1e9)]
 
+    /// Every case given, in order: scored, scored as an empty prediction, or unscored.
+    public var rows: [CaseRow]
+    /// The cases in the means (those with metrics).
     public var cases: [CaseEvaluation]
+    /// What was done with missing or refused predictions.
+    public var missing: MissingPolicy
     public var liver: Structure
     public var lesion: Structure
     /// top, middle, bottom, outside.
     public var regions: [Region]
-    /// The third (top, middle or bottom) holding the most FP + FN voxels, when any.
+    /// The region (a third, or `outside` the true liver's slices) holding the most FP + FN
+    /// voxels, when any, and its share of all of them.
     public var worstRegion: String?
+    public var worstRegionShare: Double?
     /// Mean liver Dice per slice along the liver (0 inferior .. 1 superior), `profileBins` bins.
     public var profile: [Double?]
     public var sizes: [SizeBucket]
@@ -53,7 +64,16 @@ public struct EvaluationSummary: Sendable {
     /// BraTS 2023 scores, merges and splits, per-lesion errors, per region.
     public var lesionWise: LesionWiseSummary
 
+    /// Rows whose case was not scored from its own prediction (missing, refused, error).
+    public var notScored: [CaseRow] { rows.filter { $0.status != .scored } }
+
+    /// A summary of scored cases only (every row scored from its own prediction).
     public static func compute(_ cases: [CaseEvaluation]) -> EvaluationSummary {
+        compute(cases.map(CaseRow.evaluated), missing: .zero)
+    }
+
+    public static func compute(_ rows: [CaseRow], missing: MissingPolicy) -> EvaluationSummary {
+        let cases = rows.compactMap(\.evaluation)
         func structure(_ m: [StructureMetrics]) -> Structure {
             let tp = m.reduce(0) { $0 + $1.tp }, fp = m.reduce(0) { $0 + $1.fp }, fn = m.reduce(0) { $0 + $1.fn }
             return Structure(globalDice: 2 * tp + fp + fn == 0 ? nil : 2 * Double(tp) / Double(2 * tp + fp + fn),
@@ -61,16 +81,22 @@ public struct EvaluationSummary: Sendable {
                              bothEmpty: m.filter { $0.dice.isNaN }.count,
                              meanASSD: nanMean(m.compactMap(\.assd)), meanHausdorff: nanMean(m.compactMap(\.hausdorff)),
                              meanHD95: nanMean(m.compactMap(\.hd95)),
-                             meanNSD: nanMean(m.compactMap(\.nsd)), nsdTolerance: m.compactMap(\.nsdTolerance).first)
+                             meanNSD: nanMean(m.compactMap(\.nsd)), nsdTolerance: m.compactMap(\.nsdTolerance).first,
+                             diceDefined: defined(m.map(\.dice)), assdDefined: defined(m.compactMap(\.assd)),
+                             hausdorffDefined: defined(m.compactMap(\.hausdorff)), hd95Defined: defined(m.compactMap(\.hd95)),
+                             nsdDefined: defined(m.compactMap(\.nsd)))
         }
         let regions = (regionNames + ["outside"]).map { r -> Region in
             let rs = cases.flatMap { $0.regions.filter { $0.region == r } }
             return Region(name: r, meanLiverDice: nanMean(rs.map(\.liverDice)), medianLiverDice: median(rs.map(\.liverDice)),
                           meanLesionDice: nanMean(rs.map(\.lesionDice)),
+                          liverDiceDefined: defined(rs.map(\.liverDice)), lesionDiceDefined: defined(rs.map(\.lesionDice)),
                           liverFP: rs.reduce(0) { $0 + $1.liverFP }, liverFN: rs.reduce(0) { $0 + $1.liverFN },
                           lesionFP: rs.reduce(0) { $0 + $1.lesionFP }, lesionFN: rs.reduce(0) { $0 + $1.lesionFN })
         }
-        let worst = regions.prefix(regionNames.count).max { $0.errorVoxels < $1.errorVoxels }
+        // Every region, "outside" included: predictions beyond the true liver are error too.
+        let worst = regions.max { $0.errorVoxels < $1.errorVoxels }
+        let allError = regions.reduce(0) { $0 + $1.errorVoxels }
         var bins = [[Double]](repeating: [], count: profileBins)
         for c in cases {
             for (n, d) in c.liverSliceDice.enumerated() where !d.isNaN {
@@ -91,8 +117,9 @@ public struct EvaluationSummary: Sendable {
         let f1 = (recall != nil && precision != nil && recall! + precision! > 0) ? 2 * recall! * precision! / (recall! + precision!) : nil
         let missed = cases.flatMap { c in c.lesions.filter { !$0.detected }.map { (caseID: c.id, lesion: $0) } }
             .sorted { $0.lesion.voxels > $1.lesion.voxels }
-        return EvaluationSummary(cases: cases, liver: structure(cases.map(\.liver)), lesion: structure(cases.map(\.lesion)),
+        return EvaluationSummary(rows: rows, cases: cases, missing: missing, liver: structure(cases.map(\.liver)), lesion: structure(cases.map(\.lesion)),
                                  regions: regions, worstRegion: worst.flatMap { $0.errorVoxels > 0 ? $0.name : nil },
+                                 worstRegionShare: worst.flatMap { allError > 0 ? Double($0.errorVoxels) / Double(allError) : nil },
                                  profile: bins.map(nanMean), sizes: sizes, truthLesions: allLesions.count, detectedLesions: detected,
                                  predictedComponents: predicted, falsePositiveComponents: falsePositive,
                                  recall: recall, precision: precision, f1: f1, missed: missed,
@@ -108,6 +135,9 @@ public struct EvaluationSummary: Sendable {
     }
 
     public func region(_ name: String) -> Region? { regions.first { $0.name == name } }
+
+    /// How many values are defined (not NaN).
+    static func defined(_ xs: [Double]) -> Int { xs.filter { !$0.isNaN }.count }
 
     static func nanMean(_ xs: [Double]) -> Double? {
         let v = xs.filter { !$0.isNaN }

@@ -27,6 +27,17 @@ public struct LiTSCaseScores: Codable, Equatable, Sendable {
     /// 9001 when it has no label 1, the reference's 0 when it has no liver (where the program
     /// divides by zero).
     public var tumorBurdenDifference: Double
+    /// The official special values that apply to this case, by rule name (`LiTSCaseScores.specialRules`).
+    public var notes: [String]
+
+    /// The special values of the official program, by the names the `note` column gives them.
+    public static let specialRules: [(name: String, rule: String)] = [
+        ("liver-dice-0", "the prediction has no label 1 (for example all of the liver called tumour): liver Dice 0, Jaccard 0, VOE 1, liver distances and RVD 9001, predicted tumour burden 9001"),
+        ("lesion-dice-1", "neither side has a lesion voxel: lesion Dice 1"),
+        ("no-reference-lesion", "the reference has no lesion but the prediction has: the program stops on such a case; here nothing is detected and every predicted lesion is a false positive"),
+        ("no-reference-liver", "the reference has no liver: its tumour burden is 0 (the program divides by zero)"),
+        ("lesion-scores-skipped", "TP <= 0 at IoU > 0.5 although a group was detected: the program scores none of the case's lesions"),
+    ]
 
     /// Scores `prediction` against `truth`, both in the same voxel order (the caller checks the
     /// grids), with `spacing` in mm.
@@ -83,6 +94,13 @@ public struct LiTSCaseScores: Codable, Equatable, Sendable {
         let truthBurden = c.truthLiver == 0 ? 0 : Double(c.truthLesion) / Double(c.truthLiver)
         let predBurden = c.predictionHasLabel1 ? Double(c.predLesion) / Double(c.predLiver) : LiTSSegmentationScores.large
         tumorBurdenDifference = truthBurden - predBurden
+        var notes: [String] = []
+        if !c.predictionHasLabel1 { notes.append("liver-dice-0") }
+        if c.predLesion == 0 && c.truthLesion == 0 { notes.append("lesion-dice-1") }
+        if c.truthLesion == 0 && c.predLesion > 0 { notes.append("no-reference-lesion") }
+        if c.truthLiver == 0 { notes.append("no-reference-liver") }
+        if detected <= 0 && groups.contains(where: \.detected) { notes.append("lesion-scores-skipped") }
+        self.notes = notes
     }
 }
 

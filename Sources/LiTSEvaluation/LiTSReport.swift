@@ -58,11 +58,16 @@ public enum LiTSReport {
         p.heading("Tumour burden")
         p.table(["RMSE", "max error (signed)"], [[f(s.tumorBurdenRMSE), f(s.tumorBurdenMax)]], alignRight: [0, 1])
         p.heading("Cases")
-        p.table(["case", "reference lesions", "predicted lesions", "TP (> 0.5)", "TP (> 0)", "lesion Dice", "liver Dice", "tumour burden diff"],
+        p.table(["case", "reference lesions", "predicted lesions", "TP (> 0.5)", "TP (> 0)", "lesion Dice", "liver Dice", "tumour burden diff", "note"],
                 cases.map { c in
                     [c.id, String(c.referenceLesions), String(c.predictedLesions), String(c.detected), String(c.detectedAnyOverlap),
-                     f(c.lesionDice), f(c.liverDice), f(c.tumorBurdenDifference, 4)]
+                     f(c.lesionDice), f(c.liverDice), f(c.tumorBurdenDifference, 4), c.notes.joined(separator: ", ")]
                 }, alignRight: Set(1...7))
+        let used = Set(cases.flatMap(\.notes))
+        if !used.isEmpty {
+            p.paragraph("The `note` column names each official special value that applies to a case (its number is the program's rule, not a measurement):")
+            p.bullets(LiTSCaseScores.specialRules.filter { used.contains($0.name) }.map { "`\($0.name)`: \($0.rule)" })
+        }
         p.heading("Rules")
         p.bullets(rules)
         p.paragraph("Files: [data/scores.txt](data/scores.txt), [data/lits-cases.csv](data/lits-cases.csv), [data/lits-groups.csv](data/lits-groups.csv), `data/lits-scores.json`.")
@@ -70,11 +75,12 @@ public enum LiTSReport {
     }
 
     static func casesCSV(_ cases: [LiTSCaseScores]) -> String {
-        var csv = "case,reference_lesions,predicted_lesions,tp,tp_any_overlap,lesions_scored,lesion_dice,liver_dice,liver_assd_mm,liver_rmsd_mm,liver_msd_mm,tumor_burden_difference\n"
+        var csv = "case,reference_lesions,predicted_lesions,tp,tp_any_overlap,lesions_scored,lesion_dice,liver_dice,liver_assd_mm,liver_rmsd_mm,liver_msd_mm,tumor_burden_difference,note\n"
         for c in cases {
             csv += [c.id, String(c.referenceLesions), String(c.predictedLesions), String(c.detected), String(c.detectedAnyOverlap),
                     String(c.lesionScores.count), f(c.lesionDice, 6), f(c.liverDice, 6), f(c.liverScores.assd, 4),
-                    f(c.liverScores.rmsd, 4), f(c.liverScores.msd, 4), f(c.tumorBurdenDifference, 6)].joined(separator: ",") + "\n"
+                    f(c.liverScores.rmsd, 4), f(c.liverScores.msd, 4), f(c.tumorBurdenDifference, 6),
+                    c.notes.joined(separator: " ")].joined(separator: ",") + "\n"
         }
         return csv
     }
