@@ -87,13 +87,13 @@ if [ $stale = 1 ]; then
       done
     done
     maps=()
-    for m in .build/debug/*.build/module.modulemap Sources/CPNG/module.modulemap Sources/COpenBLAS/module.modulemap; do
+    for m in .build/debug/*.build/module.modulemap Sources/CPNG/module.modulemap Sources/COpenBLAS/module.modulemap Sources/CCairo/module.modulemap; do
       case $m in *COpenBLAS.build*|*CPNG.build*) continue;; esac
       maps+=(-Xcc -fmodule-map-file=$m)
     done
     swiftc -sanitize=fuzzer -parse-as-library -swift-version 5 -module-name $module -I .build/debug/Modules \
-      "${maps[@]}" -Xcc -I/usr/include/libpng16 -I Sources/CNIfTI/include -Xcc -I -Xcc Sources/CNIfTI/include \
-      "${sources[@]}" "${objs[@]}" -lnifti2 -lznz -lz -lm -lpng16 -lopenblas -o "$bin" > "$OUT/$target.build.log" 2>&1 || build_rc=$?
+      "${maps[@]}" -Xcc -I/usr/include/libpng16 $(pkg-config --cflags-only-I cairo | sed 's/-I/-Xcc -I/g') -I Sources/CNIfTI/include -Xcc -I -Xcc Sources/CNIfTI/include \
+      "${sources[@]}" "${objs[@]}" -lnifti2 -lznz -lz -lm -lpng16 -lcairo -lopenblas -o "$bin" > "$OUT/$target.build.log" 2>&1 || build_rc=$?
   else
     swiftc $SAN "${FLAGS[@]}" -module-name $module "${compile[@]}" "${libs[@]}" -o "$bin" > "$OUT/$target.build.log" 2>&1 || build_rc=$?
   fi

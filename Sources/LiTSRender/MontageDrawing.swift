@@ -92,6 +92,10 @@ extension MontageFigure {
         for item in layout.legend {
             let s = item.swatch
             if item.entry.style == .fill {
+                // Over mid-grey, as the fill looks over soft tissue.
+                Self.setColor(cr, RGB(128, 128, 128))
+                cairo_rectangle(cr, s.x, s.y, s.width, s.height)
+                cairo_fill(cr)
                 Self.setColor(cr, item.entry.color, alpha: item.entry.alpha)
                 cairo_rectangle(cr, s.x, s.y, s.width, s.height)
                 cairo_fill(cr)

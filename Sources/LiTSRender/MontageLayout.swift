@@ -76,15 +76,20 @@ public struct MontageLayout: Equatable, Sendable {
 
         tiles = f.tiles.enumerated().map { n, t in
             let (r, c) = (n / cols, n % cols)
-            let image = Box(x: columnX[c] + (columnWidth[c] - widths[n]) / 2, y: rowY[r] + captionHeight, width: widths[n], height: h)
+            // Under its captions, left-aligned with them (they may be wider); without, centred.
+            let shift = captionLines > 0 ? 0 : (columnWidth[c] - widths[n]) / 2
+            let image = Box(x: columnX[c] + shift, y: rowY[r] + captionHeight, width: widths[n], height: h)
             return Self.tile(t, image: image, captionTop: rowY[r], measure: measure)
         }
         rowLabels = f.rowLabels.prefix(rows).enumerated().map { r, text in
             Text(text: text, x: m, y: rowY[r] + captionHeight + h / 2 + Self.fontSize / 3, size: Self.fontSize, bold: true)
         }
-        columnLabels = f.columnLabels.prefix(cols).enumerated().map { c, text in
-            let w = measure(text, Self.fontSize, true)
-            return Text(text: text, x: columnX[c] + (columnWidth[c] - w) / 2, y: m + Self.fontSize, size: Self.fontSize, bold: true)
+        // Column labels centred over the column's first image, inside the column.
+        let firstRow = tiles
+        columnLabels = f.columnLabels.prefix(min(cols, f.tiles.count)).enumerated().map { c, text in
+            let w = measure(text, Self.fontSize, true), image = firstRow[c].image
+            let x = min(max(columnX[c], image.x + (image.width - w) / 2), columnX[c] + columnWidth[c] - w)
+            return Text(text: text, x: x, y: m + Self.fontSize, size: Self.fontSize, bold: true)
         }
         let gridRight = columnX[cols - 1] + columnWidth[cols - 1]
         let gridBottom = rowY[max(1, rows) - 1] + captionHeight + h

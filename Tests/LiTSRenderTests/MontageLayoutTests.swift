@@ -61,7 +61,8 @@ final class MontageLayoutTests: XCTestCase {
     }
 
     func testLabelsLettersAndLegendArePlacedWhereTheyBelong() {
-        var tiles = (0..<4).map { Self.tile(width: 50, height: 50, spacing: [1, 1], title: "axial k=\($0)", reason: $0 == 1 ? "most tumour" : nil) }
+        let long = "label anatomy: liver on the left, orientation: spine anterior"
+        var tiles = (0..<4).map { Self.tile(width: 50, height: 50, spacing: [1, 1], title: "axial k=\($0)", reason: $0 == 1 ? long : nil) }
         tiles[0].layers = [.liver([Bool](repeating: true, count: 2500))]
         let f = MontageFigure(tiles: tiles, columns: 2, tileHeight: 100, rowLabels: ["none", "clahe"],
                               columnLabels: ["k=0", "k=1"], legend: MontageFigure.legend(of: tiles))
@@ -72,6 +73,7 @@ final class MontageLayoutTests: XCTestCase {
             XCTAssertEqual(g.captions.map(\.text), [t.title] + (t.reason.map { [$0] } ?? []))
             for c in g.captions { XCTAssertLessThan(c.y, b.y); XCTAssertEqual(c.x, b.x) }
             // R on the left edge, L on the right, A at the top, P at the bottom, all inside.
+            for c in g.captions { XCTAssertLessThanOrEqual(c.x + CairoText.width(c.text, size: c.size, bold: false), l.width, "caption inside the figure") }
             XCTAssertEqual(g.letters.map(\.text), ["R", "L", "A", "P"])
             for letter in g.letters { XCTAssertTrue(letter.x >= b.x && letter.x < b.maxX && letter.y > b.y && letter.y <= b.maxY) }
             XCTAssertLessThan(g.letters[0].x, b.x + b.width / 4)
