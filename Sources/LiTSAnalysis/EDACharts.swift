@@ -94,14 +94,18 @@ enum EDACharts {
     /// One bar per case up to `GnuplotChart.maxBarsPerCase` cases, a histogram of the cases
     /// beyond; the mean is drawn on both.
     static func tumorBurden(_ cases: [CaseEDA]) -> GnuplotChart {
-        let withLiver = cases.filter { $0.tumorBurden != nil }
-        let burdens = withLiver.map { 100 * $0.tumorBurden! }
+        tumorBurden(withLiver: cases.compactMap { c in c.tumorBurden.map { (c.id, $0) } })
+    }
+
+    /// `withLiver`: the cases with liver, and their tumor burden as a fraction.
+    static func tumorBurden(withLiver: [(id: String, burden: Double)]) -> GnuplotChart {
+        let burdens = withLiver.map { 100 * $0.burden }
         let mean = burdens.isEmpty ? 0 : burdens.reduce(0, +) / Double(burdens.count)
         let title = "Tumor burden per case (tumor mL / liver mL), n = \(burdens.count) cases with liver"
         guard !burdens.isEmpty else { return .noData(name: "tumor_burden", title: title, reason: "no case has liver in its labels") }
         let meanTitle = GnuplotChart.quote(String(format: "mean %.2f%%", mean))
         if withLiver.count > GnuplotChart.maxBarsPerCase { return tumorBurdenHistogram(burdens, title: title, mean: mean, meanTitle: meanTitle) }
-        let rows = withLiver.enumerated().map { "\($0.offset) \"\($0.element.id)\" \(burdens[$0.offset])" }
+        let rows = withLiver.enumerated().map { "\($0.offset) \"\($0.element.id)\" \(GnuplotChart.format(burdens[$0.offset]))" }
         return GnuplotChart(name: "tumor_burden", data: "# n case tumor_burden_percent\n" + rows.joined(separator: "\n") + "\n", commands: [
             "set title " + GnuplotChart.quote(title),
             "set xlabel 'case'", "set ylabel 'tumor burden (%)'", "set style fill solid 0.8", "set boxwidth 0.7",

@@ -94,7 +94,7 @@ public struct GnuplotChart: Sendable {
         let (status, stderr) = try GnuplotChart.runGnuplot(script: driver, in: charts)
         guard status == 0 else {
             unlink(tempPath)
-            let message = stderr.split(separator: "\n").last.map(String.init) ?? "unknown error"
+            let message = stderr.split(separator: "\n").last.map(String.init) ?? "exit status \(status) (no message; a crash)"
             throw LiTSError(.notWritable, path: "\(charts)/\(name).gp", "gnuplot failed: \(message)")
         }
         let final = "\(report)/\(format.figurePath(name))"

@@ -97,16 +97,18 @@ public struct RunFolder: Sendable {
     }
 
     func render(_ trainer: Trainer) throws {
-        let folder = ReportFolder(path)
+        let folder = ReportFolder(path, figures: trainer.options.figures ?? .png)
         let h = trainer.history
+        let ticks = GnuplotChart.integerTicks(upTo: h.last?.epoch ?? 1)
         func v(_ x: Double?) -> String { x.map { $0.isNaN ? "NaN" : String($0) } ?? "NaN" }
         let rows = h.map { r in
             "\(r.epoch) \(v(r.trainLoss)) \(v(r.validationLoss)) \(v(r.diceLiver)) \(v(r.diceLesion)) \(v(r.learningRate)) \(v(r.sampler.liverShare)) \(v(r.sampler.lesionShare)) \(v(r.sampler.topShare)) \(v(r.sampler.middleShare)) \(v(r.sampler.bottomShare))"
         }
         let data = "# epoch train_loss val_loss dice_liver dice_lesion lr liver lesion top middle bottom\n" + rows.joined(separator: "\n") + "\n"
         var curves = GnuplotChart(name: "training_curves", data: data, commands: [
-            "set multiplot layout 1,2 title 'Training'",
+            "set multiplot layout 1,2 title " + GnuplotChart.quote("Training (\(h.count) epoch\(h.count == 1 ? "" : "s"))"),
             "set xlabel 'epoch'", "set key top right",
+        ] + ticks + [
             "set ylabel 'loss'",
             "plot datafile using 1:2 with linespoints lw 2 title 'train', datafile using 1:3 with linespoints lw 2 title 'validation'",
             "set ylabel 'Dice (validation, threshold 0.5)'", "set yrange [0:1]", "set key bottom right",
@@ -118,6 +120,7 @@ public struct RunFolder: Sendable {
         let sampler = GnuplotChart(name: "sampler_shares", data: data, commands: [
             "set title 'What the sampler produced (share of patches per epoch)'",
             "set xlabel 'epoch'", "set ylabel 'share of patches'", "set yrange [0:1.05]", "set key bottom right",
+        ] + ticks + [
             "plot datafile using 1:7 with linespoints title 'contain liver', datafile using 1:8 with linespoints title 'contain lesion', "
                 + "datafile using 1:9 with linespoints title 'cover top third', datafile using 1:10 with linespoints title 'cover middle third', "
                 + "datafile using 1:11 with linespoints title 'cover bottom third'",
@@ -125,7 +128,7 @@ public struct RunFolder: Sendable {
         try folder.render(sampler)
         var page = MarkdownPage(title: "Training run: \(URL(fileURLWithPath: path).lastPathComponent)")
         let o = trainer.options
-        page.paragraph("U-Net filters \(o.model.filters), patch \(o.patch) (W x H x D), \(o.volumesPerBatch) volumes x \(o.patchesPerVolume) patches per batch, \(o.batchesPerEpoch) batches per epoch, sampling \(o.sampling), loss \(o.loss), Adam lr \(o.learningRate), \(o.lrSchedule == .poly ? "poly decay (exponent 0.9)" : "ReduceLROnPlateau factor \(o.lrFactor) patience \(o.lrPatience)"), seed \(o.seed).")
+        page.paragraph("U-Net filters \(o.model.filters), patch \(o.patch) (W x H x D), \(o.volumesPerBatch) volumes x \(o.patchesPerVolume) patches per batch, \(o.batchesPerEpoch) batches per epoch, sampling \(o.sampling.inWords), loss \(o.loss), Adam lr \(o.learningRate), \(o.lrSchedule == .poly ? "poly decay (exponent 0.9)" : "ReduceLROnPlateau factor \(o.lrFactor) patience \(o.lrPatience)"), seed \(o.seed).")
         let pre = o.preprocessing
         if let stage = o.stage, stage != .joint {
             page.paragraph("Cascade stage: \(stage.rawValue)" + (o.liverRun.map { "; liver run `\($0.path)` (\($0.checkpoint.rawValue) checkpoint, SHA-256 \($0.sha256.prefix(12))...), box margin \(o.liverMargin ?? 0) mm" } ?? "") + ".")
@@ -137,8 +140,8 @@ public struct RunFolder: Sendable {
             page.paragraph("**No held-out data:** with fewer than three cases the same case(s) train and validate, so these Dice values show that the pipeline learns, not how it generalises.")
         }
         page.paragraph("Split: train \(o.split.train.joined(separator: ", ")); validation \(o.split.validation.joined(separator: ", ")); test \(o.split.test.isEmpty ? "-" : o.split.test.joined(separator: ", ")).")
-        page.image("Loss and validation Dice per epoch", path: "figures/training_curves.png")
-        page.image("Sampler shares per epoch", path: "figures/sampler_shares.png")
+        page.image("Loss and validation Dice per epoch", path: folder.figure("training_curves"))
+        page.image("Sampler shares per epoch", path: folder.figure("sampler_shares"))
         page.paragraph("Augmentation: \(o.augmentation.summary).")
         if !o.augmentation.isOff {
             let applied = try AugmentationMontage.write(trainer: trainer, into: folder)
@@ -158,5 +161,21 @@ public struct RunFolder: Sendable {
                    })
         page.paragraph("Files: `config.json`, [history.csv](history.csv), `best.safetensors` (best validation score: mean of liver and lesion Dice), `last.safetensors`, each with its model config JSON; they load in PyTorch with `scripts/unet_torch.py`.")
         try folder.writePage(page)
+    }
+}
+
+extension SamplingMode {
+    /// The mode as a reader of the run page says it ("liver-biased: 40% of patches centred in the
+    /// liver, 30% on a lesion, the rest anywhere"), not as Swift prints the enum case.
+    public var inWords: String {
+        func percent(_ p: Double) -> String { String(format: "%g%%", (100 * p * 10).rounded() / 10) }
+        switch self {
+        case .uniform:
+            return "uniform (patches anywhere in the volume)"
+        case .liverBiased(let pLiver, let pLesion):
+            return "liver-biased: \(percent(pLiver)) of patches centred in the liver, \(percent(pLesion)) on a lesion, the rest anywhere"
+        case .regionBalanced(let pLiver, let pLesion):
+            return "region-balanced: \(percent(pLiver)) of patches centred in the liver (a third each in its top, middle and bottom thirds), \(percent(pLesion)) on a lesion, the rest anywhere"
+        }
     }
 }

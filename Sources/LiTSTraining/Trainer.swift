@@ -3,6 +3,7 @@ import LiTSCore
 import LiTSImaging
 import LiTSInference
 import LiTSNet
+import LiTSRender
 
 /// The training loss (saved in `config.json` by its raw value).
 public enum LossFunction: String, Codable, CaseIterable, Sendable {
@@ -52,6 +53,9 @@ public struct TrainOptions: Codable, Equatable, Sendable {
     /// the count sets the summation order, and `--resume` keeps it to stay bit for bit (nil in
     /// runs from before it was recorded: the `--threads` given).
     public var threads: Int?
+    /// The format of the run page's charts (`--figures`; nil in runs from before the option: PNG).
+    /// `--resume` keeps it.
+    public var figures: FigureFormat?
 
     public init() {}
 

@@ -3,6 +3,7 @@ import Foundation
 import LiTSAnalysis
 import LiTSCore
 import LiTSImaging
+import LiTSRender
 
 struct Preview: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -41,6 +42,9 @@ struct Preview: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Draw liver and tumor contours.")
     var contours = true
 
+    @Option(help: figuresHelp)
+    var figures = FigureFormat.png
+
     func validate() throws {
         guard autoSlices >= 1 else { throw ValidationError("--auto-slices must be at least 1") }
     }
@@ -58,7 +62,7 @@ struct Preview: ParsableCommand {
             options.contours = contours
             let loaded = try CaseLoader.load(c)
             let result = try PreviewAnalysis.compute(loaded, options: options)
-            try PreviewReport.write(result, options: options, to: out)
+            try PreviewReport.write(result, options: options, to: out, figures: figures)
             for (window, rows) in result.metrics.sorted(by: { $0.key < $1.key }) {
                 for m in rows {
                     print("\(window) \(m.method): contrast \(m.liverTumorContrast.map { String(format: "%.3f", $0) } ?? "-"), slice-to-slice std \(m.sliceConsistency.map { String(format: "%.4f", $0) } ?? "-")")

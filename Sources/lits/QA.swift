@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LiTSAnalysis
 import LiTSCore
+import LiTSRender
 
 struct QA: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -28,6 +29,9 @@ struct QA: ParsableCommand {
     @Option(help: "Cases checked in parallel (memory grows with it: about 3x one case's CT each).")
     var threads = 2
 
+    @Option(help: "Format of the figures: png, svg or pdf (the evidence montages are PNG for now).")
+    var figures = FigureFormat.png
+
     func validate() throws {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
     }
@@ -35,7 +39,7 @@ struct QA: ParsableCommand {
     func run() throws {
         try runReportingErrors {
             let result: QARun.Result
-            do { result = try QARun.run(data, out: out, threads: threads, title: title) } catch let e as QARun.ReportError {
+            do { result = try QARun.run(data, out: out, threads: threads, title: title, figures: figures) } catch let e as QARun.ReportError {
                 print(QARun.table(e.result.summary.findings), terminator: "")   // the findings, then why no report
                 throw e.error
             }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LiTSRender
 import LiTSCluster
 import LiTSCore
 import LiTSImaging
@@ -120,6 +121,9 @@ struct Train: ParsableCommand {
     @Option(help: "Worker threads (each calls single-threaded OpenBLAS; default 2). --resume keeps the run's count, which sets the order of the gradient sums.")
     var threads: Int?
 
+    @Option(help: "Format of the run page's figures: png, svg or pdf (default png; --resume keeps the run's).")
+    var figures: FigureFormat?
+
     func validate() throws {
         guard (data != nil && out != nil) || resume != nil else { throw ValidationError("give DATA and --out, or --resume RUN") }
         guard (0...1).contains(pLiver), (0...1).contains(pLesion), pLiver + pLesion <= 1 else { throw ValidationError("--p-liver and --p-lesion must be probabilities summing to at most 1") }
@@ -159,6 +163,7 @@ struct Train: ParsableCommand {
         o.seed = seed
         o.stage = stage
         o.liverMargin = stage == .lesion ? liverMargin : nil
+        o.figures = figures ?? .png
         return o
     }
 
@@ -178,6 +183,9 @@ struct Train: ParsableCommand {
             }
             if resume != nil, let given = threads, let kept = run.trainer.options.threads, given != kept {
                 printNote("--threads \(given) not used: the run continues with its \(kept) thread\(kept == 1 ? "" : "s"), so that it resumes bit for bit")
+            }
+            if resume != nil, let given = figures, given != run.trainer.options.figures ?? .png {
+                printNote("--figures \(given.rawValue) not used: the run keeps its \((run.trainer.options.figures ?? .png).rawValue) figures (config.json)")
             }
             if !run.trainer.options.split.isHeldOut {
                 printWarning("fewer than three cases: the same case(s) train and validate; the Dice shows learning, not generalisation")

@@ -30,7 +30,10 @@ public enum QARun {
         return facts
     }
 
-    public static func run(_ inputs: [String], out: String?, threads: Int, title: String? = nil) throws -> Result {
+    /// `figures`: the format asked for with `--figures`; the evidence montages are still PNG
+    /// (their Cairo writer takes no format yet).
+    public static func run(_ inputs: [String], out: String?, threads: Int, title: String? = nil,
+                           figures: FigureFormat = .png) throws -> Result {
         let (cases, skipped) = try discover(inputs)
         if let out {
             try OutputFolder.prepare(out, inputs: inputs, command: "lits qa")
