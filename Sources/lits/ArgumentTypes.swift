@@ -186,6 +186,7 @@ struct AugmentSetting: ExpressibleByArgument, Sendable {
 extension EnhancementMethod: ExpressibleByArgument {}
 extension Normalization: ExpressibleByArgument {}
 extension EvaluationProtocol: ExpressibleByArgument {}
+extension MissingPolicy: ExpressibleByArgument {}
 
 /// Normalized surface Dice tolerances in mm: "T" for liver and lesion, or "LIVER,LESION".
 struct NSDTolerances: ExpressibleByArgument, Sendable {

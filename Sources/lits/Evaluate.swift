@@ -3,6 +3,7 @@ import Foundation
 import LiTSCluster
 import LiTSCore
 import LiTSEvaluation
+import LiTSRender
 
 struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,14 +19,25 @@ struct EvaluateRun: ParsableCommand {
         discussion: """
         Predictions are NIfTI label maps named segmentation-N.nii[.gz], test-segmentation-N.nii or \
         volume-N's matching name, on the same grid as the truth case N. A folder `lits predict` wrote is \
-        scored through its predictions.json: only the files it lists (a listed file that is missing, \
-        a prediction-named file it does not list, or a case it records as failed is refused). In \
-        another folder a case with more than one candidate file (subfolders included) is refused. The report folder gets \
+        scored through its predictions.json: only the files it lists (a listed file that is missing \
+        or a prediction-named file it does not list refuses the folder). In another folder a case \
+        with more than one candidate file (subfolders included) refuses the folder. Every truth case \
+        is a row of the report with its status (scored, missing, refused, error) and reason: a \
+        case without a usable prediction (none, failed in `lits predict`, another grid, an \
+        unreadable file) is scored as an empty prediction (--missing zero) or left out of the \
+        means and listed above them (--missing skip); the means say over how many of the cases. \
+        Metrics a case does not define are empty in the CSV files, null in evaluation.json and \
+        n/a on the page, never 0. Exit status 0 when every case was scored from its own \
+        prediction; 1 when any was not (the complete report is written first, each reason on \
+        stderr) or on an error (no case with a usable prediction: no report). The report folder gets \
         index.md, data/cases.csv, data/regions.csv, data/lesions.csv (per truth lesion, with the \
         volume and longest in-plane diameter errors of detected ones), data/lesion-regions.csv \
         (detection, merges and splits, panoptica's RQ/SQ/PQ and BraTS 2023 lesion-wise Dice and \
-        HD95 per third of the liver), charts and worst-slice montages. `--compare REPORT_A REPORT_B` instead puts the per-region differences of two \
-        reports side by side (for example uniform against liver-biased sampling). \
+        HD95 per third of the liver), charts and worst-slice montages. `--compare REF OTHER...` instead compares two or more \
+        reports (for example uniform against liver-biased sampling), each with the first, case by \
+        case: per headline metric the mean paired difference with a 95% bootstrap interval and the \
+        Wilcoxon signed-rank p, a chart of the differences, data/compare.csv, mean Dice per region \
+        and the keys of the training runs' config.json that differ. \
         `--protocol lits` instead scores as the LiTS challenge's scoring program does, number for \
         number (6-connected lesions, its merge-aware detection at IoU > 0.5 and > 0, its surface \
         distances, tumour burden): index.md, data/scores.txt in the official format, \
@@ -44,7 +56,7 @@ struct EvaluateRun: ParsableCommand {
     @Option(name: .shortAndLong, help: "Report folder (created; must not be inside an input).")
     var out: String
 
-    @Option(parsing: .upToNextOption, help: "Two evaluation reports to compare (instead of --pred/--truth).")
+    @Option(parsing: .upToNextOption, help: "Two or more evaluation reports to compare, the first the reference (instead of --pred/--truth).")
     var compare: [String] = []
 
     @Option(name: .customLong("protocol"), help: "Scoring rules: default (this toolkit's metrics and report) or lits (the LiTS challenge's scoring program).")
@@ -59,6 +71,9 @@ struct EvaluateRun: ParsableCommand {
     @Option(help: "Normalized surface Dice tolerance in mm: T for liver and lesion, or LIVER,LESION.")
     var nsdTolerance = NSDTolerances(argument: "2")!
 
+    @Option(help: "A truth case whose prediction is missing, failed in `lits predict` or refused (another grid, an unreadable file): zero (scored as an empty prediction, as a challenge scores it) or skip (left out of the means, listed above them). Either way it is a row of the report.")
+    var missing = MissingPolicy.zero
+
     @Flag(help: "Split the liver into thirds by volume instead of by slices.")
     var regionsByVolume = false
 
@@ -67,11 +82,14 @@ struct EvaluateRun: ParsableCommand {
 
     @OptionGroup var sharding: ShardArguments
 
+    @Option(help: figuresHelp)
+    var figures = FigureFormat.png
+
     func validate() throws {
         if compare.isEmpty {
-            guard pred != nil, truth != nil else { throw ValidationError("give --pred and --truth, or --compare REPORT_A REPORT_B") }
+            guard pred != nil, truth != nil else { throw ValidationError("give --pred and --truth, or --compare REF OTHER...") }
         } else {
-            guard compare.count == 2 else { throw ValidationError("--compare takes exactly two report folders") }
+            guard compare.count >= 2 else { throw ValidationError("--compare takes two or more report folders (the first is the reference)") }
         }
         if scoring == .lits {
             guard compare.isEmpty else { throw ValidationError("--compare compares default-protocol reports; drop --protocol lits") }
@@ -97,7 +115,7 @@ struct EvaluateRun: ParsableCommand {
             let cluster = Cluster.world
             if cluster.rank != 0 && (!compare.isEmpty || scoring == .lits) { return }
             if !compare.isEmpty {
-                print(try Evaluation.compare(compare[0], compare[1], out: out))
+                print(try Evaluation.compare(compare, out: out, figures: figures))
                 return
             }
             if scoring == .lits {
@@ -115,6 +133,8 @@ struct EvaluateRun: ParsableCommand {
             options.regionsByVolume = regionsByVolume
             options.nsdToleranceLiver = nsdTolerance.liver
             options.nsdToleranceLesion = nsdTolerance.lesion
+            options.missing = missing
+            options.figures = figures
             let shard = try sharding.resolved(announce: cluster.rank == 0)
             let (total, summary, failures) = try Evaluation.run(pred: pred!, truth: truth!, out: out, title: title, options: options,
                                                                 group: cluster.group, shard: shard)
@@ -123,18 +143,36 @@ struct EvaluateRun: ParsableCommand {
             if let shard {
                 print("shard \(shard.text): evaluated \(summary?.cases.count ?? 0) of \(total) cases into \(out); combine with `lits evaluate merge`")
             } else if summary != nil {
+                print("means over \(summary!.cases.count) of \(summary!.rows.count) cases")
                 print("report: \(out)/index.md")
             }
-            try reportFailures(failures, total: total)
+            try reportUnscored(failures, total: total, reported: summary != nil, missing: missing)
         }
     }
 }
 
-/// One line per evaluated case.
+/// Cases not scored from their own prediction: each reason on stderr, then exit 1 (after the
+/// report, which lists them as rows, is written; with no usable prediction at all no report is).
+func reportUnscored(_ failures: [(Case, String)], total: Int, reported: Bool, missing: MissingPolicy) throws {
+    guard !failures.isEmpty else { return }
+    for (_, message) in failures { printError(message) }
+    let ids = failures.map { $0.0.id }.joined(separator: ", ")
+    if reported {
+        let how = missing == .zero ? "scored as empty predictions where the truth could be read" : "left out of the means"
+        printError("\(failures.count) of \(total) cases were not scored from their own prediction (\(how); rows of the report): \(ids)")
+    } else {
+        printError("no case has a usable prediction (\(failures.count) of \(total)); nothing evaluated: \(ids)")
+    }
+    throw ExitCode.failure
+}
+
+/// One line per case: its metrics, or its status.
 func printCaseLines(_ summary: EvaluationSummary) {
-    for e in summary.cases {
+    for row in summary.rows {
+        guard let e = row.evaluation else { print("case \(row.id): \(row.status.rawValue), not scored"); continue }
+        let note = row.status == .scored ? "" : " (\(row.status.rawValue): scored as an empty prediction)"
         print(String(format: "case %@: liver Dice %.4f, lesion Dice %@, lesions found %d/%d", e.id, e.liver.dice,
-                     e.lesion.dice.isNaN ? "-" : String(format: "%.4f", e.lesion.dice), e.lesions.filter(\.detected).count, e.lesions.count))
+                     e.lesion.dice.isNaN ? "-" : String(format: "%.4f", e.lesion.dice), e.lesions.filter(\.detected).count, e.lesions.count) + note)
     }
 }
 
@@ -152,9 +190,12 @@ struct EvaluateMerge: ParsableCommand {
     @Option(help: "Report title.")
     var title = "Evaluation"
 
+    @Option(help: "Format of the figures: png, svg or pdf (default: the format the shards were run with).")
+    var figures: FigureFormat?
+
     func run() throws {
         try runReportingErrors {
-            let result = try Evaluation.merge(merging.parts, into: merging.out, title: title, partial: merging.partial)
+            let result = try Evaluation.merge(merging.parts, into: merging.out, title: title, partial: merging.partial, figures: figures)
             for warning in result.warnings { printWarning(warning) }
             printCaseLines(result.summary)
             print("report: \(merging.out)/index.md (\(result.summary.cases.count) case(s) from \(merging.parts.count) part(s))")

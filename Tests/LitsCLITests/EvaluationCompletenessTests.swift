@@ -118,7 +118,8 @@ final class EvaluationCompletenessTests: XCTestCase {
     func testUndefinedMetricIsEmptyNullAndNotApplicableNeverZero() throws {
         let truth = try makeTempDir(self), pred = try makeTempDir(self), out = try makeTempDir(self) + "/r"
         try writePhantomCase(dir: truth, id: 1, labelOverride: { $0.voxels = $0.voxels.map { $0 == 2 ? 1 : $0 } })
-        try FileManager.default.copyItem(atPath: truth + "/segmentation-1.nii.gz", toPath: pred + "/segmentation-1.nii.gz")
+        try writePhantomCase(dir: truth, id: 2)  // with a lesion, so that the charts have a point to plot
+        for id in 1...2 { try FileManager.default.copyItem(atPath: truth + "/segmentation-\(id).nii.gz", toPath: pred + "/segmentation-\(id).nii.gz") }
         let r = try runLits(["evaluate", "--pred", pred, "--truth", truth, "--out", out])
         XCTAssertEqual(r.status, 0, r.stderr)
 
@@ -128,7 +129,7 @@ final class EvaluationCompletenessTests: XCTestCase {
         }
         XCTAssertEqual(column(rows, "liver_dice", case: "1"), "1.000000")
         let regions = try csvRows(out + "/data/regions.csv")
-        XCTAssertTrue(regions.dropFirst().allSatisfy { $0[5] == "" }, "no region has a lesion: lesion Dice empty\n\(regions)")
+        XCTAssertTrue(regions.dropFirst().filter { $0[0] == "1" }.allSatisfy { $0[5] == "" }, "no region of case 1 has a lesion: lesion Dice empty\n\(regions)")
 
         let lesion = try jsonCases(out)["1"]?["lesion"] as? [String: Any]
         for key in ["dice", "jaccard", "assd", "hausdorff", "hd95", "nsd"] {
@@ -136,7 +137,7 @@ final class EvaluationCompletenessTests: XCTestCase {
         }
 
         let page = try String(contentsOfFile: out + "/index.md", encoding: .utf8)
-        XCTAssertTrue(page.contains("| mean Dice per case | 1.000 (1) | n/a (0) |"), page)
+        XCTAssertTrue(page.contains("| mean Dice per case | 1.000 (2) | 1.000 (1) |"), "the lesion mean is over the one case that defines it\n" + page)
         XCTAssertTrue(page.contains("| 1 | scored | 1.000 | 0.00 | 0.00 | n/a |"), page)
         XCTAssertTrue(page.contains("never replaced by 0"), "the convention is stated")
         XCTAssertTrue(page.contains("MetricsReloaded"), "and whose it is")
