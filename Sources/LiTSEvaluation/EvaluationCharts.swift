@@ -45,8 +45,8 @@ enum EvaluationCharts {
         var series: [String] = []
         if has(1, means) { series.append("datafile index 0 using 1:2 with boxes lc rgb '#1a9641' title 'liver (mean)'") }
         if has(3, means) { series.append("datafile index 0 using 3:4 with boxes lc rgb '#d7191c' title 'lesion (mean)'") }
-        if has(1, points) { series.append("datafile index 1 using 1:2 with points pt 7 ps 0.5 lc rgb '#0b4d22' title 'liver, per case'") }
-        if has(3, points) { series.append("datafile index 1 using 3:4 with points pt 7 ps 0.5 lc rgb '#7a0c0e' title 'lesion, per case'") }
+        if has(1, points) { series.append("datafile index 1 using 1:2 with points pt 7 ps 0.9 lc rgb '#0b4d22' title 'liver, per case'") }
+        if has(3, points) { series.append("datafile index 1 using 3:4 with points pt 7 ps 0.9 lc rgb '#7a0c0e' title 'lesion, per case'") }
         let notDefined = names.indices.filter { defined(s.region(names[$0])?.meanLesionDice) == nil }
         if !notDefined.isEmpty { series.append("datafile index 2 using 1:2:3 with labels notitle") }
         // gnuplot (5.4) crashes on a NaN test inside `using`: where a label goes is in the data.
