@@ -125,7 +125,7 @@ enum EvaluationCharts {
         }
         return GnuplotChart(name: "case_dice", data: "# liver_dice lesion_dice lesion_undefined_row label_y case\n" + rows.joined(separator: "\n") + "\n", commands: [
             "set title " + GnuplotChart.quote(title), "set xlabel 'liver Dice'", "set ylabel 'lesion Dice'", "set xrange [0:1.02]",
-            "set yrange [-0.15:1.05]", "set ytics 0, 0.2, 1", "set key top left",
+            "set yrange [-0.15:1.05]", "set ytics 0, 0.2, 1", "set key below",
             "set arrow 1 from graph 0, first -0.02 to graph 1, first -0.02 nohead dt 3 lc rgb '#999999'",
             "plot " + series.joined(separator: ", "),
         ])
