@@ -133,6 +133,42 @@ final class CompareCommandTests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: out + "/data/compare.csv", encoding: .utf8), before)
     }
 
+    /// A case `--missing skip` left unscored has no metric values: it is left out of every
+    /// metric's pairs (n 4 of 5) and named with its status; `--missing zero` scores it as an empty
+    /// prediction, so it counts (n 5) and is named too.
+    func testUnscoredCasesAreLeftOutPairwise() throws {
+        let work = try makeTempDir(self)
+        let (a, _, _) = try makeReports(work)
+        try FileManager.default.createDirectory(atPath: work + "/pred-d", withIntermediateDirectories: true)
+        for id in [1, 2, 4, 5] {
+            try FileManager.default.copyItem(atPath: "\(work)/pred-a/segmentation-\(id).nii.gz", toPath: "\(work)/pred-d/segmentation-\(id).nii.gz")
+        }
+        _ = try runLits(["evaluate", "--pred", work + "/pred-d", "--truth", work + "/truth", "--out", work + "/skip", "--missing", "skip"])
+        _ = try runLits(["evaluate", "--pred", work + "/pred-d", "--truth", work + "/truth", "--out", work + "/zero"])
+        let r = try runLits(["evaluate", "--compare", a, work + "/skip", work + "/zero", "--out", work + "/cmp"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let rows = try readCSV(work + "/cmp/data/compare.csv").filter { $0["metric"] == "liver_dice" }
+        XCTAssertEqual(rows.map { $0["n"]! }, ["4", "5"])
+        XCTAssertEqual(Double(rows[0]["mean_difference"]!), 0)
+        XCTAssertEqual(Double(rows[1]["mean_difference"]!)!, -0.2, accuracy: 1e-9, "case 3 scored as empty: Dice 0 against 1")
+        let index = try String(contentsOfFile: work + "/cmp/index.md", encoding: .utf8)
+        XCTAssertTrue(index.contains("- Case 3 (B: missing"), index)
+        XCTAssertTrue(index.contains("- Case 3 (C: missing"), index)
+    }
+
+    /// A disk that fills up while the comparison is written: one error line, and nothing of it
+    /// left (the folder it created is removed).
+    func testFullDiskLeavesNoPartialReport() throws {
+        let work = try makeTempDir(self), disk = try makeSmallDisk(self, megabytes: 4)
+        let (a, b, c) = try makeReports(work)
+        try fillDisk(disk, leaveKilobytes: 40)
+        let r = try runLits(["evaluate", "--compare", a, b, c, "--out", disk + "/cmp"])
+        XCTAssertEqual(r.status, 1, r.stdout)
+        XCTAssertEqual(errorLines(r).count, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("no space left on the device"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: disk + "/cmp"), (try? FileManager.default.subpathsOfDirectory(atPath: disk + "/cmp"))?.description ?? "")
+    }
+
     /// One report is refused (two or more); a report that is not an evaluation is one error line
     /// naming it, and no output is left.
     func testRefusals() throws {
