@@ -91,7 +91,8 @@ enum EDAPage {
         for c in cases {
             p.heading("Case \(c.id)", level: 3)
             if let tiles = c.montageTiles { p.paragraph("Tiles, left to right and top to bottom: " + tiles.joined(separator: "; ") + ".") }
-            p.image("Case \(c.id)", path: "figures/case-\(c.id).png")
+            // The montage in whichever format it was written (a merge keeps its shards' format).
+            p.image("Case \(c.id)", path: FigureFiles.existing("figures/case-\(c.id)", in: dir, preferred: figures) ?? figures.figurePath("case-\(c.id)"))
         }
 
         p.heading("Files")

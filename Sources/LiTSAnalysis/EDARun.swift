@@ -48,7 +48,8 @@ public enum EDARun {
 
     /// The files `analyse` writes for case `id`, removed.
     static func removeCaseFiles(_ id: String, in out: String) {
-        for name in ["figures/case-\(id).png", "\(EDAReport.casesFolder)/\(id).json"] { unlink("\(out)/\(name)") }
+        FigureFiles.remove("figures/case-\(id)", in: out)
+        unlink("\(out)/\(EDAReport.casesFolder)/\(id).json")
         QAReport.removeCaseFiles(id, in: out)
     }
 
@@ -59,9 +60,10 @@ public enum EDARun {
         var eda = CaseAnalyzer.analyze(loaded, connectivity: options.connectivity, body: body)
         let tiles = CaseMontage.tiles(for: loaded, axialCount: options.montageSlices)
         eda.montageTiles = tiles.map(\.note)
-        try EDAReport.saveCase(eda, montage: CaseMontage.render(loaded, tiles: tiles), in: out)
+        try EDAReport.saveCase(eda, montage: CaseMontage.render(loaded, tiles: tiles), in: out, format: options.figures)
         let facts = QAMeasure.facts(q, body: body)
-        try QAReport.saveCase(facts, montage: QAReport.montage(loaded, findings: QAChecks.caseFindings(facts)), in: out)
+        try QAReport.saveCase(facts, montage: QAReport.montage(loaded, findings: QAChecks.caseFindings(facts)), in: out,
+                              format: options.figures)
         return eda.id
     }
 

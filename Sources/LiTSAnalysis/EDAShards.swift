@@ -40,9 +40,11 @@ public enum EDAShards {
     }
 
     /// The files a case can have in a report or shard folder: its results, its montage, its QA
-    /// facts and their montage (a montage only when the case had something to show).
+    /// facts and their montage (a montage only when the case had something to show, in the
+    /// run's `--figures` format: every format is named, so a shard's record lists what it wrote).
     public static func caseFiles(_ id: String) -> [String] {
-        ["\(EDAReport.casesFolder)/\(id).json", "figures/case-\(id).png", "\(QAReport.factsFolder)/\(id).json", "figures/qa-\(id).png"]
+        ["\(EDAReport.casesFolder)/\(id).json"] + FigureFiles.all("figures/case-\(id)")
+            + ["\(QAReport.factsFolder)/\(id).json"] + FigureFiles.all("figures/qa-\(id)")
     }
 
     /// The files of `cases` that are in `dir` (after the cases were analysed into it).
@@ -53,12 +55,12 @@ public enum EDAShards {
     /// Removes case results of an earlier run, so they cannot leak into this one.
     public static func clearCases(in dir: String) {
         let fm = FileManager.default
-        for (folder, test) in [("\(dir)/\(EDAReport.casesFolder)", { (n: String) in n.hasSuffix(".json") }),
-                               ("\(dir)/figures", { (n: String) in n.hasPrefix("case-") && n.hasSuffix(".png") })] {
-            for name in (try? fm.contentsOfDirectory(atPath: folder)) ?? [] where test(name) {
-                try? fm.removeItem(atPath: "\(folder)/\(name)")
-            }
+        let folder = "\(dir)/\(EDAReport.casesFolder)"
+        for name in (try? fm.contentsOfDirectory(atPath: folder)) ?? [] where name.hasSuffix(".json") {
+            try? fm.removeItem(atPath: "\(folder)/\(name)")
         }
+        // Montages in every format: a rerun with another --figures leaves none of the old ones.
+        FigureFiles.removeAll(prefix: "case-", in: dir)
     }
 
     public static func defaultTitle(_ out: String) -> String {

@@ -26,6 +26,8 @@ public enum Evaluation {
         _ = try PredictionFolder(reading: pred)
         guard !cases.isEmpty else { throw LiTSError(.noCases, path: truth, "no cases with a ground-truth segmentation") }
         try ShardFolder.prepareOutput(out, inputs: [pred, truth], command: command, shard: shard)
+        // An earlier run's montages (in any --figures format) go, so none is left behind unlinked.
+        FigureFiles.removeAll(prefix: EvaluationReport.montagePrefix, in: out)
         return cases
     }
 
@@ -107,7 +109,7 @@ public enum Evaluation {
         let summary: EvaluationSummary?
         if let shard {
             let evaluated = rows.filter { $0.0.status != .error }
-            let files = [EvaluationReport.casesFile] + evaluated.compactMap { row, montage in montage.map { _ in EvaluationReport.montageFile(row.id) } }
+            let files = [EvaluationReport.casesFile] + evaluated.compactMap { row, montage in montage.map { _ in EvaluationReport.montageFile(row.id, format: options.figures ?? .png) } }
             summary = try finishShard(evaluated, out: out, record: ShardRecord(command: command, shard: shard, total: all.count, cases: cases.map(\.id),
                                                                                failed: result.failedByID, settings: options,
                                                                                source: scored, files: files))
@@ -146,7 +148,7 @@ public enum Evaluation {
     /// report). Returns the shard's summary (nil when no case was evaluated).
     static func finishShard(_ rows: [(CaseRow, MontageFigure?)], out: String,
                             record: ShardRecord<EvaluationOptions>) throws -> EvaluationSummary? {
-        try EvaluationReport.writeCases(rows.map(\.0), montages: montages(rows), to: out)
+        try EvaluationReport.writeCases(rows.map(\.0), montages: montages(rows), to: out, format: record.settings.figures ?? .png)
         try ShardFolder.write(record, to: out)
         return rows.isEmpty ? nil : EvaluationSummary.compute(rows.map(\.0), missing: record.settings.missing)
     }

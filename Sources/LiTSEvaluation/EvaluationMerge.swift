@@ -29,6 +29,8 @@ extension Evaluation {
         }
         // The montages each shard wrote (`read` checked they are all there).
         let listed = Dictionary(set.records.map { ($0.path, Set($0.record.files ?? [])) }, uniquingKeysWith: { a, _ in a })
+        // The shards' montage format (one for all: their settings agree; nil in older records: PNG).
+        let montageFormat = set.records.first?.record.settings.figures ?? .png
         var cases: [CaseRow] = []
         var montages: [(from: String, id: String)] = []
         for (id, part) in set.caseOrder {
@@ -40,7 +42,7 @@ extension Evaluation {
             guard let e = evaluations[part]?[id] else {
                 throw LiTSError(.notFound, path: "\(part)/\(EvaluationReport.casesFile)", "holds no case \(id), though shard.json lists it as evaluated; rerun that shard")
             }
-            let montage = EvaluationReport.montageFile(id)
+            let montage = EvaluationReport.montageFile(id, format: montageFormat)
             if listed[part]?.contains(montage) == true { montages.append(("\(part)/\(montage)", id)) }
             cases.append(e)
         }
@@ -49,10 +51,12 @@ extension Evaluation {
         }
         try OutputFolder.prepare(out, inputs: parts, command: command)
         try EvaluationReport.writeCases(cases, montages: [:], to: out)
-        for (from, id) in montages { try AtomicFile.copy(from, to: "\(out)/\(EvaluationReport.montageFile(id))") }
+        FigureFiles.removeAll(prefix: EvaluationReport.montagePrefix, in: out)   // an earlier merge's, in any format
+        for (from, id) in montages { try AtomicFile.copy(from, to: "\(out)/\(EvaluationReport.montageFile(id, format: montageFormat))") }
         let summary = EvaluationSummary.compute(cases, missing: set.records.first?.record.settings.missing ?? .zero)
         let format = figures ?? set.records.first?.record.settings.figures ?? .png
-        try EvaluationReport.write(summary, montageIDs: Set(montages.map(\.id)), to: out, title: title, failed: failed, figures: format)
+        try EvaluationReport.write(summary, montageIDs: Set(montages.map(\.id)), to: out, title: title, failed: failed, figures: format,
+                                  montageFormat: montageFormat)
         return MergeResult(summary: summary, failed: failed, warnings: set.warnings)
     }
 }

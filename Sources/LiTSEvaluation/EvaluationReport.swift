@@ -37,36 +37,44 @@ public enum EvaluationReport {
 
     public static func write(_ summary: EvaluationSummary, montages: [String: MontageFigure], to dir: String,
                              title: String, failed: [String: String] = [:], figures: FigureFormat = .png) throws {
-        try writeCases(summary.rows, montages: montages, to: dir)
+        try writeCases(summary.rows, montages: montages, to: dir, format: figures)
         try write(summary, montageIDs: Set(montages.keys), to: dir, title: title, failed: failed, figures: figures)
     }
 
     /// The per-case results: `data/evaluation.json` and the worst-slice montages (all a shard
-    /// folder of `lits evaluate --shard` holds, with its shard.json).
-    public static func writeCases(_ rows: [CaseRow], montages: [String: MontageFigure], to dir: String) throws {
+    /// folder of `lits evaluate --shard` holds, with its shard.json); montages in `format`.
+    public static func writeCases(_ rows: [CaseRow], montages: [String: MontageFigure], to dir: String,
+                                  format: FigureFormat = .png) throws {
         let folder = ReportFolder(dir)
         try folder.makeFolder("data")
         try folder.makeFolder("figures")
         try folder.writeData(try EvaluationJSON.encode(rows), name: casesFile)
-        for (id, figure) in montages { try folder.writeMontage(figure, name: "figures/worst-slices-\(id)", format: .png) }
+        for (id, figure) in montages { try folder.writeMontage(figure, name: montageName(id), format: format) }
     }
 
     /// `data/evaluation.json`: every case's row (metrics not defined are null, infinities strings).
     public static let casesFile = "data/evaluation.json"
-    public static func montageFile(_ id: String) -> String { "figures/worst-slices-\(id).png" }
+    /// `figures/worst-slices-ID`, without the extension of its format.
+    public static func montageName(_ id: String) -> String { "figures/worst-slices-\(id)" }
+    public static func montageFile(_ id: String, format: FigureFormat) -> String { "\(montageName(id)).\(format.fileExtension)" }
+    /// The prefix of every worst-slice montage in `figures/`, which a new run clears (any format).
+    public static let montagePrefix = "worst-slices-"
 
 
     /// The rest of the report (tables, charts, then index.md), once `writeCases`'s files are in
-    /// `dir`: `montageIDs` are the cases with a montage.
+    /// `dir`: `montageIDs` are the cases with a montage, drawn in `montageFormat` (nil: `figures`;
+    /// a merge keeps its shards' montages when told another format for the charts).
     public static func write(_ summary: EvaluationSummary, montageIDs: Set<String>, to dir: String,
-                             title: String, failed: [String: String] = [:], figures: FigureFormat = .png) throws {
+                             title: String, failed: [String: String] = [:], figures: FigureFormat = .png,
+                             montageFormat: FigureFormat? = nil) throws {
         let folder = ReportFolder(dir, figures: figures)
         try folder.writeCSV(EvaluationTables.cases(summary.rows), name: "data/cases.csv")
         try folder.writeCSV(EvaluationTables.regions(summary.cases), name: "data/regions.csv")
         try folder.writeCSV(EvaluationTables.lesions(summary.cases), name: "data/lesions.csv")
         try folder.writeCSV(EvaluationTables.lesionRegions(summary.cases), name: "data/lesion-regions.csv")
         for chart in EvaluationCharts.all(summary) { try folder.render(chart) }
-        try folder.writePage(page(summary, montages: montageIDs, title: title, failed: failed, figures: figures))
+        try folder.writePage(page(summary, montages: montageIDs, title: title, failed: failed, figures: figures,
+                                  montageFormat: montageFormat ?? figures))
     }
 
     static func nsd(_ s: EvaluationSummary.Structure) -> String {
@@ -92,7 +100,7 @@ public enum EvaluationReport {
     }
 
     static func page(_ s: EvaluationSummary, montages: Set<String>, title: String, failed: [String: String],
-                     figures: FigureFormat = .png) -> MarkdownPage {
+                     figures: FigureFormat = .png, montageFormat: FigureFormat? = nil) -> MarkdownPage {
         let cases = s.cases
         var p = MarkdownPage(title: title)
         p.paragraph(coverage(s) + " Liver = label >= 1 (liver including tumor), lesion = label 2, as the LiTS challenge scores them. Regions are thirds of each case's ground-truth liver along the superior-inferior axis (canonical k, decided from the affine).")
@@ -158,7 +166,7 @@ public enum EvaluationReport {
         p.image("Dice per case", path: figures.figurePath("case_dice"))
         p.heading("Worst slices")
         p.paragraph("The three axial slices with the lowest liver Dice per case: truth contour green, prediction contour white, false positive voxels orange, false negative voxels blue.")
-        for c in cases where montages.contains(c.id) { p.image("Case \(c.id)", path: "figures/worst-slices-\(c.id).png") }
+        for c in cases where montages.contains(c.id) { p.image("Case \(c.id)", path: montageFile(c.id, format: montageFormat ?? figures)) }
         p.heading("Metrics that are not defined")
         p.paragraph(undefinedConvention)
         p.bullets(emptyMaskRules)

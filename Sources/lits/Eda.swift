@@ -91,7 +91,7 @@ struct EdaMerge: ParsableCommand {
     @Option(help: "Report title (default: 'EDA report: ' and the folder name).")
     var title: String?
 
-    @Option(help: "Format of the figures: png, svg or pdf (default: the format the shards were run with).")
+    @Option(help: "Format of the charts: png, svg or pdf (default: the format the shards were run with; montages keep the shards' format).")
     var figures: FigureFormat?
 
     func run() throws {

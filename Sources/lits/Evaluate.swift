@@ -190,7 +190,7 @@ struct EvaluateMerge: ParsableCommand {
     @Option(help: "Report title.")
     var title = "Evaluation"
 
-    @Option(help: "Format of the figures: png, svg or pdf (default: the format the shards were run with).")
+    @Option(help: "Format of the charts: png, svg or pdf (default: the format the shards were run with; montages keep the shards' format).")
     var figures: FigureFormat?
 
     func run() throws {

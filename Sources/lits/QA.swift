@@ -13,7 +13,7 @@ struct QA: ParsableCommand {
         range, what to do) on stdout, tab-separated. Every check is computed from the data. Cases in \
         all the folders given are compared for duplicates (train/test leaks). With --out, the folder \
         gets index.md (findings and the slice that shows each), data/qa.csv, data/qa.json, \
-        data/qa/ID.json and figures/qa-ID.png. Exit status 1 when any error is found (an unreadable \
+        data/qa/ID.json and figures/qa-ID.png (.svg or .pdf with --figures). Exit status 1 when any error is found (an unreadable \
         case is one), so a pipeline can stop on it.
         """)
 
@@ -29,7 +29,7 @@ struct QA: ParsableCommand {
     @Option(help: "Cases checked in parallel (memory grows with it: about 3x one case's CT each).")
     var threads = 2
 
-    @Option(help: "Format of the figures: png, svg or pdf (the evidence montages are PNG for now).")
+    @Option(help: "Format of the evidence montages: png, svg or pdf (drawn by Cairo; the page links the files written).")
     var figures = FigureFormat.png
 
     func validate() throws {

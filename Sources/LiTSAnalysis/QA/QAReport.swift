@@ -66,13 +66,22 @@ public enum QAReport {
     /// Saves one case's facts and its evidence montage into a report folder.
     public static func saveCase(_ facts: QACaseFacts, montage: MontageFigure?, in dir: String, format: FigureFormat = .png) throws {
         let folder = ReportFolder(dir)
-        if let montage { try folder.writeMontage(montage, name: "figures/qa-\(facts.id)", format: format) }
+        if let montage { try folder.writeMontage(montage, name: montageName(facts.id), format: format) }
         try folder.writeJSON(facts, name: "\(factsFolder)/\(facts.id).json")
     }
 
     /// The files `saveCase` writes for case `id`, removed (a failed case leaves none).
     public static func removeCaseFiles(_ id: String, in dir: String) {
-        for name in ["figures/qa-\(id).png", "\(factsFolder)/\(id).json"] { unlink("\(dir)/\(name)") }
+        FigureFiles.remove(montageName(id), in: dir)
+        unlink("\(dir)/\(factsFolder)/\(id).json")
+    }
+
+    /// `figures/qa-ID`: case `id`'s evidence montage, without its extension (`--figures`).
+    public static func montageName(_ id: String) -> String { "figures/qa-\(id)" }
+
+    /// The evidence montage of case `id` in `dir` (relative to it), in whichever format it was written.
+    public static func montageFile(_ id: String, in dir: String) -> String? {
+        FigureFiles.existing(montageName(id), in: dir)
     }
 
     /// Every case's facts saved in the given folders (none when there are none).
@@ -104,9 +113,7 @@ public enum QAReport {
         for name in (try? fm.contentsOfDirectory(atPath: "\(dir)/\(factsFolder)")) ?? [] where name.hasSuffix(".json") {
             try? fm.removeItem(atPath: "\(dir)/\(factsFolder)/\(name)")
         }
-        for name in (try? fm.contentsOfDirectory(atPath: "\(dir)/figures")) ?? [] where name.hasPrefix("qa-") && name.hasSuffix(".png") {
-            try? fm.removeItem(atPath: "\(dir)/figures/\(name)")
-        }
+        FigureFiles.removeAll(prefix: "qa-", in: dir)   // every format, so a rerun in another leaves none
     }
 
     public static func csv(_ findings: [QAFinding]) -> String {
@@ -145,14 +152,14 @@ public enum QAReport {
             page.heading("Notes", level: level + 1)
             page.table(header, notes.map(row))
         }
-        let flagged = facts.map(\.id).filter { FileManager.default.fileExists(atPath: "\(dir)/figures/qa-\($0).png") }
+        let flagged = facts.compactMap { f in montageFile(f.id, in: dir).map { (f.id, $0) } }
         if !flagged.isEmpty {
             page.heading("Evidence", level: level + 1)
             page.paragraph("For each case with an error or a warning, the slice that shows each finding, labels drawn as contours (Okabe-Ito colours, legend in the figure), radiological convention (letters on each tile's edges, scale bar in mm), each tile labelled with its slice and the checks it shows; the window suits the finding. A volume under 10 slices gets axial tiles only.")
-            for id in flagged {
+            for (id, file) in flagged {
                 let tiles = montageTiles(summary.findings.filter { $0.caseID == id })
                 page.paragraph("Case \(id): " + tiles.map { "\($0.0.note) (\($0.1), window \(Int($0.0.window[0]))..\(Int($0.0.window[1])) HU)" }.joined(separator: "; ") + ".")
-                page.image("QA evidence for case \(id)", path: "figures/qa-\(id).png")
+                page.image("QA evidence for case \(id)", path: file)
             }
         }
     }

@@ -15,13 +15,14 @@ public enum QARun {
     }
 
     /// One case: facts, its own findings and (into `out`) its facts file and evidence montage.
-    public static func analyse(_ c: Case, into out: String?) throws -> QACaseFacts {
+    public static func analyse(_ c: Case, into out: String?, figures: FigureFormat = .png) throws -> QACaseFacts {
         let q = try QALoad.load(c, tolerateGridMismatch: true)
         let body = BodyMask.compute(q.loaded.ct)
         let facts = QAMeasure.facts(q, body: body)
         if let out {
             do {
-                try QAReport.saveCase(facts, montage: QAReport.montage(q.loaded, findings: QAChecks.caseFindings(facts)), in: out)
+                try QAReport.saveCase(facts, montage: QAReport.montage(q.loaded, findings: QAChecks.caseFindings(facts)), in: out,
+                                        format: figures)
             } catch {
                 QAReport.removeCaseFiles(c.id, in: out)   // a failed case leaves none of its files
                 throw error
@@ -30,8 +31,7 @@ public enum QARun {
         return facts
     }
 
-    /// `figures`: the format asked for with `--figures`; the evidence montages are still PNG
-    /// (their Cairo writer takes no format yet).
+    /// `figures`: the format of the evidence montages (`--figures`).
     public static func run(_ inputs: [String], out: String?, threads: Int, title: String? = nil,
                            figures: FigureFormat = .png) throws -> Result {
         let (cases, skipped) = try discover(inputs)
@@ -40,7 +40,7 @@ public enum QARun {
             QAReport.clearCases(in: out)
             for name in QAReport.reportFiles { unlink("\(out)/\(name)") }   // an earlier run's report
         }
-        let run = CaseRunner.run(cases, threads: threads, label: "qa") { c in try analyse(c, into: out) }
+        let run = CaseRunner.run(cases, threads: threads, label: "qa") { c in try analyse(c, into: out, figures: figures) }
         let facts = run.results.map(\.1)
         let summary = QAReport.Summary(cases: cases.count, findings: QAChecks.all(facts, failed: run.failedByID, skipped: skipped))
         var result = Result(summary: summary, facts: facts, page: nil)
