@@ -29,6 +29,13 @@ public struct LiTSCaseScores: Codable, Equatable, Sendable {
     public var tumorBurdenDifference: Double
     /// The official special values that apply to this case, by rule name (`LiTSCaseScores.specialRules`).
     public var notes: [String]
+    /// nil: scored from its own prediction. Otherwise why not (missing, refused), with `reason`;
+    /// such a case was scored as an empty prediction (`--missing zero`).
+    public var status: CaseStatus?
+    public var reason: String?
+
+    /// The row's status: `scored` unless the prediction was missing or refused.
+    public var rowStatus: CaseStatus { status ?? .scored }
 
     /// The special values of the official program, by the names the `note` column gives them.
     public static let specialRules: [(name: String, rule: String)] = [

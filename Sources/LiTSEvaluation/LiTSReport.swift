@@ -12,7 +12,12 @@ public enum LiTSReport {
         public var official: [String: Double]
         public var detection: LiTSScores.Detection, detectionAnyOverlap: LiTSScores.Detection
         public var scores: LiTSScores
-        public var cases: [LiTSCaseScores]
+        /// The cases given (`scores.cases` of them are in the scores) and what was done with a
+        /// case without a usable prediction.
+        public var casesGiven: Int
+        public var missing: MissingPolicy
+        /// Every case given, scored or not (status and reason where not from its own prediction).
+        public var cases: [LiTSCaseRow]
     }
 
     public static let rules = [
@@ -27,22 +32,43 @@ public enum LiTSReport {
 
     static func f(_ x: Double, _ d: Int = 3) -> String { String(format: "%.\(d)f", x) }
 
-    public static func write(_ s: LiTSScores, cases: [LiTSCaseScores], to dir: String, title: String, failed: [String: String]) throws {
+    public static func write(_ s: LiTSScores, rows: [LiTSCaseRow], to dir: String, title: String, missing: MissingPolicy) throws {
+        let cases = rows.compactMap(\.scores)
         let folder = ReportFolder(dir)
         try folder.makeFolder("data")
         try folder.writeText(s.scoresText, name: "data/scores.txt")
         let file = File(official: Dictionary(uniqueKeysWithValues: s.officialValues), detection: s.detection,
-                        detectionAnyOverlap: s.detectionAnyOverlap, scores: s, cases: cases)
+                        detectionAnyOverlap: s.detectionAnyOverlap, scores: s, casesGiven: rows.count, missing: missing, cases: rows)
         try folder.writeJSON(file, name: "data/lits-scores.json")
-        try folder.writeCSV(casesCSV(cases), name: "data/lits-cases.csv")
+        try folder.writeCSV(casesCSV(rows), name: "data/lits-cases.csv")
         try folder.writeCSV(groupsCSV(cases), name: "data/lits-groups.csv")
-        try folder.writePage(page(s, cases: cases, title: title, failed: failed))
+        try folder.writePage(page(s, rows: rows, title: title))
     }
 
-    static func page(_ s: LiTSScores, cases: [LiTSCaseScores], title: String, failed: [String: String]) -> MarkdownPage {
+    /// "over N of M cases", and what happened to the others.
+    static func coverage(_ s: LiTSScores, rows: [LiTSCaseRow]) -> String {
+        let others = rows.filter { $0.status != .scored }
+        let empty = others.filter { $0.scores != nil }.count, left = others.count - empty
+        var text = "\(rows.count) case(s) given. The scores are over \(s.cases) of \(rows.count) cases"
+        if empty > 0 { text += "; \(empty) without a usable prediction \(empty == 1 ? "is" : "are") scored as an empty prediction by the official rules (`--missing zero`; see the `note` column)" }
+        if left > 0 { text += "; \(left) \(left == 1 ? "is" : "are") not scored and left out (listed below)" }
+        return text + "."
+    }
+
+    static func page(_ s: LiTSScores, rows: [LiTSCaseRow], title: String) -> MarkdownPage {
+        let cases = rows.compactMap(\.scores)
         var p = MarkdownPage(title: title)
-        p.paragraph("\(s.cases) case(s) scored as the LiTS challenge's scoring program (PatrickChrist/lits-challenge-scoring, `evaluate.py`) scores them, number for number; `data/scores.txt` is its output file, `data/lits-scores.json` the same values at full precision.")
-        if !failed.isEmpty { p.bullets(failed.sorted { $0.key < $1.key }.map { "Case \($0.key) was not scored: \($0.value)" }) }
+        p.paragraph(coverage(s, rows: rows) + " Scored as the LiTS challenge's scoring program (PatrickChrist/lits-challenge-scoring, `evaluate.py`) scores them, number for number; `data/scores.txt` is its output file, `data/lits-scores.json` the same values at full precision.")
+        let unscored = rows.filter { $0.scores == nil }
+        if !unscored.isEmpty {
+            p.paragraph("Not in the scores:")
+            p.bullets(unscored.map { "Case \($0.id) (\($0.status.rawValue)): \($0.reason ?? "")" })
+        }
+        let scoredEmpty = rows.filter { $0.status != .scored && $0.scores != nil }
+        if !scoredEmpty.isEmpty {
+            p.paragraph("Scored as an empty prediction:")
+            p.bullets(scoredEmpty.map { "Case \($0.id) (\($0.status.rawValue)): \($0.reason ?? "")" })
+        }
         p.heading("Lesion detection")
         p.table(["overlap (IoU)", "TP", "FP", "FN", "precision", "recall"], [
             ["> 0.5", String(s.detection.tp), String(s.detection.fp), String(s.detection.fn), f(s.detection.precision), f(s.detection.recall)],
@@ -58,11 +84,13 @@ public enum LiTSReport {
         p.heading("Tumour burden")
         p.table(["RMSE", "max error (signed)"], [[f(s.tumorBurdenRMSE), f(s.tumorBurdenMax)]], alignRight: [0, 1])
         p.heading("Cases")
-        p.table(["case", "reference lesions", "predicted lesions", "TP (> 0.5)", "TP (> 0)", "lesion Dice", "liver Dice", "tumour burden diff", "note"],
-                cases.map { c in
-                    [c.id, String(c.referenceLesions), String(c.predictedLesions), String(c.detected), String(c.detectedAnyOverlap),
-                     f(c.lesionDice), f(c.liverDice), f(c.tumorBurdenDifference, 4), c.notes.joined(separator: ", ")]
-                }, alignRight: Set(1...7))
+        p.table(["case", "status", "reference lesions", "predicted lesions", "TP (> 0.5)", "TP (> 0)", "lesion Dice", "liver Dice", "tumour burden diff", "note"],
+                rows.map { row in
+                    guard let c = row.scores else { return [row.id, row.status.rawValue] + [String](repeating: "n/a", count: 8) }
+                    let status = row.status == .scored ? "scored" : "\(row.status.rawValue), scored as empty"
+                    return [c.id, status, String(c.referenceLesions), String(c.predictedLesions), String(c.detected), String(c.detectedAnyOverlap),
+                            f(c.lesionDice), f(c.liverDice), f(c.tumorBurdenDifference, 4), c.notes.joined(separator: ", ")]
+                }, alignRight: Set(2...8))
         let used = Set(cases.flatMap(\.notes))
         if !used.isEmpty {
             p.paragraph("The `note` column names each official special value that applies to a case (its number is the program's rule, not a measurement):")
@@ -74,13 +102,19 @@ public enum LiTSReport {
         return p
     }
 
-    static func casesCSV(_ cases: [LiTSCaseScores]) -> String {
-        var csv = "case,reference_lesions,predicted_lesions,tp,tp_any_overlap,lesions_scored,lesion_dice,liver_dice,liver_assd_mm,liver_rmsd_mm,liver_msd_mm,tumor_burden_difference,note\n"
-        for c in cases {
-            csv += [c.id, String(c.referenceLesions), String(c.predictedLesions), String(c.detected), String(c.detectedAnyOverlap),
-                    String(c.lesionScores.count), f(c.lesionDice, 6), f(c.liverDice, 6), f(c.liverScores.assd, 4),
-                    f(c.liverScores.rmsd, 4), f(c.liverScores.msd, 4), f(c.tumorBurdenDifference, 6),
-                    c.notes.joined(separator: " ")].joined(separator: ",") + "\n"
+    /// Every case given: its scores (empty fields when it was not scored), its notes, status and why.
+    static func casesCSV(_ rows: [LiTSCaseRow]) -> String {
+        var csv = "case,reference_lesions,predicted_lesions,tp,tp_any_overlap,lesions_scored,lesion_dice,liver_dice,liver_assd_mm,liver_rmsd_mm,liver_msd_mm,tumor_burden_difference,note,status,reason\n"
+        for row in rows {
+            let tail = [row.status.rawValue, EvaluationTables.text(row.reason ?? "")]
+            guard let c = row.scores else {
+                csv += ([EvaluationTables.text(row.id)] + [String](repeating: "", count: 12) + tail).joined(separator: ",") + "\n"
+                continue
+            }
+            csv += ([EvaluationTables.text(c.id), String(c.referenceLesions), String(c.predictedLesions), String(c.detected), String(c.detectedAnyOverlap),
+                     String(c.lesionScores.count), f(c.lesionDice, 6), f(c.liverDice, 6), f(c.liverScores.assd, 4),
+                     f(c.liverScores.rmsd, 4), f(c.liverScores.msd, 4), f(c.tumorBurdenDifference, 6),
+                     c.notes.joined(separator: " ")] + tail).joined(separator: ",") + "\n"
         }
         return csv
     }

@@ -41,7 +41,11 @@ struct EvaluateRun: ParsableCommand {
         `--protocol lits` instead scores as the LiTS challenge's scoring program does, number for \
         number (6-connected lesions, its merge-aware detection at IoU > 0.5 and > 0, its surface \
         distances, tumour burden): index.md, data/scores.txt in the official format, \
-        data/lits-scores.json at full precision, data/lits-cases.csv, data/lits-groups.csv. \
+        data/lits-scores.json at full precision, data/lits-cases.csv, data/lits-groups.csv; there too \
+        every truth case is a row with its status and reason, --missing zero scores a case without a \
+        usable prediction as an empty prediction by the program's rules (its `note` names the special \
+        values that gives, such as liver-dice-0), --missing skip leaves it out of the scores, and the \
+        exit status is as above. \
         With --shard i/n (or in a Slurm array task; default protocol only) only every n-th truth \
         case (starting at the i-th) is evaluated, into a shard folder without a page; `lits \
         evaluate merge` combines the shards into the report one run gives.
@@ -119,12 +123,13 @@ struct EvaluateRun: ParsableCommand {
                 return
             }
             if scoring == .lits {
-                let (total, scores, failures) = try Evaluation.runLiTS(pred: pred!, truth: truth!, out: out, title: title)
+                let (total, scores, failures) = try Evaluation.runLiTS(pred: pred!, truth: truth!, out: out, title: title, missing: missing)
                 if let scores {
                     print(scores.scoresText, terminator: "")
+                    print("scores over \(scores.cases) of \(total) cases")
                     print("report: \(out)/index.md")
                 }
-                try reportFailures(failures, total: total)
+                try reportUnscored(failures, total: total, reported: scores != nil, missing: missing)
                 return
             }
             var options = EvaluationOptions()
