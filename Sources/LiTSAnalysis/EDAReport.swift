@@ -3,7 +3,7 @@ import LiTSCore
 import LiTSImaging
 import LiTSRender
 
-/// The EDA report folder: `index.md`, `figures/*.png`, `charts/*.gp` + `*.dat`, and
+/// The EDA report folder: `index.md`, `figures/` (PNG, SVG or PDF: `--figures`), `charts/*.gp` + `*.dat`, and
 /// `data/cases.csv`, `data/lesions.csv`, `data/fingerprint.json`, `data/summary.json`,
 /// `data/hu_histograms.csv`, plus `data/cases/ID.json` (everything per case, which is what
 /// `lits eda merge` reads).

@@ -2,7 +2,7 @@ import Foundation
 import LiTSCore
 import LiTSRender
 
-/// What `lits qa` writes (`data/qa.csv`, `data/qa.json`, `data/qa/ID.json`, `figures/qa-ID.png`,
+/// What `lits qa` writes (`data/qa.csv`, `data/qa.json`, `data/qa/ID.json`, `figures/qa-ID.png` (or `.svg`, `.pdf`: `--figures`),
 /// `index.md`) and the QA section that opens the EDA report.
 public enum QAReport {
     public static let factsFolder = "data/qa"
