@@ -79,7 +79,7 @@ public enum EDAReport {
         let facts = try QAReport.loadFacts(from: [dir])
         var qa: (QAReport.Summary, [QACaseFacts])?
         if !facts.isEmpty {
-            let summary = QAReport.Summary(cases: facts.count + failed.count, findings: QAChecks.all(facts, failed: failed, skipped: skipped))
+            let summary = QAReport.Summary(cases: facts.count + failed.count, findings: QAChecks.all(facts, failed: failed, skipped: skipped, output: dir))
             try QAReport.writeData(summary, to: dir)
             qa = (summary, facts)
         }

@@ -42,7 +42,7 @@ public enum QARun {
         }
         let run = CaseRunner.run(cases, threads: threads, label: "qa") { c in try analyse(c, into: out, figures: figures) }
         let facts = run.results.map(\.1)
-        let summary = QAReport.Summary(cases: cases.count, findings: QAChecks.all(facts, failed: run.failedByID, skipped: skipped))
+        let summary = QAReport.Summary(cases: cases.count, findings: QAChecks.all(facts, failed: run.failedByID, skipped: skipped, output: out))
         var result = Result(summary: summary, facts: facts, page: nil)
         if let out {
             do {
