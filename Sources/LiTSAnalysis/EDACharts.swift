@@ -22,7 +22,7 @@ enum EDACharts {
             }
             blocks.append("# \(cls)\n" + GnuplotChart.table(["hu", "fraction"], rows))
         }
-        let colors = ["body": "#888888", "liver": "#1a9641", "tumor": "#d7191c"]
+        let colors = ["body": "#888888", "liver": "#009E73", "tumor": "#D55E00"]
         let plots = classes.enumerated().map { n, cls in
             "datafile index \(n) using 1:2 with lines lw 2 lc rgb '\(colors[cls]!)' title \(GnuplotChart.quote(cls))"
         }
@@ -50,7 +50,7 @@ enum EDACharts {
             "set title " + GnuplotChart.quote(title),
             "set xlabel 'diameter (mm)'", "set ylabel 'lesions'", "set style fill solid 0.8", "set boxwidth 0.7",
             "set yrange [0:*]", "set offsets 0, 0, graph 0.1, 0", "set xrange [-0.6:\(Double(edges.count) - 0.4)]",
-            "plot datafile using 1:3:xtic(2) with boxes lc rgb '#d7191c' notitle, '' using 1:3:3 with labels offset 0,0.7 notitle",
+            "plot datafile using 1:3:xtic(2) with boxes lc rgb '#D55E00' notitle, '' using 1:3:3 with labels offset 0,0.7 notitle",
         ])
     }
 
@@ -65,9 +65,9 @@ enum EDACharts {
         } else {
             panels = [
                 "set xlabel 'largest in-plane diameter (mm)'", "set ylabel 'slices spanned'", "set key top left",
-                "plot datafile using 1:2 with points pt 7 ps 0.6 lc rgb '#d7191c' notitle",
+                "plot datafile using 1:2 with points pt 7 ps 0.6 lc rgb '#D55E00' notitle",
                 "set ylabel 'z-extent (mm)'",
-                "plot datafile using 1:3 with points pt 7 ps 0.6 lc rgb '#2c7bb6' notitle, x with lines dt 2 lc rgb '#555555' title 'z-extent = in-plane diameter'",
+                "plot datafile using 1:3 with points pt 7 ps 0.6 lc rgb '#0072B2' notitle, x with lines dt 2 lc rgb '#555555' title 'z-extent = in-plane diameter'",
             ]
         }
         var chart = GnuplotChart(name: "lesion_3d", data: GnuplotChart.table(["inplane_mm", "slices", "z_extent_mm"], rows),
@@ -87,7 +87,7 @@ enum EDACharts {
             "set title " + GnuplotChart.quote(title),
             "set ylabel 'lesions'", "set style fill solid 0.8", "set boxwidth 0.6", "set yrange [0:*]", "set offsets 0, 0, graph 0.1, 0",
             "set xrange [-0.6:2.6]",
-            "plot datafile using 1:3:xtic(2) with boxes lc rgb '#fdae61' notitle, '' using 1:3:3 with labels offset 0,0.7 notitle",
+            "plot datafile using 1:3:xtic(2) with boxes lc rgb '#E69F00' notitle, '' using 1:3:3 with labels offset 0,0.7 notitle",
         ])
     }
 
@@ -111,7 +111,7 @@ enum EDACharts {
             "set xlabel 'case'", "set ylabel 'tumor burden (%)'", "set style fill solid 0.8", "set boxwidth 0.7",
             "set yrange [0:*]", "set xrange [-0.6:\(Double(withLiver.count) - 0.4)]", "set key top right",
         ] + GnuplotChart.allZeroLabel(burdens) + [
-            "plot datafile using 1:3:xtic(2) with boxes lc rgb '#7b3294' notitle, \(mean) with lines dt 2 lw 2 lc rgb '#333333' title \(meanTitle)",
+            "plot datafile using 1:3:xtic(2) with boxes lc rgb '#CC79A7' notitle, \(mean) with lines dt 2 lw 2 lc rgb '#333333' title \(meanTitle)",
         ])
     }
 
@@ -125,7 +125,7 @@ enum EDACharts {
             "set xlabel 'tumor burden (%)'", "set ylabel 'cases'", "set style fill solid 0.8", "set boxwidth \(GnuplotChart.format(width * 0.9))",
             "set yrange [0:*]", "set offsets 0, 0, graph 0.1, 0", "set xrange [0:\(GnuplotChart.format(top))]", "set key top right",
             "set arrow 1 from \(mean), graph 0 to \(mean), graph 1 nohead dt 2 lw 2 lc rgb '#333333'",
-            "plot datafile using 1:2 with boxes lc rgb '#7b3294' notitle, '' using 1:($2 > 0 ? $2 : NaN):2 with labels offset 0,0.7 notitle, "
+            "plot datafile using 1:2 with boxes lc rgb '#CC79A7' notitle, '' using 1:($2 > 0 ? $2 : NaN):2 with labels offset 0,0.7 notitle, "
                 + "NaN with lines dt 2 lw 2 lc rgb '#333333' title \(meanTitle)",
         ])
     }

@@ -34,9 +34,9 @@ public enum PreviewReport {
         var c = GnuplotChart(name: "enhancement_metrics", data: "# n method contrast consistency\n" + rows.joined(separator: "\n") + "\n", commands: [
             "set multiplot layout 1,2 title " + GnuplotChart.quote("Enhancement methods, \(window) window"),
             "set style fill solid 0.8", "set boxwidth 0.6",
-        ] + panel(column: 3, title: "liver-tumor contrast (higher is better)", color: "#1a9641", methods: m.count,
+        ] + panel(column: 3, title: "liver-tumor contrast (higher is better)", color: "#009E73", methods: m.count,
                   values: m.map(\.liverTumorContrast), missing: "no tumor (or liver) in the labels")
-          + panel(column: 4, title: "std of liver mean across slices (lower is better)", color: "#2c7bb6", methods: m.count,
+          + panel(column: 4, title: "std of liver mean across slices (lower is better)", color: "#0072B2", methods: m.count,
                   values: m.map(\.sliceConsistency), missing: "liver on fewer than two slices")
           + ["unset multiplot"])
         c.size = (1100, 480)
@@ -58,7 +58,9 @@ public enum PreviewReport {
     static func page(_ r: PreviewResult, options: PreviewOptions, figures: FigureFormat = .png) -> MarkdownPage {
         let slices = r.slices, metrics = r.metrics
         var p = MarkdownPage(title: "Windowing and enhancement preview: case \(r.caseID)")
-        p.paragraph("Axial slices \(slices.map(String.init).joined(separator: ", ")) (canonical k, inferior to superior; chosen \(options.slices == nil ? "evenly over the liver, top first, plus the slice with the most tumor" : "by the user")). Radiological convention: the patient's right on the image's left, anterior up (letters on each tile's edges; scale bar in mm)." + (options.contours && r.hasLabels ? " Liver and tumour contours in the Okabe-Ito palette (legend in the figure)." : ""))
+        let chosen = options.slices != nil ? "by the user"
+            : r.hasLabels ? "evenly over the liver, top first, plus the slice with the most tumor" : "evenly over the volume, top first (the case has no labels)"
+        p.paragraph("Axial slices \(slices.map(String.init).joined(separator: ", ")) (canonical k, inferior to superior; chosen \(chosen)). Radiological convention: the patient's right on the image's left, anterior up (letters on each tile's edges; scale bar in mm)." + (options.contours && r.hasLabels ? " Liver and tumour contours in the Okabe-Ito palette (legend in the figure)." : ""))
         p.heading("Rows of each montage")
         p.bullets(options.methods.enumerated().map { "Row \($0.offset + 1), `\($0.element.rawValue)`: \($0.element.explanation)." })
         let e = options.enhancement
@@ -75,6 +77,9 @@ public enum PreviewReport {
         if !metrics.isEmpty {
             p.image("Contrast and consistency per method", path: figures.figurePath("enhancement_metrics"))
             p.paragraph("Contrast: |mean(liver) - mean(tumor)| / sqrt((var(liver) + var(tumor)) / 2) over every voxel of the case after enhancement (liver = label 1, tumor = label 2), so it is independent of the output scale. Consistency: the standard deviation, across the axial slices that hold liver, of the mean liver intensity; per-slice methods that rescale neighbouring slices differently raise it.")
+        }
+        if metrics.isEmpty {
+            p.paragraph("No liver-tumour contrast or consistency chart: the case has no labels to measure them on.")
         }
         p.paragraph("Full-resolution single slices are in `slices/` (WINDOW-METHOD-kK.png); the numbers are in [data/metrics.csv](data/metrics.csv).")
         return p

@@ -43,10 +43,10 @@ enum EvaluationCharts {
         // gnuplot stops on a series without one defined point: such a series is left out.
         let has = { (column: Int, block: [String]) in block.contains { !$0.split(separator: " ")[column].hasPrefix("NaN") } }
         var series: [String] = []
-        if has(1, means) { series.append("datafile index 0 using 1:2 with boxes lc rgb '#1a9641' title 'liver (mean)'") }
-        if has(3, means) { series.append("datafile index 0 using 3:4 with boxes lc rgb '#d7191c' title 'lesion (mean)'") }
-        if has(1, points) { series.append("datafile index 1 using 1:2 with points pt 7 ps 0.9 lc rgb '#0b4d22' title 'liver, per case'") }
-        if has(3, points) { series.append("datafile index 1 using 3:4 with points pt 7 ps 0.9 lc rgb '#7a0c0e' title 'lesion, per case'") }
+        if has(1, means) { series.append("datafile index 0 using 1:2 with boxes lc rgb '#009E73' title 'liver (mean)'") }
+        if has(3, means) { series.append("datafile index 0 using 3:4 with boxes lc rgb '#D55E00' title 'lesion (mean)'") }
+        if has(1, points) { series.append("datafile index 1 using 1:2 with points pt 7 ps 0.9 lc rgb '#00604A' title 'liver, per case'") }
+        if has(3, points) { series.append("datafile index 1 using 3:4 with points pt 7 ps 0.9 lc rgb '#8A3B00' title 'lesion, per case'") }
         let notDefined = names.indices.filter { defined(s.region(names[$0])?.meanLesionDice) == nil }
         if !notDefined.isEmpty { series.append("datafile index 2 using 1:2:3 with labels notitle") }
         // gnuplot (5.4) crashes on a NaN test inside `using`: where a label goes is in the data.
@@ -75,7 +75,7 @@ enum EvaluationCharts {
         return GnuplotChart(name: "dice_profile", data: "# position_inferior0_superior1 mean_liver_dice\n" + rows.joined(separator: "\n") + "\n", commands: [
             "set title " + GnuplotChart.quote(title),
             "set xlabel 'position along the liver'", "set ylabel 'Dice per slice'", "set yrange [0:1]", "set xrange [0:1]",
-            "plot datafile using 1:2 with linespoints lw 2 lc rgb '#1a9641' notitle",
+            "plot datafile using 1:2 with linespoints lw 2 lc rgb '#009E73' notitle",
         ])
     }
 
@@ -93,7 +93,7 @@ enum EvaluationCharts {
             "set title " + GnuplotChart.quote(title), "set ylabel 'recall'", "set yrange [0:1.1]", "set style fill solid 0.8",
             "set boxwidth 0.6", "set xrange [-0.6:\(Double(s.sizes.count) - 0.4)]",
         ] + GnuplotChart.allZeroLabel(s.sizes.map(\.recall)) + [
-            "plot datafile using 1:3:xtic(2) with boxes lc rgb '#fdae61' notitle, "
+            "plot datafile using 1:3:xtic(2) with boxes lc rgb '#E69F00' notitle, "
                 + "'' using 1:6:5 with labels offset 0,0.8 notitle",
         ])
     }
@@ -114,7 +114,7 @@ enum EvaluationCharts {
         // A series without one defined point stops gnuplot: each is drawn only when it has one.
         var series: [String] = []
         if undefinedLesion < s.cases.count {
-            series.append("datafile using 1:2 with points pt 7 ps 1.0 lc rgb '#2c7bb6' title 'cases with a lesion Dice (n = \(s.cases.count - undefinedLesion))'")
+            series.append("datafile using 1:2 with points pt 7 ps 1.0 lc rgb '#0072B2' title 'cases with a lesion Dice (n = \(s.cases.count - undefinedLesion))'")
         }
         if undefinedLesion > 0 {
             series.append("datafile using 1:3 with points pt 2 ps 1.0 lc rgb '#555555' title "
@@ -135,8 +135,8 @@ enum EvaluationCharts {
     /// panel without any (no lesion on either side) says so.
     static func lesionWisePerRegion(_ w: LesionWiseSummary) -> GnuplotChart {
         let metrics: [(title: String, colour: String, value: (LesionWiseSummary.Region) -> Double?)] = [
-            ("recall", "#2c7bb6", { $0.recall }), ("precision", "#abd9e9", { $0.precision }),
-            ("PQ (panoptica)", "#fdae61", { $0.instances.pq }), ("Dice (BraTS lesion-wise)", "#d7191c", { $0.bratsDice }),
+            ("recall", "#0072B2", { $0.recall }), ("precision", "#56B4E9", { $0.precision }),
+            ("PQ (panoptica)", "#E69F00", { $0.instances.pq }), ("Dice (BraTS lesion-wise)", "#D55E00", { $0.bratsDice }),
         ]
         let title = "Lesion-wise metrics per third of the liver"
         let regions = EvaluationSummary.regionNames.map { w.region($0) }

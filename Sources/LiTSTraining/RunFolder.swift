@@ -112,7 +112,7 @@ public struct RunFolder: Sendable {
             "set ylabel 'loss'",
             "plot datafile using 1:2 with linespoints lw 2 title 'train', datafile using 1:3 with linespoints lw 2 title 'validation'",
             "set ylabel 'Dice (validation, threshold 0.5)'", "set yrange [0:1]", "set key bottom right",
-            "plot datafile using 1:4 with linespoints lw 2 lc rgb '#1a9641' title 'liver', datafile using 1:5 with linespoints lw 2 lc rgb '#d7191c' title 'lesion'",
+            "plot datafile using 1:4 with linespoints lw 2 lc rgb '#009E73' title 'liver', datafile using 1:5 with linespoints lw 2 lc rgb '#D55E00' title 'lesion'",
             "unset multiplot",
         ])
         curves.size = (1100, 450)

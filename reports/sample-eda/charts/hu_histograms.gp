@@ -13,5 +13,5 @@ set key top left
 set object 1 rect from -100, graph 0 to 400, graph 1 fc rgb '#fff2cc' fs solid 0.6 behind
 set label 1 'baseline window [-100, 400]' at -95, graph 0.95
 plot datafile index 0 using 1:2 with lines lw 2 lc rgb '#888888' title 'body', \
-     datafile index 1 using 1:2 with lines lw 2 lc rgb '#1a9641' title 'liver', \
-     datafile index 2 using 1:2 with lines lw 2 lc rgb '#d7191c' title 'tumor'
+     datafile index 1 using 1:2 with lines lw 2 lc rgb '#009E73' title 'liver', \
+     datafile index 2 using 1:2 with lines lw 2 lc rgb '#D55E00' title 'tumor'

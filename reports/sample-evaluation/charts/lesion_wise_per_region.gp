@@ -6,9 +6,9 @@ set output outfile
 set border lw 1.2
 set grid lc rgb '#dddddd'
 set title 'Lesion-wise metrics per third of the liver'
-set yrange [0:1]
+set yrange [0:1.15]
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.8
-set key top right
-plot datafile using 3:xtic(2) title 'recall' lc rgb '#2c7bb6', '' using 4 title 'precision' lc rgb '#abd9e9', '' using 5 title 'PQ (panoptica)' lc rgb '#fdae61', '' using 6 title 'Dice (BraTS lesion-wise)' lc rgb '#d7191c'
+set key top right horizontal
+plot datafile using 3:xtic(2) title 'recall' lc rgb '#0072B2', '' using 4 title 'precision' lc rgb '#56B4E9', '' using 5 title 'PQ (panoptica)' lc rgb '#E69F00', '' using 6 title 'Dice (BraTS lesion-wise)' lc rgb '#D55E00'

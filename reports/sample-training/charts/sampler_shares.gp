@@ -10,4 +10,8 @@ set xlabel 'epoch'
 set ylabel 'share of patches'
 set yrange [0:1.05]
 set key bottom right
+set xrange [0.5:6.5]
+set xtics 1
+set mxtics 1
+set format x '%.0f'
 plot datafile using 1:7 with linespoints title 'contain liver', datafile using 1:8 with linespoints title 'contain lesion', datafile using 1:9 with linespoints title 'cover top third', datafile using 1:10 with linespoints title 'cover middle third', datafile using 1:11 with linespoints title 'cover bottom third'
