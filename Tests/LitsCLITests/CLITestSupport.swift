@@ -145,3 +145,24 @@ func fillDisk(_ dir: String, leaveKilobytes: Int) throws {
         left -= n
     }
 }
+
+/// A CSV file as rows of fields (a quoted field may hold commas and doubled quotes).
+func csvRows(_ path: String) throws -> [[String]] {
+    let text = try String(contentsOfFile: path, encoding: .utf8)
+    var rows: [[String]] = [], field = "", row: [String] = [], quoted = false
+    var chars = Array(text)[...]
+    while let c = chars.popFirst() {
+        if quoted {
+            if c == "\"" { if chars.first == "\"" { field.append("\""); chars.removeFirst() } else { quoted = false } } else { field.append(c) }
+        } else if c == "\"" { quoted = true } else if c == "," { row.append(field); field = "" } else if c == "\n" {
+            row.append(field); rows.append(row); row = []; field = ""
+        } else { field.append(c) }
+    }
+    return rows
+}
+
+/// The field `name` of case `id` (rows from `csvRows`; nil when either is missing).
+func column(_ rows: [[String]], _ name: String, case id: String) -> String? {
+    guard let n = rows[0].firstIndex(of: name) else { return nil }
+    return rows.first { $0.first == id }.map { $0[n] }
+}

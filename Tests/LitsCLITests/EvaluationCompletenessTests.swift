@@ -7,26 +7,6 @@ import LiTSCore
 /// means; metrics a case does not define are empty / null / n/a, never 0; `--protocol lits` names
 /// the official special values; the error sentence considers "outside" the liver too.
 final class EvaluationCompletenessTests: XCTestCase {
-    /// cases.csv as rows of fields (a quoted reason may hold commas).
-    func csvRows(_ path: String) throws -> [[String]] {
-        let text = try String(contentsOfFile: path, encoding: .utf8)
-        var rows: [[String]] = [], field = "", row: [String] = [], quoted = false
-        var chars = Array(text)[...]
-        while let c = chars.popFirst() {
-            if quoted {
-                if c == "\"" { if chars.first == "\"" { field.append("\""); chars.removeFirst() } else { quoted = false } } else { field.append(c) }
-            } else if c == "\"" { quoted = true } else if c == "," { row.append(field); field = "" } else if c == "\n" {
-                row.append(field); rows.append(row); row = []; field = ""
-            } else { field.append(c) }
-        }
-        return rows
-    }
-
-    func column(_ rows: [[String]], _ name: String, case id: String) -> String? {
-        guard let n = rows[0].firstIndex(of: name) else { return nil }
-        return rows.first { $0.first == id }.map { $0[n] }
-    }
-
     func jsonCases(_ out: String) throws -> [String: [String: Any]] {
         let array = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/data/evaluation.json"))) as! [[String: Any]]
         return Dictionary(uniqueKeysWithValues: array.map { ($0["id"] as! String, $0) })

@@ -8,26 +8,6 @@ import LiTSCore
 /// that applies), `--missing skip` leaves it out of the scores and lists it; "over N of M cases";
 /// exit 1 after the complete report when any case was not scored from its own prediction.
 final class LiTSProtocolCompletenessTests: XCTestCase {
-    /// A CSV file as rows of fields (a quoted reason may hold commas).
-    func csvRows(_ path: String) throws -> [[String]] {
-        let text = try String(contentsOfFile: path, encoding: .utf8)
-        var rows: [[String]] = [], field = "", row: [String] = [], quoted = false
-        var chars = Array(text)[...]
-        while let c = chars.popFirst() {
-            if quoted {
-                if c == "\"" { if chars.first == "\"" { field.append("\""); chars.removeFirst() } else { quoted = false } } else { field.append(c) }
-            } else if c == "\"" { quoted = true } else if c == "," { row.append(field); field = "" } else if c == "\n" {
-                row.append(field); rows.append(row); row = []; field = ""
-            } else { field.append(c) }
-        }
-        return rows
-    }
-
-    func column(_ rows: [[String]], _ name: String, case id: String) -> String? {
-        guard let n = rows[0].firstIndex(of: name) else { return nil }
-        return rows.first { $0.first == id }.map { $0[n] }
-    }
-
     /// The official file's value of `name` (three decimals, as a string).
     func official(_ out: String, _ name: String) throws -> String? {
         let text = try String(contentsOfFile: out + "/data/scores.txt", encoding: .utf8)
