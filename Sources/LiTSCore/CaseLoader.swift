@@ -37,9 +37,41 @@ public enum CaseLoader {
         if withLabels, let segPath = c.segmentationPath {
             let segSource = try NIfTIReader.readSource(path: segPath)
             try checkSameGrid(segSource.grid, volume: source.grid, segPath: segPath, volumePath: c.volumePath)
-            labels = reorientation.toCanonical(try NIfTIReader.readLabels(path: segPath, source: segSource).0)
+            labels = reorientation.toCanonical(try readLabels(c, source: segSource))
         }
         return LoadedCase(info: c, ct: ct, labels: labels, source: source, reorientation: reorientation)
+    }
+
+    /// A case's labels as 0/1/2 on its label file's own grid: the label map through the case's
+    /// mapping (its dataset's description or `--labels`), then its tumour masks (voxels set in
+    /// a binary mask on the same grid become 2). Every command reads labels through here.
+    /// `source`: the label file's header, when already read.
+    public static func readLabels(_ c: Case, source known: NIfTISource? = nil) throws -> LabelMap {
+        guard let segPath = c.segmentationPath else {
+            throw LiTSError(.notFound, path: c.volumePath, "case \(c.id) has no segmentation")
+        }
+        let source = try known ?? NIfTIReader.readSource(path: segPath)
+        var labels: LabelMap
+        if let mapping = c.labelMapping, mapping != .identity {
+            labels = try mapping.apply(try NIfTIReader.readFloat(path: segPath).0, path: segPath)
+        } else {
+            labels = try NIfTIReader.readLabels(path: segPath, source: source).0
+        }
+        for maskPath in c.tumorMaskPaths {
+            let maskSource = try NIfTIReader.readSource(path: maskPath)
+            try checkSameGrid(maskSource.grid, volume: source.grid, segPath: maskPath, volumePath: segPath)
+            let mask = try NIfTIReader.readLabels(path: maskPath, allowed: [0, 1], source: maskSource).0
+            for n in 0..<mask.count where mask.voxels[n] == 1 { labels.voxels[n] = 2 }
+        }
+        return labels
+    }
+
+    /// A prediction file's labels as 0/1/2: through `evaluate --pred-labels` where given.
+    public static func readPrediction(path: String) throws -> LabelMap {
+        if let mapping = CommandLineLabels.predictions, mapping != .identity {
+            return try mapping.apply(try NIfTIReader.readFloat(path: path).0, path: path)
+        }
+        return try NIfTIReader.readLabels(path: path).0
     }
 
     public static func checkFiniteCT(_ v: Volume<Float>, path: String) throws {
@@ -127,7 +159,7 @@ public enum CaseLoader {
             func text(_ x: Float) -> String { x.isFinite && x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(x) }
             let counted = (nans > 0 ? [("nan", nans)] : []) + badValues.map { (text($0.key), $0.value) }
             let shown = counted.sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }.prefix(4).map { "\($0.0) (\($0.1) voxels)" }
-            throw LiTSError(.invalidValues, path: path, "labels outside {0, 1, 2}: \(shown.joined(separator: ", "))")
+            throw LiTSError(.invalidValues, path: path, "labels outside {\(allowed.sorted().map(String.init).joined(separator: ", "))}: \(shown.joined(separator: ", "))\(allowed == [0, 1, 2] ? " (map other values with --labels)" : "")")
         }
         return Volume(grid: v.grid, voxels: out)
     }

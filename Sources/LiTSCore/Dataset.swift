@@ -2,18 +2,31 @@ import Foundation
 
 /// One case: a CT volume and, for training data, its segmentation.
 public struct Case: Sendable, Equatable {
-    public enum Layout: String, Sendable { case lits = "LiTS", msd = "MSD", file = "file" }
-    /// The case number as a string ("117"), or the file stem for single files.
+    public enum Layout: String, Sendable {
+        case lits = "LiTS", msd = "MSD", nnunet = "nnU-Net", datalist = "datalist", caseFolder = "case folder", file = "file"
+    }
+    /// The case number as a string ("117"), nnU-Net's case identifier ("liver_003"), the case
+    /// folder's name, or the file stem for single files; qualified by its input folder's name
+    /// ("train-117") where two inputs hold the same id.
     public var id: String
     public var volumePath: String
+    /// The label map (or a case folder's liver mask).
     public var segmentationPath: String?
     public var layout: Layout
+    /// Binary tumour masks whose voxels become label 2 (a TotalSegmentator `segmentations/` folder).
+    public var tumorMaskPaths: [String]
+    /// How the label map's values become 0/1/2 (the dataset's description or `--labels`);
+    /// nil: they must already be 0/1/2.
+    public var labelMapping: LabelMapping?
 
-    public init(id: String, volumePath: String, segmentationPath: String?, layout: Layout) {
+    public init(id: String, volumePath: String, segmentationPath: String?, layout: Layout,
+                tumorMaskPaths: [String] = [], labelMapping: LabelMapping? = nil) {
         self.id = id
         self.volumePath = volumePath
         self.segmentationPath = segmentationPath
         self.layout = layout
+        self.tumorMaskPaths = tumorMaskPaths
+        self.labelMapping = labelMapping
     }
 
     /// Numeric order where ids are numbers.
@@ -44,10 +57,15 @@ public struct Discovery: Sendable {
     public var skipped: [SkippedFile]
 }
 
-/// Finds cases in a folder, in LiTS layout (`volume-N.nii[.gz]` + `segmentation-N.nii[.gz]`, in any
-/// nested folders, as the common Kaggle copy spreads them; the LiTS test batch's
-/// `test-volume-N.nii` are cases N without labels) or MSD Task03 layout
-/// (`imagesTr/liver_N.nii.gz` + `labelsTr/liver_N.nii.gz`; `imagesTs` has no labels).
+
+/// Finds cases in every layout a liver-CT dataset comes in, through one function (`scan`) that
+/// every command uses: LiTS names in any nested folders (`volume-N` + `segmentation-N`; the
+/// test batch's `test-volume-N` without labels), the Decathlon's Task03 (`imagesTr/liver_N` +
+/// `labelsTr/liver_N`), case folders (`CASE/ct.nii.gz` with its labels, `CaseFolderLayout`),
+/// an nnU-Net v2 raw dataset (`NNUNetLayout`), a MONAI datalist JSON file (`DatalistLayout`)
+/// or a single NIfTI file. Each layout fills a `CaseTable`, which pairs images with labels and
+/// refuses duplicates and orphans the same way for all. Label values are mapped to 0/1/2 on load
+/// by the dataset's `dataset.json` or `--labels` (`CommandLineLabels`).
 public enum Dataset {
     /// One case from a path: a volume file, or a dataset folder with `id` (required when the
     /// folder holds more than one case).
@@ -70,112 +88,8 @@ public enum Dataset {
         try discover([root])
     }
 
-    /// The cases under `root` and what was skipped; with `warn` a warning line for each skipped
-    /// file, sent before any error (a folder of dangling links says so before "no cases").
-    static func scan(_ root: String, warn: Bool) throws -> Discovery {
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: root, isDirectory: &isDir) else {
-            throw LiTSError(.notFound, path: root, "no such file or folder")
-        }
-        guard isDir.boolValue else {
-            return Discovery(cases: [try caseForFile(root)], skipped: [])
-        }
-        var volumes: [String: String] = [:]
-        var segmentations: [String: String] = [:]
-        var msdImages: [String: String] = [:]
-        var msdLabels: [String: String] = [:]
-        var skipped: [SkippedFile] = []
-
-        for rel in try relativeFiles(under: root, skipped: &skipped) {
-            // Plain string splitting: NSString's path helpers trap on some inputs on Linux.
-            let parts = rel.split(separator: "/").map(String.init)
-            guard let name = parts.last else { continue }
-            if name.hasPrefix(".") { continue }  // hidden files, macOS "._" resource forks, our temp files
-            let path = root.hasSuffix("/") ? root + rel : root + "/" + rel
-            let parent = parts.count > 1 ? parts[parts.count - 2] : ""
-            if let n = number(in: name, prefix: "volume-") ?? number(in: name, prefix: "test-volume-") {
-                try insert(n, path, into: &volumes, root: root)
-            }
-            else if let n = number(in: name, prefix: "segmentation-") { try insert(n, path, into: &segmentations, root: root) }
-            else if let n = number(in: name, prefix: "liver_") {
-                if parent == "imagesTr" || parent == "imagesTs" { try insert(n, path, into: &msdImages, root: root) }
-                else if parent == "labelsTr" { try insert(n, path, into: &msdLabels, root: root) }
-                else { skipped.append(SkippedFile(path: path, reason: "named like an MSD case but not in imagesTr/, imagesTs/ or labelsTr/; not read")) }
-            }
-        }
-        var cases: [Case] = volumes.map { Case(id: $0.key, volumePath: $0.value, segmentationPath: segmentations[$0.key], layout: .lits) }
-        cases += msdImages.map { Case(id: $0.key, volumePath: $0.value, segmentationPath: msdLabels[$0.key], layout: .msd) }
-        // An imagesTr image is a training image: without its label it is left out of training
-        // and evaluation, which the user must hear about.
-        for (id, path) in msdImages where msdLabels[id] == nil && path.split(separator: "/").dropLast().last == "imagesTr" {
-            skipped.append(SkippedFile(path: path, reason: "MSD training image without its label labelsTr/\(path.split(separator: "/").last ?? ""); read as a case without labels"))
-        }
-        skipped.sort { $0.path < $1.path }
-        if warn { for s in skipped { LiTSWarnings.emit("\(s.path): \(s.reason)") } }
-        let orphanSegmentations = Set(segmentations.keys).subtracting(volumes.keys).union(Set(msdLabels.keys).subtracting(msdImages.keys))
-        if let id = orphanSegmentations.sorted().first {
-            throw LiTSError(.invalidArgument, path: segmentations[id] ?? msdLabels[id],
-                            "segmentation without a volume (expected a volume for case \(id))")
-        }
-        let ids = cases.map(\.id)
-        if let dup = ids.first(where: { id in ids.filter { $0 == id }.count > 1 }) {
-            throw LiTSError(.invalidArgument, path: root, "case \(dup) appears in both LiTS and MSD layout")
-        }
-        guard !cases.isEmpty else {
-            throw LiTSError(.noCases, path: root, "no cases found (expected volume-N.nii[.gz] + segmentation-N.nii[.gz], test-volume-N.nii, or imagesTr/liver_N.nii.gz + labelsTr/liver_N.nii.gz)")
-        }
-        return Discovery(cases: cases.sorted(by: Case.precedes), skipped: skipped)
-    }
-
-    /// Every file below `root`, as paths relative to it, following symbolic links to folders
-    /// (a dataset is often a folder of links) but entering each real folder once, so a link
-    /// loop ends. Hidden entries are left out; dangling links and folders named like case files
-    /// are added to `skipped`.
-    static func relativeFiles(under root: String, skipped: inout [SkippedFile]) throws -> [String] {
-        var visited = Set<[UInt64]>()
-        var files: [String] = []
-        func identity(_ path: String) -> [UInt64]? {
-            var st = stat()
-            guard stat(path, &st) == 0 else { return nil }
-            return [UInt64(st.st_dev), UInt64(st.st_ino)]
-        }
-        func walk(_ dir: String, _ prefix: String) throws {
-            guard let id = identity(dir), visited.insert(id).inserted else { return }
-            let names: [String]
-            do { names = try FileManager.default.contentsOfDirectory(atPath: dir) } catch {
-                throw LiTSError(.unreadable, path: dir, "cannot list folder")
-            }
-            for name in names.sorted() where !name.hasPrefix(".") {
-                let path = dir.hasSuffix("/") ? dir + name : dir + "/" + name
-                let rel = prefix.isEmpty ? name : prefix + "/" + name
-                var isDir: ObjCBool = false
-                guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
-                    skipped.append(SkippedFile(path: path, reason: "symbolic link to something that does not exist; not read"))
-                    continue
-                }
-                if isDir.boolValue {
-                    if isCaseFileName(name) {
-                        skipped.append(SkippedFile(path: path, reason: "a folder named like a case file; not read as a case"))
-                    }
-                    try walk(path, rel)
-                } else {
-                    files.append(rel)
-                }
-            }
-        }
-        try walk(root, "")
-        return files
-    }
-
-    private static func insert(_ id: String, _ path: String, into map: inout [String: String], root: String) throws {
-        if let other = map[id] {
-            throw LiTSError(.invalidArgument, path: root, "case \(id) appears twice: \(other) and \(path)")
-        }
-        map[id] = path
-    }
-
-    /// Cases from several paths (folders or files), in order, with no id given twice; a
-    /// warning line ("PATH: reason") for each file skipped.
+    /// Cases from several paths (folders or files), in order; a warning line ("PATH: reason")
+    /// for each file skipped. An id that two inputs share is qualified (`qualify`).
     public static func discover(_ paths: [String]) throws -> [Case] {
         try scan(paths, warn: true).cases
     }
@@ -193,17 +107,50 @@ public enum Dataset {
     static func scan(_ paths: [String], warn: Bool) throws -> Discovery {
         var all: [Case] = []
         var skipped: [SkippedFile] = []
+        var ids = Set<String>()
         for p in paths {
             let found = try scan(p, warn: warn)
             skipped += found.skipped
-            for c in found.cases {
-                if let other = all.first(where: { $0.id == c.id }) {
-                    throw LiTSError(.invalidArgument, path: c.volumePath, "case \(c.id) is also given as \(other.volumePath); case ids must be unique")
-                }
+            for var c in found.cases {
+                c.id = qualify(c.id, input: p, taken: ids)
+                ids.insert(c.id)
                 all.append(c)
             }
         }
         return Discovery(cases: all, skipped: skipped)
+    }
+
+    /// The one rule for ids across inputs: the same id in two inputs (a training and a test
+    /// folder, two releases) is kept apart by naming the later one `FOLDER-ID` after its input's
+    /// last path component (`FOLDER-ID-2`, ... should that be taken too).
+    static func qualify(_ id: String, input: String, taken: Set<String>) -> String {
+        guard taken.contains(id) else { return id }
+        let folder = URL(fileURLWithPath: input).standardizedFileURL.lastPathComponent
+            .map { $0.isLetter || $0.isNumber || "._-".contains($0) ? String($0) : "_" }.joined()
+        var qualified = "\(folder)-\(id)", n = 2
+        while taken.contains(qualified) { qualified = "\(folder)-\(id)-\(n)"; n += 1 }
+        return qualified
+    }
+
+    /// The cases under one input and what was skipped; with `warn` a warning line for each
+    /// skipped file, sent before any error (a folder of dangling links says so before "no cases").
+    static func scan(_ root: String, warn: Bool) throws -> Discovery {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: root, isDirectory: &isDir) else {
+            throw LiTSError(.notFound, path: root, "no such file or folder")
+        }
+        var table: CaseTable
+        if !isDir.boolValue {
+            guard root.hasSuffix(".json") else { return Discovery(cases: [try caseForFile(root)], skipped: []) }
+            table = try DatalistLayout.scan(root)
+        } else if let description = try DatasetDescription.read(folder: root), description.isNNUNet {
+            table = try NNUNetLayout.scan(root, description: description)
+        } else {
+            table = try NamedFilesLayout.scan(root)
+        }
+        let skipped = table.allSkipped()
+        if warn { for s in skipped { LiTSWarnings.emit("\(s.path): \(s.reason)") } }
+        return Discovery(cases: try table.cases(), skipped: skipped)
     }
 
     /// A single NIfTI file given directly: a LiTS volume picks up its segmentation beside it.
@@ -216,13 +163,29 @@ public enum Dataset {
         if let n = number(in: name, prefix: "volume-") {
             let seg = ["nii", "nii.gz"].map { "\(dir)/segmentation-\(n).\($0)" }
                 .first { FileManager.default.fileExists(atPath: $0) }
-            return Case(id: n, volumePath: path, segmentationPath: seg, layout: .lits)
+            return Case(id: n, volumePath: path, segmentationPath: seg, layout: .lits, labelMapping: CommandLineLabels.truth)
         }
         if let n = number(in: name, prefix: "test-volume-") {
             return Case(id: n, volumePath: path, segmentationPath: nil, layout: .lits)
         }
-        let stem = name.hasSuffix(".nii.gz") ? String(name.dropLast(7)) : String(name.dropLast(4))
-        return Case(id: stem, volumePath: path, segmentationPath: nil, layout: .file)
+        return Case(id: niftiStem(name), volumePath: path, segmentationPath: nil, layout: .file)
+    }
+
+    /// The case id an image file's name gives: LiTS' and the Decathlon's number, nnU-Net's case
+    /// identifier (the name without its `_0000` channel), or the name without `.nii[.gz]`.
+    public static func caseID(fromFileName name: String) -> String {
+        for prefix in ["volume-", "test-volume-", "liver_"] {
+            if let n = number(in: name, prefix: prefix) { return n }
+        }
+        let stem = niftiStem(name)
+        return stem.hasSuffix("_0000") ? String(stem.dropLast(5)) : stem
+    }
+
+    /// "ct.nii.gz" gives "ct".
+    static func niftiStem(_ name: String) -> String {
+        if name.hasSuffix(".nii.gz") { return String(name.dropLast(7)) }
+        if name.hasSuffix(".nii") { return String(name.dropLast(4)) }
+        return name
     }
 
     /// Whether discovery would take a file of this name for a case's volume or segmentation.

@@ -41,7 +41,7 @@ public enum Evaluation {
         do {
             path = try pred.prediction(for: c.id)
             do {
-                prediction = try onTruthGrid(try NIfTIReader.readLabels(path: path).0, path: path, truth: loaded)
+                prediction = try onTruthGrid(try CaseLoader.readPrediction(path: path), path: path, truth: loaded)
             } catch let e as LiTSError {
                 (prediction, problem) = (LabelMap(grid: truth.grid, repeating: 0), (.refused, e.description))
             }

@@ -47,7 +47,7 @@ extension Evaluation {
     /// whose affine differs is refused too (the program would score its voxels against the wrong
     /// ones without a word).
     static func litsPrediction(_ path: String, truth: LabelMap) throws -> [UInt8] {
-        let (prediction, _) = try NIfTIReader.readLabels(path: path)
+        let prediction = try CaseLoader.readPrediction(path: path)
         guard prediction.grid.shape == truth.grid.shape else {
             throw LiTSError(.mismatch, path: path, "grid \(prediction.grid.shape) does not match the truth's \(truth.grid.shape)")
         }
@@ -65,7 +65,7 @@ extension Evaluation {
     /// rules (`--missing zero`: liver Dice 0 and the other `liver-dice-0` values, lesion Dice 0,
     /// or 1 where the truth has no lesion) or left unscored (`--missing skip`).
     public static func scoreLiTS(_ c: Case, pred: PredictionFolder, missing: MissingPolicy = .zero) throws -> LiTSCaseRow {
-        let (truth, _) = try NIfTIReader.readLabels(path: c.segmentationPath!)
+        let truth = try CaseLoader.readLabels(c)
         var prediction: [UInt8], problem: (status: CaseStatus, reason: String)?
         do {
             let path = try pred.prediction(for: c.id)

@@ -30,7 +30,7 @@ public enum QALoad {
             } catch let e as LiTSError where tolerateGridMismatch && segSource.grid.shape == source.grid.shape {
                 problem = e.reason
             }
-            var raw = try NIfTIReader.readLabels(path: segPath).0
+            var raw = try CaseLoader.readLabels(c, source: segSource)
             raw.grid = source.grid  // the voxel arrays are paired index by index, as training reads them
             labels = reorientation.toCanonical(raw)
         }

@@ -65,28 +65,11 @@ public enum QARun {
         public var result: Result
     }
 
-    /// The cases of every input. The same id in two inputs (a training and a test folder, two
-    /// releases) is allowed here, since finding such pairs is the point: the later one is named
-    /// `FOLDER-ID` after its input's last path component. Also returns the files discovery passed over.
+    /// The cases of every input (an id two inputs share qualified by its folder's name, the
+    /// rule of every command: `Dataset.qualify`) and the files discovery passed over.
     public static func discover(_ inputs: [String]) throws -> (cases: [Case], skipped: [SkippedFile]) {
-        var all: [Case] = []
-        var skipped: [SkippedFile] = []
-        var ids = Set<String>()
-        for input in inputs {
-            let name = URL(fileURLWithPath: input).standardizedFileURL.lastPathComponent
-                .map { $0.isLetter || $0.isNumber || "._-".contains($0) ? String($0) : "_" }.joined()
-            let found = try Dataset.discoverListingSkipped([input])
-            skipped += found.skipped
-            for var c in found.cases {
-                var id = c.id, n = 2
-                if ids.contains(id) { id = "\(name)-\(c.id)" }
-                while ids.contains(id) { id = "\(name)-\(c.id)-\(n)"; n += 1 }
-                c.id = id
-                ids.insert(id)
-                all.append(c)
-            }
-        }
-        return (all, skipped)
+        let found = try Dataset.discoverListingSkipped(inputs)
+        return (found.cases, found.skipped)
     }
 
     /// The findings as a plain table for a terminal.
