@@ -1,7 +1,7 @@
 # LiTSKit: `make demo` (set-up, release build, sample case, run) and `make test`;
 # `make check` (CI, after `make test`): the notebooks and the committed EDA report against a fresh run.
 SHELL := /bin/bash
-APT_PACKAGES := libnifti2-dev libdeflate0 libpng-dev libopenblas-dev libcairo2-dev fonts-dejavu-core gnuplot-nox pkg-config zlib1g-dev python3 python3-pip openmpi-bin libopenmpi-dev
+APT_PACKAGES := libnifti2-dev libdeflate0 libpng-dev libopenblas-dev libcairo2-dev fonts-dejavu-core gnuplot-nox pkg-config zlib1g-dev python3 python3-pip openmpi-bin libopenmpi-dev libgdcm-dev
 # Build folder of the release binary; `make check SCRATCH=.build-x` builds and checks in another one.
 SCRATCH := .build
 LITS := $(SCRATCH)/release/lits

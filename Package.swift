@@ -26,7 +26,7 @@ let bf16KernelFlags: [CSetting] = []
 #endif
 
 // Native libraries come from Debian (see the Makefile's `setup` target):
-// libnifti2-dev, libpng-dev, libopenblas-dev, gnuplot-nox, libcairo2-dev.
+// libnifti2-dev, libpng-dev, libopenblas-dev, gnuplot-nox, libcairo2-dev, libgdcm-dev.
 // Linux only (Debian 12 with Swift 6): the C libraries' paths, /proc/cpuinfo and glibc's mallopt
 // are Linux's. SwiftPM has no way to declare a Linux-only package, so there is no `platforms` entry.
 let package = Package(
@@ -56,12 +56,19 @@ let package = Package(
         // Open MPI (libopenmpi-dev): a header of inline functions, since MPI_COMM_WORLD, MPI_FLOAT
         // and MPI_SUM are macros Swift cannot import.
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
+        // GDCM (libgdcm-dev) reads DICOM for `lits import-dicom`, behind a C function (no pkg-config
+        // file on Debian, hence the include path and libraries named here).
+        .target(name: "CGDCM", cxxSettings: [.unsafeFlags(["-I/usr/include/gdcm-3.0"])], linkerSettings: [
+            .linkedLibrary("gdcmMSFF"), .linkedLibrary("gdcmDSED"), .linkedLibrary("gdcmDICT"),
+            .linkedLibrary("gdcmCommon"), .linkedLibrary("stdc++"),
+        ]),
         .target(name: "CNIfTI", linkerSettings: [
             .linkedLibrary("nifti2"), .linkedLibrary("znz"), .linkedLibrary("z"), .linkedLibrary("m"),
         ]),
 
         .target(name: "LiTSCore", dependencies: ["CNIfTI"]),
         .target(name: "LiTSImaging", dependencies: ["LiTSCore"]),
+        .target(name: "LiTSDICOM", dependencies: ["LiTSCore", "CGDCM"]),
         .target(name: "LiTSRender", dependencies: ["LiTSCore", "CPNG", "CCairo"]),
         .target(name: "LiTSAnalysis", dependencies: ["LiTSCore", "LiTSImaging", "LiTSRender"]),
         .target(name: "LiTSConvKernels", swiftSettings: convKernelFlags),
@@ -75,12 +82,14 @@ let package = Package(
         .target(name: "LiTSEvaluation", dependencies: ["LiTSCore", "LiTSImaging", "LiTSRender"]),
         .executableTarget(name: "lits", dependencies: [
             "LiTSCore", "LiTSImaging", "LiTSRender", "LiTSAnalysis", "LiTSNet", "LiTSInference", "LiTSTraining", "LiTSEvaluation",
-            "LiTSCluster", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "LiTSCluster", "LiTSDICOM", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "lits-bench", dependencies: ["LiTSCore", "LiTSImaging", "LiTSAnalysis"],
                           path: "benchmarks/Sources/lits-bench"),
 
         .testTarget(name: "LiTSCoreTests", dependencies: ["LiTSCore"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "LiTSDICOMTests", dependencies: ["LiTSDICOM", "LiTSCore"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "LiTSImagingTests", dependencies: ["LiTSImaging"],
                     resources: [.copy("Fixtures")]),
