@@ -5,7 +5,8 @@ import LiTSCore
 /// `lits predict` wrote is read through its `predictions.json`: only the files it lists are
 /// scored, each must be there, and any other file named like a prediction is refused (it would
 /// come from another run). A folder of another tool's predictions (no record) is read by file
-/// names; a case with more than one candidate file, at any depth, is refused rather than
+/// names in any naming `parse` knows (LiTS, MSD, nnU-Net, MONAI), matched to the truth by case
+/// id; a case with more than one candidate file, at any depth, is refused rather than
 /// silently picking one.
 public struct PredictionFolder: Sendable {
     public static let recordFile = "predictions.json"
@@ -42,30 +43,61 @@ public struct PredictionFolder: Sendable {
     /// The prediction file of case `id`.
     public func prediction(for id: String) throws -> String {
         if let file = files[id] { return file }
+        // A truth id in another naming ("liver_003", "volume-3") is the same case as "3".
+        if let other = Self.parse("\(id).nii.gz")?.id, let file = files[other] { return file }
         if failed.contains(id) {
             throw LiTSError(.notFound, path: "\(path)/\(Self.recordFile)", "case \(id) failed in the `lits predict` run that wrote this folder; it has no prediction")
         }
         if hasRecord {
             throw LiTSError(.notFound, path: path, "no prediction for case \(id) (\(Self.recordFile) lists none)")
         }
-        throw LiTSError(.notFound, path: path, "no prediction for case \(id) (expected segmentation-\(id).nii.gz)")
+        throw LiTSError(.notFound, path: path, "no prediction for case \(id) (expected segmentation-\(id).nii.gz, liver_\(id).nii.gz or NAME_\(Int(id).map { String(format: "%03d", $0) } ?? id).nii.gz)")
     }
 
     /// A file name that can hold a case's prediction: its case id, and whether it is a
     /// segmentation name (preferred) or a volume's name (taken only when there is no other).
+    /// Every naming a liver-CT tool writes is read: LiTS `segmentation-N` / `test-segmentation-N`,
+    /// MSD `liver_N`, nnU-Net `NAME_NNN` (any dataset name; its `NAME_NNN_0000` images are not
+    /// predictions), and MONAI's `STEM_seg` / `STEM_trans` of any of these names.
     static func parse(_ name: String) -> (id: String, segmentationName: Bool)? {
-        for (prefix, preferred) in [("segmentation-", true), ("test-segmentation-", true), ("liver_", true), ("volume-", false)] {
-            guard name.hasPrefix(prefix) else { continue }
-            let rest = name.dropFirst(prefix.count)
-            let digits = rest.prefix { $0.isNumber }
-            guard !digits.isEmpty, [".nii", ".nii.gz"].contains(String(rest.dropFirst(digits.count))) else { return nil }
-            return (Int(digits).map(String.init) ?? String(digits), preferred)
+        guard let ending = [".nii.gz", ".nii"].first(where: name.hasSuffix) else { return nil }
+        var stem = String(name.dropLast(ending.count))
+        var monai = false
+        for postfix in ["_seg", "_trans"] where stem.hasSuffix(postfix) {
+            stem = String(stem.dropLast(postfix.count))
+            monai = true
+            break
         }
-        return nil
+        if stem.hasPrefix("probability-") { return nil }
+        for (prefix, preferred) in [("segmentation-", true), ("test-segmentation-", true), ("test-volume-", false), ("volume-", false)] where stem.hasPrefix(prefix) {
+            guard let id = number(stem.dropFirst(prefix.count)) else { return nil }
+            return (id, preferred || monai)
+        }
+        guard let (head, id) = numbered(stem) else { return nil }
+        // NAME_NNN_0000: an nnU-Net image (channel 0000) of case NAME_NNN; MONAI's
+        // prediction of it keeps the name.
+        if let (_, inner) = numbered(head), stem.count - head.count == 5 {
+            return monai ? (inner, true) : nil
+        }
+        return (id, true)
     }
 
-    /// The case id of a file name `lits predict` writes (`segmentation-ID.nii.gz`,
-    /// `test-segmentation-ID.nii`; the id of a case given as a file may be any file stem).
+    /// "12" or "012" as the id "12"; nil unless all ASCII digits.
+    static func number(_ text: Substring) -> String? {
+        guard !text.isEmpty, text.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        return Int(text).map(String.init) ?? String(text)
+    }
+
+    /// "Liver_003" as ("Liver", "3"); nil unless the stem ends in `_` and digits after a name.
+    static func numbered(_ stem: String) -> (head: String, id: String)? {
+        guard let us = stem.lastIndex(of: "_"), us > stem.startIndex,
+              let id = number(stem[stem.index(after: us)...]) else { return nil }
+        return (String(stem[..<us]), id)
+    }
+
+    /// The case id of a file name `lits predict` writes, for a record without `cases` (written
+    /// before names followed the input): `segmentation-ID.nii.gz`, `test-segmentation-ID.nii`
+    /// (the id of a case given as a file may be any file stem).
     static func recordedID(_ name: String) -> String? {
         guard !name.contains("/") else { return nil }
         for prefix in ["segmentation-", "test-segmentation-"] where name.hasPrefix(prefix) {
@@ -122,9 +154,15 @@ public struct PredictionFolder: Sendable {
     static func fromRecord(_ recordPath: String, folder: String, found: [String]) throws -> ([String: String], Set<String>) {
         let record = try JSONFile.read([String: [String]].self, from: recordPath)
         guard let listed = record["files"] else { throw LiTSError(.corrupt, path: recordPath, "missing key 'files'") }
+        // `cases`, in the order of `files`, says each file's case (a name in the input's own naming
+        // need not say it); a record without it names files as LiTS did.
+        let cases = record["cases"]
+        if let cases, cases.count != listed.count {
+            throw LiTSError(.corrupt, path: recordPath, "lists \(listed.count) files but \(cases.count) cases")
+        }
         var files: [String: String] = [:]
-        for name in listed {
-            guard let id = recordedID(name) else {
+        for (n, name) in listed.enumerated() {
+            guard !name.contains("/"), let id = cases.map({ $0[n] }) ?? recordedID(name) else {
                 throw LiTSError(.corrupt, path: recordPath, "lists '\(name)', which is not a prediction file name")
             }
             guard files[id] == nil else { throw LiTSError(.corrupt, path: recordPath, "lists two predictions for case \(id)") }

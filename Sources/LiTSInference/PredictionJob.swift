@@ -17,8 +17,11 @@ public struct PredictionJob: Sendable {
     public var threshold: Float = 0.5
     public var largestLiverComponent = true
     public var lesionsInsideLiver = true
-    /// `test-segmentation-N.nii`, as the LiTS submission expects, instead of `segmentation-N.nii.gz`.
+    /// `test-segmentation-N.nii`, as the LiTS submission expects (`--lits-names`, the same as
+    /// `names = .litsTest`).
     public var litsNames = false
+    /// How segmentations are named; nil: in the input's own naming (`PredictionNames.forInput`).
+    public var names: PredictionNames?
     public var probabilities = false
     /// Test-time mirroring (`--tta mirror`).
     public var testTimeAugmentation = TestTimeAugmentation.none
@@ -32,6 +35,14 @@ public struct PredictionJob: Sendable {
 
     public init() {}
 
+    /// The segmentation's file name for case `c`: `names`, else `--lits-names`, else the
+    /// naming of the layout the case came in.
+    public func outputName(for c: Case) -> String {
+        (names ?? (litsNames ? .litsTest : .forInput(c))).fileName(for: c)
+    }
+
+    /// The LiTS name of case `id` (`test-segmentation-N.nii` with `litsNames`), for records
+    /// written before names followed the input.
     public func outputName(caseID id: String) -> String {
         litsNames ? "test-segmentation-\(id).nii" : "segmentation-\(id).nii.gz"
     }
@@ -51,6 +62,7 @@ public struct PredictionJob: Sendable {
         if let blending { config.blending = blending }
         let all = try Dataset.discover(data)
         let cases = shard.map { $0.select(all) } ?? all
+        try Self.refuseSharedNames(all.map(outputName(for:)), cases: all, out: out)
         let source = ShardSource(inputs: data, cases: all)
         try (group ?? SingleProcess()).onRankZero {
             try ShardFolder.prepareOutput(out, inputs: data, command: Self.command, shard: shard)
@@ -79,14 +91,14 @@ public struct PredictionJob: Sendable {
             let loaded = try CaseLoader.load(c, withLabels: false)
             try Preprocessor.checkFits(loaded, options: chosen.preprocessing)
             let prediction = p.predict(loaded, withProbabilities: job.probabilities)
-            let name = job.outputName(caseID: c.id)
+            let name = job.outputName(for: c)
             try Self.write(prediction, name: name, caseID: c.id, sformCode: Int32(max(1, loaded.source.sformCode)), into: out)
             return name
         }
         guard let result = try group.map({ try $0.gather(mine, of: cases) }) ?? mine else { return (cases.count, CaseRunResult(results: [], failures: [])) }
         let checkpoints = [run.checkpointPath(checkpoint)] + (liverCheckpoint.map { [$0] } ?? [])
         try Self.writeRecord(run: runPath, checkpoints: checkpoints, files: result.results.map(\.1),
-                             failed: result.failures.map(\.0.id), into: out)
+                             cases: result.results.map(\.0.id), failed: result.failures.map(\.0.id), into: out)
         if let shard {
             let settings = Settings(run: runPath, checkpoints: checkpoints, checksum: try run.checkpointInfo(checkpoint).sha256,
                                     window: chosen, job: self)
@@ -116,11 +128,33 @@ public struct PredictionJob: Sendable {
         }
     }
 
-    /// Whether `name` is a file `lits predict` writes into its folder (a segmentation in either
-    /// naming, a probability map).
+    /// Whether `name` is a file `lits predict` writes into its folder (a segmentation in the
+    /// LiTS or MSD naming, nnU-Net's `NAME_NNN.nii.gz`, a probability map).
     static func isOutputName(_ name: String) -> Bool {
-        let kinds = [("segmentation-", ".nii.gz"), ("test-segmentation-", ".nii"), ("probability-liver-", ".nii.gz"), ("probability-lesion-", ".nii.gz")]
-        return kinds.contains { name.hasPrefix($0.0) && name.hasSuffix($0.1) && name.count > $0.0.count + $0.1.count }
+        let kinds = [("segmentation-", ".nii.gz"), ("test-segmentation-", ".nii"), ("probability-liver-", ".nii.gz"),
+                     ("probability-lesion-", ".nii.gz"), ("liver_", ".nii.gz")]
+        if kinds.contains(where: { name.hasPrefix($0.0) && name.hasSuffix($0.1) && name.count > $0.0.count + $0.1.count }) { return true }
+        return PredictionNames.numberedStem(name) != nil
+    }
+
+    /// Two cases whose names would be one file (nnU-Net identifiers of two inputs, a `--names`
+    /// that drops a distinction) are refused before any prediction runs over the other.
+    static func refuseSharedNames(_ names: [String], cases: [Case], out: String) throws {
+        var seen: [String: Case] = [:]
+        for (name, c) in zip(names, cases) {
+            if let other = seen[name] {
+                throw LiTSError(.invalidArgument, path: c.volumePath, "would be predicted into \(out)/\(name), as case \(other.id) (\(other.volumePath)) is; choose --names lits")
+            }
+            seen[name] = c
+        }
+    }
+
+    /// The segmentation file of each case in a prediction folder's `predictions.json` (nil for a
+    /// record without `cases`, written before names followed the input).
+    public static func recordedNames(in folder: String) throws -> [String: String]? {
+        let record = try JSONFile.read([String: [String]].self, from: "\(folder)/\(recordFile)")
+        guard let ids = record["cases"], let files = record["files"], ids.count == files.count else { return nil }
+        return Dictionary(zip(ids, files)) { a, _ in a }
     }
 
     /// Before a rerun writes into its folder: the previous run's record goes first
@@ -130,16 +164,63 @@ public struct PredictionJob: Sendable {
     /// predictions to be scored with the new. Other files are left alone.
     static func clearPreviousRun(_ out: String) throws {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: out)) ?? []
-        for name in [recordFile, ShardFolder.recordFile] + names.filter(isOutputName).sorted() {
+        let listed = ((try? recordedNames(in: out)) ?? nil).map { Array($0.values) } ?? []
+        for name in [recordFile, ShardFolder.recordFile] + (names.filter(isOutputName) + listed.filter(names.contains)).sorted() {
             guard unlink("\(out)/\(name)") == 0 || errno == ENOENT else {
                 throw LiTSError(.notWritable, path: "\(out)/\(name)", "cannot remove the previous run's file: \(String(cString: strerror(errno)))")
             }
         }
     }
 
-    /// `predictions.json`: the run, its checkpoint(s), the files written and the failed cases.
-    static func writeRecord(run: String, checkpoints: [String], files: [String], failed: [String], into out: String) throws {
-        let record: [String: [String]] = ["run": [run], "checkpoint": checkpoints, "files": files, "failed": failed]
+    /// `predictions.json`: the run, its checkpoint(s), the files written with their cases (in
+    /// the same order: a name in the input's naming need not say its case id) and the failed cases.
+    static func writeRecord(run: String, checkpoints: [String], files: [String], cases: [String], failed: [String], into out: String) throws {
+        let record: [String: [String]] = ["run": [run], "checkpoint": checkpoints, "files": files, "cases": cases, "failed": failed]
         try JSONFile.write(record, to: "\(out)/\(PredictionJob.recordFile)")
+    }
+}
+
+/// How `lits predict` names a case's segmentation (`--names`): LiTS `segmentation-N.nii.gz`,
+/// the LiTS submission's `test-segmentation-N.nii`, MSD `liver_N.nii.gz`, or nnU-Net's
+/// `{case identifier}.nii.gz`. By default a case keeps the naming of the layout it came in.
+public enum PredictionNames: String, CaseIterable, Sendable, Codable {
+    case lits, litsTest = "lits-test", msd, nnunet
+
+    /// The naming of the layout `c` came in: MSD and nnU-Net raw keep theirs, anything else LiTS.
+    public static func forInput(_ c: Case) -> PredictionNames {
+        switch c.layout {
+        case .msd: return .msd
+        case .nnunet: return .nnunet
+        default: return .lits
+        }
+    }
+
+    public func fileName(for c: Case) -> String {
+        switch self {
+        case .lits: return "segmentation-\(c.id).nii.gz"
+        case .litsTest: return "test-segmentation-\(c.id).nii"
+        case .msd: return "liver_\(c.id).nii.gz"
+        case .nnunet: return "\(Self.nnunetIdentifier(c)).nii.gz"
+        }
+    }
+
+    /// nnU-Net's case identifier: the image's name without its `_0000` channel and ending
+    /// (`imagesTs/liver_003_0000.nii.gz` is `liver_003`); a case from another layout gets the
+    /// identifier `lits export nnunet` gives it with the dataset name `liver` (`liver_003`).
+    static func nnunetIdentifier(_ c: Case) -> String {
+        let name = String(c.volumePath.split(separator: "/").last ?? "")
+        for ending in ["_0000.nii.gz", "_0000.nii"] where name.hasSuffix(ending) && name.count > ending.count {
+            return String(name.dropLast(ending.count))
+        }
+        return Int(c.id).map { "liver_" + String(format: "%03d", $0) } ?? "liver_\(c.id)"
+    }
+
+    /// "NAME_NNN.nii.gz" (nnU-Net's and MSD's prediction naming): the name before the number,
+    /// or nil for any other name.
+    public static func numberedStem(_ name: String) -> String? {
+        guard name.hasSuffix(".nii.gz"), let us = name.dropLast(7).lastIndex(of: "_") else { return nil }
+        let digits = name[name.index(after: us)..<name.index(name.endIndex, offsetBy: -7)]
+        guard us > name.startIndex, !digits.isEmpty, digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber) else { return nil }
+        return String(name[..<us])
     }
 }

@@ -18,6 +18,8 @@ extension PredictionJob {
         public var largestLiverComponent: Bool
         public var lesionsInsideLiver: Bool
         public var litsNames: Bool
+        /// `--names` (nil: each case in its input's naming).
+        public var names: PredictionNames?
         public var probabilities: Bool
         /// What the convolutions multiplied in (the run's, or `--precision`).
         public var precision: ConvolutionPrecision
@@ -28,6 +30,7 @@ extension PredictionJob {
             (overlap, blending) = (window.overlap, window.blending)
             (threshold, largestLiverComponent, lesionsInsideLiver) = (job.threshold, job.largestLiverComponent, job.lesionsInsideLiver)
             (litsNames, probabilities) = (job.litsNames, job.probabilities)
+            names = job.names
             precision = job.precision ?? window.precision ?? .fp32
             testTimeAugmentation = job.testTimeAugmentation
         }
@@ -47,11 +50,13 @@ extension PredictionJob {
         let failed = set.failed
         var naming = PredictionJob()
         naming.litsNames = set.settings.litsNames
-        var files: [String] = [], failedIDs: [String] = []
+        var files: [String] = [], ids: [String] = [], failedIDs: [String] = []
         var copies: [(from: String, to: String)] = []
+        var recorded: [String: [String: String]] = [:]   // each part's predictions.json: case -> file
         for (id, part) in set.caseOrder {
             if failed[id] != nil { failedIDs.append(id); continue }
-            let name = naming.outputName(caseID: id)
+            if recorded[part] == nil { recorded[part] = try PredictionJob.recordedNames(in: part) ?? [:] }
+            let name = recorded[part]?[id] ?? naming.outputName(caseID: id)
             let extra = set.settings.probabilities ? ["probability-liver-\(id).nii.gz", "probability-lesion-\(id).nii.gz"] : []
             for f in [name] + extra {
                 guard FileManager.default.fileExists(atPath: "\(part)/\(f)") else {
@@ -60,10 +65,11 @@ extension PredictionJob {
                 copies.append(("\(part)/\(f)", "\(out)/\(f)"))
             }
             files.append(name)
+            ids.append(id)
         }
         try OutputFolder.prepare(out, inputs: parts, command: command)
         for (from, to) in copies { try AtomicFile.copy(from, to: to) }
-        try writeRecord(run: set.settings.run, checkpoints: set.settings.checkpoints, files: files, failed: failedIDs, into: out)
+        try writeRecord(run: set.settings.run, checkpoints: set.settings.checkpoints, files: files, cases: ids, failed: failedIDs, into: out)
         return MergeResult(files: files.count, failed: failed, warnings: set.warnings)
     }
 }

@@ -21,8 +21,13 @@ struct PredictRun: ParsableCommand {
         of the run's patch size (Gaussian or constant blending; a volume with fewer slices than a \
         window repeats its end slices, and in plane air surrounds it), thresholded, optionally cleaned \
         (largest liver component, lesions only inside the liver), mapped back to the source file's \
-        grid and affine, and written as DIR/segmentation-N.nii.gz (uint8: 0 background, 1 liver, \
-        2 tumor), or DIR/test-segmentation-N.nii with --lits-names. A cascade's lesion run \
+        grid and affine, and written in the input's own naming (uint8: 0 background, 1 liver, \
+        2 tumor): DIR/segmentation-N.nii.gz for LiTS input, DIR/liver_N.nii.gz for MSD input, \
+        DIR/CASE.nii.gz for nnU-Net raw input (nnU-Net's prediction naming: CASE is the image \
+        name without _0000); --names chooses one for all cases, and --lits-names (the same as \
+        --names lits-test) writes DIR/test-segmentation-N.nii as the LiTS submission expects. \
+        predictions.json records each file's case, and `lits evaluate` finds predictions in any \
+        of these namings. A cascade's lesion run \
         (`lits train --stage lesion`) runs its pinned liver run first and predicts lesions on the \
         liver's bounding box; a liver run alone predicts liver only. With --shard i/n (or in a \
         Slurm array task) only every n-th case (starting at the i-th) is predicted, into a shard \
@@ -62,6 +67,9 @@ struct PredictRun: ParsableCommand {
     @Flag(help: "Name outputs test-segmentation-N.nii, as the LiTS submission expects.")
     var litsNames = false
 
+    @Option(help: "Name segmentations segmentation-N.nii.gz (lits), test-segmentation-N.nii (lits-test), liver_N.nii.gz (msd) or CASE.nii.gz (nnunet) (default: the input's own naming).")
+    var names: PredictionNames?
+
     @Flag(help: "Also write liver and lesion probability maps (float32).")
     var probabilities = false
 
@@ -80,6 +88,7 @@ struct PredictRun: ParsableCommand {
         if let overlap { guard (0..<1).contains(overlap) else { throw ValidationError("--overlap must be in [0, 1)") } }
         guard threshold > 0, threshold < 1 else { throw ValidationError("--threshold must be in (0, 1)") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        if litsNames, let names, names != .litsTest { throw ValidationError("--lits-names is --names lits-test; give one of them") }
     }
 
     func run() throws {
@@ -94,6 +103,7 @@ struct PredictRun: ParsableCommand {
             job.largestLiverComponent = largestLiver
             job.lesionsInsideLiver = lesionsInLiver
             job.litsNames = litsNames
+            job.names = names
             job.probabilities = probabilities
             job.precision = precision
             job.testTimeAugmentation = tta
@@ -134,3 +144,5 @@ struct PredictMerge: ParsableCommand {
         }
     }
 }
+
+extension PredictionNames: ExpressibleByArgument {}
