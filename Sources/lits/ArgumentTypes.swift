@@ -272,3 +272,36 @@ extension ConvolutionPrecision: ExpressibleByArgument {
     }
 }
 extension TestTimeAugmentation: ExpressibleByArgument {}
+
+/// `--labels liver=5,tumor=6`: how the dataset's label values map to 0/1/2, overriding its own
+/// description (`dataset.json`). Set for the whole run when the arguments are validated, before
+/// any case is read (`CommandLineLabels`).
+struct LabelsArgument: ParsableArguments {
+    @Option(name: .customLong("labels"), help: ArgumentHelp(
+        "Label values as CLASS=VALUE[+VALUE],... with CLASS liver, tumor or background (background=rest: every other value), e.g. liver=5,background=rest for a TotalSegmentator multilabel map. Default: the dataset's dataset.json labels, else 0/1/2. A value with no mapping is refused.",
+        valueName: "mapping"))
+    var text: String?
+
+    func validate() throws {
+        CommandLineLabels.truth = try text.map(LabelsArgument.parse)
+    }
+
+    static func parse(_ text: String) throws -> LabelMapping {
+        do { return try LabelMapping(parsing: text) } catch let e as LiTSError { throw ValidationError(e.reason) }
+    }
+}
+
+/// `evaluate`'s `--truth-labels` and `--pred-labels`: the ground truth's and the predictions'
+/// label mappings (as `--labels`).
+struct EvaluationLabelsArgument: ParsableArguments {
+    @Option(name: .customLong("truth-labels"), help: ArgumentHelp("The ground truth's label values as --labels takes them (default: its dataset.json labels, else 0/1/2).", valueName: "mapping"))
+    var truth: String?
+
+    @Option(name: .customLong("pred-labels"), help: ArgumentHelp("The predictions' label values as --labels takes them (default 0/1/2), e.g. liver=5,background=rest for TotalSegmentator output.", valueName: "mapping"))
+    var predictions: String?
+
+    func validate() throws {
+        CommandLineLabels.truth = try truth.map(LabelsArgument.parse)
+        CommandLineLabels.predictions = try predictions.map(LabelsArgument.parse)
+    }
+}

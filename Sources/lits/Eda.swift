@@ -38,6 +38,8 @@ struct EdaRun: ParsableCommand {
     @Option(help: "Lesion connectivity (voxel neighbours).")
     var connectivity = Connectivity.twentySix
 
+    @OptionGroup var labels: LabelsArgument
+
     @OptionGroup var sharding: ShardArguments
 
     @Option(help: "Axial slices per case montage, evenly spaced over the liver.")

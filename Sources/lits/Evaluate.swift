@@ -84,6 +84,8 @@ struct EvaluateRun: ParsableCommand {
     @Option(help: "Report title.")
     var title = "Evaluation"
 
+    @OptionGroup var labels: EvaluationLabelsArgument
+
     @OptionGroup var sharding: ShardArguments
 
     @Option(help: figuresHelp)

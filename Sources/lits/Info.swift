@@ -9,6 +9,8 @@ struct Info: ParsableCommand {
     @Argument(help: "Dataset folders or NIfTI files.")
     var paths: [String]
 
+    @OptionGroup var labels: LabelsArgument
+
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 

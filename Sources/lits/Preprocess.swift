@@ -40,6 +40,8 @@ struct PreprocessRun: ParsableCommand {
 
     @OptionGroup var enhancement: EnhancementArguments
 
+    @OptionGroup var labels: LabelsArgument
+
     @OptionGroup var sharding: ShardArguments
 
     @Option(help: "Cases processed in parallel.")

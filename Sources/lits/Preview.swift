@@ -37,6 +37,8 @@ struct Preview: ParsableCommand {
     @Option(name: .customLong("method"), help: "Method to show; repeat for several (default: all five).")
     var methods: [EnhancementMethod] = []
 
+    @OptionGroup var labels: LabelsArgument
+
     @OptionGroup var enhancement: EnhancementArguments
 
     @Flag(inversion: .prefixedNo, help: "Draw liver and tumor contours.")

@@ -23,6 +23,8 @@ struct QA: ParsableCommand {
     @Option(name: .shortAndLong, help: "Report folder (created; must not be inside the input).")
     var out: String?
 
+    @OptionGroup var labels: LabelsArgument
+
     @Option(help: "Report title (default: 'Dataset QA: ' and the folder name).")
     var title: String?
 

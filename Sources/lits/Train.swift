@@ -115,6 +115,8 @@ struct Train: ParsableCommand {
     @OptionGroup(title: "Preprocessing of raw DATA")
     var preprocessing: PreprocessingArguments
 
+    @OptionGroup var labels: LabelsArgument
+
     @Option(help: "What 3x3x3 convolutions multiply in: fp32, or bf16 (fp32 accumulation, weights and optimizer; needs AVX512_BF16).")
     var precision = ConvolutionPrecision.fp32
 
