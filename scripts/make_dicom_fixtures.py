@@ -118,7 +118,7 @@ def slice_dataset(series, series_uid, affine, k, values, unsigned=False, slope=1
     pixels = np.ascontiguousarray(values[:, :, k].T.astype(dtype))  # rows are j, columns are i
     ds.PixelData = pixels.tobytes()
     if ts == RLELossless:
-        ds.compress(RLELossless, pixels, encoding_plugin="pydicom")
+        ds.compress(RLELossless, pixels, encoding_plugin="pydicom", generate_instance_uid=False)
     return ds
 
 
