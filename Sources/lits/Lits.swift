@@ -14,7 +14,7 @@ struct Lits: ParsableCommand {
         Labels: 0 background, 1 liver, 2 tumor. Volumes are reoriented to RAS+ on load, so k runs \
         inferior to superior.
         """,
-        subcommands: [Info.self, Preprocess.self, Eda.self, QA.self, Preview.self, Enhance.self, Train.self, Predict.self, Evaluate.self, Notebook.self, ImportMRC.self, ImportDICOM.self, Bench.self]
+        subcommands: [Info.self, Preprocess.self, Eda.self, QA.self, Preview.self, Enhance.self, Train.self, Predict.self, Evaluate.self, Export.self, Notebook.self, ImportMRC.self, ImportDICOM.self, Bench.self]
     )
 
     /// ArgumentParser's own entry point, after two process-wide settings: volume-sized buffers
