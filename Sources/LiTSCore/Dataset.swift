@@ -108,16 +108,25 @@ public enum Dataset {
         var all: [Case] = []
         var skipped: [SkippedFile] = []
         var ids = Set<String>()
+        var files: [String: String] = [:]  // case id by the volume's real path
         for p in paths {
             let found = try scan(p, warn: warn)
             skipped += found.skipped
             for var c in found.cases {
+                // The same file through two inputs (a folder and a file in it) is one case given twice.
+                if let other = files.updateValue(c.id, forKey: realPath(c.volumePath)) {
+                    throw LiTSError(.invalidArgument, path: c.volumePath, "is also given as case \(other); give each file once")
+                }
                 c.id = qualify(c.id, input: p, taken: ids)
                 ids.insert(c.id)
                 all.append(c)
             }
         }
         return Discovery(cases: all, skipped: skipped)
+    }
+
+    static func realPath(_ path: String) -> String {
+        URL(fileURLWithPath: path).resolvingSymlinksInPath().path
     }
 
     /// The one rule for ids across inputs: the same id in two inputs (a training and a test
