@@ -135,12 +135,14 @@ extension MontageFigure {
         cairo_restore(cr)
         // The scale bar: white with a dark outline, readable on any anatomy.
         let bar = g.scaleBar
-        cairo_rectangle(cr, bar.x, bar.y, bar.width, bar.height)
-        setColor(cr, .white)
-        cairo_fill_preserve(cr)
-        setColor(cr, .black)
-        cairo_set_line_width(cr, 1)
-        cairo_stroke(cr)
+        if bar.width > 0 {
+            cairo_rectangle(cr, bar.x, bar.y, bar.width, bar.height)
+            setColor(cr, .white)
+            cairo_fill_preserve(cr)
+            setColor(cr, .black)
+            cairo_set_line_width(cr, 1)
+            cairo_stroke(cr)
+        }
         for text in g.letters + [g.scaleLabel] { show(cr, text, color: .white, halo: true) }
         for text in g.captions { show(cr, text, color: textColor) }
     }

@@ -62,8 +62,11 @@ public struct MontageTile: Codable, Equatable, Sendable {
     public var title: String
     /// Second line: why this slice was chosen ("most tumour"), or nil.
     public var reason: String?
-    /// Patient directions at the left, right, top and bottom edges ("R", "L", "A", "P").
+    /// Patient directions at the left, right, top and bottom edges ("R", "L", "A", "P"); "" for none.
     public var edges: [String]
+    /// False where the pixels no longer have a known size in mm (an augmented patch that was
+    /// scaled or deformed): the tile then gets no scale bar.
+    public var showsScaleBar = true
 
     public init(width: Int, height: Int, gray: [UInt8], spacing: [Double], layers: [MontageLayer] = [],
                 title: String, reason: String? = nil, edges: [String]) {

@@ -123,9 +123,11 @@ public struct MontageLayout: Equatable, Sendable {
         }
         let perMM = b.height / (Double(t.height) * t.spacing[1])
         let mm = Self.scaleBarChoicesMM.last { $0 * perMM <= b.width / 4 } ?? Self.scaleBarChoicesMM[0]
-        let bar = Box(x: b.x + i + 2, y: b.maxY - i - Self.scaleBarThickness, width: mm * perMM, height: Self.scaleBarThickness)
-        let label = Text(text: "\(Int(mm)) mm", x: bar.x, y: bar.y - 4, size: Self.fontSize - 1, bold: true)
-        return Tile(image: b, captions: captions, letters: (0..<4).map(letter), scaleBar: bar, scaleBarMM: mm,
+        // Without a scale bar: an empty box and label, and 0 mm.
+        let shown = t.showsScaleBar ? mm : 0
+        let bar = Box(x: b.x + i + 2, y: b.maxY - i - Self.scaleBarThickness, width: shown * perMM, height: t.showsScaleBar ? Self.scaleBarThickness : 0)
+        let label = Text(text: t.showsScaleBar ? "\(Int(mm)) mm" : "", x: bar.x, y: bar.y - 4, size: Self.fontSize - 1, bold: true)
+        return Tile(image: b, captions: captions, letters: (0..<4).map(letter), scaleBar: bar, scaleBarMM: shown,
                     scaleLabel: label, pixelsPerMM: perMM)
     }
 }

@@ -144,12 +144,13 @@ public struct RunFolder: Sendable {
         page.image("Sampler shares per epoch", path: folder.figure("sampler_shares"))
         page.paragraph("Augmentation: \(o.augmentation.summary).")
         if !o.augmentation.isOff {
-            let applied = try AugmentationMontage.write(trainer: trainer, into: folder)
-            page.paragraph("What the network sees: patches of case \(o.split.train.first ?? "-") as cut (left of each pair) and augmented (right), middle axial slice, liver green, tumor red.")
-            page.image("Patches before and after augmentation", path: AugmentationMontage.figure)
-            page.table(["pair", "transforms applied"], applied.enumerated().map { n, names in
-                [String(n + 1), names.isEmpty ? "none" : names.joined(separator: ", ")]
-            })
+            if let (file, applied) = try AugmentationMontage.write(trainer: trainer, into: folder) {
+                page.paragraph("What the network sees: patches of case \(o.split.train.first ?? "-") as cut (left of each pair, with the slice's index and position) and augmented (right, with the transforms that fired), middle axial slice, liver and tumour contours as the legend shows. A rotated patch has no orientation letters, a scaled or deformed one no scale bar: its pixels no longer have a known size in mm.")
+                page.image("Patches before and after augmentation", path: file)
+                page.table(["pair", "transforms applied"], applied.enumerated().map { n, names in
+                    [String(n + 1), names.isEmpty ? "none" : names.joined(separator: ", ")]
+                })
+            }
         }
         page.table(["epoch", "train loss", "val loss", "Dice liver", "Dice lesion", "lr", "patches with liver", "with lesion", "top / middle / bottom third covered", "s"],
                    h.map { r in
