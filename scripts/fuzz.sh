@@ -31,7 +31,8 @@ MAP
 
 SAN="-sanitize=fuzzer,address"
 FLAGS=(-O -parse-as-library -swift-version 5 -I "$OUT/modulemaps" -I Sources/CNIfTI/include -Xcc -I -Xcc Sources/CNIfTI/include)
-core_sources() { ls Sources/LiTSCore/*.swift; }
+# Every LiTSCore source, its sub-folders (Layouts/) included.
+core_sources() { find Sources/LiTSCore -name "*.swift" | LC_ALL=C sort; }
 harness_support=Fuzz/Support.swift
 compile=()
 case $target in

@@ -9,6 +9,8 @@ public struct NIfTIHeader: Sendable {
     public var datatype: Int           // NIfTI DT_* code
     public var bitpix: Int
     public var pixdim: [Double]        // pixdim[0...7]
+    /// The largest voxel size read, in mm (1 km).
+    public static let maxSpacing = 1_000_000.0
     public var voxOffset: Int
     public var sclSlope: Double
     public var sclInter: Double
@@ -159,6 +161,10 @@ public struct NIfTIHeader: Sendable {
             let s = pixdim[a]
             guard s.isFinite, s > 0 else {
                 throw LiTSError(.invalidHeader, path: path, "spacing pixdim[\(a)] is \(s); voxel sizes must be positive")
+            }
+            // A voxel over a kilometre is no scan, and the affine built from it overflows to inf.
+            guard s <= NIfTIHeader.maxSpacing else {
+                throw LiTSError(.invalidHeader, path: path, "spacing pixdim[\(a)] is \(s) mm; voxel sizes above \(Int(NIfTIHeader.maxSpacing)) mm are refused")
             }
         }
         guard voxOffset >= 0, voxOffset <= NIfTIHeader.maxVoxOffset else {

@@ -313,6 +313,9 @@ public enum NIfTIReader {
             + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])
         // Relative to the column lengths: |det| / (n0 n1 n2) is 1 for orthogonal axes, 0 for collinear.
         guard n.allSatisfy({ $0 > 0 }), det.isFinite, abs(det) > 1e-6 * n[0] * n[1] * n[2] else { return "singular" }
+        // Sizes no scan has, whose sums (reorientation, resampling) could overflow to inf.
+        guard n.allSatisfy({ $0 <= NIfTIHeader.maxSpacing }) else { return "of voxel size above \(Int(NIfTIHeader.maxSpacing)) mm" }
+        guard (0..<3).allSatisfy({ abs(a[$0, 3]) <= 1e9 }) else { return "placed more than 1000 km from the origin" }
         return nil
     }
 

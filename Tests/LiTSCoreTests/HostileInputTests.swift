@@ -98,6 +98,22 @@ final class HostileInputTests: XCTestCase {
         }
     }
 
+    /// A NIfTI-2 spacing near the largest double (found by the niftigz fuzzer) made the pixdim
+    /// affine overflow to inf: voxels above 1 km are refused, and a sform of such voxels or placed
+    /// beyond 1000 km falls back to the next affine.
+    func testSpacingAndSformBeyondAnyScan() throws {
+        let v = try write("volume-15.nii", format: .nifti2)
+        try patch(v, at: 104 + 2 * 8, f64(1.26e308))
+        expectError(.invalidHeader, path: v, containing: "pixdim[2] is 1.26e+308 mm; voxel sizes above 1000000 mm are refused") {
+            _ = try NIfTIReader.readFloat(path: v)
+        }
+        let w = try write("volume-16.nii")
+        try patch(w, at: 280 + 12, f32(1e30))   // srow_x[3]: the origin
+        let source = try NIfTIReader.readSource(path: w)
+        XCTAssertTrue(source.grid.affine.m.allSatisfy { $0.isFinite })
+        XCTAssertEqual(source.warnings, ["\(w): sform (sform_code 1) is placed more than 1000 km from the origin; using the qform instead"])
+    }
+
     /// nibabel: a zero or non-finite scl_slope means no scaling; a valid slope with a
     /// non-finite intercept is refused ("Valid slope but invalid intercept").
     func testSlopeAndInterceptAsNibabel() throws {
