@@ -11,7 +11,7 @@ CHECK_OUT := out/check
 DEMO_TRAIN := --patch 96,96,16 --filters 8,16,32,64 --volumes-per-batch 1 --patches-per-volume 2 \
   --epochs 6 --batches-per-epoch 10 --overlap 0.25 --lr 0.003
 
-.PHONY: setup build release test demo sample bench reports check check-notebooks check-reports check-sample-tests fuzz clean
+.PHONY: setup build release test demo sample bench reports check check-notebooks check-reports check-sample-tests check-nnunet fuzz clean
 
 # Installs the Debian packages that are missing (idempotent; needs root or sudo).
 setup:
@@ -86,6 +86,14 @@ check-sample-tests: sample
 	set -o pipefail; swift test --disable-swift-testing --filter testSampleCaseMatchesCC3D 2>&1 | tee .build/sample-tests.log
 	@grep -q "testSampleCaseMatchesCC3D' passed" .build/sample-tests.log || \
 	  { echo "check-sample-tests: testSampleCaseMatchesCC3D did not pass (skipped?)" >&2; exit 1; }
+
+# nnU-Net's own verify_dataset_integrity on a `lits export nnunet` of phantom cases. Not in `check`:
+# it needs nnunetv2 (torch, a large download): NNUNET_VENV is made with pip on first use.
+NNUNET_VENV ?= /tmp/venv-nnunet
+check-nnunet: build
+	@[ -x $(NNUNET_VENV)/bin/python ] && $(NNUNET_VENV)/bin/python -c "import nnunetv2" 2>/dev/null || \
+	  { python3 -m venv $(NNUNET_VENV) && $(NNUNET_VENV)/bin/pip install nnunetv2; }
+	$(NNUNET_VENV)/bin/python scripts/check_nnunet_export.py .build/debug/lits
 
 # libFuzzer targets for the parsers of user files (Fuzz/, scripts/fuzz.sh): each runs FUZZ_SECONDS;
 # fails when any crashed (the inputs are kept in .build/fuzz/crashes/). `make fuzz FUZZ_TARGETS=npy`.
