@@ -39,6 +39,8 @@ struct ExportNNUNet: ParsableCommand {
     @Flag(help: "Leave out cases with a QA error (as `lits qa` reports them).")
     var excludeQAErrors = false
 
+    @OptionGroup var labels: LabelsArgument
+
     @Option(help: "Worker threads of the QA checks.")
     var threads = 2
 

@@ -79,6 +79,28 @@ final class ExportNNUNetTests: XCTestCase {
         XCTAssertEqual(folderContents(data), before)
     }
 
+    /// A label map in other values (TotalSegmentator's liver 5, with tumour 6 here) mapped by
+    /// --labels is written anew as 0/1/2 on the image's own grid; the image stays linked.
+    func testMappedLabelsAreWrittenAnew() throws {
+        let data = try makeTempDir(self), work = try makeTempDir(self)
+        try writePhantomCase(dir: data, id: 7, labelOverride: { $0.voxels = $0.voxels.map { $0 == 0 ? 0 : $0 + 4 } })
+        try writePhantomCase(dir: work + "/plain", id: 7)
+        let out = work + "/Dataset006_Liver"
+        var r = try runLits(["export", "nnunet", data, "--out", out])
+        XCTAssertEqual(r.status, 1, "values 5 and 6 without a mapping are refused")
+        XCTAssertEqual(errorLines(r).count, 1, r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+        r = try runLits(["export", "nnunet", data, "--out", out, "--labels", "liver=5,tumor=6"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let (mapped, ms) = try NIfTIReader.readFloat(path: out + "/labelsTr/Liver_007.nii.gz")
+        let (plain, ps) = try NIfTIReader.readFloat(path: work + "/plain/segmentation-7.nii.gz")
+        XCTAssertEqual(mapped.voxels, plain.voxels)
+        XCTAssertEqual(ms.grid, ps.grid)
+        XCTAssertEqual(inode(out + "/imagesTr/Liver_007_0000.nii.gz"), inode(data + "/volume-7.nii.gz"))
+        let cases = try XCTUnwrap(try json(out + "/litskit-export.json")["cases"] as? [[String: Any]])
+        XCTAssertEqual((cases.first?["label"] as? [String: String])?["how"], "remapped")
+    }
+
     func testRefusals() throws {
         let data = try makeTempDir(self), work = try makeTempDir(self)
         try writePhantomCase(dir: data, id: 1)
