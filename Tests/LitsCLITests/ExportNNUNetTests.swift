@@ -101,6 +101,30 @@ final class ExportNNUNetTests: XCTestCase {
         XCTAssertEqual((cases.first?["label"] as? [String: String])?["how"], "remapped")
     }
 
+    /// On another file system the files are copied (no link can cross it); on a full disk the
+    /// export fails with one line and leaves nothing.
+    func testAnotherFileSystemGetsCopiesAndAFullDiskLeavesNothing() throws {
+        let disk = try makeSmallDisk(self, megabytes: 4)
+        let data = try makeTempDir(self)
+        for id in 1...4 { try writePhantomCase(dir: data, id: id) }
+        let out = disk + "/Dataset008_Liver"
+        var r = try runLits(["export", "nnunet", data, "--out", out])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertNotEqual(inode(out + "/imagesTr/Liver_001_0000.nii.gz"), inode(data + "/volume-1.nii.gz"))
+        XCTAssertEqual(FileManager.default.contents(atPath: out + "/imagesTr/Liver_001_0000.nii.gz"),
+                       FileManager.default.contents(atPath: data + "/volume-1.nii.gz"))
+        let cases = try XCTUnwrap(try json(out + "/litskit-export.json")["cases"] as? [[String: Any]])
+        XCTAssertEqual((cases[0]["image"] as? [String: String])?["how"], "copied")
+        try FileManager.default.removeItem(atPath: out)
+
+        try fillDisk(disk, leaveKilobytes: 24)
+        r = try runLits(["export", "nnunet", data, "--out", out])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertEqual(errorLines(r).count, 1, r.stderr)
+        XCTAssertTrue((errorLines(r).first ?? "").contains("no space left on the device"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out), "a failed export leaves no folder")
+    }
+
     func testRefusals() throws {
         let data = try makeTempDir(self), work = try makeTempDir(self)
         try writePhantomCase(dir: data, id: 1)
