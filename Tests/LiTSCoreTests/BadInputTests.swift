@@ -18,23 +18,6 @@ final class BadInputTests: XCTestCase {
         return (v, s)
     }
 
-    func patch(_ path: String, at offset: Int, bytes: [UInt8]) throws {
-        var data = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
-        data.replaceSubrange(offset..<(offset + bytes.count), with: bytes)
-        try Data(data).write(to: URL(fileURLWithPath: path))
-    }
-
-    func expectError(_ kind: LiTSError.Kind, path: String, containing text: String,
-                     file: StaticString = #filePath, line: UInt = #line, _ body: () throws -> Void) {
-        XCTAssertThrowsError(try body(), file: file, line: line) { error in
-            guard let e = error as? LiTSError else { return XCTFail("not a LiTSError: \(error)", file: file, line: line) }
-            XCTAssertEqual(e.kind, kind, "\(e)", file: file, line: line)
-            XCTAssertEqual(e.path, path, file: file, line: line)
-            XCTAssertTrue(e.description.contains(text), "\(e) should mention '\(text)'", file: file, line: line)
-            XCTAssertFalse(e.description.contains("\n"), "one line", file: file, line: line)
-        }
-    }
-
     func testMissingPath() {
         expectError(.notFound, path: "\(dir)/none.nii", containing: "no such file") {
             _ = try NIfTIReader.readFloat(path: "\(dir)/none.nii")
@@ -67,20 +50,20 @@ final class BadInputTests: XCTestCase {
 
     func testDimensionsThatDoNotMatchTheFileOrOverflow() throws {
         let (v, _) = try writeCase(3)
-        try patch(v, at: 42, bytes: [0x00, 0x02])  // dim[1] = 512 (little-endian int16)
+        try patch(v, at: 42, [0x00, 0x02])  // dim[1] = 512 (little-endian int16)
         expectError(.corrupt, path: v, containing: "truncated") { _ = try NIfTIReader.readFloat(path: v) }
-        try patch(v, at: 42, bytes: [0xff, 0x7f]); try patch(v, at: 44, bytes: [0xff, 0x7f]); try patch(v, at: 46, bytes: [0xff, 0x7f])
-        try patch(v, at: 70, bytes: [64, 0])  // float64
+        try patch(v, at: 42, [0xff, 0x7f]); try patch(v, at: 44, [0xff, 0x7f]); try patch(v, at: 46, [0xff, 0x7f])
+        try patch(v, at: 70, [64, 0])  // float64
         expectError(.invalidHeader, path: v, containing: "overflow") { _ = try NIfTIReader.readFloat(path: v) }
-        try patch(v, at: 42, bytes: [0xfb, 0xff])  // dim[1] = -5
+        try patch(v, at: 42, [0xfb, 0xff])  // dim[1] = -5
         expectError(.invalidHeader, path: v, containing: "dimension 1 is -5") { _ = try NIfTIReader.readFloat(path: v) }
     }
 
     func testZeroOrNegativeSpacing() throws {
         let (v, _) = try writeCase(4)
-        try patch(v, at: 76 + 3 * 4, bytes: [0, 0, 0, 0])  // pixdim[3] = 0
+        try patch(v, at: 76 + 3 * 4, [0, 0, 0, 0])  // pixdim[3] = 0
         expectError(.invalidHeader, path: v, containing: "pixdim[3] is 0.0") { _ = try NIfTIReader.readFloat(path: v) }
-        try patch(v, at: 76 + 1 * 4, bytes: [0, 0, 0x80, 0xbf])  // pixdim[1] = -1
+        try patch(v, at: 76 + 1 * 4, [0, 0, 0x80, 0xbf])  // pixdim[1] = -1
         expectError(.invalidHeader, path: v, containing: "pixdim[1] is -1.0") { _ = try NIfTIReader.readFloat(path: v) }
     }
 

@@ -26,23 +26,6 @@ final class CoreReliabilityTests: XCTestCase {
         return path
     }
 
-    func patch(_ path: String, at offset: Int, _ bytes: [UInt8]) throws {
-        var data = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
-        data.replaceSubrange(offset..<(offset + bytes.count), with: bytes)
-        try Data(data).write(to: URL(fileURLWithPath: path))
-    }
-
-    func expectError(_ kind: LiTSError.Kind, path: String, containing text: String,
-                     file: StaticString = #filePath, line: UInt = #line, _ body: () throws -> Void) {
-        XCTAssertThrowsError(try body(), file: file, line: line) { error in
-            guard let e = error as? LiTSError else { return XCTFail("not a LiTSError: \(error)", file: file, line: line) }
-            XCTAssertEqual(e.kind, kind, "\(e)", file: file, line: line)
-            XCTAssertEqual(e.path, path, file: file, line: line)
-            XCTAssertTrue(e.description.contains(text), "\(e) should mention '\(text)'", file: file, line: line)
-            XCTAssertFalse(e.description.contains("\n"), "one line", file: file, line: line)
-        }
-    }
-
     // MARK: item 1, a corrupted magic
 
     /// libnifti reads a .nii whose magic is not "n+1" as Analyze 7.5 and ignores its sform:

@@ -10,17 +10,6 @@ final class DatasetLayoutTests: XCTestCase {
         { let (c, l) = phantom(shape: [20, 22, 12]); return (7, c, l) }(),
     ]
 
-    func expectError(_ kind: LiTSError.Kind, path: String, containing text: String,
-                     file: StaticString = #filePath, line: UInt = #line, _ body: () throws -> Void) {
-        XCTAssertThrowsError(try body(), file: file, line: line) { error in
-            guard let e = error as? LiTSError else { return XCTFail("not a LiTSError: \(error)", file: file, line: line) }
-            XCTAssertEqual(e.kind, kind, "\(e)", file: file, line: line)
-            XCTAssertEqual(e.path, path, "\(e)", file: file, line: line)
-            XCTAssertTrue(e.description.contains(text), "\(e) should mention '\(text)'", file: file, line: line)
-            XCTAssertFalse(e.description.contains("\n"), "one line", file: file, line: line)
-        }
-    }
-
     override func tearDown() {
         CommandLineLabels.truth = nil
         CommandLineLabels.predictions = nil

@@ -23,27 +23,10 @@ final class HostileInputTests: XCTestCase {
         return path
     }
 
-    func patch(_ path: String, at offset: Int, _ bytes: [UInt8]) throws {
-        var data = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
-        data.replaceSubrange(offset..<(offset + bytes.count), with: bytes)
-        try Data(data).write(to: URL(fileURLWithPath: path))
-    }
-
     func f32(_ v: Float) -> [UInt8] { withUnsafeBytes(of: v.bitPattern.littleEndian) { Array($0) } }
     func f64(_ v: Double) -> [UInt8] { withUnsafeBytes(of: v.bitPattern.littleEndian) { Array($0) } }
     func i64(_ v: Int64) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($0) } }
     func i16(_ v: Int16) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($0) } }
-
-    func expectError(_ kind: LiTSError.Kind, path: String, containing text: String,
-                     file: StaticString = #filePath, line: UInt = #line, _ body: () throws -> Void) {
-        XCTAssertThrowsError(try body(), file: file, line: line) { error in
-            guard let e = error as? LiTSError else { return XCTFail("not a LiTSError: \(error)", file: file, line: line) }
-            XCTAssertEqual(e.kind, kind, "\(e)", file: file, line: line)
-            XCTAssertEqual(e.path, path, file: file, line: line)
-            XCTAssertTrue(e.description.contains(text), "\(e) should mention '\(text)'", file: file, line: line)
-            XCTAssertFalse(e.description.contains("\n"), "one line", file: file, line: line)
-        }
-    }
 
     func gzip(_ path: String) throws -> String {
         let p = Process()

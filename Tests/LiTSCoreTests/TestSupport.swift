@@ -50,3 +50,22 @@ func assertClose(_ a: [Double], _ b: [Double], tol: Double, _ message: String, f
         return
     }
 }
+
+/// Overwrites `bytes` of the file at `offset` (a header field, for hostile-input tests).
+func patch(_ path: String, at offset: Int, _ bytes: [UInt8]) throws {
+    var data = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+    data.replaceSubrange(offset..<(offset + bytes.count), with: bytes)
+    try Data(data).write(to: URL(fileURLWithPath: path))
+}
+
+/// `body` throws one LiTSError of `kind` naming `path`, on one line, that mentions `text`.
+func expectError(_ kind: LiTSError.Kind, path: String, containing text: String,
+                 file: StaticString = #filePath, line: UInt = #line, _ body: () throws -> Void) {
+    XCTAssertThrowsError(try body(), file: file, line: line) { error in
+        guard let e = error as? LiTSError else { return XCTFail("not a LiTSError: \(error)", file: file, line: line) }
+        XCTAssertEqual(e.kind, kind, "\(e)", file: file, line: line)
+        XCTAssertEqual(e.path, path, file: file, line: line)
+        XCTAssertTrue(e.description.contains(text), "\(e) should mention '\(text)'", file: file, line: line)
+        XCTAssertFalse(e.description.contains("\n"), "one line", file: file, line: line)
+    }
+}

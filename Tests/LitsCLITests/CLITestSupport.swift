@@ -166,3 +166,17 @@ func column(_ rows: [[String]], _ name: String, case id: String) -> String? {
     guard let n = rows[0].firstIndex(of: name) else { return nil }
     return rows.first { $0.first == id }.map { $0[n] }
 }
+
+/// A tiny trained run (`epochs` of two batches, one patch each) on phantom cases 1 and 2 written
+/// into `data`; returns the run folder, `work`/run.
+func trainTinyRun(epochs: Int = 2, data: String, work: String) throws -> String {
+    try writePhantomCase(dir: data, id: 1, shape: [32, 32, 12])
+    try writePhantomCase(dir: data, id: 2, shape: [32, 32, 12])
+    var r = try runLits(["preprocess", data, "--out", work + "/pre", "--size", "32", "--slice-spacing", "4"])
+    XCTAssertEqual(r.status, 0, r.stderr)
+    r = try runLits(["train", work + "/pre", "--out", work + "/run", "--patch", "16,16,8", "--filters", "4,8",
+                     "--volumes-per-batch", "1", "--patches-per-volume", "1", "--epochs", String(epochs),
+                     "--batches-per-epoch", epochs == 1 ? "1" : "2"])
+    XCTAssertEqual(r.status, 0, r.stderr)
+    return work + "/run"
+}

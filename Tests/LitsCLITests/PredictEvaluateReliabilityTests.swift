@@ -5,18 +5,6 @@ import LiTSCore
 /// `lits predict` and `lits evaluate` under hostile conditions: reruns into the same folder,
 /// a full disk, ambiguous or stray prediction files, corrupt reports, missing folders.
 final class PredictEvaluateReliabilityTests: XCTestCase {
-    /// A tiny trained run (two epochs of two batches) on phantom cases 1 and 2 of `data`.
-    func trainTinyRun(data: String, work: String) throws -> String {
-        try writePhantomCase(dir: data, id: 1, shape: [32, 32, 12])
-        try writePhantomCase(dir: data, id: 2, shape: [32, 32, 12])
-        var r = try runLits(["preprocess", data, "--out", work + "/pre", "--size", "32", "--slice-spacing", "4"])
-        XCTAssertEqual(r.status, 0, r.stderr)
-        r = try runLits(["train", work + "/pre", "--out", work + "/run", "--patch", "16,16,8", "--filters", "4,8",
-                         "--volumes-per-batch", "1", "--patches-per-volume", "1", "--epochs", "2", "--batches-per-epoch", "2"])
-        XCTAssertEqual(r.status, 0, r.stderr)
-        return work + "/run"
-    }
-
     func names(_ dir: String) -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
     }

@@ -75,24 +75,12 @@ final class PredictionNamingTests: XCTestCase {
         XCTAssertEqual(caseLines(r), expected)
     }
 
-    /// A tiny trained run on the phantom LiTS cases 1 and 2 of `data`.
-    func trainTinyRun(data: String, work: String) throws -> String {
-        try writePhantomCase(dir: data, id: 1, shape: [32, 32, 12])
-        try writePhantomCase(dir: data, id: 2, shape: [32, 32, 12])
-        var r = try runLits(["preprocess", data, "--out", work + "/pre", "--size", "32", "--slice-spacing", "4"])
-        XCTAssertEqual(r.status, 0, r.stderr)
-        r = try runLits(["train", work + "/pre", "--out", work + "/run", "--patch", "16,16,8", "--filters", "4,8",
-                         "--volumes-per-batch", "1", "--patches-per-volume", "1", "--epochs", "1", "--batches-per-epoch", "1"])
-        XCTAssertEqual(r.status, 0, r.stderr)
-        return work + "/run"
-    }
-
     /// predict writes liver_N.nii.gz for MSD input, nnU-Net's CASE.nii.gz for nnU-Net raw input,
     /// segmentation-N.nii.gz for LiTS input; --names and --lits-names override; evaluate scores
     /// each folder against its input by the record's case ids.
     func testPredictWritesTheInputsOwnNaming() throws {
         let data = try makeTempDir(self), work = try makeTempDir(self)
-        let run = try trainTinyRun(data: data, work: work)
+        let run = try trainTinyRun(epochs: 1, data: data, work: work)
         // MSD Task03 layout of the same cases.
         let msd = work + "/Task03_Liver"
         for dir in ["imagesTr", "labelsTr"] { try FileManager.default.createDirectory(atPath: "\(msd)/\(dir)", withIntermediateDirectories: true) }
