@@ -102,7 +102,7 @@ let package = Package(
         .testTarget(name: "LiTSInferenceTests", dependencies: ["LiTSInference", "LiTSNet", "LiTSCore", "LiTSImaging"]),
         .testTarget(name: "LiTSEvaluationTests", dependencies: ["LiTSEvaluation", "LiTSCore", "LiTSImaging"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "LitsCLITests", dependencies: ["LiTSCore", "LiTSNet"]),
+        .testTarget(name: "LitsCLITests", dependencies: ["LiTSCore", "LiTSNet", "LiTSRender"]),
     ],
     // Swift 6 language mode everywhere (strict concurrency checking): loops that share buffers
     // between workers go through Parallel.perform or NetThreads, which say why that is safe.

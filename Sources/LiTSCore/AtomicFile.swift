@@ -94,7 +94,7 @@ public enum AtomicFile {
 
     /// Flushes a written file to the disk; a failure (EIO, ENOSPC on delayed allocation) means
     /// its bytes may not be there and is an error naming `name`.
-    static func sync(_ file: String, naming name: String) throws {
+    public static func sync(_ file: String, naming name: String) throws {
         let fd = open(file, O_RDONLY)
         guard fd >= 0 else {
             throw LiTSError.writeFailed(name, "cannot reopen the written file to flush it", errno: errno)

@@ -98,11 +98,42 @@ public struct GnuplotChart: Sendable {
             throw LiTSError(.notWritable, path: "\(charts)/\(name).gp", "gnuplot failed: \(message)")
         }
         let final = "\(report)/\(format.figurePath(name))"
+        do {
+            try GnuplotChart.checkComplete(tempPath, format: format, naming: final)
+            try AtomicFile.sync(tempPath, naming: final)
+        } catch {
+            unlink(tempPath)
+            throw error
+        }
         guard rename(tempPath, final) == 0 else {
             unlink(tempPath)
             throw LiTSError(.notWritable, path: final, "cannot move the chart into place")
         }
         for other in FigureFormat.allCases where other != format { unlink("\(report)/\(other.figurePath(name))") }
+    }
+
+    /// gnuplot exits 0 when its terminal could not write the whole figure (on a full disk it leaves
+    /// a truncated PNG): the file must end as its format ends (PNG's IEND chunk, `</svg>`, `%%EOF`).
+    static func checkComplete(_ path: String, format: FigureFormat, naming final: String) throws {
+        let tail: Data = {
+            guard let h = FileHandle(forReadingAtPath: path) else { return Data() }
+            defer { try? h.close() }
+            let size = (try? h.seekToEnd()) ?? 0
+            try? h.seek(toOffset: size > 64 ? size - 64 : 0)
+            return (try? h.readToEnd()) ?? Data()
+        }()
+        let end: [UInt8]
+        switch format {
+        case .png: end = [0, 0, 0, 0, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82]
+        case .svg: end = Array("</svg>".utf8)
+        case .pdf: end = Array("%%EOF".utf8)
+        }
+        let trimmed = [UInt8](tail).reversed().drop { $0 == 0x0A || $0 == 0x0D || $0 == 0x20 }.reversed()
+        if Array(trimmed).suffix(end.count) == end[...] { return }
+        var st = statvfs()
+        let full = statvfs((path as NSString).deletingLastPathComponent, &st) == 0 && st.f_bavail == 0
+        throw full ? LiTSError.writeFailed(final, "gnuplot could not write the whole chart", errno: ENOSPC)
+                   : LiTSError(.notWritable, path: final, "gnuplot wrote an incomplete chart")
     }
 
     /// Runs `gnuplot SCRIPT` in `directory` (no shell); returns the exit status and the end of stderr.
