@@ -63,7 +63,10 @@ public final class TempFiles: @unchecked Sendable {
         if let first, first(sig) { return }
         unlinkAll()
         FileHandle.standardError.write(Data("lits: interrupted (signal \(sig)); unfinished files removed\n".utf8))
-        exit(128 + sig)
+        // _exit, not exit: other threads (OpenBLAS, the training workers) are still running, and
+        // exit's atexit handlers and static destructors tore their state down under them (SIGSEGV).
+        fflush(nil)   // every output stream, stdout included
+        _exit(128 + sig)
     }
 
     /// Whether a temp file name was left by a process that is gone (killed with SIGKILL, a crash).
