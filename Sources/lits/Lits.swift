@@ -24,6 +24,7 @@ struct Lits: ParsableCommand {
         // Ctrl-C, SIGTERM or SIGHUP remove unfinished files and exit 128 + signal (`lits train`
         // takes the signals over to stop after a batch).
         TempFiles.inProgress.removeOnSignals()
+        RepeatedOptions.check(Array(CommandLine.arguments.dropFirst()))
         do {
             var command = try parseAsRoot()
             try command.run()
