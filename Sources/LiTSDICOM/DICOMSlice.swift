@@ -26,7 +26,7 @@ struct DICOMSlice {
         var s = cgdcm_slice()
         var error = [CChar](repeating: 0, count: 512)
         guard cgdcm_read(path, &s, &error, error.count) == 0 else {
-            throw LiTSError(.unreadable, path: path, String(cString: error))
+            throw LiTSError(.unreadable, path: path, String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
         }
         defer { cgdcm_free(&s) }
         let count = Int(s.rows) * Int(s.columns)
