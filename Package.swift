@@ -96,7 +96,7 @@ let package = Package(
         .testTarget(name: "LiTSRenderTests", dependencies: ["LiTSRender", "LiTSCore", "LiTSAnalysis"]),
         .testTarget(name: "LiTSAnalysisTests", dependencies: ["LiTSAnalysis", "LiTSCore", "LiTSImaging"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "LiTSNetTests", dependencies: ["LiTSNet"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "LiTSNetTests", dependencies: ["LiTSNet", "LiTSCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "LiTSTrainingTests", dependencies: ["LiTSTraining", "LiTSInference", "LiTSNet", "LiTSCore", "LiTSImaging", "LiTSRender"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "LiTSInferenceTests", dependencies: ["LiTSInference", "LiTSNet", "LiTSCore", "LiTSImaging"]),

@@ -48,8 +48,9 @@ case $target in
     for f in Sources/LiTSNet/Safetensors*.swift; do
       awk '/^extension Module/ { exit } /^import LiTSCore/ { next } { print }' "$f" > "$OUT/safetensors-src/$(basename "$f")"
     done
+    grep -v '^import LiTSCore' Sources/LiTSNet/Tensor.swift > "$OUT/safetensors-src/Tensor.swift"
     sources=($(ls Sources/LiTSNet/Safetensors*.swift) Sources/LiTSNet/Tensor.swift Sources/LiTSNet/SHA256.swift $(core_sources) Fuzz/SafetensorsFuzz.swift $harness_support)
-    compile=($(ls "$OUT"/safetensors-src/*.swift) Sources/LiTSNet/Tensor.swift Sources/LiTSNet/SHA256.swift $(core_sources) Fuzz/SafetensorsFuzz.swift $harness_support)
+    compile=($(ls "$OUT"/safetensors-src/*.swift) Sources/LiTSNet/SHA256.swift $(core_sources) Fuzz/SafetensorsFuzz.swift $harness_support)
     libs=(-lnifti2 -lznz -lz -lm); module=LiTSNet ;;
   json)        sources=(Fuzz/JSONFuzz.swift); module=FuzzJSON ;;
   notebook)

@@ -1,27 +1,5 @@
 import Foundation
-
-/// SplitMix64 (Steele, Lea and Flood 2014; the generator Java's SplittableRandom and the seeding
-/// of xoshiro use): a 64-bit state advanced by 0x9E3779B97F4A7C15 and mixed. Ours, rather than
-/// the system generator, so a comparison gives the same intervals on every machine and
-/// scripts/make_compare_fixture.py can repeat it in Python.
-public struct SplitMix64: Sendable {
-    var state: UInt64
-
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// An index in 0..<n: the high 64 bits of next() * n (Lemire's multiply-shift).
-    public mutating func index(below n: Int) -> Int {
-        Int(next().multipliedFullWidth(by: UInt64(n)).high)
-    }
-}
+import LiTSCore
 
 /// Statistics of paired differences (one per case): the mean with a percentile-bootstrap
 /// interval and the two-sided Wilcoxon signed-rank p as scipy.stats.wilcoxon computes it with its
@@ -67,7 +45,7 @@ public enum PairedStatistics {
     /// depend on which others were computed before it.
     public static func bootstrapInterval(_ d: [Double], resamples: Int = resamples, seed: UInt64 = seed,
                                          level: Double = 0.95) -> (low: Double, high: Double) {
-        var rng = SplitMix64(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         var means = [Double](repeating: 0, count: resamples)
         for b in 0..<resamples {
             var s = 0.0

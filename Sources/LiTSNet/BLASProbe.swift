@@ -1,5 +1,6 @@
 import COpenBLAS
 import Foundation
+import LiTSCore
 
 /// OpenBLAS's own speed on this machine, the yardstick for the convolutions' GFLOP/s.
 public enum BLASProbe {

@@ -1,4 +1,5 @@
 import Foundation
+import LiTSCore
 
 // Conv3d, the U-Net's convolution layer (kernel 3 same-padded, or kernel 1): its parameters, the
 // im2col + GEMM implementation that runs everywhere, and the hand-off to DirectConv3d where the

@@ -1,4 +1,5 @@
 import Foundation
+import LiTSCore
 
 /// Transposed 3D convolution with kernel 2 and stride 2, the U-Net's up-sampling, as PyTorch's
 /// `nn.ConvTranspose3d(cin, cout, 2, stride: 2)`. Weight (Cin, Cout, 2, 2, 2), bias (Cout).

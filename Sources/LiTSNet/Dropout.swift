@@ -1,4 +1,5 @@
 import Foundation
+import LiTSCore
 
 /// Channel dropout for (N, C, D, H, W) inputs, as PyTorch's `nn.Dropout3d(p)`: in training mode
 /// each whole channel of each sample is zeroed with probability `p` and the kept channels are

@@ -1,4 +1,5 @@
 import Foundation
+import LiTSCore
 
 /// A Float32 tensor, contiguous, row-major (the last axis fastest). Volumes use PyTorch's
 /// channels-first layout (N, C, D, H, W), with D, H, W the volume's k, j, i axes, so that
@@ -52,22 +53,6 @@ public struct Tensor: Equatable, Sendable {
     }
 
     public func sum() -> Double { data.reduce(0.0) { $0 + Double($1) } }
-}
-
-/// A small, fast, seedable generator (SplitMix64): every random choice in LiTSKit takes one,
-/// so the same seed gives the same bytes.
-public struct SeededGenerator: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
 
 extension Tensor {

@@ -1,4 +1,5 @@
 import Foundation
+import LiTSCore
 import XCTest
 @testable import LiTSNet
 

@@ -1,3 +1,4 @@
+import LiTSCore
 import XCTest
 @testable import LiTSNet
 

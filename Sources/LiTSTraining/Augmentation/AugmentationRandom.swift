@@ -1,4 +1,5 @@
 import Foundation
+import LiTSCore
 import LiTSNet
 
 /// The random draws augmentation needs, from a `SeededGenerator` (never the system generator,

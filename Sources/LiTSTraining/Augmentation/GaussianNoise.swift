@@ -1,4 +1,5 @@
 import Foundation
+import LiTSCore
 import LiTSNet
 
 /// Adds zero-mean Gaussian noise of standard deviation `sigma` to every voxel: nnU-Net's
