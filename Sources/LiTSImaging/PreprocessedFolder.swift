@@ -64,6 +64,7 @@ public struct PreprocessedFolder: Sendable {
         if e.shape.count != 3 || e.shape.contains(where: { $0 < 1 }) { return "shape \(e.shape) must be three positive sides" }
         if e.spacing.count != 3 || e.spacing.contains(where: { !($0 > 0 && $0.isFinite) }) { return "spacing \(e.spacing) must be three positive values" }
         if e.affine.count != 4 || e.affine.contains(where: { $0.count != 4 || $0.contains { !$0.isFinite } }) { return "affine must be 4x4 and finite" }
+        if let box = e.bodyBox, let p = box.problem(on: e.canonicalShape) { return "body \(p)" }
         return nil
     }
 

@@ -19,6 +19,10 @@ public struct PreprocessOptions: Codable, Equatable, Sendable {
     /// Contrast enhancement applied to the windowed CT before resampling (nil: none, the baseline).
     public var equalize: EnhancementMethod?
     public var enhancement: EnhancementOptions?
+    /// Cut each case to the bounding box of its body (`BodyMask`) before resampling, as nnU-Net
+    /// crops to the non-zero region: less air for the network (instance norm never sees a window
+    /// of air alone) and less work. Nil (manifests and runs from before the option): off.
+    public var cropToBody: Bool?
 
     public init() {}
 }
@@ -47,6 +51,9 @@ public struct PreprocessedCase: Codable, Equatable, Sendable {
     public var normalizationMin: Float
     public var normalizationMax: Float
     public var labelCounts: [Int]?
+    /// With `cropToBody`: the body's box on the canonical grid (inclusive voxel indices), which
+    /// the output grid covers; outside it a prediction is background.
+    public var bodyBox: VoxelBox?
 }
 
 public enum Preprocessor {
@@ -99,9 +106,34 @@ public enum Preprocessor {
         return nil
     }
 
-    /// The image step: the CT windowed (or enhanced), resampled to the target shape and min-max
-    /// normalised to [0, 1], with the range that was mapped (for the manifest).
+    /// With `cropToBody`, the case cut to its body's bounding box (CT and labels, on a grid that
+    /// keeps every voxel's world position) and that box; otherwise the case as it is and nil. A
+    /// volume without body voxels is kept whole.
+    public static func cropped(_ c: LoadedCase, options: PreprocessOptions) -> (case: LoadedCase, box: VoxelBox?) {
+        guard options.cropToBody == true, let box = BodyMask.box(c.ct) else { return (c, nil) }
+        var out = c
+        out.ct = box.crop(c.ct)
+        out.labels = c.labels.map { box.crop($0) }
+        return (out, box)
+    }
+
+    /// The image step (`image`) and the body box it cropped to (nil: not cropped), for mapping a
+    /// prediction back onto the whole canonical grid.
+    public static func imageAndBox(_ c: LoadedCase, options: PreprocessOptions) -> (ct: Volume<Float>, box: VoxelBox?) {
+        let (inBox, box) = cropped(c, options: options)
+        return (resampledImage(inBox, options: options).ct, box)
+    }
+
+    /// The image step: the CT cut to the body when asked, windowed (or enhanced), resampled to
+    /// the target shape and min-max normalised to [0, 1], with the range that was mapped (for the
+    /// manifest).
     public static func image(_ c: LoadedCase, options: PreprocessOptions)
+        -> (ct: Volume<Float>, normalizationMin: Float, normalizationMax: Float) {
+        resampledImage(cropped(c, options: options).case, options: options)
+    }
+
+    /// The image step on a case already cropped.
+    static func resampledImage(_ c: LoadedCase, options: PreprocessOptions)
         -> (ct: Volume<Float>, normalizationMin: Float, normalizationMax: Float) {
         let shape = targetShape(for: c.grid, options: options)
         var resampled: Volume<Float>
@@ -128,9 +160,10 @@ public enum Preprocessor {
     }
 
     /// Both steps, and the manifest entry that records them.
-    public static func run(_ c: LoadedCase, options: PreprocessOptions)
+    public static func run(_ whole: LoadedCase, options: PreprocessOptions)
         -> (ct: Volume<Float>, labels: LabelMap?, entry: PreprocessedCase) {
-        let (normalised, lo, hi) = image(c, options: options)
+        let (c, box) = cropped(whole, options: options)
+        let (normalised, lo, hi) = resampledImage(c, options: options)
         let labels = c.labels.map { Preprocessor.labels($0, for: c.grid, options: options) }
         let src = c.source.grid
         let entry = PreprocessedCase(
@@ -138,9 +171,9 @@ public enum Preprocessor {
             volumeFile: "vol\(c.info.id).npy", maskFile: labels == nil ? nil : "mask\(c.info.id).npy",
             originalShape: src.shape, originalSpacing: src.spacing, originalAffine: src.affine.rows,
             originalOrientation: src.axisCodes,
-            canonicalShape: c.grid.shape, canonicalAffine: c.grid.affine.rows,
+            canonicalShape: whole.grid.shape, canonicalAffine: whole.grid.affine.rows,
             shape: normalised.shape, spacing: normalised.grid.spacing, affine: normalised.grid.affine.rows,
-            normalizationMin: lo, normalizationMax: hi, labelCounts: labels.map { Array($0.labelCounts().prefix(3)) })
+            normalizationMin: lo, normalizationMax: hi, labelCounts: labels.map { Array($0.labelCounts().prefix(3)) }, bodyBox: box)
         return (normalised, labels, entry)
     }
 }

@@ -128,6 +128,14 @@ public enum SlidingWindow {
                          w: side(shape[0], options.patch.w))
     }
 
+    /// How many windows `predict` runs over a volume of `shape` [nx, ny, nz] (for progress lines).
+    public static func windowCount(shape: [Int], options: SlidingWindowOptions) -> Int {
+        let win = windowSize(shape: shape, options: options)
+        return windowStarts(length: shape[2], window: win.d, overlap: options.overlap).count
+            * windowStarts(length: shape[1], window: win.h, overlap: options.overlap).count
+            * windowStarts(length: shape[0], window: win.w, overlap: options.overlap).count
+    }
+
     /// Blending weights of one window, (D, H, W) row-major, as MONAI's `compute_importance_map`.
     public static func importanceMap(_ size: PatchSize, blending: Blending, sigmaScale: Double = 0.125) -> [Float] {
         guard blending == .gaussian else { return [Float](repeating: 1, count: size.count) }
