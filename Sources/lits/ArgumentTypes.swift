@@ -237,6 +237,9 @@ struct PreprocessingArguments: ParsableArguments {
                                valueName: "mm"))
     var spacing: SpacingArgument?
 
+    @Flag(inversion: .prefixedNo, help: "Crop each case to the bounding box of its body (HU > -500, largest component) before resampling, as nnU-Net crops to non-zero; predictions are mapped back, background outside the box (default: off).")
+    var cropBody: Bool?
+
     func validate() throws {
         if let size, size.values.contains(where: { $0 > PreprocessingArguments.maxSide }) {
             throw ValidationError("--size must be at most \(PreprocessingArguments.maxSide) per side")
@@ -253,6 +256,7 @@ struct PreprocessingArguments: ParsableArguments {
         if let size { o.inPlaneSize = size.values }
         if let sliceSpacing { o.sliceSpacing = sliceSpacing }
         o.targetSpacing = spacing?.values
+        o.cropToBody = cropBody
         return o
     }
 }
