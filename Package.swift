@@ -42,6 +42,8 @@ let package = Package(
         .library(name: "LiTSEvaluation", targets: ["LiTSEvaluation"]),
         .library(name: "LiTSInference", targets: ["LiTSInference"]),
         .library(name: "LiTSTraining", targets: ["LiTSTraining"]),
+        // The C ABI for Python (python/litskit, ctypes): liblitskit.so.
+        .library(name: "litskit", type: .dynamic, targets: ["LiTSKitC"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -78,8 +80,9 @@ let package = Package(
         .target(name: "LiTSInference", dependencies: ["LiTSCore", "LiTSImaging", "LiTSNet"]),
         // The processes of an mpirun/srun launch (or one process): LiTSCore.ProcessGroup over MPI.
         .target(name: "LiTSCluster", dependencies: ["CMPI", "LiTSCore"]),
-        .target(name: "LiTSTraining", dependencies: ["LiTSCore", "LiTSImaging", "LiTSNet", "LiTSInference", "LiTSRender"]),
+        .target(name: "LiTSTraining", dependencies: ["LiTSCore", "LiTSImaging", "LiTSNet", "LiTSInference", "LiTSRender", "LiTSAnalysis"]),
         .target(name: "LiTSEvaluation", dependencies: ["LiTSCore", "LiTSImaging", "LiTSRender"]),
+        .target(name: "LiTSKitC", dependencies: ["LiTSCore", "LiTSImaging", "LiTSAnalysis", "LiTSEvaluation"]),
         .executableTarget(name: "lits", dependencies: [
             "LiTSCore", "LiTSImaging", "LiTSRender", "LiTSAnalysis", "LiTSNet", "LiTSInference", "LiTSTraining", "LiTSEvaluation",
             "LiTSCluster", "LiTSDICOM", .product(name: "ArgumentParser", package: "swift-argument-parser"),
