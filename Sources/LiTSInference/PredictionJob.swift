@@ -32,6 +32,12 @@ public struct PredictionJob: Sendable {
     public var precision: ConvolutionPrecision?
     /// Only this part of the cases, into a shard folder (merge the parts with `merge`).
     public var shard: JobShard?
+    /// Take the clean-up (largest liver component, lesions inside the liver) from a
+    /// cross-validation folder's `postprocessing.json` where it has one (the command sets this
+    /// when the user gave neither flag).
+    public var postprocessingFromRun = false
+    /// Progress lines during and after each case (nil: none but `CaseRunner`'s).
+    public var progress: (@Sendable (PredictionProgress.Line) -> Void)?
 
     public init() {}
 
@@ -53,13 +59,14 @@ public struct PredictionJob: Sendable {
     /// rank 0 writes the record of the whole job (the other ranks return an empty run). A shard
     /// folder also gets `shard.json`, for `merge`.
     public func run(run runPath: String, data: [String], out: String, group: ProcessGroup? = nil) throws -> (cases: Int, run: CaseRunResult<String>) {
-        let run = try TrainedRun(reading: runPath)
-        var context = context
-        context.precision = precision ?? run.config.precision ?? .fp32
-        let model = try run.loadModel(checkpoint, context: context)
-        var config = run.config
-        if let overlap { config.overlap = overlap }
-        if let blending { config.blending = blending }
+        try run(runs: [runPath], data: data, out: out, group: group)
+    }
+
+    /// The same with an ensemble: every run in `runs` (a cross-validation folder stands for its
+    /// folds), their probabilities averaged on each case's source grid (`Ensemble`). Every run
+    /// is read and checked before the output folder is touched.
+    public func run(runs: [String], data: [String], out: String, group: ProcessGroup? = nil) throws -> (cases: Int, run: CaseRunResult<String>) {
+        let ensemble = try Ensemble.load(runs: runs, job: self)
         let all = try Dataset.discover(data)
         let cases = shard.map { $0.select(all) } ?? all
         try Self.refuseSharedNames(all.map(outputName(for:)), cases: all, out: out)
@@ -67,47 +74,46 @@ public struct PredictionJob: Sendable {
         try (group ?? SingleProcess()).onRankZero {
             try ShardFolder.prepareOutput(out, inputs: data, command: Self.command, shard: shard)
         }
-        var predictor = Predictor(model: model, config: config)
-        var liverCheckpoint: String?
-        if config.stage == .lesion, let ref = config.liverRun {
-            let liver = try TrainedRun(reading: ref.path)
-            let file = liver.checkpointPath(ref.checkpoint)
-            let info = try liver.checkpointInfo(ref.checkpoint)
-            guard info.sha256 == ref.sha256, liver.config.preprocessing == config.preprocessing else {
-                throw LiTSError(.mismatch, path: file, "is not the liver checkpoint this lesion stage was trained with (checksum \(info.sha256 ?? "none"), the cascade's config.json pins \(ref.sha256)); restore it or retrain the lesion stage")
-            }
-            predictor.liverStage = (try liver.loadModel(ref.checkpoint, context: context), liver.config.windowOptions)
-            liverCheckpoint = file
-        }
-        predictor.threshold = threshold
-        predictor.largestLiverComponent = largestLiverComponent
-        predictor.lesionsInsideLiver = lesionsInsideLiver
-        predictor.testTimeAugmentation = testTimeAugmentation
-        let p = predictor, job = self, chosen = config
+        let job = self, mine = group?.share(of: cases) ?? cases
+        let options = ensemble.members.map(\.predictor.config.preprocessing)
+        let tracker = progress.map { PredictionProgress(cases: mine.count, report: $0) }
         // A rerun replaces the folder's previous predictions as a whole (once every check passed).
         try (group ?? SingleProcess()).onRankZero { try Self.clearPreviousRun(out) }
         // The model runs its own workers per layer, so cases go one at a time.
-        let mine = CaseRunner.run(group?.share(of: cases) ?? cases, threads: 1, label: "predict") { c in
-            let loaded = try CaseLoader.load(c, withLabels: false)
-            try Preprocessor.checkFits(loaded, options: chosen.preprocessing)
-            let prediction = p.predict(loaded, withProbabilities: job.probabilities)
-            let name = job.outputName(for: c)
-            try Self.write(prediction, name: name, caseID: c.id, sformCode: Int32(max(1, loaded.source.sformCode)), into: out)
-            return name
+        let done = CaseRunner.run(mine, threads: 1, label: "predict") { c in
+            let windows = tracker?.startCase(c.id)
+            do {
+                let loaded = try CaseLoader.load(c, withLabels: false)
+                for o in options { try Preprocessor.checkFits(loaded, options: o) }
+                let prediction = ensemble.predict(loaded, withProbabilities: job.probabilities, windows: windows)
+                let name = job.outputName(for: c)
+                try Self.write(prediction, name: name, caseID: c.id, sformCode: Int32(max(1, loaded.source.sformCode)), into: out)
+                tracker?.finishCase(c.id, windows: windows?.windows.done ?? 0, Self.summary(prediction.labels, file: name))
+                return name
+            } catch {
+                tracker?.failCase()
+                throw error
+            }
         }
-        guard let result = try group.map({ try $0.gather(mine, of: cases) }) ?? mine else { return (cases.count, CaseRunResult(results: [], failures: [])) }
-        let checkpoints = [run.checkpointPath(checkpoint)] + (liverCheckpoint.map { [$0] } ?? [])
-        try Self.writeRecord(run: runPath, checkpoints: checkpoints, files: result.results.map(\.1),
-                             cases: result.results.map(\.0.id), failed: result.failures.map(\.0.id), into: out)
+        guard let result = try group.map({ try $0.gather(done, of: cases) }) ?? done else { return (cases.count, CaseRunResult(results: [], failures: [])) }
+        let record = Record(ensemble)
+        try Self.writeRecord(record, files: result.results.map(\.1), cases: result.results.map(\.0.id), failed: result.failures.map(\.0.id), into: out)
         if let shard {
-            let settings = Settings(run: runPath, checkpoints: checkpoints, checksum: try run.checkpointInfo(checkpoint).sha256,
-                                    window: chosen, job: self)
+            let settings = Settings(record: record, window: ensemble.members[0].predictor.config, job: self, postprocess: ensemble.postprocess)
             let probabilities = probabilities ? result.results.flatMap { ["probability-liver-\($0.0.id).nii.gz", "probability-lesion-\($0.0.id).nii.gz"] } : []
             try ShardFolder.write(ShardRecord(command: Self.command, shard: shard, total: all.count, cases: cases.map(\.id),
                                               failed: result.failedByID, settings: settings, source: source,
                                               files: result.results.map(\.1) + probabilities + [Self.recordFile]), to: out)
         }
         return (cases.count, result)
+    }
+
+    /// The end of a case's summary line: what was found and where it went.
+    static func summary(_ labels: LabelMap, file: String) -> String {
+        let ml = labels.grid.spacing.reduce(1, *) / 1000
+        var counts = [0, 0, 0]
+        labels.voxels.withUnsafeBufferPointer { for v in $0 where v <= 2 { counts[Int(v)] += 1 } }
+        return String(format: "liver %.1f ml, lesions %.1f ml -> %@", Double(counts[1] + counts[2]) * ml, Double(counts[2]) * ml, file)
     }
 
     /// One case's files: the segmentation and, when asked for, the probability maps, all or
@@ -172,10 +178,33 @@ public struct PredictionJob: Sendable {
         }
     }
 
-    /// `predictions.json`: the run, its checkpoint(s), the files written with their cases (in
-    /// the same order: a name in the input's naming need not say its case id) and the failed cases.
-    static func writeRecord(run: String, checkpoints: [String], files: [String], cases: [String], failed: [String], into out: String) throws {
-        let record: [String: [String]] = ["run": [run], "checkpoint": checkpoints, "files": files, "cases": cases, "failed": failed]
+    /// What `predictions.json` says about the models: every member run (absolute), the checkpoint
+    /// files (absolute; a cascade's liver checkpoint after its lesion one) with their SHA-256, and
+    /// the cross-validation folders given. Every value is a list of strings, as readers expect.
+    public struct Record: Codable, Equatable, Sendable {
+        public var runs: [String]
+        public var checkpoints: [String]
+        public var sha256: [String]
+        public var crossValidation: [String]
+
+        init(_ e: Ensemble) {
+            runs = e.members.map(\.run)
+            checkpoints = e.members.flatMap(\.checkpoints)
+            sha256 = e.members.flatMap(\.sha256)
+            crossValidation = e.crossValidation
+        }
+
+        init(runs: [String], checkpoints: [String], sha256: [String], crossValidation: [String]) {
+            (self.runs, self.checkpoints, self.sha256, self.crossValidation) = (runs, checkpoints, sha256, crossValidation)
+        }
+    }
+
+    /// `predictions.json`: the models (`Record`), the files written with their cases (in the
+    /// same order: a name in the input's naming need not say its case id) and the failed cases.
+    static func writeRecord(_ models: Record, files: [String], cases: [String], failed: [String], into out: String) throws {
+        var record: [String: [String]] = ["run": models.runs, "checkpoint": models.checkpoints, "sha256": models.sha256,
+                                          "files": files, "cases": cases, "failed": failed]
+        if !models.crossValidation.isEmpty { record["crossValidation"] = models.crossValidation }
         try JSONFile.write(record, to: "\(out)/\(PredictionJob.recordFile)")
     }
 }

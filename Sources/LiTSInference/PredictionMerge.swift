@@ -24,11 +24,17 @@ extension PredictionJob {
         /// What the convolutions multiplied in (the run's, or `--precision`).
         public var precision: ConvolutionPrecision
         public var testTimeAugmentation: TestTimeAugmentation
+        /// Every member run of an ensemble, the checksums of `checkpoints`, the cross-validation
+        /// folders given (nil in shards written before ensembles: `run` alone).
+        public var runs: [String]?
+        public var sha256: [String]?
+        public var crossValidation: [String]?
 
-        init(run: String, checkpoints: [String], checksum: String?, window: InferenceConfig, job: PredictionJob) {
-            (self.run, self.checkpoints, self.checksum) = (run, checkpoints, checksum)
+        init(record: PredictionJob.Record, window: InferenceConfig, job: PredictionJob, postprocess: PostprocessOptions) {
+            (run, checkpoints, checksum) = (record.runs[0], record.checkpoints, record.sha256.first)
+            (runs, sha256, crossValidation) = (record.runs, record.sha256, record.crossValidation)
             (overlap, blending) = (window.overlap, window.blending)
-            (threshold, largestLiverComponent, lesionsInsideLiver) = (job.threshold, job.largestLiverComponent, job.lesionsInsideLiver)
+            (threshold, largestLiverComponent, lesionsInsideLiver) = (job.threshold, postprocess.largestLiverComponent, postprocess.lesionsInsideLiver)
             (litsNames, probabilities) = (job.litsNames, job.probabilities)
             names = job.names
             precision = job.precision ?? window.precision ?? .fp32
@@ -69,7 +75,10 @@ extension PredictionJob {
         }
         try OutputFolder.prepare(out, inputs: parts, command: command)
         for (from, to) in copies { try AtomicFile.copy(from, to: to) }
-        try writeRecord(run: set.settings.run, checkpoints: set.settings.checkpoints, files: files, cases: ids, failed: failedIDs, into: out)
+        let st = set.settings
+        let models = Record(runs: st.runs ?? [st.run], checkpoints: st.checkpoints, sha256: st.sha256 ?? st.checksum.map { [$0] } ?? [],
+                            crossValidation: st.crossValidation ?? [])
+        try writeRecord(models, files: files, cases: ids, failed: failedIDs, into: out)
         return MergeResult(files: files.count, failed: failed, warnings: set.warnings)
     }
 }

@@ -8,6 +8,7 @@ import LiTSNet
 struct Predict: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Predict whole volumes with a trained run: sliding window, threshold, post-processing, NIfTI on each source grid.",
+        discussion: RunHelp.discussion(PredictRun.self, command: "lits predict"),
         subcommands: [PredictRun.self, PredictMerge.self],
         defaultSubcommand: PredictRun.self)
 }
@@ -34,11 +35,22 @@ struct PredictRun: ParsableCommand {
         folder; `lits predict merge` combines the shards into the folder one run gives. A rerun into the same \
         folder replaces it as a whole: the previous run's predictions.json, segmentations and \
         probability maps are removed before the first new case is written. predictions.json lists \
-        the files written and the failed cases; a failed case leaves no file.
+        the files written and the failed cases; a failed case leaves no file. --run given more \
+        than once predicts with an ensemble: each run preprocesses the case its own way, its \
+        probabilities are mapped back onto the source grid, the runs' probabilities are averaged \
+        and then thresholded and cleaned once; runs that predict different labels (a liver run \
+        and a joint run) are refused before any case. A cross-validation folder (`lits train \
+        --folds K`) as --run predicts with every fold, cleaned as its postprocessing.json chose \
+        unless --largest-liver/--lesions-in-liver (or their --no- forms) are given. \
+        predictions.json names every run and checkpoint by absolute path with the checkpoint's \
+        SHA-256. A run preprocessed with --crop-body predicts on the body's bounding box; outside \
+        it the segmentation is background. During each case a progress line on stderr gives the \
+        windows done and the ETA of the case and of all cases (every 10 s when stderr is not a \
+        terminal), and one line sums up each case.
         """)
 
-    @Option(name: .customLong("run"), help: "Run folder of `lits train`.")
-    var runFolder: String
+    @Option(name: .customLong("run"), help: "Run folder of `lits train`; repeat it for an ensemble (probabilities averaged on the source grid, then thresholded and cleaned once). A cross-validation folder (`lits train --folds K`) predicts with all its folds and their post-processing.")
+    var runFolders: [String]
 
     @Argument(help: "Dataset folder(s) or volume files to predict.")
     var data: [String]
@@ -58,11 +70,11 @@ struct PredictRun: ParsableCommand {
     @Option(help: "Probability threshold.")
     var threshold: Float = 0.5
 
-    @Flag(inversion: .prefixedNo, help: "Keep only the largest 3D liver component.")
-    var largestLiver = true
+    @Flag(inversion: .prefixedNo, help: "Keep only the largest 3D liver component (default: on, or what a cross-validation folder's postprocessing.json chose).")
+    var largestLiver: Bool?
 
-    @Flag(inversion: .prefixedNo, help: "Keep lesions only inside the liver.")
-    var lesionsInLiver = true
+    @Flag(inversion: .prefixedNo, help: "Keep lesions only inside the liver (default: on, or what a cross-validation folder's postprocessing.json chose).")
+    var lesionsInLiver: Bool?
 
     @Flag(help: "Name outputs test-segmentation-N.nii, as the LiTS submission expects.")
     var litsNames = false
@@ -100,8 +112,10 @@ struct PredictRun: ParsableCommand {
             job.overlap = overlap
             job.blending = blending
             job.threshold = threshold
-            job.largestLiverComponent = largestLiver
-            job.lesionsInsideLiver = lesionsInLiver
+            job.largestLiverComponent = largestLiver ?? true
+            job.lesionsInsideLiver = lesionsInLiver ?? true
+            job.postprocessingFromRun = largestLiver == nil && lesionsInLiver == nil
+            job.progress = predictionProgressPrinter()
             job.litsNames = litsNames
             job.names = names
             job.probabilities = probabilities
@@ -111,7 +125,7 @@ struct PredictRun: ParsableCommand {
             // rank 0 writes the record.
             let cluster = Cluster.world
             job.shard = try sharding.resolved(announce: cluster.rank == 0)
-            let (total, result) = try job.run(run: runFolder, data: data, out: out, group: cluster.group)
+            let (total, result) = try job.run(runs: runFolders, data: data, out: out, group: cluster.group)
             guard cluster.rank == 0 else { return }
             if let shard = job.shard {
                 print("shard \(shard.text): predicted \(result.results.count) of \(total) cases into \(out); combine with `lits predict merge`")
@@ -146,3 +160,22 @@ struct PredictMerge: ParsableCommand {
 }
 
 extension PredictionNames: ExpressibleByArgument {}
+
+/// Progress lines on stderr: on a terminal the line during a case is rewritten in place; to a
+/// file or pipe one every 10 seconds. The line after each case is always printed.
+func predictionProgressPrinter() -> @Sendable (PredictionProgress.Line) -> Void {
+    final class Throttle: @unchecked Sendable { var last = Date.distantPast }
+    let live = isatty(STDERR_FILENO) == 1, throttle = Throttle()
+    return { line in
+        switch line {
+        case .during(let text):
+            if live { FileHandle.standardError.write(Data("\r\(text)\u{1B}[K".utf8)) }
+            else if Date().timeIntervalSince(throttle.last) > 10 {
+                FileHandle.standardError.write(Data("\(text)\n".utf8))
+                throttle.last = Date()
+            }
+        case .finished(let text):
+            FileHandle.standardError.write(Data(((live ? "\r" : "") + "\(text)\(live ? "\u{1B}[K" : "")\n").utf8))
+        }
+    }
+}

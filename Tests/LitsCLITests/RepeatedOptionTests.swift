@@ -2,13 +2,13 @@ import Foundation
 import XCTest
 
 /// An option that takes one value, given twice, is refused before anything runs (ArgumentParser
-/// kept the last: `predict --run A --run B` predicted with B alone and exited 0). Options declared
-/// repeatable keep working.
+/// kept the last: `predict --run A --run B` predicted with B alone and exited 0; `--run` is now
+/// repeatable, an ensemble). Options declared repeatable keep working.
 final class RepeatedOptionTests: XCTestCase {
     func testOneValueOptionsGivenTwiceAreRefused() throws {
         let dir = try makeTempDir(self)
         for (args, name) in [
-            (["predict", "--run", "\(dir)/A", "--run", "\(dir)/B", dir, "--out", "\(dir)/p"], "--run"),
+            (["predict", "--run", "\(dir)/A", "--checkpoint", "best", "--checkpoint", "last", dir, "--out", "\(dir)/p"], "--checkpoint"),
             (["predict", "run", "--run", "\(dir)/A", dir, "--out", "\(dir)/p", "-o", "\(dir)/q"], "--out"),
             (["evaluate", "--pred", "\(dir)/A", "--pred=\(dir)/B", "--truth", dir, "--out", "\(dir)/e"], "--pred"),
             (["train", dir, "--out", "\(dir)/r", "--lr", "0.1", "--lr", "0.01"], "--lr"),
