@@ -80,7 +80,7 @@ let package = Package(
         .target(name: "LiTSInference", dependencies: ["LiTSCore", "LiTSImaging", "LiTSNet"]),
         // The processes of an mpirun/srun launch (or one process): LiTSCore.ProcessGroup over MPI.
         .target(name: "LiTSCluster", dependencies: ["CMPI", "LiTSCore"]),
-        .target(name: "LiTSTraining", dependencies: ["LiTSCore", "LiTSImaging", "LiTSNet", "LiTSInference", "LiTSRender", "LiTSAnalysis"]),
+        .target(name: "LiTSTraining", dependencies: ["LiTSCore", "LiTSImaging", "LiTSNet", "LiTSInference", "LiTSRender", "LiTSAnalysis", "LiTSEvaluation"]),
         .target(name: "LiTSEvaluation", dependencies: ["LiTSCore", "LiTSImaging", "LiTSRender"]),
         .target(name: "LiTSKitC", dependencies: ["LiTSCore", "LiTSImaging", "LiTSAnalysis", "LiTSEvaluation"]),
         .executableTarget(name: "lits", dependencies: [
