@@ -173,7 +173,9 @@ def liver_regions(labels):
     k runs inferior to superior): {"liverExtent": {"kMin", "kMax"} or None, "regions": one of
     "top", "middle", "bottom", "outside" per slice k}."""
     m = _bytes(labels, "labels")
-    return _lib.call("litskit_liver_regions", _ptr(m), _lib.shape_arg(m.shape), json_result=True)
+    r = _lib.call("litskit_liver_regions", _ptr(m), _lib.shape_arg(m.shape), json_result=True)
+    r.setdefault("liverExtent", None)   # JSON leaves out an extent that is not there
+    return r
 
 
 def evaluate_case(pred, truth, spacing, surfaces=True):

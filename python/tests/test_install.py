@@ -1,0 +1,19 @@
+"""The package itself: version, and (under make check) that it is the installed wheel."""
+import os
+import re
+
+import litskit
+from conftest import ROOT
+
+
+def test_version_is_the_projects_constant():
+    text = open(os.path.join(ROOT, "Sources/LiTSCore/Version.swift")).read()
+    assert litskit.__version__ == re.search(r'static let current = "([^"]+)"', text).group(1)
+
+
+def test_installed_wheel_when_asked():
+    if not os.environ.get("LITSKIT_EXPECT_INSTALLED"):
+        return
+    assert "site-packages" in litskit.LIBRARY_PATH, litskit.LIBRARY_PATH
+    assert "site-packages" in litskit.lits_binary(), litskit.lits_binary()
+    assert not os.path.exists("/opt/swift/usr/lib"), "the Swift toolchain should be hidden in this check"
