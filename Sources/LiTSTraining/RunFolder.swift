@@ -129,6 +129,10 @@ public struct RunFolder: Sendable {
         var page = MarkdownPage(title: "Training run: \(URL(fileURLWithPath: path).lastPathComponent)")
         let o = trainer.options
         page.paragraph("U-Net filters \(o.model.filters), patch \(o.patch) (W x H x D), \(o.volumesPerBatch) volumes x \(o.patchesPerVolume) patches per batch, \(o.batchesPerEpoch) batches per epoch, sampling \(o.sampling.inWords), loss \(o.loss), Adam lr \(o.learningRate), \(o.lrSchedule == .poly ? "poly decay (exponent 0.9)" : "ReduceLROnPlateau factor \(o.lrFactor) patience \(o.lrPatience)"), seed \(o.seed).")
+        if let recipe = o.recipe {
+            page.paragraph("Recipe **\(recipe.name.rawValue)** (`--recipe \(recipe.name.rawValue)`), which sets: \(recipe.settings.joined(separator: "; ")). "
+                + (recipe.overrides.isEmpty ? "No option was given over it." : "Given on the command line, over the recipe: " + recipe.overrides.map { "`\($0)`" }.joined(separator: ", ") + "."))
+        }
         let pre = o.preprocessing
         if let stage = o.stage, stage != .joint {
             page.paragraph("Cascade stage: \(stage.rawValue)" + (o.liverRun.map { "; liver run `\($0.path)` (\($0.checkpoint.rawValue) checkpoint, SHA-256 \($0.sha256.prefix(12))...), box margin \(o.liverMargin ?? 0) mm" } ?? "") + ".")

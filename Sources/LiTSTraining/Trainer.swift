@@ -56,6 +56,9 @@ public struct TrainOptions: Codable, Equatable, Sendable {
     /// The format of the run page's charts (`--figures`; nil in runs from before the option: PNG).
     /// `--resume` keeps it.
     public var figures: FigureFormat?
+    /// The recipe the run started from, what it set and what the command line overrode (nil in
+    /// runs from before recipes, and in runs started through the library with explicit options).
+    public var recipe: RecipeRecord?
 
     public init() {}
 
@@ -233,6 +236,8 @@ public final class Trainer {
         guard !trainIDs.isEmpty else { throw LiTSError(.noCases, path: data.path, "no training cases in the split") }
         model.setTraining(true)
         let start = history.count + 1
+        // For the whole run's ETA: the seconds of this session's batches and validations.
+        var batchSeconds = 0.0, batchesDone = 0, validationSeconds: Double?
         for epoch in start...max(start, options.epochs) where epoch <= options.epochs {
             let t0 = Date()
             if options.lrSchedule == .poly {
@@ -285,15 +290,26 @@ public final class Trainer {
                 let elapsed = Date().timeIntervalSince(t0)
                 let rate = Double(batch * batchSize) / max(elapsed, 1e-9)
                 let eta = elapsed / Double(batch) * Double(options.batchesPerEpoch - batch)
-                var line = String(format: "epoch %d/%d batch %d/%d loss %.4f %.2f patches/s ETA %.0fs",
-                                  epoch, options.epochs, batch, options.batchesPerEpoch, lossSum / Double(batch), rate, eta)
+                let perBatch = (batchSeconds + elapsed) / Double(batchesDone + batch)
+                let batchesLeft = (options.epochs - epoch) * options.batchesPerEpoch + options.batchesPerEpoch - batch
+                // Validation is not timed before the first one: the run's ETA counts batches only until then.
+                let runETA = perBatch * Double(batchesLeft) + (validationSeconds ?? 0) * Double(options.epochs - epoch + 1)
+                var line = String(format: "epoch %d/%d batch %d/%d loss %.4f %.2f patches/s ETA %.0fs (run %@)",
+                                  epoch, options.epochs, batch, options.batchesPerEpoch, lossSum / Double(batch), rate, eta,
+                                  Trainer.duration(runETA))
                 if let group { line += String(format: " (%d ranks, allreduce %.0f ms/step)", group.size, 1000 * allreduceSeconds / Double(steps)) }
                 report(line)
                 // Every rank stops after the same batch when any of them was asked to.
                 let stop = shouldStop()
                 if group?.any(stop) ?? stop { return false }
             }
-            let (valLoss, liver, lesion) = try validate()
+            batchSeconds += Date().timeIntervalSince(t0)
+            batchesDone += options.batchesPerEpoch
+            let v0 = Date()
+            let (valLoss, liver, lesion) = try validate { done, total in
+                report(String(format: "epoch %d/%d validating case %d/%d", epoch, options.epochs, done + 1, total))
+            }
+            validationSeconds = Date().timeIntervalSince(v0)
             if let valLoss, !valLoss.isFinite {
                 throw Divergence(epoch: epoch, batch: nil, what: "validation loss is \(valLoss.isNaN ? "NaN" : "infinite")")
             }
@@ -310,6 +326,14 @@ public final class Trainer {
             try endOfEpoch(record, isBest)
         }
         return true
+    }
+
+    /// "42s", "12m 05s", "3h 07m".
+    static func duration(_ seconds: Double) -> String {
+        let s = Int(max(0, seconds.isFinite ? seconds : 0).rounded())
+        if s < 60 { return "\(s)s" }
+        if s < 3600 { return String(format: "%dm %02ds", s / 60, s % 60) }
+        return String(format: "%dh %02dm", s / 3600, s % 3600 / 60)
     }
 
     /// Training stopped at the first loss or weight that is not a finite number (too high a
@@ -339,11 +363,12 @@ public final class Trainer {
     /// Dice of liver (label >= 1) and lesion (label 2) at 0.5. A case without lesions and a
     /// prediction without lesions gives NaN for the lesion and is left out of its mean.
     /// Data parallel: rank r validates cases r, r + N, ...; the sums and counts are added.
-    func validate() throws -> (Double?, Double?, Double?) {
+    func validate(progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws -> (Double?, Double?, Double?) {
         model.setTraining(false)
         var losses: [Double] = [], livers: [Double] = [], lesions: [Double] = []
         let ids = options.split.validation
         for (n, id) in ids.enumerated() where n % (group?.size ?? 1) == (group?.rank ?? 0) {
+            progress(n, ids.count)
             let c = try trainingCase(id)
             guard let labels = c.labels else { continue }
             let probs = SlidingWindow.predict(channels: [c.image] + c.extraChannels, options: windowOptions) { self.model.forward($0) }

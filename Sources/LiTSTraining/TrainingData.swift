@@ -16,12 +16,17 @@ public struct DataSplit: Codable, Equatable, Sendable {
     }
 
     /// A seeded shuffle cut into fractions (default 60/20/20). With fewer than three cases there is
-    /// nothing to hold out: every case trains and validates (and the run says so).
+    /// nothing to hold out: every case trains and validates (and the run says so). With three or
+    /// four there is no test set: one case validates, the others train (a test case of four would
+    /// take a quarter of the data away without a word).
     public static func seeded(ids: [String], seed: UInt64, fractions: (Double, Double) = (0.6, 0.2)) -> DataSplit {
         guard ids.count >= 3 else { return DataSplit(train: ids, validation: ids, test: []) }
         var rng = SeededGenerator(seed: seed)
         var shuffled = ids.sorted()
         shuffled.shuffle(using: &rng)
+        if ids.count < 5 {
+            return DataSplit(train: Array(shuffled.dropLast()), validation: [shuffled.last!], test: [])
+        }
         let nTrain = max(1, Int((Double(ids.count) * fractions.0).rounded()))
         let nVal = max(1, min(ids.count - nTrain, Int((Double(ids.count) * fractions.1).rounded())))
         return DataSplit(train: Array(shuffled[0..<nTrain]), validation: Array(shuffled[nTrain..<(nTrain + nVal)]),

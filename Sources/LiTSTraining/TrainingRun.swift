@@ -34,11 +34,11 @@ public final class TrainingRun {
     /// folder), and which it pins by its best checkpoint's checksum.
     public static func start(data: String, out: String, options: TrainOptions, preprocessing: PreprocessOptions,
                              splitFile: String?, liverRun: String? = nil, context: NetContext = .default,
-                             group: ProcessGroup? = nil) throws -> TrainingRun {
+                             group: ProcessGroup? = nil, checks: StartChecks = StartChecks()) throws -> TrainingRun {
         try requireDivisibleBatch(options, group: group)
         let run = try onRankZero(group) {
             try startHere(data: data, out: out, options: options, preprocessing: preprocessing, splitFile: splitFile,
-                          liverRun: liverRun, context: context, group: group)
+                          liverRun: liverRun, context: context, group: group, checks: checks)
         }
         if let run { return joined(run) }
         let folder = RunFolder(out)
@@ -80,7 +80,8 @@ public final class TrainingRun {
     public var isWriter: Bool { (trainer.group?.rank ?? 0) == 0 }
 
     static func startHere(data: String, out: String, options: TrainOptions, preprocessing: PreprocessOptions,
-                          splitFile: String?, liverRun: String?, context: NetContext, group: ProcessGroup?) throws -> TrainingRun {
+                          splitFile: String?, liverRun: String?, context: NetContext, group: ProcessGroup?,
+                          checks: StartChecks) throws -> TrainingRun {
         let folder = RunFolder(out)
         var options = options
         var preprocessing = preprocessing
@@ -114,7 +115,7 @@ public final class TrainingRun {
         try OutputFolder.prepare(out, inputs: [data], command: TrainedRun.command)
         do {
             return try prepareRun(folder, data: data, options: options, preprocessing: preprocessing, splitFile: splitFile,
-                                  liver: liver, context: context, group: group, createdFolder: created)
+                                  liver: liver, context: context, group: group, createdFolder: created, checks: checks)
         } catch {
             if created { folder.removeUnstarted() }
             throw error
@@ -125,11 +126,23 @@ public final class TrainingRun {
     /// checks, and config.json.
     static func prepareRun(_ folder: RunFolder, data: String, options: TrainOptions, preprocessing: PreprocessOptions,
                            splitFile: String?, liver: TrainedRun?, context: NetContext, group: ProcessGroup?,
-                           createdFolder: Bool) throws -> TrainingRun {
+                           createdFolder: Bool, checks: StartChecks = StartChecks()) throws -> TrainingRun {
         var options = options
         let out = folder.path
         if FileManager.default.fileExists(atPath: folder.statePath) {
-            throw LiTSError(.notWritable, path: out, "holds a training run with finished epochs; continue it with `lits train --resume \(out)`, or choose another folder")
+            let extend = checks.epochsGiven.map { " --epochs \($0)" } ?? ""
+            throw LiTSError(.notWritable, path: out, "holds a training run with finished epochs; continue \(extend.isEmpty ? "" : "or extend ")it with `lits train --resume \(out)\(extend)`, or choose another folder")
+        }
+        // Before anything is preprocessed or trained: the split names cases that exist, and the
+        // cases to train on pass `lits qa`.
+        let fileSplit = try checks.split ?? splitFile.map(DataSplit.read)
+        if let (ids, cases) = try earlyCases(data, run: folder) {
+            if let fileSplit { try requireCases(fileSplit, in: ids, splitFile: splitFile, data: data) }
+            if let allow = checks.allowQAErrors, let cases {
+                let split = fileSplit ?? DataSplit.seeded(ids: ids, seed: options.seed)
+                let wanted = Set(split.train + split.validation)
+                try QAGate.check(cases.filter { wanted.contains($0.id) }, data: data, allow: allow, threads: 2, warn: checks.warn)
+            }
         }
         let dataset = try preparedData(data, run: folder, options: preprocessing, threads: 2)
         if let liver, dataset.manifest.options != liver.config.preprocessing {
@@ -138,7 +151,9 @@ public final class TrainingRun {
         }
         options.preprocessing = dataset.manifest.options
         options.dataFolder = dataset.path
-        options.split = try splitFile.map(DataSplit.read) ?? DataSplit.seeded(ids: dataset.ids, seed: options.seed)
+        options.split = fileSplit ?? DataSplit.seeded(ids: dataset.ids, seed: options.seed)
+        // A case that could not be preprocessed is missing now.
+        try requireCases(options.split, in: dataset.ids, splitFile: splitFile, data: dataset.path)
         let p = options.patch
         if let problem = options.model.problem(withInput: [1, options.model.inChannels, p.d, p.h, p.w]) {
             throw LiTSError(.invalidArgument, path: nil, "--patch: \(problem)")
