@@ -11,7 +11,7 @@ CHECK_OUT := out/check
 DEMO_TRAIN := --patch 96,96,16 --filters 8,16,32,64 --volumes-per-batch 1 --patches-per-volume 2 \
   --epochs 6 --batches-per-epoch 10 --overlap 0.25 --lr 0.003
 
-.PHONY: setup build release test demo sample bench reports check check-notebooks check-reports check-sample-tests check-nnunet fuzz clean
+.PHONY: setup build release test demo sample bench reports check check-notebooks check-reports check-sample-tests check-nnunet fuzz clean install uninstall
 
 # Installs the Debian packages that are missing (idempotent; needs root or sudo).
 setup:
@@ -39,23 +39,28 @@ test: setup
 sample: release
 	scripts/fetch_sample.sh $(LITS) $(SAMPLE)
 
+# `make demo` writes every output under out/ (and the run under runs/sample; both git-ignored), so the
+# clone stays clean; `make reports` runs the same command lines into reports/, the committed reports.
+DEMO_REPORTS := out
 demo: sample
 	$(LITS) info $(SAMPLE)
 	$(LITS) preprocess $(SAMPLE) --out out/sample-preprocessed
-	$(LITS) eda $(SAMPLE) --out reports/sample-eda --title "$(EDA_TITLE)"
-	$(LITS) preview $(SAMPLE) --out reports/sample-preview
+	$(LITS) eda $(SAMPLE) --out $(DEMO_REPORTS)/sample-eda --title "$(EDA_TITLE)"
+	$(LITS) preview $(SAMPLE) --out $(DEMO_REPORTS)/sample-preview
 	@# About 20 s of CPU training: one case cannot show generalisation, only that the pipeline learns.
 	rm -rf runs/sample
 	$(LITS) train out/sample-preprocessed --out runs/sample $(DEMO_TRAIN)
 	$(LITS) predict --run runs/sample $(SAMPLE) --out out/sample-prediction
-	$(LITS) evaluate --pred out/sample-prediction --truth $(SAMPLE) --out reports/sample-evaluation \
+	$(LITS) evaluate --pred out/sample-prediction --truth $(SAMPLE) --out $(DEMO_REPORTS)/sample-evaluation \
 	  --title "Evaluation of the demo model on the case it was trained on (LiTS 117; not a generalisation result)"
-	mkdir -p reports/sample-training && cp -r runs/sample/index.md runs/sample/history.csv runs/sample/config.json \
-	  runs/sample/figures runs/sample/charts reports/sample-training/
-	@echo "demo outputs: $(SAMPLE)/, out/sample-preprocessed/, runs/sample/, out/sample-prediction/, reports/sample-{eda,preview,training,evaluation}/index.md"
+	mkdir -p $(DEMO_REPORTS)/sample-training && cp -r runs/sample/index.md runs/sample/history.csv runs/sample/config.json \
+	  runs/sample/figures runs/sample/charts $(DEMO_REPORTS)/sample-training/
+	@echo "demo outputs: $(SAMPLE)/, out/sample-preprocessed/, runs/sample/, out/sample-prediction/, $(DEMO_REPORTS)/sample-{eda,preview,training,evaluation}/index.md"
 
-# The committed sample reports (reports/) are what `make demo` writes.
-reports: demo
+# Regenerates the committed sample reports (reports/) with `make demo`'s command lines.
+reports: sample
+	rm -rf reports/sample-eda reports/sample-preview reports/sample-training reports/sample-evaluation
+	$(MAKE) --no-print-directory demo DEMO_REPORTS=reports
 
 # CI's checks on the sample case. Skipped with a "SKIPPED:" line (and success) only when PyPI
 # cannot be reached to fetch the sample; every other failure fails.
@@ -106,6 +111,26 @@ bench: setup
 	swift build -c release --product lits-bench
 	swift build -c release --product lits
 	benchmarks/compare.sh
+
+# `make install [PREFIX=/usr/local]`: the release binary, its shell completions (bash, zsh, fish, as
+# ArgumentParser writes them) and the man page lits(1) from ArgumentParser's generate-manual plugin
+# (which builds the package's products in release mode first). DESTDIR is honoured for packaging.
+PREFIX ?= /usr/local
+INSTALL_FILES := bin/lits share/man/man1/lits.1 share/bash-completion/completions/lits \
+  share/zsh/site-functions/_lits share/fish/vendor_completions.d/lits.fish
+install: release
+	swift package --scratch-path $(SCRATCH) plugin generate-manual
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+	  $(DESTDIR)$(PREFIX)/share/zsh/site-functions $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	install -m 755 $(LITS) $(DESTDIR)$(PREFIX)/bin/lits
+	install -m 644 $(SCRATCH)/plugins/GenerateManual/outputs/lits/lits.1 $(DESTDIR)$(PREFIX)/share/man/man1/lits.1
+	$(LITS) --generate-completion-script bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/lits
+	$(LITS) --generate-completion-script zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_lits
+	$(LITS) --generate-completion-script fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/lits.fish
+	@echo "installed: $(addprefix $(DESTDIR)$(PREFIX)/,$(INSTALL_FILES))"
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/,$(INSTALL_FILES))
 
 clean:
 	rm -rf .build out

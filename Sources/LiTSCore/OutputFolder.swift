@@ -73,17 +73,25 @@ public enum OutputFolder {
         removeStaleTemporaries(in: out)
     }
 
-    /// Removes `out` when this process created it (in `prepare`) and it holds nothing but the
-    /// marker and the lock: a run that failed before writing any output leaves no empty folder.
-    /// A folder that existed before, or that holds anything else, is left as it is.
+    /// Undoes `prepare` when `out` holds nothing but the marker and the lock this process put
+    /// there: a run that failed before writing any output leaves no folder it created, and an
+    /// empty folder that existed before is left empty, as it was. A folder that holds anything
+    /// else, or that an earlier run marked, is left as it is.
     public static func removeIfUnused(_ out: String) {
-        guard FolderLocks.held.wasCreated(out),
+        let created = FolderLocks.held.wasCreated(out)
+        guard created || FolderLocks.held.wasMarked(out),
               let names = try? FileManager.default.contentsOfDirectory(atPath: out),
               Set(names).isSubset(of: [markerFile, lockFile]) else { return }
         unlink("\(out)/\(markerFile)")
         unlink("\(out)/\(lockFile)")
         FolderLocks.held.unlock(out)
-        rmdir(out)
+        if created { rmdir(out) }
+    }
+
+    /// `removeIfUnused` for every folder this process created or marked: called when a command fails, so
+    /// a run that failed before writing any output leaves no folder behind.
+    public static func removeUnusedFoldersCreated() {
+        for folder in FolderLocks.held.createdFolders() { removeIfUnused(folder) }
     }
 
     /// The marker of a folder an earlier `command` wrote, read to use or continue that output
@@ -141,6 +149,7 @@ public enum OutputFolder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(try encoder.encode(marker), to: markerPath)
+        FolderLocks.held.markMarked(out)
     }
 
     /// Hidden temporary files of runs that were killed (their process is gone), in `out` and the
@@ -167,11 +176,31 @@ final class FolderLocks: @unchecked Sendable {
     private var descriptors: [String: Int32] = [:]
     /// Folders `prepare` created in this process (resolved paths), for `removeIfUnused`.
     private var created = Set<String>()
+    /// Folders whose marker this process wrote (resolved paths), for `removeIfUnused`.
+    private var marked = Set<String>()
+
+    func markMarked(_ folder: String) {
+        mutex.lock()
+        marked.insert(OutputFolder.resolved(folder))
+        mutex.unlock()
+    }
+
+    func wasMarked(_ folder: String) -> Bool {
+        mutex.lock()
+        defer { mutex.unlock() }
+        return marked.contains(OutputFolder.resolved(folder))
+    }
 
     func markCreated(_ folder: String) {
         mutex.lock()
         created.insert(OutputFolder.resolved(folder))
         mutex.unlock()
+    }
+
+    func createdFolders() -> [String] {
+        mutex.lock()
+        defer { mutex.unlock() }
+        return created.union(marked).sorted()
     }
 
     func wasCreated(_ folder: String) -> Bool {
@@ -187,6 +216,7 @@ final class FolderLocks: @unchecked Sendable {
         defer { mutex.unlock() }
         if let fd = descriptors.removeValue(forKey: key) { close(fd) }
         created.remove(key)
+        marked.remove(key)
     }
 
     func lock(_ folder: String, command: String) throws {

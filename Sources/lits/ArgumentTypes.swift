@@ -8,8 +8,34 @@ import LiTSInference
 import LiTSNet
 import LiTSTraining
 
-// Typed command-line values: each parses (and rejects) its own text, so commands receive checked
-// values and `validate()` is left for rules across options.
+// Typed command-line values: each parses (and rejects, saying why) its own text, so commands
+// receive checked values and `validate()` is left for rules across options.
+
+/// Why a typed value was refused. `init?(argument:)` can only say no, so it records the reason
+/// here, and `lits` reports `--window 400,-100: low must be below high` (exit 64) instead of
+/// ArgumentParser's bare "The value '400,-100' is invalid".
+final class ArgumentProblems: @unchecked Sendable {
+    private static let shared = ArgumentProblems()
+    private let lock = NSLock()
+    private var reasons: [String: String] = [:]
+
+    static func refuse(_ argument: String, _ reason: String) {
+        shared.lock.lock()
+        shared.reasons[argument] = reason
+        shared.lock.unlock()
+    }
+
+    /// "OPTION VALUE: REASON" for ArgumentParser's message about a value that gave its reason.
+    static func explain(_ message: String) -> String? {
+        guard let start = message.range(of: "The value '"),
+              let end = message.range(of: "' is invalid for '", range: start.upperBound..<message.endIndex) else { return nil }
+        let value = String(message[start.upperBound..<end.lowerBound])
+        let option = message[end.upperBound...].prefix { $0 != " " && $0 != "'" }
+        shared.lock.lock()
+        defer { shared.lock.unlock() }
+        return shared.reasons[value].map { "\(option) \(value): \($0)" }
+    }
+}
 
 /// A HU window: a preset name (liver, abdomen, soft-tissue, bone) or "L,H" with L < H, both
 /// within +-`limit` HU.
@@ -31,8 +57,16 @@ struct WindowArgument: ExpressibleByArgument, Sendable {
         }
         let parts = argument.split(separator: ",", omittingEmptySubsequences: false)
             .map { Float($0.trimmingCharacters(in: .whitespaces)) }
-        guard parts.count == 2, let lo = parts[0], let hi = parts[1], abs(lo) <= WindowArgument.limit, abs(hi) <= WindowArgument.limit,
-              lo < hi else { return nil }
+        guard parts.count == 2, let lo = parts[0], let hi = parts[1], lo.isFinite, hi.isFinite else {
+            let presets = HUWindow.presets.map(\.name).joined(separator: ", ")
+            ArgumentProblems.refuse(argument, "expected a preset (\(presets)) or two numbers L,H in HU")
+            return nil
+        }
+        guard abs(lo) <= WindowArgument.limit, abs(hi) <= WindowArgument.limit else {
+            ArgumentProblems.refuse(argument, "each bound must be within +-\(Int(WindowArgument.limit)) HU")
+            return nil
+        }
+        guard lo < hi else { ArgumentProblems.refuse(argument, "low must be below high"); return nil }
         (text, name, window) = (argument, "\(Int(lo))_\(Int(hi))", HUWindow(low: lo, high: hi))
     }
 
@@ -52,7 +86,10 @@ struct PositiveInts: Sendable {
 /// A patch "W,H,D" (the baseline's 168,168,16).
 extension PatchSize: ExpressibleByArgument {
     public init?(argument: String) {
-        guard let v = PositiveInts.parse(argument, separator: ","), v.count == 3 else { return nil }
+        guard let v = PositiveInts.parse(argument, separator: ","), v.count == 3 else {
+            ArgumentProblems.refuse(argument, "expected W,H,D: three positive integers (width, height, slices), e.g. 168,168,16")
+            return nil
+        }
         self.init(d: v[2], h: v[1], w: v[0])
     }
 
@@ -64,7 +101,10 @@ struct InPlaneSize: ExpressibleByArgument, Sendable {
     let nx: Int, ny: Int
 
     init?(argument: String) {
-        guard let v = PositiveInts.parse(argument, separator: "x"), v.count <= 2 else { return nil }
+        guard let v = PositiveInts.parse(argument, separator: "x"), v.count <= 2 else {
+            ArgumentProblems.refuse(argument, "expected N or NXxNY (W x H): positive integers, e.g. 168 or 192x160")
+            return nil
+        }
         (nx, ny) = (v[0], v.count == 2 ? v[1] : v[0])
     }
 
@@ -79,7 +119,10 @@ struct SpacingArgument: ExpressibleByArgument, Sendable {
     init?(argument: String) {
         let parts = argument.split(separator: ",", omittingEmptySubsequences: false)
             .map { Double($0.trimmingCharacters(in: .whitespaces)) }
-        guard parts.count == 1 || parts.count == 3, parts.allSatisfy({ $0 != nil && $0! > 0 && $0!.isFinite }) else { return nil }
+        guard parts.count == 1 || parts.count == 3, parts.allSatisfy({ $0 != nil && $0! > 0 && $0!.isFinite }) else {
+            ArgumentProblems.refuse(argument, "expected S or X,Y,Z in mm, each a positive number")
+            return nil
+        }
         values = parts.count == 1 ? [parts[0]!, parts[0]!, parts[0]!] : parts.map { $0! }
     }
 }
@@ -89,7 +132,10 @@ struct FilterList: ExpressibleByArgument, Sendable {
     let values: [Int]
 
     init?(argument: String) {
-        guard let v = PositiveInts.parse(argument, separator: ","), v.count >= 2 else { return nil }
+        guard let v = PositiveInts.parse(argument, separator: ","), v.count >= 2 else {
+            ArgumentProblems.refuse(argument, "expected two or more positive integers, one per U-Net level, e.g. 16,32,64,128")
+            return nil
+        }
         values = v
     }
 
@@ -101,7 +147,10 @@ struct KernelSize: ExpressibleByArgument, Sendable {
     let values: [Int]
 
     init?(argument: String) {
-        guard let v = PositiveInts.parse(argument, separator: "x"), v.count <= 2 else { return nil }
+        guard let v = PositiveInts.parse(argument, separator: "x"), v.count <= 2 else {
+            ArgumentProblems.refuse(argument, "expected R or RxC in pixels: positive integers")
+            return nil
+        }
         values = v.count == 1 ? [v[0], v[0]] : v
     }
 }
@@ -121,7 +170,10 @@ struct SliceSelection: ExpressibleByArgument, Sendable {
         if argument == "auto" { indices = nil; return }
         let parts = argument.split(separator: ",", omittingEmptySubsequences: false)
         let values = parts.compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !values.isEmpty, values.count == parts.count, values.allSatisfy({ $0 >= 0 }) else { return nil }
+        guard !values.isEmpty, values.count == parts.count, values.allSatisfy({ $0 >= 0 }) else {
+            ArgumentProblems.refuse(argument, "expected auto or slice indices k (from 0), e.g. 40,52,60")
+            return nil
+        }
         indices = values
     }
 
@@ -165,13 +217,24 @@ struct AugmentSetting: ExpressibleByArgument, Sendable {
 
     init?(argument: String) {
         let parts = argument.split(separator: "=", omittingEmptySubsequences: false)
-        guard parts.count == 2, let name = AugmentationOptions.Name(rawValue: String(parts[0])) else { return nil }
+        guard parts.count == 2, let name = AugmentationOptions.Name(rawValue: String(parts[0])) else {
+            let names = AugmentationOptions.Name.allCases.map(\.rawValue).joined(separator: ", ")
+            ArgumentProblems.refuse(argument, "expected NAME=P or NAME=P:LO,HI with NAME one of \(names)")
+            return nil
+        }
         let value = parts[1].split(separator: ":", omittingEmptySubsequences: false)
-        guard (1...2).contains(value.count), let p = Double(value[0]), (0...1).contains(p) else { return nil }
+        guard (1...2).contains(value.count), let p = Double(value[0]), (0...1).contains(p) else {
+            ArgumentProblems.refuse(argument, "the probability P must be a number from 0 to 1")
+            return nil
+        }
         var range: AugmentationOptions.Range? = nil
         if value.count == 2 {
             let bounds = value[1].split(separator: ",", omittingEmptySubsequences: false).map { Double($0) }
-            guard bounds.count == 2, let lo = bounds[0], let hi = bounds[1], lo.isFinite, hi.isFinite, lo <= hi, name != .mirror else { return nil }
+            guard name != .mirror else { ArgumentProblems.refuse(argument, "mirror takes a probability only, no range"); return nil }
+            guard bounds.count == 2, let lo = bounds[0], let hi = bounds[1], lo.isFinite, hi.isFinite, lo <= hi else {
+                ArgumentProblems.refuse(argument, "the range must be LO,HI with LO at most HI")
+                return nil
+            }
             range = AugmentationOptions.Range(lo, hi)
         }
         (self.name, probability, self.range) = (name, p, range)
@@ -195,7 +258,10 @@ struct NSDTolerances: ExpressibleByArgument, Sendable {
 
     init?(argument: String) {
         let parts = argument.split(separator: ",", omittingEmptySubsequences: false).map { Double($0.trimmingCharacters(in: .whitespaces)) }
-        guard (1...2).contains(parts.count), parts.allSatisfy({ $0 != nil && $0!.isFinite && $0! >= 0 }) else { return nil }
+        guard (1...2).contains(parts.count), parts.allSatisfy({ $0 != nil && $0!.isFinite && $0! >= 0 }) else {
+            ArgumentProblems.refuse(argument, "expected T or LIVER,LESION in mm, each a number at least 0")
+            return nil
+        }
         (text, liver, lesion) = (argument, parts[0]!, parts.last!!)
     }
 

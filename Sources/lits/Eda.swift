@@ -10,6 +10,7 @@ struct Eda: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eda",
         abstract: "Dataset EDA report: HU statistics, lesion 3D components, fingerprint, montages and charts.",
+        discussion: RunHelp.discussion(EdaRun.self, command: "lits eda"),
         subcommands: [EdaRun.self, EdaMerge.self],
         defaultSubcommand: EdaRun.self)
 }

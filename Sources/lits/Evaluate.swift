@@ -8,6 +8,7 @@ import LiTSRender
 struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Evaluate predictions against ground truth: LiTS metrics, lesion detection, Dice per liver region.",
+        discussion: RunHelp.discussion(EvaluateRun.self, command: "lits evaluate"),
         subcommands: [EvaluateRun.self, EvaluateMerge.self],
         defaultSubcommand: EvaluateRun.self)
 }

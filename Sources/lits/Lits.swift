@@ -14,6 +14,7 @@ struct Lits: ParsableCommand {
         Labels: 0 background, 1 liver, 2 tumor. Volumes are reoriented to RAS+ on load, so k runs \
         inferior to superior.
         """,
+        version: LiTSKitVersion.current,
         subcommands: [Info.self, Preprocess.self, Eda.self, QA.self, Preview.self, Enhance.self, Train.self, Predict.self, Evaluate.self, Export.self, Notebook.self, ImportMRC.self, ImportDICOM.self, Bench.self]
     )
 
@@ -27,8 +28,16 @@ struct Lits: ParsableCommand {
         RepeatedOptions.check(Array(CommandLine.arguments.dropFirst()))
         do {
             var command = try parseAsRoot()
+            // Documentation checks (DocCommandLineTests) parse a command line without running it.
+            if ProcessInfo.processInfo.environment["LITSKIT_PARSE_ONLY"] == "1" { return }
             try command.run()
         } catch {
+            // A run that failed before writing any output leaves no folder it created.
+            OutputFolder.removeUnusedFoldersCreated()
+            if let line = ArgumentProblems.explain(message(for: error)) {
+                printError(line)
+                Foundation.exit(64)   // ArgumentParser's exit status for a usage error
+            }
             exit(withError: error)
         }
     }

@@ -7,6 +7,7 @@ import LiTSImaging
 struct Preprocess: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Window, resample and normalise cases into volN.npy / maskN.npy plus manifest.json.",
+        discussion: RunHelp.discussion(PreprocessRun.self, command: "lits preprocess"),
         subcommands: [PreprocessRun.self, PreprocessMerge.self],
         defaultSubcommand: PreprocessRun.self)
 }
