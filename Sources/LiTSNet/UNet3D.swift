@@ -71,7 +71,8 @@ public struct UNetConfig: Codable, Equatable, Sendable {
         guard shape[1] == inChannels else { return "input has \(shape[1]) channels, the model expects \(inChannels)" }
         let bad = shape[2...].filter { $0 % sideDivisor != 0 || $0 == 0 }
         if !bad.isEmpty {
-            return "input sides \(shape[2...].map(String.init).joined(separator: "x")) must all divide by \(sideDivisor) (2^\(filters.count - 1) for \(filters.count - 1) poolings)"
+            // Named W x H x D (NIfTI's order, as every option and message), the reverse of (D, H, W).
+            return "input sides \(shape[2...].reversed().map(String.init).joined(separator: "x")) (W x H x D) must all divide by \(sideDivisor) (2^\(filters.count - 1) for \(filters.count - 1) poolings)"
         }
         return nil
     }

@@ -120,7 +120,7 @@ final class UNetTests: XCTestCase {
         config.filters = [4, 8, 16, 32]
         XCTAssertNil(config.problem(withInput: [1, 1, 16, 168, 168]))
         XCTAssertEqual(config.problem(withInput: [1, 1, 12, 168, 168]),
-                       "input sides 12x168x168 must all divide by 8 (2^3 for 3 poolings)")
+                       "input sides 168x168x12 (W x H x D) must all divide by 8 (2^3 for 3 poolings)")
         XCTAssertNotNil(config.problem(withInput: [1, 2, 16, 16, 16]), "channel count")
     }
 
