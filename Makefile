@@ -11,7 +11,7 @@ CHECK_OUT := out/check
 DEMO_TRAIN := --patch 96,96,16 --filters 8,16,32,64 --volumes-per-batch 1 --patches-per-volume 2 \
   --epochs 6 --batches-per-epoch 10 --overlap 0.25 --lr 0.003
 
-.PHONY: setup build release test demo sample bench reports check check-notebooks check-reports check-sample-tests check-nnunet fuzz clean install uninstall
+.PHONY: setup build release test demo sample bench reports check check-notebooks check-reports check-sample-tests check-nnunet check-python wheel fuzz clean install uninstall
 
 # Installs the Debian packages that are missing (idempotent; needs root or sudo).
 setup:
@@ -68,7 +68,7 @@ check: release
 	@rc=0; scripts/fetch_sample.sh $(LITS) $(SAMPLE) || rc=$$?; \
 	if [ $$rc = 75 ]; then echo "SKIPPED: sample not reachable (PyPI download failed); notebook and report checks not run"; exit 0; fi; \
 	[ $$rc = 0 ] || exit $$rc; \
-	$(MAKE) --no-print-directory check-notebooks check-reports check-sample-tests
+	$(MAKE) --no-print-directory check-notebooks check-reports check-sample-tests check-python
 
 # Fails when a stored output in notebooks-md/ differs from a fresh run (cells marked `sh varies`
 # are run but not compared). The cells call `lits` from the PATH: the checking binary's folder comes first.
@@ -106,6 +106,21 @@ FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?= $(shell scripts/fuzz.sh list)
 fuzz: build
 	@rc=0; for t in $(FUZZ_TARGETS); do scripts/fuzz.sh $$t $(FUZZ_SECONDS) || rc=1; done; exit $$rc
+
+# The Python package (python/, docs/python.md): liblitskit.so and lits built with the Swift runtime
+# linked in statically (in their own build folder), packed into dist/litskit-VERSION-py3-none-linux_x86_64.whl.
+SWIFT_STATIC_LIBS = $(abspath $(dir $(realpath $(shell command -v swift)))../lib/swift_static/linux)
+WHEEL_BUILD = swift build -c release --scratch-path .build/wheel --static-swift-stdlib -Xswiftc -static-stdlib \
+  -Xlinker -L$(SWIFT_STATIC_LIBS)
+wheel: setup
+	$(WHEEL_BUILD) --product litskit
+	$(WHEEL_BUILD) --product lits
+	python3 scripts/build_wheel.py --lib .build/wheel/release/liblitskit.so --lits .build/wheel/release/lits --out dist
+
+# The wheel installed in a fresh venv, its tests and notebooks/05-python.ipynb run with the Swift
+# toolchain hidden (scripts/check_python.sh; the venv is made from PyPI in /tmp).
+check-python: wheel sample
+	scripts/check_python.sh
 
 bench: setup
 	swift build -c release --product lits-bench
