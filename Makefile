@@ -126,6 +126,7 @@ bench: setup
 	swift build -c release --product lits-bench
 	swift build -c release --product lits
 	benchmarks/compare.sh
+	benchmarks/regressions.sh
 
 # `make install [PREFIX=/usr/local]`: the release binary, its shell completions (bash, zsh, fish, as
 # ArgumentParser writes them) and the man page lits(1) from ArgumentParser's generate-manual plugin

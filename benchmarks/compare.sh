@@ -7,7 +7,12 @@
 # Env: REPEAT (default 3), WRITE_REPEAT (default 1, nibabel's .nii.gz write), PYTHON (default .venv/bin/python, else python3),
 #      LITS_BENCH (default .build/release/lits-bench),
 #      MONAI (default auto: run the MONAI DataAnalyzer peer when PYTHON can import monai;
-#      0 skips it, 1 requires it), MONAI_REPEAT (default 1; it takes minutes per repeat).
+#      0 skips it, 1 requires it), MONAI_REPEAT (default 1; it takes minutes per repeat),
+#      ONLY (an extended regex: run only the commands it matches, e.g. ONLY='equaliz|read ';
+#      results.md is then left as it is and only the history file is written).
+# Every run is also recorded with the CPU model, its ISA flags and the core count in
+# benchmarks/history/DATE-CPU.tsv (benchmarks/history.sh); benchmarks/regressions.sh compares it
+# with the last committed run on the same CPU model.
 # Both sides print `NAME ... min_s=X median_s=Y n=N` lines; we pair them by NAME and
 # print ratio = peer median / ours median (>1 means the Swift code is faster).
 # The table goes to stdout and, with date, machine and commands, to benchmarks/results.md.
@@ -90,12 +95,21 @@ fi
 # Peer-only row (no Swift counterpart): MONAI Auto3DSeg DataAnalyzer over the EDA case folder.
 if [ "$MONAI" = 1 ]; then PEER_CMDS+=("$BENCH/peers/monai_analyzer.py $LES --repeat $MONAI_REPEAT"); fi
 
+# ONLY: keep the matching commands of both sides.
+ONLY="${ONLY:-}"
+if [ -n "$ONLY" ]; then
+  keep=(); for c in "${SWIFT_CMDS[@]}"; do [[ "$c" =~ $ONLY ]] && keep+=("$c"); done; SWIFT_CMDS=("${keep[@]}")
+  keep=(); for c in "${PEER_CMDS[@]}"; do [[ "$c" =~ $ONLY ]] && keep+=("$c"); done; PEER_CMDS=("${keep[@]}")
+fi
+
 # Warm the page cache so neither side pays for the first disk read (make_data may
 # have just written the files, or not).
 cat "$NII" "$GZ" "$LES_SEG" > /dev/null
 
 for c in "${SWIFT_CMDS[@]}"; do echo "+ $c" >&2; $c | tee -a "$OURS" >&2; done
 for c in "${PEER_CMDS[@]}"; do echo "+ $PYTHON $c" >&2; py $c | tee -a "$PEER" >&2; done
+HISTORY_FILE="$("$BENCH/history.sh" "$OURS" "$PEER" "$REPEAT")"
+echo "recorded $HISTORY_FILE" >&2
 
 # Pair `NAME ... median_s=X` lines. Swift names are mapped to the peer names:
 # preprocess_cubic* -> preprocess_order3*, preprocess_linear* -> preprocess_order1*.
@@ -132,12 +146,15 @@ table() {
 
 TABLE="$(table)"
 echo "$TABLE"
+if [ -n "$ONLY" ]; then echo "ONLY='$ONLY': results.md left as it is" >&2; exit 0; fi
 
 {
   echo "# LiTSKit benchmark results"
   echo
   echo "- date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
-  echo "- machine: $(uname -srm), nproc=$(nproc), $(awk '/MemTotal/ {printf "%.0f GB RAM", $2/1048576}' /proc/meminfo)"
+  echo "- machine: $(uname -srm), nproc=$(nproc), $(awk '/MemTotal/ {printf "%.0f GB RAM", $2/1048576}' /proc/meminfo), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "- cpu: $(awk -F'\t' '$1 == "# cpu" { print $2 }' "$HISTORY_FILE"); flags: $(awk -F'\t' '$1 == "# flags" { print $2 }' "$HISTORY_FILE")"
+  echo "- recorded in ${HISTORY_FILE#$ROOT/}"
   echo "- repeat: $REPEAT; ratio = peer median / ours median (>1: Swift is faster)"
   echo "- data: $(cd "$DATA" && ls -l volume-0.nii volume-0.nii.gz | awk '{printf "%s%s %d bytes", (NR > 1 ? "; " : ""), $NF, $5}')"
   echo "- eda / components: lits_sized_lesions/volume-1.nii (-> volume-0.nii) + segmentation-1.nii"
