@@ -83,9 +83,16 @@ let package = Package(
         .target(name: "LiTSTraining", dependencies: ["LiTSCore", "LiTSImaging", "LiTSNet", "LiTSInference", "LiTSRender", "LiTSAnalysis", "LiTSEvaluation"]),
         .target(name: "LiTSEvaluation", dependencies: ["LiTSCore", "LiTSImaging", "LiTSRender"]),
         .target(name: "LiTSKitC", dependencies: ["LiTSCore", "LiTSImaging", "LiTSAnalysis", "LiTSEvaluation"]),
+        // `lits bench`'s measurements of the engine (the command only parses and prints).
+        .target(name: "LiTSBench", dependencies: ["LiTSCore", "LiTSImaging", "LiTSNet", "LiTSInference", "LiTSTraining"]),
+        // The command line's typed values and option groups, shared by the `lits` commands.
+        .target(name: "LiTSCommandLine", dependencies: [
+            "LiTSCore", "LiTSCluster", "LiTSImaging", "LiTSRender", "LiTSAnalysis", "LiTSNet", "LiTSInference", "LiTSTraining", "LiTSEvaluation",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .executableTarget(name: "lits", dependencies: [
             "LiTSCore", "LiTSImaging", "LiTSRender", "LiTSAnalysis", "LiTSNet", "LiTSInference", "LiTSTraining", "LiTSEvaluation",
-            "LiTSCluster", "LiTSDICOM", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "LiTSCluster", "LiTSDICOM", "LiTSBench", "LiTSCommandLine", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "lits-bench", dependencies: ["LiTSCore", "LiTSImaging", "LiTSAnalysis"],
                           path: "benchmarks/Sources/lits-bench"),

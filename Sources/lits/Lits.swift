@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LiTSCluster
+import LiTSCommandLine
 import LiTSCore
 
 @main
@@ -25,7 +26,7 @@ struct Lits: ParsableCommand {
         // Ctrl-C, SIGTERM or SIGHUP remove unfinished files and exit 128 + signal (`lits train`
         // takes the signals over to stop after a batch).
         TempFiles.inProgress.removeOnSignals()
-        RepeatedOptions.check(Array(CommandLine.arguments.dropFirst()))
+        RepeatedOptions.check(Array(CommandLine.arguments.dropFirst())) { Lits._dumpHelp() }
         do {
             var command = try parseAsRoot()
             // Documentation checks (DocCommandLineTests) parse a command line without running it.
@@ -41,40 +42,4 @@ struct Lits: ParsableCommand {
             exit(withError: error)
         }
     }
-}
-
-/// Runs a command body: a `LiTSError` becomes one line on stderr and exit code 1.
-func runReportingErrors(_ body: () throws -> Void) throws {
-    do {
-        try body()
-    } catch let error as LiTSError {
-        printError(error.description)
-        throw ExitCode.failure
-    }
-}
-
-/// The same for a command whose ranks call MPI together: an error on one rank (the others would
-/// wait for it forever) ends every rank of the job.
-func runReportingErrors(cluster: Cluster, _ body: () throws -> Void) throws {
-    do {
-        try runReportingErrors(body)
-    } catch let exit as ExitCode where cluster.size > 1 && !StopRequest.isSignalExit(exit.rawValue) {
-        cluster.abort(code: exit.rawValue)
-    }
-}
-
-/// Prints every failed case and, if any failed, exits non-zero after the others finished.
-func reportFailures(_ failures: [(Case, String)], total: Int) throws {
-    guard !failures.isEmpty else { return }
-    for (_, message) in failures { printError(message) }
-    printError("\(failures.count) of \(total) cases failed: \(failures.map { $0.0.id }.joined(separator: ", "))")
-    throw ExitCode.failure
-}
-
-func printError(_ message: String) {
-    FileHandle.standardError.write(Data("lits: error: \(message)\n".utf8))
-}
-
-func printWarning(_ message: String) {
-    FileHandle.standardError.write(Data("lits: warning: \(message)\n".utf8))
 }

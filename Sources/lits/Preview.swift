@@ -1,4 +1,5 @@
 import ArgumentParser
+import LiTSCommandLine
 import Foundation
 import LiTSAnalysis
 import LiTSCore

@@ -3,23 +3,25 @@ import Foundation
 import LiTSImaging
 
 /// Options shared by the commands that enhance contrast.
-struct EnhancementArguments: ParsableArguments {
+public struct EnhancementArguments: ParsableArguments {
+    public init() {}
+
     @Option(help: "Bins of the histogram equalizations, 2 to \(EnhancementOptions.maxBins) (the baseline used 32).")
-    var bins = 256
+    public var bins = 256
 
     @Option(help: "CLAHE kernel size in pixels, R or RxC, at most the axial slice (default: 1/8 of the slice, as scikit-image).")
-    var claheKernel: KernelSize?
+    public var claheKernel: KernelSize?
 
     @Option(help: "CLAHE clip limit (scikit-image's clip_limit).")
-    var claheClip = 0.01
+    public var claheClip = 0.01
 
     @Option(help: "CLAHE histogram bins, 2 to \(EnhancementOptions.maxClaheBins) (its grey levels).")
-    var claheBins = 256
+    public var claheBins = 256
 
     /// The largest side a NIfTI-1 header can give a slice (its dimensions are 16-bit).
-    static let maxKernel = Int(Int16.max)
+    public static let maxKernel = Int(Int16.max)
 
-    func validate() throws {
+    public func validate() throws {
         guard bins >= 2, bins <= EnhancementOptions.maxBins else {
             throw ValidationError("--bins must be in 2...\(EnhancementOptions.maxBins)")
         }
@@ -32,7 +34,7 @@ struct EnhancementArguments: ParsableArguments {
         guard claheClip > 0, claheClip <= 1 else { throw ValidationError("--clahe-clip must be in (0, 1]") }
     }
 
-    var options: EnhancementOptions {
+    public var options: EnhancementOptions {
         var o = EnhancementOptions()
         o.bins = bins
         o.claheKernel = claheKernel?.values

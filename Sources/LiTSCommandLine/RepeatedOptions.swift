@@ -4,7 +4,7 @@ import Foundation
 /// ArgumentParser keeps the last value of an option given twice (`predict --run A --run B` used B
 /// alone, with exit 0). An option that takes one value and appears more than once is refused
 /// before anything runs; options declared repeatable (`--window`, `--mask`, ...) are left alone.
-enum RepeatedOptions {
+public enum RepeatedOptions {
     /// The part of `--experimental-dump-help`'s description this check reads.
     struct Command: Decodable {
         var commandName: String
@@ -54,11 +54,12 @@ enum RepeatedOptions {
     }
 
     /// Refuses a repeated one-value option (exit 64, as ArgumentParser's usage errors).
-    static func check(_ arguments: [String]) {
+    /// `description` is the root command's `_dumpHelp()`.
+    public static func check(_ arguments: [String], description: () -> String) {
         // Only a command line with two options can repeat one (`-o` and `--out` are one option,
         // so the description is needed to tell; reading it costs a few milliseconds).
         guard arguments.prefix(while: { $0 != "--" }).filter({ $0.hasPrefix("-") }).count > 1,
-              let root = try? JSONDecoder().decode(DumpHelp.self, from: Data(Lits._dumpHelp().utf8)).command,
+              let root = try? JSONDecoder().decode(DumpHelp.self, from: Data(description().utf8)).command,
               let message = problem(in: arguments, root: root) else { return }
         printError(message)
         exit(64)

@@ -2,8 +2,8 @@ import ArgumentParser
 
 /// `lits X ARGS` runs `lits X run ARGS` for the commands whose `run` subcommand is the default;
 /// their `--help` shows that run's help (its arguments and options) before their subcommands.
-enum RunHelp {
-    static func discussion(_ run: ParsableCommand.Type, command: String) -> String {
+public enum RunHelp {
+    public static func discussion(_ run: ParsableCommand.Type, command: String) -> String {
         // Two columns narrower than the parent's 80, so its re-wrapping leaves every line as it is.
         var help = run.helpMessage(columns: 78)
         if help.hasPrefix("OVERVIEW: ") { help.removeFirst("OVERVIEW: ".count) }

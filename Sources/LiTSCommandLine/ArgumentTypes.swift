@@ -14,19 +14,19 @@ import LiTSTraining
 /// Why a typed value was refused. `init?(argument:)` can only say no, so it records the reason
 /// here, and `lits` reports `--window 400,-100: low must be below high` (exit 64) instead of
 /// ArgumentParser's bare "The value '400,-100' is invalid".
-final class ArgumentProblems: @unchecked Sendable {
+public final class ArgumentProblems: @unchecked Sendable {
     private static let shared = ArgumentProblems()
     private let lock = NSLock()
     private var reasons: [String: String] = [:]
 
-    static func refuse(_ argument: String, _ reason: String) {
+    public static func refuse(_ argument: String, _ reason: String) {
         shared.lock.lock()
         shared.reasons[argument] = reason
         shared.lock.unlock()
     }
 
     /// "OPTION VALUE: REASON" for ArgumentParser's message about a value that gave its reason.
-    static func explain(_ message: String) -> String? {
+    public static func explain(_ message: String) -> String? {
         guard let start = message.range(of: "The value '"),
               let end = message.range(of: "' is invalid for '", range: start.upperBound..<message.endIndex) else { return nil }
         let value = String(message[start.upperBound..<end.lowerBound])
@@ -39,18 +39,18 @@ final class ArgumentProblems: @unchecked Sendable {
 
 /// A HU window: a preset name (liver, abdomen, soft-tissue, bone) or "L,H" with L < H, both
 /// within +-`limit` HU.
-struct WindowArgument: ExpressibleByArgument, Sendable {
+public struct WindowArgument: ExpressibleByArgument, Sendable {
     /// Far past any CT value (int16 files hold -32768...32767); bounds keep the width finite and
     /// the bounds printable as whole HU (Int() of 1e30 traps).
-    static let limit: Float = 100_000
+    public static let limit: Float = 100_000
 
     /// What the user wrote.
-    let text: String
+    public let text: String
     /// The preset's name, or "L_H" (for file names).
-    let name: String
-    let window: HUWindow
+    public let name: String
+    public let window: HUWindow
 
-    init?(argument: String) {
+    public init?(argument: String) {
         if let preset = HUWindow.presets.first(where: { $0.name == argument }) {
             (text, name, window) = (argument, preset.name, preset.window)
             return
@@ -70,12 +70,12 @@ struct WindowArgument: ExpressibleByArgument, Sendable {
         (text, name, window) = (argument, "\(Int(lo))_\(Int(hi))", HUWindow(low: lo, high: hi))
     }
 
-    var defaultValueDescription: String { text }
+    public var defaultValueDescription: String { text }
 }
 
 /// Positive integers separated by `separator`, with a fixed or minimum count.
-struct PositiveInts: Sendable {
-    static func parse(_ text: String, separator: Character) -> [Int]? {
+public struct PositiveInts: Sendable {
+    public static func parse(_ text: String, separator: Character) -> [Int]? {
         let parts = text.lowercased().split(separator: separator, omittingEmptySubsequences: false)
         let values = parts.compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard !values.isEmpty, values.count == parts.count, values.allSatisfy({ $0 > 0 }) else { return nil }
@@ -97,10 +97,10 @@ extension PatchSize: ExpressibleByArgument {
 }
 
 /// An in-plane size "N" or "NXxNY".
-struct InPlaneSize: ExpressibleByArgument, Sendable {
-    let nx: Int, ny: Int
+public struct InPlaneSize: ExpressibleByArgument, Sendable {
+    public let nx: Int, ny: Int
 
-    init?(argument: String) {
+    public init?(argument: String) {
         guard let v = PositiveInts.parse(argument, separator: "x"), v.count <= 2 else {
             ArgumentProblems.refuse(argument, "expected N or NXxNY (W x H): positive integers, e.g. 168 or 192x160")
             return nil
@@ -108,15 +108,15 @@ struct InPlaneSize: ExpressibleByArgument, Sendable {
         (nx, ny) = (v[0], v.count == 2 ? v[1] : v[0])
     }
 
-    var values: [Int] { [nx, ny] }
-    var defaultValueDescription: String { nx == ny ? "\(nx)" : "\(nx)x\(ny)" }
+    public var values: [Int] { [nx, ny] }
+    public var defaultValueDescription: String { nx == ny ? "\(nx)" : "\(nx)x\(ny)" }
 }
 
 /// A voxel spacing in mm: "S" (isotropic) or "X,Y,Z".
-struct SpacingArgument: ExpressibleByArgument, Sendable {
-    let values: [Double]
+public struct SpacingArgument: ExpressibleByArgument, Sendable {
+    public let values: [Double]
 
-    init?(argument: String) {
+    public init?(argument: String) {
         let parts = argument.split(separator: ",", omittingEmptySubsequences: false)
             .map { Double($0.trimmingCharacters(in: .whitespaces)) }
         guard parts.count == 1 || parts.count == 3, parts.allSatisfy({ $0 != nil && $0! > 0 && $0!.isFinite }) else {
@@ -128,10 +128,10 @@ struct SpacingArgument: ExpressibleByArgument, Sendable {
 }
 
 /// Filters per U-Net level, "16,32,64,128" (at least two levels).
-struct FilterList: ExpressibleByArgument, Sendable {
-    let values: [Int]
+public struct FilterList: ExpressibleByArgument, Sendable {
+    public let values: [Int]
 
-    init?(argument: String) {
+    public init?(argument: String) {
         guard let v = PositiveInts.parse(argument, separator: ","), v.count >= 2 else {
             ArgumentProblems.refuse(argument, "expected two or more positive integers, one per U-Net level, e.g. 16,32,64,128")
             return nil
@@ -139,14 +139,14 @@ struct FilterList: ExpressibleByArgument, Sendable {
         values = v
     }
 
-    var defaultValueDescription: String { values.map(String.init).joined(separator: ",") }
+    public var defaultValueDescription: String { values.map(String.init).joined(separator: ",") }
 }
 
 /// A CLAHE kernel "R" or "RxC" in pixels.
-struct KernelSize: ExpressibleByArgument, Sendable {
-    let values: [Int]
+public struct KernelSize: ExpressibleByArgument, Sendable {
+    public let values: [Int]
 
-    init?(argument: String) {
+    public init?(argument: String) {
         guard let v = PositiveInts.parse(argument, separator: "x"), v.count <= 2 else {
             ArgumentProblems.refuse(argument, "expected R or RxC in pixels: positive integers")
             return nil
@@ -156,17 +156,17 @@ struct KernelSize: ExpressibleByArgument, Sendable {
 }
 
 /// Interpolation of the CT (labels are always nearest neighbour).
-enum CTInterpolation: String, CaseIterable, ExpressibleByArgument, Sendable {
+public enum CTInterpolation: String, CaseIterable, ExpressibleByArgument, Sendable {
     case linear, cubic
-    var interpolation: Interpolation { self == .linear ? .linear : .cubic }
+    public var interpolation: Interpolation { self == .linear ? .linear : .cubic }
 }
 
 /// Axial slices: "auto" or canonical k indices "40,52,60".
-struct SliceSelection: ExpressibleByArgument, Sendable {
+public struct SliceSelection: ExpressibleByArgument, Sendable {
     /// Nil: automatic (evenly over the liver plus the most tumor).
-    let indices: [Int]?
+    public let indices: [Int]?
 
-    init?(argument: String) {
+    public init?(argument: String) {
         if argument == "auto" { indices = nil; return }
         let parts = argument.split(separator: ",", omittingEmptySubsequences: false)
         let values = parts.compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
@@ -177,20 +177,20 @@ struct SliceSelection: ExpressibleByArgument, Sendable {
         indices = values
     }
 
-    var defaultValueDescription: String { indices.map { $0.map(String.init).joined(separator: ",") } ?? "auto" }
+    public var defaultValueDescription: String { indices.map { $0.map(String.init).joined(separator: ",") } ?? "auto" }
 }
 
 /// Contrast enhancement before preprocessing, or none.
-enum EqualizeChoice: String, CaseIterable, ExpressibleByArgument, Sendable {
+public enum EqualizeChoice: String, CaseIterable, ExpressibleByArgument, Sendable {
     case none, slice, volume, volumeBody = "volume-body", clahe
-    var method: EnhancementMethod? { self == .none ? nil : EnhancementMethod(rawValue: rawValue) }
+    public var method: EnhancementMethod? { self == .none ? nil : EnhancementMethod(rawValue: rawValue) }
 }
 
 /// How training patches are placed.
-enum SamplingChoice: String, CaseIterable, ExpressibleByArgument, Sendable {
+public enum SamplingChoice: String, CaseIterable, ExpressibleByArgument, Sendable {
     case uniform, liverBiased = "liver-biased", regionBalanced = "region-balanced"
 
-    func mode(pLiver: Double, pLesion: Double) -> SamplingMode {
+    public func mode(pLiver: Double, pLesion: Double) -> SamplingMode {
         switch self {
         case .uniform: return .uniform
         case .liverBiased: return .liverBiased(pLiver: pLiver, pLesion: pLesion)
@@ -200,22 +200,22 @@ enum SamplingChoice: String, CaseIterable, ExpressibleByArgument, Sendable {
 }
 
 /// Augmentation of training patches: none (the patches as cut) or nnU-Net's default transforms.
-enum AugmentPreset: String, CaseIterable, ExpressibleByArgument, Sendable {
+public enum AugmentPreset: String, CaseIterable, ExpressibleByArgument, Sendable {
     case none, `default`
 
-    func options(patch: PatchSize) -> AugmentationOptions {
+    public func options(patch: PatchSize) -> AugmentationOptions {
         self == .none ? .off(patch: patch) : .nnUNetDefault(patch: patch)
     }
 }
 
 /// One transform's setting "NAME=P" or "NAME=P:LO,HI" (probability, and the range its strength is
 /// drawn from), over the --augment preset.
-struct AugmentSetting: ExpressibleByArgument, Sendable {
-    let name: AugmentationOptions.Name
-    let probability: Double
-    let range: AugmentationOptions.Range?
+public struct AugmentSetting: ExpressibleByArgument, Sendable {
+    public let name: AugmentationOptions.Name
+    public let probability: Double
+    public let range: AugmentationOptions.Range?
 
-    init?(argument: String) {
+    public init?(argument: String) {
         let parts = argument.split(separator: "=", omittingEmptySubsequences: false)
         guard parts.count == 2, let name = AugmentationOptions.Name(rawValue: String(parts[0])) else {
             let names = AugmentationOptions.Name.allCases.map(\.rawValue).joined(separator: ", ")
@@ -240,7 +240,7 @@ struct AugmentSetting: ExpressibleByArgument, Sendable {
         (self.name, probability, self.range) = (name, p, range)
     }
 
-    func apply(to options: inout AugmentationOptions) {
+    public func apply(to options: inout AugmentationOptions) {
         options[name].probability = probability
         if let range { options[name].range = range }
     }
@@ -252,11 +252,11 @@ extension EvaluationProtocol: ExpressibleByArgument {}
 extension MissingPolicy: ExpressibleByArgument {}
 
 /// Normalized surface Dice tolerances in mm: "T" for liver and lesion, or "LIVER,LESION".
-struct NSDTolerances: ExpressibleByArgument, Sendable {
-    let text: String
-    let liver: Double, lesion: Double
+public struct NSDTolerances: ExpressibleByArgument, Sendable {
+    public let text: String
+    public let liver: Double, lesion: Double
 
-    init?(argument: String) {
+    public init?(argument: String) {
         let parts = argument.split(separator: ",", omittingEmptySubsequences: false).map { Double($0.trimmingCharacters(in: .whitespaces)) }
         guard (1...2).contains(parts.count), parts.allSatisfy({ $0 != nil && $0!.isFinite && $0! >= 0 }) else {
             ArgumentProblems.refuse(argument, "expected T or LIVER,LESION in mm, each a number at least 0")
@@ -265,7 +265,7 @@ struct NSDTolerances: ExpressibleByArgument, Sendable {
         (text, liver, lesion) = (argument, parts[0]!, parts.last!!)
     }
 
-    var defaultValueDescription: String { text }
+    public var defaultValueDescription: String { text }
 }
 extension Blending: ExpressibleByArgument {}
 extension CheckpointChoice: ExpressibleByArgument {}
@@ -286,27 +286,29 @@ extension Connectivity: ExpressibleByArgument {
 
 /// The preprocessing options `lits preprocess` and `lits train` on raw data share: a fixed
 /// in-plane size and slice spacing (the baseline, the default), or a target spacing on every axis.
-struct PreprocessingArguments: ParsableArguments {
+public struct PreprocessingArguments: ParsableArguments {
+    public init() {}
+
     @Option(parsing: .unconditional, help: "HU window L,H to clip to before normalising (L < H, each within +-100000).")
-    var window = WindowArgument(argument: "-100,400")!
+    public var window = WindowArgument(argument: "-100,400")!
 
     /// The largest in-plane side: past a full-resolution CT slice (512), with room to upsample.
-    static let maxSide = 4096
+    public static let maxSide = 4096
 
     @Option(help: "In-plane size after resampling, NX or NXxNY, at most \(PreprocessingArguments.maxSide) (default 168; not with --spacing).")
-    var size: InPlaneSize?
+    public var size: InPlaneSize?
 
     @Option(help: "Slice spacing in mm after resampling (default 2; not with --spacing).")
-    var sliceSpacing: Double?
+    public var sliceSpacing: Double?
 
     @Option(help: ArgumentHelp("Resample every axis to this spacing in mm, S or X,Y,Z (nnU-Net's way; labels nearest neighbour), instead of --size and --slice-spacing.",
                                valueName: "mm"))
-    var spacing: SpacingArgument?
+    public var spacing: SpacingArgument?
 
     @Flag(inversion: .prefixedNo, help: "Crop each case to the bounding box of its body (HU > -500, largest component) before resampling, as nnU-Net crops to non-zero; predictions are mapped back, background outside the box (default: off).")
-    var cropBody: Bool?
+    public var cropBody: Bool?
 
-    func validate() throws {
+    public func validate() throws {
         if let size, size.values.contains(where: { $0 > PreprocessingArguments.maxSide }) {
             throw ValidationError("--size must be at most \(PreprocessingArguments.maxSide) per side")
         }
@@ -316,7 +318,7 @@ struct PreprocessingArguments: ParsableArguments {
         }
     }
 
-    var options: PreprocessOptions {
+    public var options: PreprocessOptions {
         var o = PreprocessOptions()
         o.window = window.window
         if let size { o.inPlaneSize = size.values }
@@ -336,7 +338,7 @@ extension ShardChoice: ExpressibleByArgument {
 
 extension ConvolutionPrecision: ExpressibleByArgument {
     /// Throws where this CPU cannot multiply in this precision (fp32 runs everywhere).
-    func checkSupported() throws {
+    public func checkSupported() throws {
         guard self == .bf16, !KernelConvolution.isSupported(.bf16) else { return }
         throw LiTSError(.unsupported, path: nil, "--precision bf16 needs a CPU with AVX-512 and AVX512_BF16 (vdpbf16ps); this one lacks them: use --precision fp32")
     }
@@ -346,31 +348,35 @@ extension TestTimeAugmentation: ExpressibleByArgument {}
 /// `--labels liver=5,tumor=6`: how the dataset's label values map to 0/1/2, overriding its own
 /// description (`dataset.json`). Set for the whole run when the arguments are validated, before
 /// any case is read (`CommandLineLabels`).
-struct LabelsArgument: ParsableArguments {
+public struct LabelsArgument: ParsableArguments {
+    public init() {}
+
     @Option(name: .customLong("labels"), help: ArgumentHelp(
         "Label values as CLASS=VALUE[+VALUE],... with CLASS liver, tumor or background (background=rest: every other value), e.g. liver=5,background=rest for a TotalSegmentator multilabel map. Default: the dataset's dataset.json labels, else 0/1/2. A value with no mapping is refused.",
         valueName: "mapping"))
-    var text: String?
+    public var text: String?
 
-    func validate() throws {
+    public func validate() throws {
         CommandLineLabels.truth = try text.map(LabelsArgument.parse)
     }
 
-    static func parse(_ text: String) throws -> LabelMapping {
+    public static func parse(_ text: String) throws -> LabelMapping {
         do { return try LabelMapping(parsing: text) } catch let e as LiTSError { throw ValidationError(e.reason) }
     }
 }
 
 /// `evaluate`'s `--truth-labels` and `--pred-labels`: the ground truth's and the predictions'
 /// label mappings (as `--labels`).
-struct EvaluationLabelsArgument: ParsableArguments {
+public struct EvaluationLabelsArgument: ParsableArguments {
+    public init() {}
+
     @Option(name: .customLong("truth-labels"), help: ArgumentHelp("The ground truth's label values as --labels takes them (default: its dataset.json labels, else 0/1/2).", valueName: "mapping"))
-    var truth: String?
+    public var truth: String?
 
     @Option(name: .customLong("pred-labels"), help: ArgumentHelp("The predictions' label values as --labels takes them (default 0/1/2), e.g. liver=5,background=rest for TotalSegmentator output.", valueName: "mapping"))
-    var predictions: String?
+    public var predictions: String?
 
-    func validate() throws {
+    public func validate() throws {
         CommandLineLabels.truth = try truth.map(LabelsArgument.parse)
         CommandLineLabels.predictions = try predictions.map(LabelsArgument.parse)
     }

@@ -5,4 +5,4 @@ import LiTSRender
 extension FigureFormat: ExpressibleByArgument {}
 
 /// The help of `--figures`, one text for every command that writes figures.
-let figuresHelp = ArgumentHelp("Format of the figures: png, svg or pdf (charts through gnuplot's pngcairo, svg and pdfcairo terminals; the page links the files written).")
+public let figuresHelp = ArgumentHelp("Format of the figures: png, svg or pdf (charts through gnuplot's pngcairo, svg and pdfcairo terminals; the page links the files written).")
