@@ -12,8 +12,9 @@ final class BodyCropCommandTests: XCTestCase {
         var r = try runLits(["train", data, "--out", work + "/run", "--recipe", "baseline", "--crop-body", "--spacing", "1.5,1.5,3",
                              "--norm", "instance", "--patch", "16,16,8", "--filters", "4,8", "--volumes-per-batch", "1",
                              "--patches-per-volume", "2", "--epochs", "10", "--batches-per-epoch", "4", "--lr", "0.01",
-                             "--seed", "1", "--threads", "1"])
+                             "--seed", "1", "--threads", "1", "--allow-qa-errors"])   // a phantom is no adult abdomen
         XCTAssertEqual(r.status, 0, r.stderr)
+        guard r.status == 0 else { return }
         let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: work + "/run/preprocessed/manifest.json"))) as? [String: Any]
         XCTAssertEqual((manifest?["options"] as? [String: Any])?["cropToBody"] as? Bool, true)
         let boxes = (manifest?["cases"] as? [[String: Any]])?.compactMap { $0["bodyBox"] as? [String: [Int]] }
