@@ -18,3 +18,11 @@ def test_installed_wheel_when_asked():
     assert "site-packages" in litskit.lits_binary(), litskit.lits_binary()
     if os.environ.get("LITSKIT_TOOLCHAIN_HIDDEN"):
         assert not os.path.exists("/opt/swift/usr/lib"), "the Swift toolchain should be hidden in this check"
+
+
+def test_library_is_called_without_the_gil():
+    # ctypes.CDLL releases the GIL around each foreign call; ctypes.PyDLL would hold it.
+    import ctypes
+    from litskit import _lib
+    assert type(_lib._lib) is ctypes.CDLL
+    assert not isinstance(_lib._lib, ctypes.PyDLL)
