@@ -180,12 +180,11 @@ public struct CrossValidation: Sendable {
         rmdir(out)
     }
 
-    /// The first start: data, folds, the files of RUN, the plan last.
+    /// The first start: the folds checked against DATA's case ids, then the data (preprocessed
+    /// once into RUN/preprocessed when raw), the files of RUN, the plan last.
     static func started(_ request: CrossValidationRequest, k: Int, fileSplits: [FoldSplit]?) throws -> CrossValidation {
         let out = request.out
-        try writeMarker(out)
-        let dataset = try TrainingRun.preparedData(request.data, run: RunFolder(out), options: request.preprocessing, threads: 2)
-        let ids = dataset.ids
+        let ids = try caseIDs(request.data)
         let splits: [FoldSplit]
         let source: String
         if let fileSplits, let file = request.splitsFile {
@@ -199,6 +198,11 @@ public struct CrossValidation: Sendable {
             splits = FoldSplits.kFold(ids: ids, folds: k)
             source = "nnU-Net's: scikit-learn KFold(n_splits=\(k), shuffle=True, random_state=12345) on the sorted case ids"
         }
+        try writeMarker(out)
+        let dataset = try TrainingRun.preparedData(request.data, run: RunFolder(out), options: request.preprocessing, threads: 2)
+        if let missing = splits.flatMap({ $0.train + $0.val }).first(where: { dataset.entry($0) == nil }) {
+            throw LiTSError(.noCases, path: request.data, "case \(missing) of the folds could not be preprocessed (see above)")
+        }
         let cv = CrossValidation(path: out, plan: CrossValidationPlan(
             folds: k, splitsSource: source, data: OutputFolder.resolved(request.data), dataFolder: OutputFolder.resolved(dataset.path),
             options: request.options, preprocessing: dataset.manifest.options), splits: splits)
@@ -208,6 +212,14 @@ public struct CrossValidation: Sendable {
         for (n, fold) in splits.enumerated() { try JSONFile.write(fold.dataSplit, to: cv.foldSplitFile(n)) }
         try JSONFile.write(cv.plan, to: "\(out)/\(CrossValidationPlan.fileName)")
         return cv
+    }
+
+    /// The cases a run on `data` trains on: a preprocessed folder's, or a raw dataset's labelled ones.
+    static func caseIDs(_ data: String) throws -> [String] {
+        if PreprocessedFolder.exists(at: data) { return try PreprocessedFolder(reading: data).ids }
+        let ids = try Dataset.scan([data]).cases.filter { $0.segmentationPath != nil }.map(\.id)
+        guard !ids.isEmpty else { throw LiTSError(.noCases, path: data, "no cases with a segmentation to train on") }
+        return ids
     }
 
     /// A later start into the same RUN must ask for the same cross-validation.
@@ -348,4 +360,19 @@ public enum CrossValidationOutcome {
     /// This process's folds are done; these folds still lack their out-of-fold predictions.
     case waiting(folds: [Int])
     case interrupted(fold: Int)
+}
+
+extension CrossValidationRequest {
+    /// The options as given on the command line, resolved with their recipe as a single run's
+    /// are (`TrainChoices.resolve`), once for every fold.
+    public init(data: String, out: String, folds: Int?, splitsFile: String?, fold: Int?, choices: TrainChoices) throws {
+        if let split = choices.split {
+            throw LiTSError(.invalidArgument, path: split, "--split is one run's split; a cross-validation's folds come from --folds K or --splits FILE (nnU-Net's splits_final.json)")
+        }
+        let raw = !PreprocessedFolder.exists(at: data)
+        let (options, preprocessing) = try choices.resolve(fingerprintSpacing: {
+            raw ? try Recipe.fingerprintSpacing(try TrainingRun.labelledCases(data)) : nil
+        })
+        self.init(data: data, out: out, folds: folds, splitsFile: splitsFile, fold: fold, options: options, preprocessing: preprocessing)
+    }
 }

@@ -37,7 +37,7 @@ extension CrossValidation {
         context.precision = run.config.precision ?? .fp32
         let model = try run.loadModel(Self.oofCheckpoint, context: context)
         let sha = try run.checkpointInfo(Self.oofCheckpoint).sha256 ?? ""
-        var predictor = Predictor(model: model, config: run.config)
+        let predictor = Predictor(model: model, config: run.config)
         let ids = splits[k].val
         for variant in PostprocessingVariant.allCases { try resetFolder("\(runPath)/\(variant.folder)") }
         var files: [String] = []
@@ -47,18 +47,24 @@ extension CrossValidation {
             let loaded = try CaseLoader.load(c, withLabels: false)
             try Preprocessor.checkFits(loaded, options: run.config.preprocessing)
             let name = PredictionNames.forInput(c).fileName(for: c)
-            for variant in PostprocessingVariant.allCases {
-                predictor.largestLiverComponent = variant.largestLiver
-                predictor.lesionsInsideLiver = variant.lesionsInLiver
-                let labels = predictor.predict(loaded).labels
-                try NIfTIWriter.write(labels, to: "\(runPath)/\(variant.folder)/\(name)", sformCode: Int32(max(1, loaded.source.sformCode)),
+            // One network pass, the four post-processings of its probabilities.
+            let variants = PostprocessingVariant.allCases
+            let labels = predictor.predict(loaded, postprocessing: variants.map { variant in
+                var options = predictor.postprocessOptions
+                options.largestLiverComponent = variant.largestLiver
+                options.lesionsInsideLiver = variant.lesionsInLiver
+                return options
+            })
+            for (variant, map) in zip(variants, labels) {
+                try NIfTIWriter.write(map, to: "\(runPath)/\(variant.folder)/\(name)", sformCode: Int32(max(1, loaded.source.sformCode)),
                                       description: "LiTSKit predict")
             }
             files.append(name)
         }
         // The record last: `validation/` (no post-processing) is the one that says "done".
         for variant in PostprocessingVariant.allCases.reversed() {
-            let record: [String: [String]] = ["run": [runPath], "checkpoint": [run.checkpointPath(Self.oofCheckpoint)], "checksum": [sha],
+            let record: [String: [String]] = ["run": [OutputFolder.resolved(runPath)], "checkpoint": [OutputFolder.resolved(run.checkpointPath(Self.oofCheckpoint))],
+                                              "checksum": [sha],
                                               "files": files, "cases": ids, "failed": [],
                                               "postprocessing": [variant.largestLiver ? "largest-liver" : "", variant.lesionsInLiver ? "lesions-in-liver" : ""].filter { !$0.isEmpty }]
             try JSONFile.write(record, to: "\(runPath)/\(variant.folder)/\(PredictionJob.recordFile)")

@@ -70,7 +70,7 @@ extension CrossValidation {
                 files.append(name)
             }
         }
-        let record: [String: [String]] = ["run": [path], "checkpoint": [], "files": files, "cases": ids, "failed": [],
+        let record: [String: [String]] = ["run": [OutputFolder.resolved(path)], "checkpoint": [], "files": files, "cases": ids, "failed": [],
                                           "postprocessing": [choice.largestLiver ? "largest-liver" : "", choice.lesionsInLiver ? "lesions-in-liver" : ""].filter { !$0.isEmpty }]
         try JSONFile.write(record, to: "\(predictions)/\(PredictionJob.recordFile)")
         let folder = try PredictionFolder(reading: predictions)

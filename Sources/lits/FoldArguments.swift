@@ -1,0 +1,91 @@
+import ArgumentParser
+import LiTSCommandLine
+import Foundation
+import LiTSCluster
+import LiTSCore
+import LiTSNet
+import LiTSTraining
+
+/// `lits train --folds K [--fold k] [--splits FILE]`: a K-fold cross-validation (nnU-Net's folds)
+/// into RUN/fold-0 ... with out-of-fold predictions, the post-processing chosen on them and the
+/// report of every case out of fold (docs/cross-validation.md).
+struct FoldArguments: ParsableArguments {
+    @Option(help: "Cross-validate: train K folds (nnU-Net's: KFold(shuffle, seed 12345) on the sorted case ids) into RUN/fold-0 ... RUN/fold-(K-1), predict each fold's validation cases, choose the post-processing on them and report every case out of fold in RUN/crossval.")
+    var folds: Int?
+
+    @Option(help: "Train only fold k of the cross-validation (a Slurm array task: --fold $SLURM_ARRAY_TASK_ID); the report is built by the fold that finishes last.")
+    var fold: Int?
+
+    @Option(help: "The folds as nnU-Net's splits_final.json ([{\"train\": [...], \"val\": [...]}, ...]) instead of the computed ones.")
+    var splits: String?
+
+    var isGiven: Bool { folds != nil || fold != nil || splits != nil }
+
+    func validate() throws {
+        if let folds, folds < 2 { throw ValidationError("--folds must be at least 2") }
+        if let fold, fold < 0 { throw ValidationError("--fold must not be negative") }
+    }
+
+    /// Runs `train` as a cross-validation when it is one (folds given, or --resume of a
+    /// cross-validation folder or of one of its folds); false otherwise.
+    func runIfGiven(_ train: Train) throws -> Bool {
+        let enclosing = train.resume.flatMap { CrossValidation.enclosing(foldFolder: $0) }
+        guard isGiven || train.resume.map(CrossValidation.isFolder) == true || enclosing != nil else { return false }
+        try runReportingErrors {
+            if Cluster.world.size > 1 {
+                throw LiTSError(.invalidArgument, path: nil, "--folds runs one process per fold; give each fold its own job (--fold k, e.g. a Slurm array) instead of mpirun/srun ranks")
+            }
+            let cv: CrossValidation
+            var only = fold
+            if let resume = train.resume {
+                if folds != nil || splits != nil { throw LiTSError(.invalidArgument, path: resume, "--resume continues the cross-validation as it was started; drop --folds and --splits") }
+                if let first = train.choices.givenExceptEpochs.first ?? train.choices.epochs.map({ _ in "--epochs" }) { throw LiTSError(.invalidArgument, path: resume, "\(first): a resumed cross-validation keeps the options it was started with (crossvalidation.json)") }
+                if let enclosing {
+                    cv = try CrossValidation(reading: enclosing.run)
+                    only = enclosing.fold
+                } else {
+                    cv = try CrossValidation(reading: resume)
+                }
+                if let only, !(0..<cv.plan.folds).contains(only) {
+                    throw LiTSError(.invalidArgument, path: nil, "--fold \(only): the cross-validation has \(cv.plan.folds) folds, numbered 0 to \(cv.plan.folds - 1)")
+                }
+            } else {
+                guard folds != nil || splits != nil else { throw LiTSError(.invalidArgument, path: nil, "--fold k needs --folds K (or --splits FILE): the same in every task") }
+                cv = try CrossValidation.create(try CrossValidationRequest(data: train.data!, out: train.out!, folds: folds, splitsFile: splits,
+                                                                           fold: fold, choices: train.choices))
+            }
+            try run(cv, only: only, train: train)
+        }
+        return true
+    }
+
+    func run(_ cv: CrossValidation, only: Int?, train: Train) throws {
+        let stop = train.catchStopSignals()
+        let live = isatty(STDERR_FILENO) == 1
+        var lastLine = Date.distantPast
+        let events = CrossValidationEvents(foldStarted: { k in
+            let split = cv.splits[k]
+            printNote("fold \(k) of \(cv.plan.folds): train \(split.train.count) cases, validate (out of fold) \(split.val.joined(separator: ", "))")
+        }, progress: { line in
+            if live { FileHandle.standardError.write(Data("\r\(line)\u{1B}[K".utf8)) }
+            else if Date().timeIntervalSince(lastLine) > 10 { FileHandle.standardError.write(Data("\(line)\n".utf8)); lastLine = Date() }
+        }, epochFinished: { k, record, isBest in
+            if live { FileHandle.standardError.write(Data("\n".utf8)) }
+            print(String(format: "fold %d epoch %d: train loss %.4f, Dice liver %@, lesion %@, lr %.2g%@", k, record.epoch, record.trainLoss,
+                         record.diceLiver.map { String(format: "%.3f", $0) } ?? "-", record.diceLesion.map { String(format: "%.3f", $0) } ?? "-",
+                         record.learningRate, isBest ? " (best)" : ""))
+        })
+        let outcome = try cv.run(only: only, context: NetContext(workers: train.threads ?? 2), stop: stop, events: events)
+        if live { FileHandle.standardError.write(Data("\n".utf8)) }
+        switch outcome {
+        case .interrupted(let k):
+            printWarning("interrupted in fold \(k): `lits train --resume \(cv.path)` continues from its last finished epoch")
+            throw ExitCode(stop.exitStatus)
+        case .waiting(let folds):
+            print("cross-validation: the report waits for fold\(folds.count == 1 ? "" : "s") \(folds.map(String.init).joined(separator: ", ")) (their --fold tasks, or `lits train --resume \(cv.path)`)")
+        case .reported(let choice):
+            print("post-processing: \(choice.summary)")
+            print("cross-validation: \(cv.reportPath)/index.md")
+        }
+    }
+}

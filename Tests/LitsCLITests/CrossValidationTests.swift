@@ -1,0 +1,104 @@
+import Foundation
+import XCTest
+import LiTSCore
+
+/// `lits train --folds K`: nnU-Net's folds, every fold a run folder, out-of-fold predictions of
+/// every case exactly once, the post-processing chosen on them and the cross-validation report;
+/// a fold trained alone (a Slurm array task) and `--resume RUN` finishing what is missing; the
+/// refusals (a fold beyond K, another K into the same folder).
+final class CrossValidationTests: XCTestCase {
+    static let small = ["--recipe", "baseline", "--size", "32", "--slice-spacing", "4", "--patch", "16,16,8", "--filters", "4,8",
+                        "--volumes-per-batch", "1", "--patches-per-volume", "1", "--epochs", "1", "--batches-per-epoch", "1", "--threads", "1"]
+
+    func json(_ path: String) throws -> Any {
+        try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path)))
+    }
+
+    func testTwoFoldsEndToEndOutOfFoldOnceWithReport() throws {
+        let work = try makeTempDir(self)
+        let data = work + "/data", run = work + "/cv"
+        for id in 1...4 { try writePhantomCase(dir: data, id: id, shape: [32, 32, 12]) }
+
+        // One fold alone, as a Slurm array task: its part, and the report waits for the other.
+        var r = try runLits(["train", data, "--out", run, "--folds", "2", "--fold", "1"] + Self.small)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("the report waits for fold 0"), r.stdout)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: run + "/crossval"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: run + "/fold-0"))
+        // nnU-Net's folds for ids 1...4 (scikit-learn KFold(2, shuffle=True, random_state=12345)).
+        let splits = try XCTUnwrap(try json(run + "/splits.json") as? [[String: [String]]])
+        XCTAssertEqual(splits, [["train": ["2", "3"], "val": ["1", "4"]], ["train": ["1", "4"], "val": ["2", "3"]]])
+        let plan = try XCTUnwrap(try json(run + "/crossvalidation.json") as? [String: Any])
+        XCTAssertEqual(plan["folds"] as? Int, 2)
+        XCTAssertEqual(plan["foldFolders"] as? [String], ["fold-0", "fold-1"])
+
+        // Another K into the same folder: one line, nothing written.
+        let before = folderContents(run).keys.sorted()
+        r = try runLits(["train", data, "--out", run, "--folds", "3"] + Self.small)
+        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(errorLines(r), ["lits: error: \(run)/crossvalidation.json: is a 2-fold cross-validation, not 3-fold; give --folds 2, or another --out folder"])
+        XCTAssertEqual(folderContents(run).keys.sorted(), before)
+
+        // Every fold: fold 1 is done (not retrained), fold 0 trains, then the report.
+        let fold1 = try Data(contentsOf: URL(fileURLWithPath: run + "/fold-1/last.safetensors"))
+        r = try runLits(["train", data, "--out", run, "--folds", "2"] + Self.small)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: run + "/fold-1/last.safetensors")), fold1)
+        XCTAssertTrue(r.stdout.contains("cross-validation: \(run)/crossval/index.md"), r.stdout)
+
+        // Out of fold: each case predicted once, by the fold that validated on it, on its source grid.
+        var predicted: [String] = []
+        for (k, split) in splits.enumerated() {
+            let fold = "\(run)/fold-\(k)"
+            XCTAssertTrue(FileManager.default.fileExists(atPath: fold + "/config.json"))
+            for folder in ["validation", "validation-largest-liver", "validation-lesions-in-liver", "validation-both"] {
+                let record = try XCTUnwrap(try json("\(fold)/\(folder)/predictions.json") as? [String: [String]])
+                XCTAssertEqual(record["cases"], split["val"], folder)
+                for name in record["files"] ?? [] {
+                    let (labels, _) = try NIfTIReader.readLabels(path: "\(fold)/\(folder)/\(name)")
+                    XCTAssertEqual(labels.grid.shape, [32, 32, 12])
+                }
+                if folder == "validation" { predicted += record["cases"] ?? [] }
+            }
+        }
+        XCTAssertEqual(predicted.sorted(), ["1", "2", "3", "4"])
+
+        // The report: every case once, with its fold; the post-processing chosen and said.
+        XCTAssertEqual(try csvRows(run + "/crossval/data/cases.csv").dropFirst().map { $0[0] }.sorted(), ["1", "2", "3", "4"])
+        let folds = try csvRows(run + "/crossval/data/folds.csv").dropFirst()
+        XCTAssertEqual(Set(folds.map { "\($0[0]):\($0[1])" }), ["0:1", "0:4", "1:2", "1:3"])
+        let page = try String(contentsOfFile: run + "/crossval/index.md", encoding: .utf8)
+        XCTAssertTrue(page.contains("## Cross-validation"))
+        XCTAssertTrue(page.contains("largest liver component: "))
+        let choice = try XCTUnwrap(try json(run + "/postprocessing.json") as? [String: Any])
+        XCTAssertNotNil(choice["largestLiver"] as? Bool)
+        XCTAssertNotNil(choice["lesionsInLiver"] as? Bool)
+        XCTAssertEqual(choice["cases"] as? Int, 4)
+        let applied = try XCTUnwrap(try json(run + "/crossval/predictions/predictions.json") as? [String: [String]])
+        XCTAssertEqual(applied["cases"]?.sorted(), ["1", "2", "3", "4"])
+
+        // --resume RUN finishes what is missing: a fold's predictions and the report.
+        try FileManager.default.removeItem(atPath: run + "/fold-0/validation")
+        try FileManager.default.removeItem(atPath: run + "/crossval")
+        r = try runLits(["train", "--resume", run])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: run + "/fold-0/validation/predictions.json"))
+        XCTAssertEqual(try csvRows(run + "/crossval/data/cases.csv").count, 5, "a header and the 4 cases")
+    }
+
+    func testFoldBeyondKIsRefusedBeforeAnythingIsWritten() throws {
+        let work = try makeTempDir(self)
+        let data = work + "/data"
+        for id in 1...3 { try writePhantomCase(dir: data, id: id, shape: [32, 32, 12]) }
+        var r = try runLits(["train", data, "--out", work + "/cv", "--folds", "3", "--fold", "3"] + Self.small)
+        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(errorLines(r), ["lits: error: --fold 3: the cross-validation has 3 folds, numbered 0 to 2"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: work + "/cv"))
+        // A splits file naming a case the data lack.
+        let splits = work + "/splits_final.json"
+        try Data(#"[{"train": ["1", "2"], "val": ["3"]}, {"train": ["3"], "val": ["1", "9"]}]"#.utf8).write(to: URL(fileURLWithPath: splits))
+        r = try runLits(["train", data, "--out", work + "/cv", "--splits", splits] + Self.small)
+        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(errorLines(r), ["lits: error: \(splits): fold 1 names case 9, which the data does not hold"])
+    }
+}
