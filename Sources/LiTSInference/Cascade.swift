@@ -57,30 +57,11 @@ public struct LiverBox: Equatable, Sendable {
     }
 
     /// The part of `v` inside the box, on a grid whose affine keeps every voxel's world position.
-    public func crop<T: Sendable>(_ v: Volume<T>) -> Volume<T> {
-        let s = shape, (nx, ny) = (v.shape[0], v.shape[1])
-        var out: [T] = []
-        out.reserveCapacity(s[0] * s[1] * s[2])
-        for k in lo[2]...hi[2] { for j in lo[1]...hi[1] {
-            let row = nx * (j + ny * k)
-            out.append(contentsOf: v.voxels[(row + lo[0])...(row + hi[0])])
-        } }
-        var shift = Affine.identity
-        for a in 0..<3 { shift[a, 3] = Double(lo[a]) }
-        return Volume(grid: Grid(shape: s, spacing: v.grid.spacing, affine: v.grid.affine * shift), voxels: out)
-    }
+    public func crop<T: Sendable>(_ v: Volume<T>) -> Volume<T> { VoxelBox(lo: lo, hi: hi).crop(v) }
 
     /// `v` (on the box) written into a volume on `grid`, `fill` outside the box.
     public func paste<T: Sendable>(_ v: Volume<T>, into grid: Grid, fill: T) -> Volume<T> {
-        let s = shape, (nx, ny) = (grid.shape[0], grid.shape[1])
-        precondition(v.shape == s, "a \(v.shape) volume does not fit the box \(s)")
-        var out = [T](repeating: fill, count: grid.count)
-        for k in 0..<s[2] { for j in 0..<s[1] {
-            let row = nx * (j + lo[1] + ny * (k + lo[2])) + lo[0]
-            let src = s[0] * (j + s[1] * k)
-            for i in 0..<s[0] { out[row + i] = v.voxels[src + i] }
-        } }
-        return Volume(grid: grid, voxels: out)
+        VoxelBox(lo: lo, hi: hi).paste(v, into: grid, fill: fill)
     }
 
     /// The lesion stage's inputs on the box: the CT and the liver mask as 0/1.

@@ -151,18 +151,20 @@ public struct Ensemble: @unchecked Sendable {
             return p
         }
         if members.count == 1 { return predictor(0).predict(c, withProbabilities: withProbabilities) }
-        var sums: [[Double]] = [], grid = c.source.grid
+        // Float sums, added in place: two source-grid channels of a full-resolution CT are over
+        // a gigabyte each way.
+        var sums: [Volume<Float>] = []
         for n in members.indices {
             let probs = predictor(n).sourceProbabilities(c)
-            if sums.isEmpty { sums = probs.map { [Double](repeating: 0, count: $0.count) }; grid = probs[0].grid }
-            for (ch, p) in probs.enumerated() {
-                p.voxels.withUnsafeBufferPointer { v in
-                    sums[ch].withUnsafeMutableBufferPointer { s in for i in s.indices { s[i] += Double(v[i]) } }
+            guard !sums.isEmpty else { sums = probs; continue }
+            for ch in sums.indices {
+                probs[ch].voxels.withUnsafeBufferPointer { v in
+                    sums[ch].voxels.withUnsafeMutableBufferPointer { s in for i in s.indices { s[i] += v[i] } }
                 }
             }
         }
-        let count = Double(members.count)
-        let mean = sums.map { s in Volume(grid: grid, voxels: s.map { Float($0 / count) }) }
+        let count = Float(members.count)
+        let mean = sums.map { s in Volume(grid: s.grid, voxels: s.voxels.map { $0 / count }) }
         let labels = Postprocess.labels(probabilities: mean, options: postprocess)
         return Predictor.Result(labels: labels, probabilities: withProbabilities ? mean : nil)
     }
