@@ -8,7 +8,7 @@ LITS := $(SCRATCH)/release/lits
 SAMPLE := data/sample
 EDA_TITLE := EDA of the sample case (LiTS 117, 2x downsampled, spacing assumed 1.5 mm)
 CHECK_OUT := out/check
-DEMO_TRAIN := --patch 96,96,16 --filters 8,16,32,64 --volumes-per-batch 1 --patches-per-volume 2 \
+DEMO_TRAIN := --recipe baseline --sampling liver-biased --patch 96,96,16 --filters 8,16,32,64 --volumes-per-batch 1 --patches-per-volume 2 \
   --epochs 6 --batches-per-epoch 10 --overlap 0.25 --lr 0.003
 
 .PHONY: setup build release test demo sample bench reports check check-notebooks check-reports check-sample-tests check-nnunet check-python wheel fuzz clean install uninstall

@@ -97,6 +97,8 @@ public struct TrainChoices: Equatable, Sendable {
     public var liverRun: String?
     public var split: String?
     public var precision: ConvolutionPrecision?
+    /// The run page's figure format: not part of what is trained (nil: PNG).
+    public var figures: FigureFormat?
     /// Preprocessing of raw data.
     public var window: HUWindow?
     public var inPlaneSize: [Int]?
@@ -219,7 +221,8 @@ public struct TrainChoices: Equatable, Sendable {
         if let seed { (o.seed, o.model.seed) = (seed, seed) }
         o.stage = stage ?? .joint
         o.liverMargin = o.stage == .lesion ? (liverMargin ?? 10) : nil
-        if let precision { o.precision = precision }
+        o.precision = precision ?? .fp32
+        o.figures = figures ?? .png
         if let window { pre.window = window }
         if let inPlaneSize { pre.inPlaneSize = inPlaneSize }
         if let sliceSpacing { pre.sliceSpacing = sliceSpacing }

@@ -131,7 +131,7 @@ public final class TrainingRun {
         let out = folder.path
         if FileManager.default.fileExists(atPath: folder.statePath) {
             let extend = checks.epochsGiven.map { " --epochs \($0)" } ?? ""
-            throw LiTSError(.notWritable, path: out, "holds a training run with finished epochs; continue \(extend.isEmpty ? "" : "or extend ")it with `lits train --resume \(out)\(extend)`, or choose another folder")
+            throw LiTSError(.notWritable, path: out, "holds a training run with finished epochs; continue it with `lits train --resume \(out)\(extend)`\(extend.isEmpty ? "" : " (--epochs N extends a finished run)"), or choose another folder")
         }
         // Before anything is preprocessed or trained: the split names cases that exist, and the
         // cases to train on pass `lits qa`.

@@ -182,6 +182,7 @@ struct Train: ParsableCommand {
         c.liverRun = liverRun
         c.split = split
         c.precision = precision
+        c.figures = figures
         let given = preprocessing.options
         if given.window != PreprocessOptions().window { c.window = given.window }
         c.inPlaneSize = preprocessing.size?.values

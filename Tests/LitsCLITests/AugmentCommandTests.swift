@@ -41,8 +41,9 @@ final class AugmentCommandTests: XCTestCase {
         let data = try makeTempDir(self), work = try makeTempDir(self)
         try writePhantomCase(dir: data, id: 1, shape: [32, 32, 12])
         XCTAssertEqual(try runLits(["preprocess", data, "--out", work + "/pre", "--size", "32", "--slice-spacing", "4"]).status, 0)
-        XCTAssertEqual(try train(work + "/pre", work + "/plain", [], epochs: 1).status, 0)
-        XCTAssertEqual(try train(work + "/pre", work + "/none", ["--augment", "none"], epochs: 1).status, 0)
+        // The baseline recipe has no augmentation (the default recipe's is nnU-Net's).
+        XCTAssertEqual(try train(work + "/pre", work + "/plain", ["--recipe", "baseline"], epochs: 1).status, 0)
+        XCTAssertEqual(try train(work + "/pre", work + "/none", ["--recipe", "baseline", "--augment", "none"], epochs: 1).status, 0)
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: work + "/none/last.safetensors")),
                        try Data(contentsOf: URL(fileURLWithPath: work + "/plain/last.safetensors")))
         XCTAssertFalse(FileManager.default.fileExists(atPath: work + "/none/figures/augmentation.png"))

@@ -83,7 +83,7 @@ final class FiguresOptionTests: XCTestCase {
         try writePhantomCase(dir: data, id: 1, shape: [32, 32, 12])
         XCTAssertEqual(try runLits(["preprocess", data, "--out", work + "/pre", "--size", "32", "--slice-spacing", "4"]).status, 0)
         let small = ["--patch", "16,16,8", "--filters", "4,8", "--volumes-per-batch", "1", "--patches-per-volume", "2", "--batches-per-epoch", "1"]
-        var r = try runLits(["train", work + "/pre", "--out", work + "/run", "--epochs", "2", "--figures", "svg"] + small)
+        var r = try runLits(["train", work + "/pre", "--out", work + "/run", "--epochs", "2", "--figures", "svg", "--sampling", "liver-biased"] + small)
         XCTAssertEqual(r.status, 0, r.stderr)
         try checkCharts(work + "/run", "svg", ["training_curves", "sampler_shares"])
         let gp = try String(contentsOfFile: work + "/run/charts/training_curves.gp", encoding: .utf8)

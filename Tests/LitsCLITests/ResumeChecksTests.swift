@@ -83,7 +83,7 @@ final class ResumeChecksTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         r = try runLits(["train", pre, "--out", run, "--epochs", "8"] + Self.small)
         XCTAssertEqual(r.status, 1)
-        XCTAssertEqual(errorLines(r), ["lits: error: \(run): holds a training run with finished epochs; continue or extend it with `lits train --resume \(run) --epochs 8`, or choose another folder"])
+        XCTAssertEqual(errorLines(r), ["lits: error: \(run): holds a training run with finished epochs; continue it with `lits train --resume \(run) --epochs 8` (--epochs N extends a finished run), or choose another folder"])
         // And the advice works.
         r = try runLits(["train", "--resume", run, "--epochs", "2"])
         XCTAssertEqual(r.status, 0, r.stderr)

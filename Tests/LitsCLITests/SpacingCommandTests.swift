@@ -59,7 +59,7 @@ final class SpacingCommandTests: XCTestCase {
         try writePhantomCase(dir: data, id: 3, shape: [36, 30, 14], spacing: [1.1, 1.25, 3])
         var r = try runLits(["train", data, "--out", work + "/run", "--spacing", "2,2,4", "--patch", "16,16,8", "--filters", "4,8",
                              "--volumes-per-batch", "1", "--patches-per-volume", "1", "--epochs", "1", "--batches-per-epoch", "1",
-                             "--sampling", "region-balanced"])
+                             "--sampling", "region-balanced", "--allow-qa-errors", "--no-crop-body"])  // a child-sized phantom: QA errors; the whole grid
         XCTAssertEqual(r.status, 0, r.stderr)
         struct Config: Decodable {
             struct Pre: Decodable { var targetSpacing: [Double]? }

@@ -49,7 +49,7 @@ final class TrainPredictCommandTests: XCTestCase {
         try writePhantomCase(dir: data, id: 2, shape: [32, 32, 12])
         let r = try runLits(["train", data, "--out", work + "/run", "--size", "32", "--slice-spacing", "4", "--window", "-200,300",
                              "--patch", "16,16,8", "--filters", "4,8", "--volumes-per-batch", "1", "--patches-per-volume", "1",
-                             "--epochs", "1", "--batches-per-epoch", "1"])
+                             "--epochs", "1", "--batches-per-epoch", "1", "--allow-qa-errors"])  // a child-sized phantom: QA errors
         XCTAssertEqual(r.status, 0, r.stderr)
         let manifest = try String(contentsOfFile: work + "/run/preprocessed/manifest.json", encoding: .utf8)
         XCTAssertTrue(manifest.contains("\"low\" : -200"), manifest)
