@@ -338,7 +338,7 @@ public struct CrossValidation: Sendable {
         }
         let waiting = try (0..<plan.folds).filter { try !validationComplete($0) }
         guard waiting.isEmpty else { return .waiting(folds: waiting) }
-        let choice = try CrossValidation.withLock(path) { try buildReport(cases: cases) }
+        let choice = try CrossValidation.withLock(path) { try currentReport() ?? buildReport(cases: cases) }
         return .reported(choice)
     }
 }

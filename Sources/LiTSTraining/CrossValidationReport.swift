@@ -11,6 +11,20 @@ import LiTSRender
 /// table and `data/folds.csv` added). Rebuilt whole each time (under RUN's lock), so the last fold
 /// to finish, or `--resume`, leaves one report of all folds.
 extension CrossValidation {
+    /// The checksum of each fold's out-of-fold checkpoint, in fold order.
+    func foldChecksums() throws -> [String] {
+        try (0..<plan.folds).map { try TrainedRun(reading: foldPath($0)).checkpointInfo(Self.oofCheckpoint).sha256 ?? "" }
+    }
+
+    /// The post-processing of a report built from the folds' current checkpoints (nil: none,
+    /// or one from older checkpoints), so that a rerun does not score every case again.
+    public func currentReport() -> PostprocessingChoice? {
+        guard let record = try? JSONFile.read([String: [String]].self, from: "\(reportPath)/predictions/\(PredictionJob.recordFile)"),
+              let sums = try? foldChecksums(), record["checksum"] == sums,
+              FileManager.default.fileExists(atPath: "\(reportPath)/index.md") else { return nil }
+        return try? JSONFile.read(PostprocessingChoice.self, from: postprocessingPath)
+    }
+
     /// Builds postprocessing.json and crossval/. Every fold's predictions must be complete.
     @discardableResult
     public func buildReport(cases: [String: Case]) throws -> PostprocessingChoice {
@@ -70,7 +84,8 @@ extension CrossValidation {
                 files.append(name)
             }
         }
-        let record: [String: [String]] = ["run": [OutputFolder.resolved(path)], "checkpoint": [], "files": files, "cases": ids, "failed": [],
+        let record: [String: [String]] = ["run": [OutputFolder.resolved(path)], "checkpoint": [], "checksum": try foldChecksums(),
+                                          "files": files, "cases": ids, "failed": [],
                                           "postprocessing": [choice.largestLiver ? "largest-liver" : "", choice.lesionsInLiver ? "lesions-in-liver" : ""].filter { !$0.isEmpty }]
         try JSONFile.write(record, to: "\(predictions)/\(PredictionJob.recordFile)")
         let folder = try PredictionFolder(reading: predictions)
