@@ -59,10 +59,11 @@ func checkedSpacing(_ p: UnsafePointer<Double>?) throws -> [Double] {
     return s
 }
 
-/// A caller's buffer of `count` elements, as a Swift array (one copy).
+/// A caller's buffer of `count` elements, as a Swift array (one copy, into huge pages: a
+/// volume-sized copy would otherwise pay a page fault per 4 KiB).
 func array<T>(_ p: UnsafePointer<T>?, _ count: Int, _ what: String) throws -> [T] {
     guard let p else { throw LiTSError(.invalidArgument, path: nil, "no \(what) given") }
-    return Array(UnsafeBufferPointer(start: p, count: count))
+    return HugePages.array(count: count) { (buffer: UnsafeMutableBufferPointer<T>) in buffer.baseAddress!.initialize(from: p, count: count) }
 }
 
 func path(_ p: UnsafePointer<CChar>?) throws -> String {
