@@ -141,4 +141,33 @@ final class EnsembleTests: XCTestCase {
         XCTAssertTrue(errorLines(r).first?.contains("fold-1") ?? false, r.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: work + "/pmissing"))
     }
+
+    /// The same with a folder `lits train --folds 2` wrote: every fold predicts, and its
+    /// postprocessing.json decides the clean-up (as the flags of an explicit two-run ensemble).
+    func testTrainedFoldsFolderPredictsWithEveryFold() throws {
+        let work = try makeTempDir(self), data = work + "/data"
+        try writePhantomCase(dir: data, id: 1, shape: [32, 32, 12])
+        try writePhantomCase(dir: data, id: 2, shape: [32, 32, 12])
+        var r = try runLits(["preprocess", data, "--out", work + "/pre", "--size", "32", "--slice-spacing", "4"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        r = try runLits(["train", work + "/pre", "--out", work + "/cv", "--folds", "2", "--recipe", "baseline", "--patch", "16,16,8",
+                         "--filters", "4,8", "--volumes-per-batch", "1", "--patches-per-volume", "1", "--epochs", "2",
+                         "--batches-per-epoch", "2", "--seed", "3"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        struct Chosen: Decodable { var largestLiver: Bool; var lesionsInLiver: Bool }
+        let chosen = try JSONDecoder().decode(Chosen.self, from: Data(contentsOf: URL(fileURLWithPath: work + "/cv/postprocessing.json")))
+        r = try runLits(["predict", "--run", work + "/cv", data, "--out", work + "/p", "--probabilities"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        r = try runLits(["predict", "--run", work + "/cv/fold-0", "--run", work + "/cv/fold-1", data, "--out", work + "/q", "--probabilities",
+                         chosen.largestLiver ? "--largest-liver" : "--no-largest-liver", chosen.lesionsInLiver ? "--lesions-in-liver" : "--no-lesions-in-liver"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let absCV = URL(fileURLWithPath: work + "/cv").standardizedFileURL.path
+        XCTAssertEqual(try record(work + "/p")["run"], [absCV + "/fold-0", absCV + "/fold-1"])
+        XCTAssertEqual(try record(work + "/p")["checkpoint"]?.count, 2)
+        for id in [1, 2] {
+            for name in ["probability-liver-\(id).nii.gz", "probability-lesion-\(id).nii.gz", "segmentation-\(id).nii.gz"] {
+                XCTAssertEqual(try NIfTIReader.readFloat(path: "\(work)/p/\(name)").0.voxels, try NIfTIReader.readFloat(path: "\(work)/q/\(name)").0.voxels, name)
+            }
+        }
+    }
 }
