@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 
 from ._lib import LitsError
 
@@ -78,7 +79,6 @@ def run(command, *arguments, out=None, progress=True, **options):
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1)
     stderr_lines = []
     # stdout is read on a thread so that neither pipe can fill up and block the command.
-    import threading
     chunks = []
     reader = threading.Thread(target=lambda: chunks.append(proc.stdout.read()), daemon=True)
     reader.start()

@@ -34,3 +34,10 @@ def test_options_become_cli_arguments():
     from litskit.commands import _options
     assert _options({"patch": (96, 96, 16), "no_crop_body": True, "skip": False, "lr": 0.003}) == \
         ["--patch", "96,96,16", "--no-crop-body", "--lr", "0.003"]
+
+
+def test_progress_lines_are_streamed_to_stderr(sample, tmp_path, capsys):
+    r = litskit.eda(sample, out=tmp_path / "eda")
+    err = capsys.readouterr().err
+    assert "eda" in err and "117" in err          # the command's progress line, as it ran
+    assert r.out == str(tmp_path / "eda") and r.summary is not None
