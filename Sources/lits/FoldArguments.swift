@@ -13,8 +13,9 @@ struct FoldArguments: ParsableArguments {
     @Option(help: "Cross-validate: train K folds (nnU-Net's: KFold(shuffle, seed 12345) on the sorted case ids) into RUN/fold-0 ... RUN/fold-(K-1), predict each fold's validation cases, choose the post-processing on them and report every case out of fold in RUN/crossval.")
     var folds: Int?
 
-    @Option(help: "Train only fold k of the cross-validation (a Slurm array task: --fold $SLURM_ARRAY_TASK_ID); the report is built by the fold that finishes last.")
-    var fold: Int?
+    @Option(help: ArgumentHelp("Train only fold k of the cross-validation (0 to K-1); the report is built by the fold that finishes last. Default inside a Slurm job array: the task's index (SLURM_ARRAY_TASK_ID, as --fold $SLURM_ARRAY_TASK_ID); all: every fold.",
+                               valueName: "k|all"))
+    var fold: FoldChoice?
 
     @Option(help: "The folds as nnU-Net's splits_final.json ([{\"train\": [...], \"val\": [...]}, ...]) instead of the computed ones.")
     var splits: String?
@@ -23,7 +24,22 @@ struct FoldArguments: ParsableArguments {
 
     func validate() throws {
         if let folds, folds < 2 { throw ValidationError("--folds must be at least 2") }
-        if let fold, fold < 0 { throw ValidationError("--fold must not be negative") }
+    }
+
+    /// The fold to train: --fold k, every fold (--fold all, or outside a Slurm array), or inside
+    /// an array task its index (announced, as --shard announces its part).
+    func resolvedFold() throws -> Int? {
+        switch fold {
+        case .one(let k): return k
+        case .all: return nil
+        case nil:
+            guard let text = ProcessInfo.processInfo.environment[SlurmArray.idVariable] else { return nil }
+            guard let k = Int(text.trimmingCharacters(in: .whitespaces)), k >= 0 else {
+                throw LiTSError(.invalidArgument, path: nil, "\(SlurmArray.idVariable)='\(text)' is not a fold number; give --fold k or --fold all")
+            }
+            FileHandle.standardError.write(Data("lits: fold \(k) (Slurm array task \(k)); --fold all trains every fold\n".utf8))
+            return k
+        }
     }
 
     /// Runs `train` as a cross-validation when it is one (folds given, or --resume of a
@@ -36,7 +52,7 @@ struct FoldArguments: ParsableArguments {
                 throw LiTSError(.invalidArgument, path: nil, "--folds runs one process per fold; give each fold its own job (--fold k, e.g. a Slurm array) instead of mpirun/srun ranks")
             }
             let cv: CrossValidation
-            var only = fold
+            var only = try resolvedFold()
             if let resume = train.resume {
                 if folds != nil || splits != nil { throw LiTSError(.invalidArgument, path: resume, "--resume continues the cross-validation as it was started; drop --folds and --splits") }
                 if let first = train.choices.givenExceptEpochs.first ?? train.choices.epochs.map({ _ in "--epochs" }) { throw LiTSError(.invalidArgument, path: resume, "\(first): a resumed cross-validation keeps the options it was started with (crossvalidation.json)") }
@@ -52,7 +68,7 @@ struct FoldArguments: ParsableArguments {
             } else {
                 guard folds != nil || splits != nil else { throw LiTSError(.invalidArgument, path: nil, "--fold k needs --folds K (or --splits FILE): the same in every task") }
                 cv = try CrossValidation.create(try CrossValidationRequest(data: train.data!, out: train.out!, folds: folds, splitsFile: splits,
-                                                                           fold: fold, choices: train.choices))
+                                                                           fold: only, choices: train.choices))
             }
             try run(cv, only: only, train: train)
         }
@@ -88,4 +104,18 @@ struct FoldArguments: ParsableArguments {
             print("cross-validation: \(cv.reportPath)/index.md")
         }
     }
+}
+
+/// `--fold k` or `--fold all`.
+enum FoldChoice: ExpressibleByArgument, Equatable {
+    case one(Int)
+    case all
+
+    init?(argument: String) {
+        if argument == "all" { self = .all; return }
+        guard let k = Int(argument), k >= 0 else { return nil }
+        self = .one(k)
+    }
+
+    var defaultValueDescription: String { "all" }
 }

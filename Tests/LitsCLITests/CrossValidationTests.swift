@@ -94,6 +94,12 @@ final class CrossValidationTests: XCTestCase {
         XCTAssertEqual(r.status, 1)
         XCTAssertEqual(errorLines(r), ["lits: error: --fold 3: the cross-validation has 3 folds, numbered 0 to 2"])
         XCTAssertFalse(FileManager.default.fileExists(atPath: work + "/cv"))
+        // Inside a Slurm array task the fold is the task's index: task 3 of a 0-3 array, 3 folds.
+        r = try runLits(["train", data, "--out", work + "/cv", "--folds", "3"] + Self.small, environment: ["SLURM_ARRAY_TASK_ID": "3"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("lits: fold 3 (Slurm array task 3); --fold all trains every fold"), r.stderr)
+        XCTAssertEqual(errorLines(r), ["lits: error: --fold 3: the cross-validation has 3 folds, numbered 0 to 2"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: work + "/cv"))
         // A splits file naming a case the data lack.
         let splits = work + "/splits_final.json"
         try Data(#"[{"train": ["1", "2"], "val": ["3"]}, {"train": ["3"], "val": ["1", "9"]}]"#.utf8).write(to: URL(fileURLWithPath: splits))
