@@ -124,6 +124,8 @@ struct Train: ParsableCommand {
 
     @OptionGroup var labels: LabelsArgument
 
+    @OptionGroup(title: "Cross-validation") var crossValidation: FoldArguments
+
 
     @Option(help: "What 3x3x3 convolutions multiply in: fp32 (default), or bf16 (fp32 accumulation, weights and optimizer; needs AVX512_BF16).")
     var precision: ConvolutionPrecision?
@@ -193,6 +195,7 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
+        if try crossValidation.runIfGiven(self) { return }  // --folds, or --resume of a cross-validation
         let cluster = Cluster.world
         try runReportingErrors(cluster: cluster) {
             if resume == nil { try (precision ?? .fp32).checkSupported() }
