@@ -7,26 +7,13 @@ struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print shape, spacing, orientation, datatype, HU range and label counts of cases or files.")
 
-    @Argument(help: "Dataset folders or NIfTI files.")
-    var paths: [String]
-
-    @OptionGroup var labels: LabelsArgument
-
-    @Flag(help: "Print JSON instead of a table.")
-    var json = false
-
-    @Option(help: "Cases read in parallel.")
-    var threads = 2
-
-    func validate() throws {
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
-    }
+    @OptionGroup var args: InfoArguments
 
     func run() throws {
         try runReportingErrors {
-            let (total, result) = try CaseSummary.read(paths, threads: threads)
+            let (total, result) = try CaseSummary.read(args.paths, threads: args.threads)
             let rows = result.results.map(\.1)
-            if json {
+            if args.json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
                 print(String(decoding: try encoder.encode(rows), as: UTF8.self))

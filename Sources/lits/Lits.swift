@@ -35,8 +35,10 @@ struct Lits: ParsableCommand {
         } catch {
             // A run that failed before writing any output leaves no folder it created.
             OutputFolder.removeUnusedFoldersCreated()
+            // A value refused by its type: ArgumentParser's message, with what is wrong with it.
             if let line = ArgumentProblems.explain(message(for: error)) {
-                printError(line)
+                let usage = fullMessage(for: error).split(separator: "\n", omittingEmptySubsequences: false).dropFirst()
+                FileHandle.standardError.write(Data(((["Error: \(line)"] + usage).joined(separator: "\n") + "\n").utf8))
                 Foundation.exit(64)   // ArgumentParser's exit status for a usage error
             }
             exit(withError: error)

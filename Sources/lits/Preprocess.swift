@@ -17,61 +17,29 @@ struct PreprocessRun: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Preprocess a dataset into a folder (the default: `lits preprocess DATA --out DIR`).",
-        discussion: """
-        Arrays are float32 (CT, [0, 1]) and uint8 (labels 0/1/2), C order with shape (nz, ny, nx) in \
-        canonical RAS+ orientation. manifest.json records each case's source files, original grid \
-        and affine and the new grid, so predictions can be mapped back onto the original files. \
-        With --shard i/n (or in a Slurm array task) only every n-th case (starting at the i-th) is \
-        preprocessed, into a shard folder; `lits preprocess merge` combines the shards into the \
-        folder one run gives.
-        """)
+        discussion: CommandHelp.preprocessRun)
 
-    @Argument(help: "Dataset folder(s) or volume files.")
-    var data: [String]
-
-    @Option(name: .shortAndLong, help: "Output folder (created; must not be inside the input).")
-    var out: String
-
-    @OptionGroup var preprocessing: PreprocessingArguments
-
-    @Option(help: "CT interpolation (labels always use nearest neighbour).")
-    var interpolation = CTInterpolation.linear
-
-    @Option(help: "Contrast enhancement before resampling.")
-    var equalize = EqualizeChoice.none
-
-    @OptionGroup var enhancement: EnhancementArguments
-
-    @OptionGroup var labels: LabelsArgument
-
-    @OptionGroup var sharding: ShardArguments
-
-    @Option(help: "Cases processed in parallel.")
-    var threads = 2
-
-    func validate() throws {
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
-    }
+    @OptionGroup var args: PreprocessRunArguments
 
     func run() throws {
         try runReportingErrors {
-            var options = preprocessing.options
-            options.interpolation = interpolation.interpolation
-            if let method = equalize.method {
+            var options = args.preprocessing.options
+            options.interpolation = args.interpolation.interpolation
+            if let method = args.equalize.method {
                 options.equalize = method
-                options.enhancement = enhancement.options
+                options.enhancement = args.enhancement.options
             }
             // Under mpirun/srun each rank takes its share of the cases (of the shard, if one); rank 0
             // writes the manifest and reports.
             let cluster = Cluster.world
-            let shard = try sharding.resolved(announce: cluster.rank == 0)
-            let (total, result) = try PreprocessedFolder.create(from: data, out: out, options: options, threads: threads,
+            let shard = try args.sharding.resolved(announce: cluster.rank == 0)
+            let (total, result) = try PreprocessedFolder.create(from: args.data, out: args.out, options: options, threads: args.threads,
                                                                 group: cluster.group, shard: shard)
             guard cluster.rank == 0 else { return }
             if let shard {
-                print("shard \(shard.text): preprocessed \(result.results.count) of \(total) cases into \(out); combine with `lits preprocess merge`")
+                print("shard \(shard.text): preprocessed \(result.results.count) of \(total) cases into \(args.out); combine with `lits preprocess merge`")
             } else if !result.results.isEmpty {
-                print("preprocessed \(result.results.count) of \(total) cases into \(out)")
+                print("preprocessed \(result.results.count) of \(total) cases into \(args.out)")
             }
             try reportFailures(result.failures, total: total)
         }
@@ -82,18 +50,15 @@ struct PreprocessMerge: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "merge",
         abstract: "Combine shard folders from `lits preprocess --shard i/n` into one preprocessed folder.",
-        discussion: """
-        The arrays are copied and one manifest.json lists every case in the order one run gives. \
-        Parts must come from one split and the same options.
-        """)
+        discussion: CommandHelp.preprocessMerge)
 
-    @OptionGroup var merging: MergeArguments
+    @OptionGroup var args: PreprocessMergeArguments
 
     func run() throws {
         try runReportingErrors {
-            let result = try PreprocessedFolder.merge(merging.parts, into: merging.out, partial: merging.partial)
+            let result = try PreprocessedFolder.merge(args.merging.parts, into: args.merging.out, partial: args.merging.partial)
             for warning in result.warnings { printWarning(warning) }
-            print("preprocessed \(result.cases) case(s) from \(merging.parts.count) part(s) into \(merging.out)")
+            print("preprocessed \(result.cases) case(s) from \(args.merging.parts.count) part(s) into \(args.merging.out)")
             printFailedInShards(result.failed)
         }
     }

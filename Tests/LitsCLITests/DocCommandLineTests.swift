@@ -50,7 +50,8 @@ final class DocCommandLineTests: XCTestCase {
     }
 
     /// A shell line's words, as sh would split them, up to a comment, pipe, redirection or `;`.
-    /// Variables are left as written (`$ID` is an argument like any other).
+    /// A variable (`$SLURM_CPUS_PER_TASK`, `${ID}`) stands for a value the reader supplies: it
+    /// becomes 1, which parses wherever a number, a name or a path is expected.
     static func words(_ line: String) -> [String] {
         var words: [String] = []
         var word = "", inWord = false
@@ -74,13 +75,14 @@ final class DocCommandLineTests: XCTestCase {
             }
         }
         if inWord { words.append(word) }
-        return words
+        return words.map { $0.replacingOccurrences(of: #"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?"#, with: "1", options: .regularExpression) }
     }
 
     func testTheExtractorSplitsAsTheShellDoes() {
         XCTAssertEqual(Self.words("lits eda DATA --out parts/3 --shard 3/8   # part 3"), ["lits", "eda", "DATA", "--out", "parts/3", "--shard", "3/8"])
         XCTAssertEqual(Self.words("lits eda D --title \"A b's\" -o 'x y' > f"), ["lits", "eda", "D", "--title", "A b's", "-o", "x y"])
         XCTAssertEqual(Self.words("lits info /data --json | python3 -c 'x'"), ["lits", "info", "/data", "--json"])
+        XCTAssertEqual(Self.words("lits x --threads \"$SLURM_CPUS\" -o parts/${ID}/a"), ["lits", "x", "--threads", "1", "-o", "parts/1/a"])
         let text = "a\n```sh\nlits qa A \\\n  --out B\nmake demo\n```\n```\nlits nothing\n```\n"
         let lines = Self.commandLines(in: text, file: "x.md")
         XCTAssertEqual(lines.map(\.line), [3])
