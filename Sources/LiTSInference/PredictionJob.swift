@@ -85,6 +85,12 @@ public struct PredictionJob: Sendable {
             do {
                 let loaded = try CaseLoader.load(c, withLabels: false)
                 for o in options { try Preprocessor.checkFits(loaded, options: o) }
+                if ensemble.members.count > 1 {
+                    // The sums and one run's maps, two channels each, on the source grid.
+                    let s = loaded.source.grid.shape
+                    try MemoryBudget.check(Double(loaded.source.grid.count) * 4 * 4, for: "averaging \(ensemble.members.count) runs' probabilities on the \(s[0])x\(s[1])x\(s[2]) source grid",
+                                           path: c.volumePath, advice: "predict with one run (it keeps no source-grid probabilities), or on a machine with more memory")
+                }
                 let prediction = ensemble.predict(loaded, withProbabilities: job.probabilities, windows: windows)
                 let name = job.outputName(for: c)
                 try Self.write(prediction, name: name, caseID: c.id, sformCode: Int32(max(1, loaded.source.sformCode)), into: out)
