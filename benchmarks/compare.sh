@@ -182,4 +182,6 @@ if [ -n "$ONLY" ]; then echo "ONLY='$ONLY': results.md left as it is" >&2; exit 
 } | sed "s#$ROOT/##g" > "$BENCH/results.md"
 # The augmentation throughput section comes from benchmarks/augmentation.sh (run on its own).
 if [ -f "$BENCH/augmentation.md" ]; then cat "$BENCH/augmentation.md" >> "$BENCH/results.md"; fi
+# The scaling table comes from benchmarks/scale.sh (run on its own: minutes per size).
+if [ -f "$BENCH/scale.md" ]; then { echo; cat "$BENCH/scale.md"; } >> "$BENCH/results.md"; fi
 echo "wrote $BENCH/results.md" >&2
