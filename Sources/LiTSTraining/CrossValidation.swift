@@ -49,6 +49,10 @@ public struct CrossValidationRequest: Sendable {
     public var fold: Int?
     public var options: TrainOptions
     public var preprocessing: PreprocessOptions
+    /// The QA gate on raw DATA's cases, before anything is preprocessed (`StartChecks`): nil off,
+    /// false errors stop, true errors become warnings (`--allow-qa-errors`).
+    public var allowQAErrors: Bool?
+    public var warn: @Sendable (String) -> Void = { _ in }
 
     public init(data: String, out: String, folds: Int?, splitsFile: String?, fold: Int?, options: TrainOptions, preprocessing: PreprocessOptions) {
         (self.data, self.out, self.folds, self.splitsFile, self.fold) = (data, out, folds, splitsFile, fold)
@@ -198,6 +202,11 @@ public struct CrossValidation: Sendable {
             splits = FoldSplits.kFold(ids: ids, folds: k)
             source = "nnU-Net's: scikit-learn KFold(n_splits=\(k), shuffle=True, random_state=12345) on the sorted case ids"
         }
+        if let allow = request.allowQAErrors, !PreprocessedFolder.exists(at: request.data) {
+            let wanted = Set(splits.flatMap { $0.train + $0.val })
+            try QAGate.check(try TrainingRun.labelledCases(request.data).filter { wanted.contains($0.id) }, data: request.data,
+                             allow: allow, threads: 2, warn: request.warn)
+        }
         try writeMarker(out)
         let dataset = try TrainingRun.preparedData(request.data, run: RunFolder(out), options: request.preprocessing, threads: 2)
         if let missing = splits.flatMap({ $0.train + $0.val }).first(where: { dataset.entry($0) == nil }) {
@@ -315,8 +324,9 @@ public struct CrossValidation: Sendable {
         if FileManager.default.fileExists(atPath: RunFolder(fold).statePath) {
             run = try TrainingRun.resume(fold, context: context)
         } else {
+            // The QA gate ran on the raw cases when the cross-validation started.
             run = try TrainingRun.start(data: plan.dataFolder, out: fold, options: plan.options, preprocessing: plan.preprocessing,
-                                        splitFile: foldSplitFile(k), context: context)
+                                        splitFile: nil, context: context, checks: StartChecks(split: splits[k].dataSplit))
         }
         return try run.train(stop: stop, progress: progress, epochFinished: epochFinished) ? run : nil
     }

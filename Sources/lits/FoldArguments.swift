@@ -67,8 +67,11 @@ struct FoldArguments: ParsableArguments {
                 }
             } else {
                 guard folds != nil || splits != nil else { throw LiTSError(.invalidArgument, path: nil, "--fold k needs --folds K (or --splits FILE): the same in every task") }
-                cv = try CrossValidation.create(try CrossValidationRequest(data: train.data!, out: train.out!, folds: folds, splitsFile: splits,
-                                                                           fold: only, choices: train.choices))
+                var request = try CrossValidationRequest(data: train.data!, out: train.out!, folds: folds, splitsFile: splits,
+                                                         fold: only, choices: train.choices)
+                request.allowQAErrors = train.allowQAErrors
+                request.warn = { printWarning($0) }
+                cv = try CrossValidation.create(request)
             }
             try run(cv, only: only, train: train)
         }

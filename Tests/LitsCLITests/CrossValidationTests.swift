@@ -8,7 +8,8 @@ import LiTSCore
 /// refusals (a fold beyond K, another K into the same folder).
 final class CrossValidationTests: XCTestCase {
     static let small = ["--recipe", "baseline", "--size", "32", "--slice-spacing", "4", "--patch", "16,16,8", "--filters", "4,8",
-                        "--volumes-per-batch", "1", "--patches-per-volume", "1", "--epochs", "1", "--batches-per-epoch", "1", "--threads", "1"]
+                        "--volumes-per-batch", "1", "--patches-per-volume", "1", "--epochs", "1", "--batches-per-epoch", "1", "--threads", "1",
+                        "--allow-qa-errors"]  // the phantoms are child-sized for `lits qa`
 
     func json(_ path: String) throws -> Any {
         try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path)))
@@ -93,6 +94,12 @@ final class CrossValidationTests: XCTestCase {
         var r = try runLits(["train", data, "--out", work + "/cv", "--folds", "3", "--fold", "3"] + Self.small)
         XCTAssertEqual(r.status, 1)
         XCTAssertEqual(errorLines(r), ["lits: error: --fold 3: the cross-validation has 3 folds, numbered 0 to 2"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: work + "/cv"))
+        // The QA gate on the raw cases, before anything is written.
+        r = try runLits(["train", data, "--out", work + "/cv", "--folds", "3"] + Self.small.dropLast())
+        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(errorLines(r).count, 1)
+        XCTAssertTrue(errorLines(r).first?.contains("QA error in the training data, case 1") == true, r.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: work + "/cv"))
         // Inside a Slurm array task the fold is the task's index: task 3 of a 0-3 array, 3 folds.
         r = try runLits(["train", data, "--out", work + "/cv", "--folds", "3"] + Self.small, environment: ["SLURM_ARRAY_TASK_ID": "3"])
