@@ -14,15 +14,17 @@ public struct StartChecks: Sendable {
     public var epochsGiven: Int?
     /// A split given as ids rather than a file (a fold of a cross-validation).
     public var split: DataSplit?
-    /// Where the QA gate's warnings go.
+    /// Where the QA gate's warnings, and notes on what it did not check, go.
     public var warn: @Sendable (String) -> Void = { _ in }
+    public var note: @Sendable (String) -> Void = { _ in }
 
     public init(allowQAErrors: Bool? = nil, epochsGiven: Int? = nil, split: DataSplit? = nil,
-                warn: @escaping @Sendable (String) -> Void = { _ in }) {
+                warn: @escaping @Sendable (String) -> Void = { _ in }, note: @escaping @Sendable (String) -> Void = { _ in }) {
         self.allowQAErrors = allowQAErrors
         self.epochsGiven = epochsGiven
         self.split = split
         self.warn = warn
+        self.note = note
     }
 }
 

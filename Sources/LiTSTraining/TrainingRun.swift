@@ -142,6 +142,8 @@ public final class TrainingRun {
                 let split = fileSplit ?? DataSplit.seeded(ids: ids, seed: options.seed)
                 let wanted = Set(split.train + split.validation)
                 try QAGate.check(cases.filter { wanted.contains($0.id) }, data: data, allow: allow, threads: 2, warn: checks.warn)
+            } else if checks.allowQAErrors != nil {
+                checks.note("\(data) is preprocessed: the QA gate checks raw cases only; `lits qa` on its sources checks them")
             }
         }
         let dataset = try preparedData(data, run: folder, options: preprocessing, threads: 2)

@@ -11,11 +11,16 @@ import LiTSTraining
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train the baseline 3D U-Net (liver and lesion outputs) with liver-biased patch sampling.",
+        abstract: "Train a 3D U-Net (liver and lesion outputs) from a recipe: default (the best measured) or baseline (the Keras baseline).",
         discussion: """
         DATA is a `lits preprocess` folder, or a raw dataset (preprocessed into RUN/preprocessed with \
         --window and --size/--slice-spacing or --spacing, linear interpolation, and reused on --resume; these \
-        options apply to raw DATA only). The run folder gets \
+        options apply to raw DATA only). --recipe sets every option (default: the recipe `default`); \
+        an option given overrides it, and config.json and index.md record both. Before the first batch: \
+        a --split naming cases DATA lacks is refused, and on raw DATA the cases to train and validate on \
+        must pass `lits qa` without errors (--allow-qa-errors: warnings). --resume RUN takes no option \
+        that would change the run, except --epochs N, which extends it bit for bit (not under the poly \
+        schedule). The run folder gets \
         config.json, history.csv, best.safetensors and last.safetensors (with their model config \
         JSON), charts and index.md. Ctrl-C (or SIGTERM) stops after the current batch and saves \
         RUN/interrupted.safetensors (for inspection; removed once a resumed run finishes an epoch); \
@@ -126,7 +131,6 @@ struct Train: ParsableCommand {
 
     @OptionGroup(title: "Cross-validation") var crossValidation: FoldArguments
 
-
     @Option(help: "What 3x3x3 convolutions multiply in: fp32 (default), or bf16 (fp32 accumulation, weights and optimizer; needs AVX512_BF16).")
     var precision: ConvolutionPrecision?
 
@@ -200,7 +204,7 @@ struct Train: ParsableCommand {
         try runReportingErrors(cluster: cluster) {
             if resume == nil { try (precision ?? .fp32).checkSupported() }
             let context = NetContext(workers: threads ?? 2)
-            let checks = StartChecks(allowQAErrors: allowQAErrors, warn: { printWarning($0) })
+            let checks = StartChecks(allowQAErrors: allowQAErrors, warn: { printWarning($0) }, note: { printNote($0) })
             let run = try resume.map { try TrainingRun.resume($0, choices: choices, context: context, group: cluster) }
                 ?? TrainingRun.start(data: data!, out: out!, choices: choices, checks: checks, context: context, group: cluster)
             // Rank 0 speaks for the run; the other ranks only train.

@@ -35,6 +35,7 @@ final class RecipeTests: XCTestCase {
         // The overridden ones are the given values.
         XCTAssertEqual((c["model"] as? [String: Any])?["filters"] as? [Int], [4, 8])
         XCTAssertEqual(r.stderr.components(separatedBy: "\n").filter { $0.hasPrefix("lits: note: recipe baseline; split: train ") }.count, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("lits: note: \(work)/pre is preprocessed: the QA gate checks raw cases only"), r.stderr)
         let page = try String(contentsOfFile: work + "/run/index.md", encoding: .utf8)
         XCTAssertTrue(page.contains("Recipe **baseline**"), page)
         XCTAssertTrue(page.contains("filters 64,128,256,256"), page)
