@@ -108,9 +108,9 @@ public enum Preprocessor {
 
     /// With `cropToBody`, the case cut to its body's bounding box (CT and labels, on a grid that
     /// keeps every voxel's world position) and that box; otherwise the case as it is and nil. A
-    /// volume without body voxels is kept whole.
-    public static func cropped(_ c: LoadedCase, options: PreprocessOptions) -> (case: LoadedCase, box: VoxelBox?) {
-        guard options.cropToBody == true, let box = BodyMask.box(c.ct) else { return (c, nil) }
+    /// volume without body voxels is kept whole. `bodyBox`: the case's box when already known.
+    public static func cropped(_ c: LoadedCase, options: PreprocessOptions, bodyBox: VoxelBox? = nil) -> (case: LoadedCase, box: VoxelBox?) {
+        guard options.cropToBody == true, let box = bodyBox ?? BodyMask.box(c.ct) else { return (c, nil) }
         var out = c
         out.ct = box.crop(c.ct)
         out.labels = c.labels.map { box.crop($0) }
@@ -119,8 +119,8 @@ public enum Preprocessor {
 
     /// The image step (`image`) and the body box it cropped to (nil: not cropped), for mapping a
     /// prediction back onto the whole canonical grid.
-    public static func imageAndBox(_ c: LoadedCase, options: PreprocessOptions) -> (ct: Volume<Float>, box: VoxelBox?) {
-        let (inBox, box) = cropped(c, options: options)
+    public static func imageAndBox(_ c: LoadedCase, options: PreprocessOptions, bodyBox: VoxelBox? = nil) -> (ct: Volume<Float>, box: VoxelBox?) {
+        let (inBox, box) = cropped(c, options: options, bodyBox: bodyBox)
         return (resampledImage(inBox, options: options).ct, box)
     }
 

@@ -151,11 +151,16 @@ public struct Ensemble: @unchecked Sendable {
             return p
         }
         if members.count == 1 { return predictor(0).predict(c, withProbabilities: withProbabilities) }
+        // Runs that crop to the body share one body mask of the case.
+        let cropping = members.filter { $0.predictor.config.preprocessing.cropToBody == true }.count
+        let box = cropping > 1 ? BodyMask.box(c.ct) : nil
         // Float sums, added in place: two source-grid channels of a full-resolution CT are over
         // a gigabyte each way.
         var sums: [Volume<Float>] = []
         for n in members.indices {
-            let probs = predictor(n).sourceProbabilities(c)
+            var p = predictor(n)
+            p.bodyBox = box
+            let probs = p.sourceProbabilities(c)
             guard !sums.isEmpty else { sums = probs; continue }
             for ch in sums.indices {
                 probs[ch].voxels.withUnsafeBufferPointer { v in

@@ -35,6 +35,8 @@ public struct Predictor: @unchecked Sendable {
 
     /// Counts the windows as they are predicted (progress lines), when set.
     public var windows: WindowCounter?
+    /// The case's body box when already known (an ensemble finds it once for all its runs).
+    public var bodyBox: VoxelBox?
 
     /// How probabilities become labels with this predictor's threshold and clean-up.
     public var postprocessOptions: PostprocessOptions {
@@ -67,7 +69,7 @@ public struct Predictor: @unchecked Sendable {
     /// body box), before any threshold: what an ensemble averages.
     public func sourceProbabilities(_ c: LoadedCase) -> [Volume<Float>] {
         model.setTraining(false)
-        let (ct, box) = Preprocessor.imageAndBox(c, options: config.preprocessing)
+        let (ct, box) = Preprocessor.imageAndBox(c, options: config.preprocessing, bodyBox: bodyBox)
         return probabilities(ct).map { Self.toSource($0, case: c, box: box) }
     }
 
