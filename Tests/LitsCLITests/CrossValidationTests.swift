@@ -114,4 +114,21 @@ final class CrossValidationTests: XCTestCase {
         XCTAssertEqual(r.status, 1)
         XCTAssertEqual(errorLines(r), ["lits: error: \(splits): fold 1 names case 9, which the data does not hold"])
     }
+
+    /// DATA may be a `lits preprocess` folder: the out-of-fold predictions go on the source
+    /// files its manifest recorded, so a folder whose sources are gone is refused up front.
+    func testPreprocessedDataNeedsItsSourceFiles() throws {
+        let work = try makeTempDir(self)
+        let data = work + "/data", pre = work + "/pre"
+        for id in 1...2 { try writePhantomCase(dir: data, id: id, shape: [32, 32, 12]) }
+        var r = try runLits(["preprocess", data, "--out", pre, "--size", "32", "--slice-spacing", "4"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        try FileManager.default.moveItem(atPath: data, toPath: work + "/moved")
+        r = try runLits(["train", pre, "--out", work + "/cv", "--folds", "2"] + Self.small)
+        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(errorLines(r).count, 1, r.stderr)
+        XCTAssertTrue(errorLines(r).first?.hasPrefix("lits: error: \(data)/volume-") == true, r.stderr)
+        XCTAssertTrue(errorLines(r).first?.contains("out-of-fold predictions are made and scored on the source grid") == true, r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: work + "/cv"))
+    }
 }
