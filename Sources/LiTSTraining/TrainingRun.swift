@@ -133,8 +133,17 @@ public final class TrainingRun {
             let extend = checks.epochsGiven.map { " --epochs \($0)" } ?? ""
             throw LiTSError(.notWritable, path: out, "holds a training run with finished epochs; continue it with `lits train --resume \(out)\(extend)`\(extend.isEmpty ? "" : " (--epochs N extends a finished run)"), or choose another folder")
         }
-        // Before anything is preprocessed or trained: the split names cases that exist, and the
-        // cases to train on pass `lits qa`.
+        // Before anything is preprocessed or trained: the patch fits the model and memory, the
+        // split names cases that exist, and the cases to train on pass `lits qa`.
+        let p = options.patch
+        if let problem = options.model.problem(withInput: [1, options.model.inChannels, p.d, p.h, p.w]) {
+            throw LiTSError(.invalidArgument, path: nil, "--patch: \(problem)")
+        }
+        // Each rank holds the activations of its share of the batch.
+        let batch = options.volumesPerBatch * options.patchesPerVolume / max(1, group?.size ?? 1)
+        try MemoryBudget.check(options.model.trainingBytes(batch: batch, voxels: p.count),
+                               for: "training \(batch) patches of \(p) with filters \(options.model.filters)", path: nil,
+                               advice: "use a smaller --patch, fewer --filters or fewer patches per batch")
         let fileSplit = try checks.split ?? splitFile.map(DataSplit.read)
         if let (ids, cases) = try earlyCases(data, run: folder) {
             if let fileSplit { try requireCases(fileSplit, in: ids, splitFile: splitFile, data: data) }
@@ -156,16 +165,7 @@ public final class TrainingRun {
         options.split = fileSplit ?? DataSplit.seeded(ids: dataset.ids, seed: options.seed)
         // A case that could not be preprocessed is missing now.
         try requireCases(options.split, in: dataset.ids, splitFile: splitFile, data: dataset.path)
-        let p = options.patch
-        if let problem = options.model.problem(withInput: [1, options.model.inChannels, p.d, p.h, p.w]) {
-            throw LiTSError(.invalidArgument, path: nil, "--patch: \(problem)")
-        }
         if let problem = options.problem { throw LiTSError(.invalidArgument, path: nil, problem) }
-        // Each rank holds the activations of its share of the batch.
-        let batch = options.volumesPerBatch * options.patchesPerVolume / max(1, group?.size ?? 1)
-        try MemoryBudget.check(options.model.trainingBytes(batch: batch, voxels: p.count),
-                               for: "training \(batch) patches of \(p) with filters \(options.model.filters)", path: nil,
-                               advice: "use a smaller --patch, fewer --filters or fewer patches per batch")
         try requireLiver(in: dataset, ids: options.split.train)
         options.threads = options.threads ?? context.workers
         try folder.writeConfig(options)

@@ -108,6 +108,17 @@ final class ResumeChecksTests: XCTestCase {
         XCTAssertEqual(errorLines(r), ["lits: error: \(work)/split.json: names cases 7, 9 that \(work)/pre does not have (its cases: 1, 2)"])
     }
 
+    /// A patch the memory cannot hold is refused before a raw dataset is preprocessed.
+    func testAPatchTooLargeIsRefusedBeforePreprocessing() throws {
+        let work = try makeTempDir(self), data = work + "/data"
+        try writePhantomCase(dir: data, id: 1, shape: [32, 32, 12])
+        let r = try runLits(["train", data, "--out", work + "/run", "--patch", "4096,4096,4096", "--size", "32", "--allow-qa-errors"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(errorLines(r).first?.contains("training 2 patches of 4096x4096x4096") ?? false, r.stderr)
+        XCTAssertFalse(r.stderr.contains("preprocess 1/1"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: work + "/run"))
+    }
+
     /// Progress lines during validation, and the whole run's ETA in the batch line.
     func testProgressShowsValidationAndTheRunETA() throws {
         let work = try makeTempDir(self), pre = try preprocessed(work)
