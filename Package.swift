@@ -87,7 +87,7 @@ let package = Package(
         .target(name: "LiTSBench", dependencies: ["LiTSCore", "LiTSImaging", "LiTSNet", "LiTSInference", "LiTSTraining"]),
         // The command line's typed values and option groups, shared by the `lits` commands.
         .target(name: "LiTSCommandLine", dependencies: [
-            "LiTSCore", "LiTSCluster", "LiTSDICOM", "LiTSImaging", "LiTSRender", "LiTSAnalysis", "LiTSNet", "LiTSInference", "LiTSTraining", "LiTSEvaluation",
+            "LiTSBench", "LiTSCore", "LiTSCluster", "LiTSDICOM", "LiTSImaging", "LiTSRender", "LiTSAnalysis", "LiTSNet", "LiTSInference", "LiTSTraining", "LiTSEvaluation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "lits", dependencies: [

@@ -71,31 +71,6 @@ struct EvaluateRun: ParsableCommand {
     }
 }
 
-/// Cases not scored from their own prediction: each reason on stderr, then exit 1 (after the
-/// report, which lists them as rows, is written; with no usable prediction at all no report is).
-func reportUnscored(_ failures: [(Case, String)], total: Int, reported: Bool, missing: MissingPolicy) throws {
-    guard !failures.isEmpty else { return }
-    for (_, message) in failures { printError(message) }
-    let ids = failures.map { $0.0.id }.joined(separator: ", ")
-    if reported {
-        let how = missing == .zero ? "scored as empty predictions where the truth could be read" : "left out of the means"
-        printError("\(failures.count) of \(total) cases were not scored from their own prediction (\(how); rows of the report): \(ids)")
-    } else {
-        printError("no case has a usable prediction (\(failures.count) of \(total)); nothing evaluated: \(ids)")
-    }
-    throw ExitCode.failure
-}
-
-/// One line per case: its metrics, or its status.
-func printCaseLines(_ summary: EvaluationSummary) {
-    for row in summary.rows {
-        guard let e = row.evaluation else { print("case \(row.id): \(row.status.rawValue), not scored"); continue }
-        let note = row.status == .scored ? "" : " (\(row.status.rawValue): scored as an empty prediction)"
-        print(String(format: "case %@: liver Dice %.4f, lesion Dice %@, lesions found %d/%d", e.id, e.liver.dice,
-                     e.lesion.dice.isNaN ? "-" : String(format: "%.4f", e.lesion.dice), e.lesions.filter(\.detected).count, e.lesions.count) + note)
-    }
-}
-
 struct EvaluateMerge: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "merge",

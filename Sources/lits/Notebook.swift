@@ -9,16 +9,6 @@ struct Notebook: ParsableCommand {
         abstract: "Run Markdown walkthroughs (```sh cells) and keep or check their outputs.",
         subcommands: [RunNotebook.self, CheckNotebook.self])
 
-    struct Options: ParsableArguments {
-        @Argument(help: "Markdown notebooks.")
-        var files: [String]
-
-        @Option(help: "Folder the cells run in (default: the current folder).")
-        var directory: String?
-
-        var workingDirectory: String { directory ?? FileManager.default.currentDirectoryPath }
-    }
-
     static var tool: String { URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path }
 
     static func log(_ line: String) { FileHandle.standardError.write(Data("\(line)\n".utf8)) }
@@ -30,7 +20,7 @@ struct RunNotebook: ParsableCommand {
         abstract: "Execute the cells in order and write each cell's output into the ```output block under it.",
         discussion: "Each cell runs as a bash command with your rights, in --directory.")
 
-    @OptionGroup var options: Notebook.Options
+    @OptionGroup var options: NotebookArguments
 
     func run() throws {
         try runReportingErrors {
@@ -53,7 +43,7 @@ struct CheckNotebook: ParsableCommand {
         left unchanged. Check notebooks you did not write before running them.
         """)
 
-    @OptionGroup var options: Notebook.Options
+    @OptionGroup var options: NotebookArguments
 
     func run() throws {
         try runReportingErrors {
