@@ -15,8 +15,6 @@ struct Preview: ParsableCommand {
 
     func run() throws {
         try runReportingErrors {
-            let c = try Dataset.selectCase(args.path, id: args.caseID)
-            try OutputFolder.prepare(args.out, inputs: [args.path], command: "lits preview")
             var options = PreviewOptions()
             if !args.windows.isEmpty { options.windows = args.windows.map { ($0.name, $0.window) } }
             if !args.methods.isEmpty { options.methods = args.methods }
@@ -24,14 +22,8 @@ struct Preview: ParsableCommand {
             options.autoSliceCount = args.autoSlices
             options.enhancement = args.enhancement.options
             options.contours = args.contours
-            let loaded = try CaseLoader.load(c)
-            let result = try PreviewAnalysis.compute(loaded, options: options)
-            try PreviewReport.write(result, options: options, to: args.out, figures: args.figures)
-            for (window, rows) in result.metrics.sorted(by: { $0.key < $1.key }) {
-                for m in rows {
-                    print("\(window) \(m.method): contrast \(m.liverTumorContrast.map { String(format: "%.3f", $0) } ?? "-"), slice-to-slice std \(m.sliceConsistency.map { String(format: "%.4f", $0) } ?? "-")")
-                }
-            }
+            let lines = try PreviewRun.run(args.path, caseID: args.caseID, out: args.out, options: options, figures: args.figures)
+            lines.forEach { print($0) }
             print("preview: \(args.out)/index.md")
         }
     }
