@@ -45,7 +45,10 @@ struct FoldArguments: ParsableArguments {
     /// Runs `train` as a cross-validation when it is one (folds given, or --resume of a
     /// cross-validation folder or of one of its folds); false otherwise.
     func runIfGiven(_ train: Train) throws -> Bool {
-        let enclosing = train.resume.flatMap { CrossValidation.enclosing(foldFolder: $0) }
+        // A fold resumed with options (--epochs N extends it) is a single run's resume; its
+        // predictions and the report follow on the next `--resume RUN`.
+        let given = train.choices.givenExceptEpochs.first ?? train.choices.epochs.map { _ in "--epochs" }
+        let enclosing = given == nil ? train.resume.flatMap { CrossValidation.enclosing(foldFolder: $0) } : nil
         guard isGiven || train.resume.map(CrossValidation.isFolder) == true || enclosing != nil else { return false }
         try runReportingErrors {
             if Cluster.world.size > 1 {
@@ -55,7 +58,7 @@ struct FoldArguments: ParsableArguments {
             var only = try resolvedFold()
             if let resume = train.resume {
                 if folds != nil || splits != nil { throw LiTSError(.invalidArgument, path: resume, "--resume continues the cross-validation as it was started; drop --folds and --splits") }
-                if let first = train.choices.givenExceptEpochs.first ?? train.choices.epochs.map({ _ in "--epochs" }) { throw LiTSError(.invalidArgument, path: resume, "\(first): a resumed cross-validation keeps the options it was started with (crossvalidation.json)") }
+                if let first = given { throw LiTSError(.invalidArgument, path: resume, "\(first): a resumed cross-validation keeps the options it was started with (crossvalidation.json)") }
                 if let enclosing {
                     cv = try CrossValidation(reading: enclosing.run)
                     only = enclosing.fold
