@@ -57,13 +57,22 @@ public struct VoxelBox: Codable, Equatable, Sendable {
     /// The box around every voxel where `mask` is true (i fastest, on a grid of `shape`), or nil
     /// when none is.
     public init?(mask: [Bool], shape: [Int]) {
-        let (nx, ny) = (shape[0], shape[1])
+        let (nx, ny, nz) = (shape[0], shape[1], shape[2])
         var lo = [Int.max, Int.max, Int.max], hi = [-1, -1, -1]
+        // Row by row (a full-resolution CT has some 10^8 voxels): each row's first and last voxel.
         mask.withUnsafeBufferPointer { m in
-            for n in m.indices where m[n] {
-                let p = [n % nx, (n / nx) % ny, n / (nx * ny)]
-                for a in 0..<3 { lo[a] = min(lo[a], p[a]); hi[a] = max(hi[a], p[a]) }
-            }
+            for k in 0..<nz { for j in 0..<ny {
+                let row = nx * (j + ny * k)
+                var first = -1, last = -1
+                for i in 0..<nx where m[row + i] {
+                    if first < 0 { first = i }
+                    last = i
+                }
+                guard first >= 0 else { continue }
+                lo[0] = min(lo[0], first); hi[0] = max(hi[0], last)
+                lo[1] = min(lo[1], j); hi[1] = max(hi[1], j)
+                lo[2] = min(lo[2], k); hi[2] = max(hi[2], k)
+            } }
         }
         guard hi[0] >= 0 else { return nil }
         self.lo = lo

@@ -78,4 +78,22 @@ final class BodyCropTests: XCTestCase {
         on.cropToBody = true
         XCTAssertEqual(try JSONDecoder().decode(PreprocessOptions.self, from: JSONEncoder().encode(on)).cropToBody, true)
     }
+
+    /// The box of a mask is the smallest one holding every true voxel (checked against the
+    /// voxels one by one), and nil for an empty mask.
+    func testBoxOfAMask() {
+        let shape = [9, 7, 5]
+        XCTAssertNil(VoxelBox(mask: [Bool](repeating: false, count: 9 * 7 * 5), shape: shape))
+        var generator = SeededGenerator(seed: 7)
+        for _ in 0..<20 {
+            let mask = (0..<(9 * 7 * 5)).map { _ in generator.index(below: 40) == 0 }
+            guard mask.contains(true) else { continue }
+            var lo = [9, 7, 5], hi = [-1, -1, -1]
+            for n in mask.indices where mask[n] {
+                let p = [n % 9, n / 9 % 7, n / 63]
+                for a in 0..<3 { lo[a] = min(lo[a], p[a]); hi[a] = max(hi[a], p[a]) }
+            }
+            XCTAssertEqual(VoxelBox(mask: mask, shape: shape), VoxelBox(lo: lo, hi: hi))
+        }
+    }
 }
