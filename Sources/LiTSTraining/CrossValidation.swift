@@ -316,7 +316,7 @@ public struct CrossValidation: Sendable {
     // MARK: training the folds
 
     /// Trains fold k (new, or resumed from its last finished epoch; a finished fold trains no
-    /// further). Returns false when `stop` interrupted it.
+    /// further). Returns the run, or nil when `stop` interrupted it.
     public func trainFold(_ k: Int, context: NetContext, stop: StopRequest, progress: (String) -> Void,
                           epochFinished: (EpochRecord, _ isBest: Bool) -> Void) throws -> TrainingRun? {
         let fold = foldPath(k)

@@ -10,14 +10,16 @@ import LiTSTraining
 /// into RUN/fold-0 ... with out-of-fold predictions, the post-processing chosen on them and the
 /// report of every case out of fold (docs/cross-validation.md).
 struct FoldArguments: ParsableArguments {
-    @Option(help: "Cross-validate: train K folds (nnU-Net's: KFold(shuffle, seed 12345) on the sorted case ids) into RUN/fold-0 ... RUN/fold-(K-1), predict each fold's validation cases, choose the post-processing on them and report every case out of fold in RUN/crossval.")
+    @Option(help: ArgumentHelp("Cross-validate: train K folds (nnU-Net's: KFold(shuffle, seed 12345) on the sorted case ids) into RUN/fold-0 ... RUN/fold-(K-1), predict each fold's validation cases, choose the post-processing on them and report every case out of fold in RUN/crossval.",
+                               valueName: "K"))
     var folds: Int?
 
     @Option(help: ArgumentHelp("Train only fold k of the cross-validation (0 to K-1); the report is built by the fold that finishes last. Default inside a Slurm job array: the task's index (SLURM_ARRAY_TASK_ID, as --fold $SLURM_ARRAY_TASK_ID); all: every fold.",
                                valueName: "k|all"))
     var fold: FoldChoice?
 
-    @Option(help: "The folds as nnU-Net's splits_final.json ([{\"train\": [...], \"val\": [...]}, ...]) instead of the computed ones.")
+    @Option(help: ArgumentHelp("The folds as nnU-Net's splits_final.json ([{\"train\": [...], \"val\": [...]}, ...]) instead of the computed ones.",
+                               valueName: "file"))
     var splits: String?
 
     var isGiven: Bool { folds != nil || fold != nil || splits != nil }
