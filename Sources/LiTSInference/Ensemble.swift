@@ -29,6 +29,8 @@ public struct Ensemble: @unchecked Sendable {
     public var postprocess: PostprocessOptions
     /// The cross-validation folders given (absolute), whose folds are members.
     public var crossValidation: [String]
+    /// The `postprocessing.json` whose choice `postprocess` took, if any (absolute).
+    public var postprocessingFile: String?
 
     /// A given `--run` path: the run itself, or the fold folders of a cross-validation folder.
     public static func expand(_ path: String) throws -> (runs: [String], crossValidation: Bool) {
@@ -92,17 +94,18 @@ public struct Ensemble: @unchecked Sendable {
             if first == nil { first = (p.run, run.config) }
             members.append(try member(run, job: job))
         }
-        var post = members[0].predictor.postprocessOptions
+        var post = members[0].predictor.postprocessOptions, chosenIn: String?
         if job.postprocessingFromRun, crossValidation.count == 1, given.count == 1,
            let recorded = try recordedPostprocessing(in: crossValidation[0]) {
             post.largestLiverComponent = recorded.largestLiver
             post.lesionsInsideLiver = recorded.lesionsInLiver
+            chosenIn = "\(crossValidation[0])/\(postprocessingFile)"
             for n in members.indices {
                 members[n].predictor.largestLiverComponent = recorded.largestLiver
                 members[n].predictor.lesionsInsideLiver = recorded.lesionsInLiver
             }
         }
-        return Ensemble(members: members, postprocess: post, crossValidation: crossValidation)
+        return Ensemble(members: members, postprocess: post, crossValidation: crossValidation, postprocessingFile: chosenIn)
     }
 
     static func absolute(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.path }

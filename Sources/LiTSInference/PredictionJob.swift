@@ -192,16 +192,26 @@ public struct PredictionJob: Sendable {
         public var checkpoints: [String]
         public var sha256: [String]
         public var crossValidation: [String]
+        /// The threshold and clean-up applied, as the options that ask for them, and where a
+        /// cross-validation folder's choice came from.
+        public var postprocessing: [String]
 
         init(_ e: Ensemble) {
             runs = e.members.map(\.run)
             checkpoints = e.members.flatMap(\.checkpoints)
             sha256 = e.members.flatMap(\.sha256)
             crossValidation = e.crossValidation
+            postprocessing = Record.describe(e.postprocess, chosenIn: e.postprocessingFile)
         }
 
-        init(runs: [String], checkpoints: [String], sha256: [String], crossValidation: [String]) {
+        init(runs: [String], checkpoints: [String], sha256: [String], crossValidation: [String], postprocessing: [String]) {
             (self.runs, self.checkpoints, self.sha256, self.crossValidation) = (runs, checkpoints, sha256, crossValidation)
+            self.postprocessing = postprocessing
+        }
+
+        static func describe(_ p: PostprocessOptions, chosenIn file: String?) -> [String] {
+            ["--threshold \(p.liverThreshold)", p.largestLiverComponent ? "--largest-liver" : "--no-largest-liver",
+             p.lesionsInsideLiver ? "--lesions-in-liver" : "--no-lesions-in-liver"] + (file.map { ["chosen in \($0)"] } ?? [])
         }
     }
 
@@ -211,6 +221,7 @@ public struct PredictionJob: Sendable {
         var record: [String: [String]] = ["run": models.runs, "checkpoint": models.checkpoints, "sha256": models.sha256,
                                           "files": files, "cases": cases, "failed": failed]
         if !models.crossValidation.isEmpty { record["crossValidation"] = models.crossValidation }
+        if !models.postprocessing.isEmpty { record["postprocessing"] = models.postprocessing }
         try JSONFile.write(record, to: "\(out)/\(PredictionJob.recordFile)")
     }
 }

@@ -29,10 +29,12 @@ extension PredictionJob {
         public var runs: [String]?
         public var sha256: [String]?
         public var crossValidation: [String]?
+        /// What predictions.json says of the clean-up (nil in older shards).
+        public var postprocessing: [String]?
 
         init(record: PredictionJob.Record, window: InferenceConfig, job: PredictionJob, postprocess: PostprocessOptions) {
             (run, checkpoints, checksum) = (record.runs[0], record.checkpoints, record.sha256.first)
-            (runs, sha256, crossValidation) = (record.runs, record.sha256, record.crossValidation)
+            (runs, sha256, crossValidation, postprocessing) = (record.runs, record.sha256, record.crossValidation, record.postprocessing)
             (overlap, blending) = (window.overlap, window.blending)
             (threshold, largestLiverComponent, lesionsInsideLiver) = (job.threshold, postprocess.largestLiverComponent, postprocess.lesionsInsideLiver)
             (litsNames, probabilities) = (job.litsNames, job.probabilities)
@@ -77,7 +79,7 @@ extension PredictionJob {
         for (from, to) in copies { try AtomicFile.copy(from, to: to) }
         let st = set.settings
         let models = Record(runs: st.runs ?? [st.run], checkpoints: st.checkpoints, sha256: st.sha256 ?? st.checksum.map { [$0] } ?? [],
-                            crossValidation: st.crossValidation ?? [])
+                            crossValidation: st.crossValidation ?? [], postprocessing: st.postprocessing ?? [])
         try writeRecord(models, files: files, cases: ids, failed: failedIDs, into: out)
         return MergeResult(files: files.count, failed: failed, warnings: set.warnings)
     }

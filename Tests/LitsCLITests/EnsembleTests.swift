@@ -164,6 +164,10 @@ final class EnsembleTests: XCTestCase {
         let absCV = URL(fileURLWithPath: work + "/cv").standardizedFileURL.path
         XCTAssertEqual(try record(work + "/p")["run"], [absCV + "/fold-0", absCV + "/fold-1"])
         XCTAssertEqual(try record(work + "/p")["checkpoint"]?.count, 2)
+        XCTAssertEqual(try record(work + "/p")["postprocessing"]?.last, "chosen in \(absCV)/postprocessing.json")
+        XCTAssertEqual(try record(work + "/q")["postprocessing"],
+                       ["--threshold 0.5", chosen.largestLiver ? "--largest-liver" : "--no-largest-liver",
+                        chosen.lesionsInLiver ? "--lesions-in-liver" : "--no-lesions-in-liver"], "the flags decide")
         for id in [1, 2] {
             for name in ["probability-liver-\(id).nii.gz", "probability-lesion-\(id).nii.gz", "segmentation-\(id).nii.gz"] {
                 XCTAssertEqual(try NIfTIReader.readFloat(path: "\(work)/p/\(name)").0.voxels, try NIfTIReader.readFloat(path: "\(work)/q/\(name)").0.voxels, name)
