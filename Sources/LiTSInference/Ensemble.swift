@@ -139,31 +139,30 @@ public struct Ensemble: @unchecked Sendable {
         return Member(run: absolute(run.path), checkpoints: checkpoints.map(absolute), sha256: sums, predictor: predictor)
     }
 
-    /// The windows every member will run on `c` (a progress estimate).
-    public func expectedWindows(_ c: LoadedCase) -> [Int] { members.map { $0.predictor.expectedWindows(c) } }
-
     /// The case predicted by every member: one member as `Predictor.predict`; several averaged
     /// on the source grid, then thresholded and cleaned once. `windows` counts the windows.
     public func predict(_ c: LoadedCase, withProbabilities: Bool, windows: WindowCounter? = nil) -> Predictor.Result {
-        let estimates = windows == nil ? [] : expectedWindows(c)
-        windows?.expect(estimates.reduce(0, +))
-        func predictor(_ n: Int) -> Predictor {
-            var p = members[n].predictor
-            p.windows = windows
-            windows?.expect(-estimates[n])   // the member counts its own windows from here
+        // Runs that crop to the body share one body mask of the case (found first, so that the
+        // progress estimate counts the windows of the box).
+        let crops = members.contains { $0.predictor.config.preprocessing.cropToBody == true }
+        let box = crops ? BodyMask.box(c.ct) : nil
+        let predictors = members.map { m -> Predictor in
+            var p = m.predictor
+            (p.bodyBox, p.windows) = (box, windows)
             return p
         }
+        let estimates = windows == nil ? [] : predictors.map { $0.expectedWindows(c) }
+        windows?.expect(estimates.reduce(0, +))
+        func predictor(_ n: Int) -> Predictor {
+            windows?.expect(-estimates[n])   // the member counts its own windows from here
+            return predictors[n]
+        }
         if members.count == 1 { return predictor(0).predict(c, withProbabilities: withProbabilities) }
-        // Runs that crop to the body share one body mask of the case.
-        let cropping = members.filter { $0.predictor.config.preprocessing.cropToBody == true }.count
-        let box = cropping > 1 ? BodyMask.box(c.ct) : nil
         // Float sums, added in place: two source-grid channels of a full-resolution CT are over
         // a gigabyte each way.
         var sums: [Volume<Float>] = []
         for n in members.indices {
-            var p = predictor(n)
-            p.bodyBox = box
-            let probs = p.sourceProbabilities(c)
+            let probs = predictor(n).sourceProbabilities(c)
             guard !sums.isEmpty else { sums = probs; continue }
             for ch in sums.indices {
                 probs[ch].voxels.withUnsafeBufferPointer { v in

@@ -48,7 +48,7 @@ public struct Predictor: @unchecked Sendable {
     /// (nearest neighbour; background outside the body box when the run crops to the body).
     public func predict(_ c: LoadedCase, withProbabilities: Bool = false) -> Result {
         model.setTraining(false)
-        let (ct, box) = Preprocessor.imageAndBox(c, options: config.preprocessing)
+        let (ct, box) = Preprocessor.imageAndBox(c, options: config.preprocessing, bodyBox: bodyBox)
         let probs = probabilities(ct)
         let small = Postprocess.labels(probabilities: probs, options: postprocessOptions)
         let labels = Self.toSource(small, case: c, box: box)
@@ -73,10 +73,12 @@ public struct Predictor: @unchecked Sendable {
         return probabilities(ct).map { Self.toSource($0, case: c, box: box) }
     }
 
-    /// The windows this predictor will run on `c`, from the preprocessed grid before any body
-    /// crop (a crop and a cascade's liver box only make it fewer): a progress estimate.
+    /// The windows this predictor will run on `c` (on the body box when it crops and `bodyBox`
+    /// is known, else the whole grid; a cascade's lesion stage counted on the whole grid, which
+    /// its liver box makes fewer): a progress estimate.
     public func expectedWindows(_ c: LoadedCase) -> Int {
-        let shape = Preprocessor.targetShape(for: c.grid, options: config.preprocessing)
+        let crop = config.preprocessing.cropToBody == true ? bodyBox : nil
+        let shape = Preprocessor.targetShape(for: crop.map { $0.grid(in: c.grid) } ?? c.grid, options: config.preprocessing)
         var n = SlidingWindow.windowCount(shape: shape, options: window)
         if let liver = liverStage { n += SlidingWindow.windowCount(shape: shape, options: liver.window) }
         return n
