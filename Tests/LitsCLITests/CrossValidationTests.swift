@@ -7,8 +7,9 @@ import LiTSCore
 /// a fold trained alone (a Slurm array task) and `--resume RUN` finishing what is missing; the
 /// refusals (a fold beyond K, another K into the same folder).
 final class CrossValidationTests: XCTestCase {
+    // Six batches at a high rate: enough for the phantom's predictions to hold liver.
     static let small = ["--recipe", "baseline", "--size", "32", "--slice-spacing", "4", "--patch", "16,16,8", "--filters", "4,8",
-                        "--volumes-per-batch", "1", "--patches-per-volume", "1", "--epochs", "1", "--batches-per-epoch", "1", "--threads", "1",
+                        "--volumes-per-batch", "1", "--patches-per-volume", "1", "--epochs", "1", "--batches-per-epoch", "6", "--lr", "0.02", "--loss", "dice", "--threads", "1",
                         "--allow-qa-errors"]  // the phantoms are child-sized for `lits qa`
 
     func json(_ path: String) throws -> Any {
@@ -63,6 +64,20 @@ final class CrossValidationTests: XCTestCase {
             }
         }
         XCTAssertEqual(predicted.sorted(), ["1", "2", "3", "4"])
+        // Each variant is what `lits predict` with the fold's last checkpoint and those flags writes.
+        for (folder, flags) in [("validation", ["--no-largest-liver", "--no-lesions-in-liver"]),
+                                ("validation-both", ["--largest-liver", "--lesions-in-liver"])] {
+            let out = "\(work)/predict-\(folder)"
+            r = try runLits(["predict", "--run", run + "/fold-0", "--checkpoint", "last", data, "--out", out] + flags)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            for id in splits[0]["val"] ?? [] {
+                let ours = try NIfTIReader.readLabels(path: "\(run)/fold-0/\(folder)/segmentation-\(id).nii.gz").0
+                let theirs = try NIfTIReader.readLabels(path: "\(out)/segmentation-\(id).nii.gz").0
+                XCTAssertEqual(ours.voxels, theirs.voxels, "\(folder), case \(id)")
+                XCTAssertGreaterThan(ours.voxels.filter { $0 != 0 }.count, 0, "a prediction with liver, so the comparison means something")
+                XCTAssertEqual(ours.grid.affine, theirs.grid.affine)
+            }
+        }
 
         // The report: every case once, with its fold; the post-processing chosen and said.
         XCTAssertEqual(try csvRows(run + "/crossval/data/cases.csv").dropFirst().map { $0[0] }.sorted(), ["1", "2", "3", "4"])
