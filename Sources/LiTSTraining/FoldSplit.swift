@@ -77,6 +77,7 @@ public enum FoldSplits {
             if let both = fold.val.first(where: Set(fold.train).contains) { return "fold \(k) both trains and validates on case \(both)" }
             for id in fold.val {
                 if let other = validatedBy.updateValue(k, forKey: id) {
+                    if other == k { return "fold \(k) lists validation case \(id) twice" }
                     return "case \(id) is validated by fold \(other) and fold \(k); each case must be out of fold once"
                 }
             }

@@ -63,6 +63,12 @@ final class FoldSplitTests: XCTestCase {
         twice[1].train.removeAll { $0 == moved }
         XCTAssertEqual(FoldSplits.problem(twice, known: known), "case \(folds[0].val[0]) is validated by fold 0 and fold 1; each case must be out of fold once")
         XCTAssertEqual(FoldSplits.problem([folds[0]], known: known), "lists 1 fold; a cross-validation needs at least 2")
+        var repeated = folds
+        repeated[2].val.append(repeated[2].val[0])
+        XCTAssertEqual(FoldSplits.problem(repeated, known: known), "fold 2 lists validation case \(folds[2].val[0]) twice")
+        var overlap = folds
+        overlap[0].train.append(overlap[0].val[0])
+        XCTAssertEqual(FoldSplits.problem(overlap, known: known), "fold 0 both trains and validates on case \(folds[0].val[0])")
         XCTAssertThrowsError(try FoldSplits.read("\(dir)/missing.json"))
     }
 }
