@@ -1,5 +1,4 @@
 import ArgumentParser
-import LiTSCommandLine
 import Foundation
 import LiTSCluster
 import LiTSCore
@@ -9,22 +8,24 @@ import LiTSTraining
 /// `lits train --folds K [--fold k] [--splits FILE]`: a K-fold cross-validation (nnU-Net's folds)
 /// into RUN/fold-0 ... with out-of-fold predictions, the post-processing chosen on them and the
 /// report of every case out of fold (docs/cross-validation.md).
-struct FoldArguments: ParsableArguments {
+public struct FoldArguments: ParsableArguments {
     @Option(help: ArgumentHelp("Cross-validate: train K folds (nnU-Net's: KFold(shuffle, seed 12345) on the sorted case ids) into RUN/fold-0 ... RUN/fold-(K-1), predict each fold's validation cases, choose the post-processing on them and report every case out of fold in RUN/crossval.",
                                valueName: "K"))
-    var folds: Int?
+    public var folds: Int?
 
     @Option(help: ArgumentHelp("Train only fold k of the cross-validation (0 to K-1); the report is built by the fold that finishes last. Default inside a Slurm job array: the task's index (SLURM_ARRAY_TASK_ID, as --fold $SLURM_ARRAY_TASK_ID); all: every fold.",
                                valueName: "k|all"))
-    var fold: FoldChoice?
+    public var fold: FoldChoice?
 
     @Option(help: ArgumentHelp("The folds as nnU-Net's splits_final.json ([{\"train\": [...], \"val\": [...]}, ...]) instead of the computed ones.",
                                valueName: "file"))
-    var splits: String?
+    public var splits: String?
 
-    var isGiven: Bool { folds != nil || fold != nil || splits != nil }
+    public init() {}
 
-    func validate() throws {
+    public var isGiven: Bool { folds != nil || fold != nil || splits != nil }
+
+    public func validate() throws {
         if let folds, folds < 2 { throw ValidationError("--folds must be at least 2") }
     }
 
@@ -44,9 +45,21 @@ struct FoldArguments: ParsableArguments {
         }
     }
 
-    /// Runs `train` as a cross-validation when it is one (folds given, or --resume of a
+    /// What `lits train` was given besides these options.
+    public struct Train {
+        public var data: String?, out: String?, resume: String?, threads: Int?
+        public var choices: TrainChoices
+        public var allowQAErrors: Bool
+
+        public init(data: String?, out: String?, resume: String?, threads: Int?, choices: TrainChoices, allowQAErrors: Bool) {
+            (self.data, self.out, self.resume, self.threads) = (data, out, resume, threads)
+            (self.choices, self.allowQAErrors) = (choices, allowQAErrors)
+        }
+    }
+
+    /// Runs `lits train` as a cross-validation when it is one (folds given, or --resume of a
     /// cross-validation folder or of one of its folds); false otherwise.
-    func runIfGiven(_ train: Train) throws -> Bool {
+    public func runIfGiven(_ train: Train) throws -> Bool {
         // A fold resumed with options (--epochs N extends it) is a single run's resume; its
         // predictions and the report follow on the next `--resume RUN`.
         let given = train.choices.givenExceptEpochs.first ?? train.choices.epochs.map { _ in "--epochs" }
@@ -84,12 +97,13 @@ struct FoldArguments: ParsableArguments {
     }
 
     func run(_ cv: CrossValidation, only: Int?, train: Train) throws {
-        let stop = train.catchStopSignals()
+        let stop = StopRequest()
+        stop.catchSignals()
         let live = isatty(STDERR_FILENO) == 1
         var lastLine = Date.distantPast
         let events = CrossValidationEvents(foldStarted: { k in
             let split = cv.splits[k]
-            printNote("fold \(k) of \(cv.plan.folds): train \(split.train.count) cases, validate (out of fold) \(split.val.joined(separator: ", "))")
+            FileHandle.standardError.write(Data("lits: note: fold \(k) of \(cv.plan.folds): train \(split.train.count) cases, validate (out of fold) \(split.val.joined(separator: ", "))\n".utf8))
         }, progress: { line in
             if live { FileHandle.standardError.write(Data("\r\(line)\u{1B}[K".utf8)) }
             else if Date().timeIntervalSince(lastLine) > 10 { FileHandle.standardError.write(Data("\(line)\n".utf8)); lastLine = Date() }
@@ -115,15 +129,15 @@ struct FoldArguments: ParsableArguments {
 }
 
 /// `--fold k` or `--fold all`.
-enum FoldChoice: ExpressibleByArgument, Equatable {
+public enum FoldChoice: ExpressibleByArgument, Equatable, Sendable {
     case one(Int)
     case all
 
-    init?(argument: String) {
+    public init?(argument: String) {
         if argument == "all" { self = .all; return }
         guard let k = Int(argument), k >= 0 else { return nil }
         self = .one(k)
     }
 
-    var defaultValueDescription: String { "all" }
+    public var defaultValueDescription: String { "all" }
 }

@@ -199,7 +199,8 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
-        if try crossValidation.runIfGiven(self) { return }  // --folds, or --resume of a cross-validation
+        if try crossValidation.runIfGiven(.init(data: data, out: out, resume: resume, threads: threads, choices: choices,
+                                                allowQAErrors: allowQAErrors)) { return }  // --folds, or --resume of a cross-validation
         let cluster = Cluster.world
         try runReportingErrors(cluster: cluster) {
             if resume == nil { try (precision ?? .fp32).checkSupported() }
