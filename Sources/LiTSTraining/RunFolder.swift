@@ -128,7 +128,7 @@ public struct RunFolder: Sendable {
         try folder.render(sampler)
         var page = MarkdownPage(title: "Training run: \(URL(fileURLWithPath: path).lastPathComponent)")
         let o = trainer.options
-        page.paragraph("U-Net filters \(o.model.filters), patch \(o.patch) (W x H x D), \(o.volumesPerBatch) volumes x \(o.patchesPerVolume) patches per batch, \(o.batchesPerEpoch) batches per epoch, sampling \(o.sampling.inWords), loss \(o.loss), Adam lr \(o.learningRate), \(o.lrSchedule == .poly ? "poly decay (exponent 0.9)" : "ReduceLROnPlateau factor \(o.lrFactor) patience \(o.lrPatience)"), seed \(o.seed).")
+        page.paragraph("U-Net filters \(o.model.filters.map(String.init).joined(separator: ",")), patch \(o.patch.w),\(o.patch.h),\(o.patch.d) (W,H,D), \(o.volumesPerBatch) volumes x \(o.patchesPerVolume) patches per batch, \(o.batchesPerEpoch) batches per epoch, sampling \(o.sampling.inWords), loss \(o.loss), Adam lr \(o.learningRate), \(o.lrSchedule == .poly ? "poly decay (exponent 0.9)" : "ReduceLROnPlateau factor \(o.lrFactor) patience \(o.lrPatience)"), seed \(o.seed).")
         if let recipe = o.recipe {
             page.paragraph("Recipe **\(recipe.name.rawValue)** (`--recipe \(recipe.name.rawValue)`), which sets: \(recipe.settings.joined(separator: "; ")). "
                 + (recipe.overrides.isEmpty ? "No option was given over it." : "Given on the command line, over the recipe: " + recipe.overrides.map { "`\($0)`" }.joined(separator: ", ") + "."))
@@ -137,7 +137,8 @@ public struct RunFolder: Sendable {
         if let stage = o.stage, stage != .joint {
             page.paragraph("Cascade stage: \(stage.rawValue)" + (o.liverRun.map { "; liver run `\($0.path)` (\($0.checkpoint.rawValue) checkpoint, SHA-256 \($0.sha256.prefix(12))...), box margin \(o.liverMargin ?? 0) mm" } ?? "") + ".")
         }
-        page.paragraph("Preprocessing: HU window [\(pre.window.low), \(pre.window.high)], "
+        func hu(_ x: Float) -> String { x == x.rounded() ? String(Int(x)) : String(x) }
+        page.paragraph("Preprocessing: HU window \(hu(pre.window.low)),\(hu(pre.window.high)), "
             + (pre.targetSpacing.map { "every axis to \($0.map { String($0) }.joined(separator: " x ")) mm" }
                ?? "\(pre.inPlaneSize[0]) x \(pre.inPlaneSize[1]) in-plane, \(pre.sliceSpacing) mm slices") + "; `lits predict` repeats it.")
         if !o.split.isHeldOut {
