@@ -90,10 +90,13 @@ extension CrossValidation {
         try JSONFile.write(record, to: "\(predictions)/\(PredictionJob.recordFile)")
         let folder = try PredictionFolder(reading: predictions)
         let options = EvaluationOptions()
-        var rows: [(CaseRow, MontageFigure?)] = []
-        for id in ids {
-            rows.append(try Evaluation.evaluate(cases[id]!, pred: folder, options: options))
+        // Two cases at a time, as `lits evaluate` scores them; a truth that cannot be read stops the report.
+        let run = CaseRunner.run(ids.map { cases[$0]! }, threads: 2, label: "evaluate") { c in
+            try Evaluation.evaluate(c, pred: folder, options: options)
         }
+        if let (_, message) = run.failures.first { throw LiTSError(.unreadable, path: nil, message) }  // already "FILE: problem"
+        let byID = Dictionary(run.results.map { ($0.0.id, $0.1) }, uniquingKeysWith: { a, _ in a })
+        let rows = ids.compactMap { byID[$0] }
         guard let summary = try Evaluation.finish(rows, out: building, title: "Cross-validation: \(plan.folds) folds, every case out of fold", options: options) else {
             throw LiTSError(.noCases, path: path, "no out-of-fold case to report")
         }
