@@ -20,6 +20,44 @@ public enum SamplingMode: Codable, Equatable, Sendable {
     /// voxels (a liver one or two slices long) falls back to any liver voxel.
     case regionBalanced(pLiver: Double = 0.4, pLesion: Double = 0.3)
 
+    /// config.json spells the mode as the CLI does: {"liver-biased": {"pLiver": 0.4, "pLesion": 0.3}},
+    /// {"uniform": {}}; the Swift case names of earlier configs ("liverBiased") still read.
+    private struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+    private struct Shares: Codable { var pLiver: Double; var pLesion: Double }
+    private struct Empty: Codable {}
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: Key.self)
+        guard c.allKeys.count == 1, let key = c.allKeys.first else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "a sampling mode is one of uniform, liver-biased, region-balanced"))
+        }
+        switch key.stringValue {
+        case "uniform": self = .uniform
+        case "liver-biased", "liverBiased":
+            let v = try c.decode(Shares.self, forKey: key)
+            self = .liverBiased(pLiver: v.pLiver, pLesion: v.pLesion)
+        case "region-balanced", "regionBalanced":
+            let v = try c.decode(Shares.self, forKey: key)
+            self = .regionBalanced(pLiver: v.pLiver, pLesion: v.pLesion)
+        default:
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath + [key], debugDescription: "unknown sampling mode \(key.stringValue): uniform, liver-biased or region-balanced"))
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: Key.self)
+        switch self {
+        case .uniform: try c.encode(Empty(), forKey: Key(stringValue: "uniform"))
+        case .liverBiased(let l, let t): try c.encode(Shares(pLiver: l, pLesion: t), forKey: Key(stringValue: "liver-biased"))
+        case .regionBalanced(let l, let t): try c.encode(Shares(pLiver: l, pLesion: t), forKey: Key(stringValue: "region-balanced"))
+        }
+    }
+
     /// The liver and lesion probabilities of the liver-centred modes, nil for uniform.
     var probabilities: (pLiver: Double, pLesion: Double)? {
         switch self {

@@ -73,3 +73,22 @@ final class RecipeResolveTests: XCTestCase {
         XCTAssertEqual(Recipe.targetSpacing([[0.8, 0.8, 5], [0.7, 0.7, 5], [0.9, 0.9, 1]]), [0.8, 0.8, 1.8])
     }
 }
+
+/// config.json spells the sampling mode as the CLI does, and still reads the Swift case names
+/// of runs written before.
+final class SamplingModeCodingTests: XCTestCase {
+    func testSpelledAsTheCLIAndOldConfigsRead() throws {
+        let json = String(decoding: try JSONEncoder().encode(SamplingMode.liverBiased(pLiver: 0.5, pLesion: 0.25)), as: UTF8.self)
+        XCTAssertTrue(json.hasPrefix(#"{"liver-biased":{"#), json)
+        for (text, mode) in [(#"{"liverBiased":{"pLiver":0.4,"pLesion":0.3}}"#, SamplingMode.liverBiased(pLiver: 0.4, pLesion: 0.3)),
+                             (#"{"regionBalanced":{"pLiver":0.2,"pLesion":0.1}}"#, .regionBalanced(pLiver: 0.2, pLesion: 0.1)),
+                             (#"{"region-balanced":{"pLiver":0.2,"pLesion":0.1}}"#, .regionBalanced(pLiver: 0.2, pLesion: 0.1)),
+                             (#"{"uniform":{}}"#, .uniform)] {
+            XCTAssertEqual(try JSONDecoder().decode(SamplingMode.self, from: Data(text.utf8)), mode, text)
+        }
+        for mode in [SamplingMode.uniform, .liverBiased(pLiver: 0.4, pLesion: 0.3), .regionBalanced(pLiver: 0.6, pLesion: 0.2)] {
+            XCTAssertEqual(try JSONDecoder().decode(SamplingMode.self, from: JSONEncoder().encode(mode)), mode)
+        }
+        XCTAssertThrowsError(try JSONDecoder().decode(SamplingMode.self, from: Data(#"{"random":{}}"#.utf8)))
+    }
+}

@@ -60,7 +60,7 @@ final class RecipeTests: XCTestCase {
         let pre = try XCTUnwrap(c["preprocessing"] as? [String: Any])
         XCTAssertEqual(pre["targetSpacing"] as? [Double], [9.5, 9.5, 10], "median spacing per axis")
         XCTAssertEqual(pre["cropToBody"] as? Bool, true)
-        XCTAssertNotNil((c["sampling"] as? [String: Any])?["regionBalanced"], "\(c["sampling"] ?? "-")")
+        XCTAssertEqual((c["sampling"] as? [String: [String: Double]])?["region-balanced"], ["pLiver": 0.4, "pLesion": 0.3], "\(c["sampling"] ?? "-")")
         XCTAssertEqual(c["lrSchedule"] as? String, "poly")
         XCTAssertEqual(c["learningRate"] as? Double ?? 0, 0.01, accuracy: 1e-7, "the given --lr, not the recipe's 0.003")
         let brightness = try XCTUnwrap((c["augmentation"] as? [String: Any])?["brightness"] as? [String: Any])
