@@ -1,3 +1,6 @@
+// One option group per command: its arguments, options and the checks across them; the
+// command in Sources/lits holds `@OptionGroup var args` and runs.
+
 import ArgumentParser
 import Foundation
 import LiTSAnalysis
@@ -10,7 +13,7 @@ import LiTSNet
 import LiTSRender
 import LiTSTraining
 
-/// The options of `QA`.
+/// The options of `lits qa`.
 public struct QAArguments: ParsableArguments {
     public init() {}
 
@@ -36,7 +39,7 @@ public struct QAArguments: ParsableArguments {
     }
 }
 
-/// The options of `EdaRun`.
+/// The options of `lits eda` (`lits eda run`).
 public struct EdaRunArguments: ParsableArguments {
     public init() {}
 
@@ -71,7 +74,7 @@ public struct EdaRunArguments: ParsableArguments {
     }
 }
 
-/// The options of `EdaMerge`.
+/// The options of `lits eda merge`.
 public struct EdaMergeArguments: ParsableArguments {
     public init() {}
 
@@ -84,7 +87,7 @@ public struct EdaMergeArguments: ParsableArguments {
     public var figures: FigureFormat?
 }
 
-/// The options of `Enhance`.
+/// The options of `lits enhance`.
 public struct EnhanceArguments: ParsableArguments {
     public init() {}
 
@@ -113,7 +116,7 @@ public struct EnhanceArguments: ParsableArguments {
     }
 }
 
-/// The options of `EvaluateRun`.
+/// The options of `lits evaluate` (`lits evaluate run`).
 public struct EvaluateRunArguments: ParsableArguments {
     public init() {}
 
@@ -176,7 +179,7 @@ public struct EvaluateRunArguments: ParsableArguments {
     }
 }
 
-/// The options of `EvaluateMerge`.
+/// The options of `lits evaluate merge`.
 public struct EvaluateMergeArguments: ParsableArguments {
     public init() {}
 
@@ -189,7 +192,7 @@ public struct EvaluateMergeArguments: ParsableArguments {
     public var figures: FigureFormat?
 }
 
-/// The options of `ExportNNUNet`.
+/// The options of `lits export nnunet`.
 public struct ExportNNUNetArguments: ParsableArguments {
     public init() {}
 
@@ -215,7 +218,7 @@ public struct ExportNNUNetArguments: ParsableArguments {
     }
 }
 
-/// The options of `ImportDICOM`.
+/// The options of `lits import-dicom`.
 public struct ImportDICOMArguments: ParsableArguments {
     public init() {}
 
@@ -248,7 +251,7 @@ public struct ImportDICOMArguments: ParsableArguments {
     }
 }
 
-/// The options of `ImportMRC`.
+/// The options of `lits import-mrc`.
 public struct ImportMRCArguments: ParsableArguments {
     public init() {}
 
@@ -279,7 +282,7 @@ public struct ImportMRCArguments: ParsableArguments {
     }
 }
 
-/// The options of `Info`.
+/// The options of `lits info`.
 public struct InfoArguments: ParsableArguments {
     public init() {}
 
@@ -299,7 +302,7 @@ public struct InfoArguments: ParsableArguments {
     }
 }
 
-/// The options of `PreprocessRun`.
+/// The options of `lits preprocess` (`lits preprocess run`).
 public struct PreprocessRunArguments: ParsableArguments {
     public init() {}
 
@@ -331,14 +334,14 @@ public struct PreprocessRunArguments: ParsableArguments {
     }
 }
 
-/// The options of `PreprocessMerge`.
+/// The options of `lits preprocess merge`.
 public struct PreprocessMergeArguments: ParsableArguments {
     public init() {}
 
     @OptionGroup public var merging: MergeArguments
 }
 
-/// The options of `Preview`.
+/// The options of `lits preview`.
 public struct PreviewArguments: ParsableArguments {
     public init() {}
 
