@@ -51,7 +51,7 @@ HAVE_RUN=0; [ -f "$RUN/config.json" ] && HAVE_RUN=1
 # History rows of other case depths carry it in their name (scale_predict_n4_s120).
 SUFFIX=""; [ "$SLICES" = 450 ] || SUFFIX="_s$SLICES"
 LINES="$(mktemp)"; trap 'rm -f "$LINES"' EXIT
-declare -A SEC MEM RC
+declare -A SEC CPU MEM RC
 STAGES=(info qa eda preprocess predict evaluate)
 
 # timed STAGE N OUT_LOG -- command...: one process, its wall time and peak RSS.
@@ -59,12 +59,13 @@ timed() {
   local stage="$1" n="$2" log="$3"; shift 4
   local tf; tf="$(mktemp)"
   local rc=0
-  "${LOCK[@]}" /usr/bin/time -f '%e %M' -o "$tf" "$@" > "$log" 2>&1 || rc=$?
-  read -r wall kb < <(tail -n 1 "$tf"); rm -f "$tf"
+  "${LOCK[@]}" /usr/bin/time -f '%e %M %U %S' -o "$tf" "$@" > "$log" 2>&1 || rc=$?
+  read -r wall kb user sys < <(tail -n 1 "$tf"); rm -f "$tf"
   SEC[$stage,$n]="$(awk -v w="$wall" -v n="$n" 'BEGIN { printf "%.3f", w / n }')"
+  CPU[$stage,$n]="$(awk -v u="$user" -v s="$sys" -v n="$n" 'BEGIN { printf "%.2f", (u + s) / n }')"
   MEM[$stage,$n]="$(( kb / 1024 ))"
   RC[$stage,$n]=$rc
-  echo "scale_${stage}_n$n$SUFFIX min_s=${SEC[$stage,$n]} median_s=${SEC[$stage,$n]} n=1 wall_s=$wall peak_mb=${MEM[$stage,$n]} rc=$rc" | tee -a "$LINES" >&2
+  echo "scale_${stage}_n$n$SUFFIX min_s=${SEC[$stage,$n]} median_s=${SEC[$stage,$n]} n=1 wall_s=$wall cpu_s_per_case=${CPU[$stage,$n]} user_s=$user sys_s=$sys peak_mb=${MEM[$stage,$n]} load=$(cut -d' ' -f1 /proc/loadavg) rc=$rc" | tee -a "$LINES" >&2
 }
 
 for n in "${SIZES[@]}"; do
@@ -101,15 +102,18 @@ done
 # The table: seconds per case and peak MB for each size, then the change from the smallest size.
 TABLE="$({
   printf '| stage |'; for n in "${SIZES[@]}"; do printf ' s/case, %s |' "$n"; done
-  for n in "${SIZES[@]}"; do printf ' peak MB, %s |' "$n"; done; printf ' s/case, largest / smallest |\n'
-  printf '|---|'; for _ in "${SIZES[@]}" "${SIZES[@]}"; do printf -- '---:|'; done; printf -- '---:|\n'
+  for n in "${SIZES[@]}"; do printf ' CPU s/case, %s |' "$n"; done
+  for n in "${SIZES[@]}"; do printf ' peak MB, %s |' "$n"; done; printf ' s/case, largest / smallest | CPU s/case, largest / smallest |\n'
+  printf '|---|'; for _ in "${SIZES[@]}" "${SIZES[@]}" "${SIZES[@]}"; do printf -- '---:|'; done; printf -- '---:|---:|\n'
   first="${SIZES[0]}"; last="${SIZES[${#SIZES[@]}-1]}"
   for s in "${STAGES[@]}"; do
     [ -n "${SEC[$s,$first]:-}" ] || continue
     printf '| %s |' "$s"
     for n in "${SIZES[@]}"; do printf ' %s%s |' "${SEC[$s,$n]}" "$([ "${RC[$s,$n]}" = 0 ] || echo " (exit ${RC[$s,$n]})")"; done
+    for n in "${SIZES[@]}"; do printf ' %s |' "${CPU[$s,$n]}"; done
     for n in "${SIZES[@]}"; do printf ' %s |' "${MEM[$s,$n]}"; done
-    awk -v a="${SEC[$s,$first]}" -v b="${SEC[$s,$last]}" 'BEGIN { printf " %.2f |\n", (a > 0 ? b / a : 0) }'
+    awk -v a="${SEC[$s,$first]}" -v b="${SEC[$s,$last]}" -v c="${CPU[$s,$first]}" -v d="${CPU[$s,$last]}" \
+      'BEGIN { printf " %.2f | %.2f |\n", (a > 0 ? b / a : 0), (c > 0 ? d / c : 0) }'
   done
 })"
 echo "$TABLE"
@@ -120,7 +124,7 @@ HIST="$("$BENCH/history.sh" "$LINES" /dev/null 1)"
   echo
   echo "- date: $(date -u '+%Y-%m-%d %H:%M:%S UTC'); $(awk -F'\t' '$1 == "# cpu" { print "cpu: " $2 }' "$HIST"), nproc=$(nproc), load average at the end $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "- cases: ${SIZES[*]} copies of one ${SLICES}-slice LiTS-sized case (512x512x$SLICES int16 CT + 70-lesion label map, make_data.py) under different ids; run: ${RUN#$ROOT/}"
-  echo "- each stage is one \`lits\` process: s/case = wall time / cases; peak MB = the process's peak resident memory (/usr/bin/time %M)"
+  echo "- each stage is one \`lits\` process on all cores: s/case = wall time / cases; CPU s/case = (user + system time) / cases, the steadier number on a shared machine; peak MB = the process's peak resident memory (/usr/bin/time %M)"
   echo "- recorded in ${HIST#$ROOT/}"
   echo
   echo "$TABLE"
