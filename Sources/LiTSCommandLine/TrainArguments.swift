@@ -193,6 +193,7 @@ public struct TrainArguments: ParsableArguments {
         c.sliceSpacing = preprocessing.sliceSpacing
         c.targetSpacing = preprocessing.spacing?.values
         c.cropToBody = preprocessing.cropBody
+        c.labels = labels.text
         return c
     }
 }

@@ -105,6 +105,8 @@ public struct TrainChoices: Equatable, Sendable {
     public var sliceSpacing: Double?
     public var targetSpacing: [Double]?
     public var cropToBody: Bool?
+    /// `--labels` as typed (the label mapping of raw data; set for the process when parsed).
+    public var labels: String?
 
     public init() {}
 
@@ -145,6 +147,7 @@ public struct TrainChoices: Equatable, Sendable {
         add("--slice-spacing", sliceSpacing.map(f))
         add("--spacing", targetSpacing.map { $0.map(f).joined(separator: ",") })
         add(cropToBody == false ? "--no-crop-body" : "--crop-body", cropToBody.map { _ in "" })
+        add("--labels", labels)
         return out
     }
 

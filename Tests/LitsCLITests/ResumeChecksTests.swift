@@ -55,6 +55,8 @@ final class ResumeChecksTests: XCTestCase {
                                (["--recipe", "default"], "--recipe default"), (["--sampling", "uniform"], "--sampling uniform"),
                                (["--aug", "mirror=0.5"], "--aug mirror=0.5"), (["--seed", "3"], "--seed 3"),
                                (["--split", work + "/split.json"], "--split \(work)/split.json"), (["--residual"], "--residual"),
+                               (["--labels", "liver=1,tumor=2"], "--labels liver=1,tumor=2"), (["--no-crop-body"], "--no-crop-body"),
+                               (["--spacing", "2"], "--spacing 2.0,2.0,2.0"),
                                (["--epochs", "6", "--lr", "0.1"], "--lr 0.1")] {
             r = try runLits(["train", "--resume", run] + extra)
             XCTAssertEqual(r.status, 1, "\(extra)")
