@@ -146,4 +146,32 @@ final class CrossValidationTests: XCTestCase {
         XCTAssertTrue(errorLines(r).first?.contains("out-of-fold predictions are made and scored on the source grid") == true, r.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: work + "/cv"))
     }
+
+    /// Two Slurm array tasks started together into one folder: the first writes the plan and
+    /// preprocesses while the other waits for the lock; both folds train; the report holds all.
+    func testConcurrentFoldTasksShareOneFolder() throws {
+        let work = try makeTempDir(self)
+        let data = work + "/data", run = work + "/cv"
+        for id in 1...4 { try writePhantomCase(dir: data, id: id, shape: [32, 32, 12]) }
+        nonisolated(unsafe) var results = [CLIResult?](repeating: nil, count: 2)  // each task writes its own slot, under the lock
+        let lock = NSLock()
+        DispatchQueue.concurrentPerform(iterations: 2) { k in
+            let r = try? runLits(["train", data, "--out", run, "--folds", "2"] + Self.small, environment: ["SLURM_ARRAY_TASK_ID": String(k)])
+            lock.lock(); results[k] = r; lock.unlock()
+        }
+        for r in results {
+            XCTAssertEqual(r?.status, 0, r?.stderr ?? "did not run")
+            XCTAssertEqual(r.map(errorLines) ?? [], [])
+        }
+        // The task that finishes second writes the report (both may, when they finish together);
+        // one that finished first says what it waits for.
+        let reported = results.compactMap { $0 }.filter { $0.stdout.contains("cross-validation: \(run)/crossval/index.md") }
+        XCTAssertGreaterThanOrEqual(reported.count, 1, "\(results.map { $0?.stdout ?? "" })")
+        for r in results.compactMap({ $0 }) where !reported.contains(where: { $0.stdout == r.stdout }) {
+            XCTAssertTrue(r.stdout.contains("the report waits for fold"), r.stdout)
+        }
+        XCTAssertEqual(try csvRows(run + "/crossval/data/cases.csv").dropFirst().map { $0[0] }.sorted(), ["1", "2", "3", "4"])
+        let manifest = try XCTUnwrap(try json(run + "/preprocessed/manifest.json") as? [String: Any])
+        XCTAssertEqual((manifest["cases"] as? [Any])?.count, 4, "preprocessed once, by one task")
+    }
 }
