@@ -40,6 +40,13 @@ final class CrossValidationTests: XCTestCase {
         XCTAssertEqual(r.status, 1)
         XCTAssertEqual(errorLines(r), ["lits: error: \(run)/crossvalidation.json: is a 2-fold cross-validation, not 3-fold; give --folds 2, or another --out folder"])
         XCTAssertEqual(folderContents(run).keys.sorted(), before)
+        // Other options for the same folds: refused, naming the config key that differs.
+        r = try runLits(["train", data, "--out", run, "--folds", "2", "--fold", "0"] + Self.small + ["--seed", "5"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(errorLines(r).count, 1, r.stderr)
+        XCTAssertTrue(errorLines(r).first?.contains("was started with other training options (") == true, r.stderr)
+        XCTAssertTrue(errorLines(r).first?.contains("seed") == true, r.stderr)
+        XCTAssertEqual(folderContents(run).keys.sorted(), before)
 
         // Every fold: fold 1 is done (not retrained), fold 0 trains, then the report.
         let fold1 = try Data(contentsOf: URL(fileURLWithPath: run + "/fold-1/last.safetensors"))
