@@ -123,7 +123,7 @@ HIST="$("$BENCH/history.sh" "$LINES" /dev/null 1)"
   echo "# Cost as the work grows (benchmarks/scale.sh)"
   echo
   echo "- date: $(date -u '+%Y-%m-%d %H:%M:%S UTC'); $(awk -F'\t' '$1 == "# cpu" { print "cpu: " $2 }' "$HIST"), nproc=$(nproc), load average at the end $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "- cases: ${SIZES[*]} copies of one ${SLICES}-slice LiTS-sized case (512x512x$SLICES int16 CT + 70-lesion label map, make_data.py) under different ids; run: ${RUN#$ROOT/}"
+  echo "- cases: ${SIZES[*]} copies of one ${SLICES}-slice LiTS-sized case (512x512x$SLICES int16 CT + 70-lesion label map, make_data.py) under different ids, case i's corner voxel + i HU so that the files differ (\`lits qa\` then warns of a near-duplicate for every pair); run: ${RUN#$ROOT/}"
   echo "- each stage is one \`lits\` process on all cores: s/case = wall time / cases; CPU s/case = (user + system time) / cases, the steadier number on a shared machine; peak MB = the process's peak resident memory (/usr/bin/time %M)"
   echo "- recorded in ${HIST#$ROOT/}"
   echo
