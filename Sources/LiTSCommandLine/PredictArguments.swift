@@ -17,8 +17,8 @@ public struct PredictRunArguments: ParsableArguments {
     @Option(name: .shortAndLong, help: "Output folder (created; must not be inside the input).")
     public var out: String
 
-    @Option(help: "Checkpoint: best validation score, or the last finished epoch.")
-    public var checkpoint = CheckpointChoice.best
+    @Option(help: "Checkpoint: best validation score, or the last finished epoch (default: last for a run trained with the poly schedule, as the default recipe's, and for a cross-validation folder's folds, as their out-of-fold predictions; best otherwise).")
+    public var checkpoint: CheckpointChoice?
 
     @Option(help: "Sliding-window overlap.")
     public var overlap: Double?

@@ -73,11 +73,11 @@ public struct Ensemble: @unchecked Sendable {
     /// both runs and the difference).
     public static func load(runs given: [String], job: PredictionJob) throws -> Ensemble {
         precondition(!given.isEmpty, "an ensemble needs a run")
-        var paths: [(given: String, run: String)] = [], crossValidation: [String] = []
+        var paths: [(given: String, run: String, isFold: Bool)] = [], crossValidation: [String] = []
         for g in given {
             let (runs, isCV) = try expand(g)
             if isCV { crossValidation.append(absolute(g)) }
-            paths += runs.map { (g, $0) }
+            paths += runs.map { (g, $0, isCV) }
         }
         var seen: [String: String] = [:]
         for p in paths {
@@ -92,7 +92,7 @@ public struct Ensemble: @unchecked Sendable {
                 throw LiTSError(.mismatch, path: p.run, "predicts \(labels(of: run.config)), but \(first.path) predicts \(labels(of: first.config)); an ensemble averages runs that predict the same labels")
             }
             if first == nil { first = (p.run, run.config) }
-            members.append(try member(run, job: job))
+            members.append(try member(run, job: job, isFold: p.isFold))
         }
         var post = members[0].predictor.postprocessOptions, chosenIn: String?
         if job.postprocessingFromRun, crossValidation.count == 1, given.count == 1,
@@ -111,16 +111,17 @@ public struct Ensemble: @unchecked Sendable {
     static func absolute(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.path }
 
     /// One run's predictor with the job's options (a cascade's pinned liver run loaded and checked).
-    static func member(_ run: TrainedRun, job: PredictionJob) throws -> Member {
+    static func member(_ run: TrainedRun, job: PredictionJob, isFold: Bool = false) throws -> Member {
+        let checkpoint = job.checkpoint ?? (isFold ? .last : run.defaultCheckpoint)
         var context = job.context
         context.precision = job.precision ?? run.config.precision ?? .fp32
-        let model = try run.loadModel(job.checkpoint, context: context)
+        let model = try run.loadModel(checkpoint, context: context)
         var config = run.config
         if let overlap = job.overlap { config.overlap = overlap }
         if let blending = job.blending { config.blending = blending }
         var predictor = Predictor(model: model, config: config)
-        var checkpoints = [run.checkpointPath(job.checkpoint)]
-        var sums = [try run.checkpointInfo(job.checkpoint).sha256 ?? SHA256.hex(try Data(contentsOf: URL(fileURLWithPath: checkpoints[0])))]
+        var checkpoints = [run.checkpointPath(checkpoint)]
+        var sums = [try run.checkpointInfo(checkpoint).sha256 ?? SHA256.hex(try Data(contentsOf: URL(fileURLWithPath: checkpoints[0])))]
         if config.stage == .lesion, let ref = config.liverRun {
             let liver = try TrainedRun(reading: ref.path)
             let file = liver.checkpointPath(ref.checkpoint)

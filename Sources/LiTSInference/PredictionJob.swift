@@ -10,7 +10,9 @@ public struct PredictionJob: Sendable {
     /// The output kind of a prediction folder (`OutputFolder`'s marker, `ShardRecord.command`).
     public static let command = "lits predict"
 
-    public var checkpoint = CheckpointChoice.best
+    /// The checkpoint of every member; nil: each run's own (`TrainedRun.defaultCheckpoint`, and
+    /// `last` for the folds of a cross-validation folder, as their out-of-fold predictions used).
+    public var checkpoint: CheckpointChoice?
     /// Overrides of the run's sliding window; nil keeps the run's.
     public var overlap: Double?
     public var blending: Blending?

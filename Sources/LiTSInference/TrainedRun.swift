@@ -38,6 +38,16 @@ public struct TrainedRun: Sendable {
         model.stateDict().first { !$0.1.data.allSatisfy(\.isFinite) }?.0
     }
 
+    /// The checkpoint a run predicts with when none is asked for: `last` for a run trained with
+    /// the poly schedule (decayed to near 0 by its last epoch, nnU-Net's final model), `best`
+    /// (the best validation score) otherwise.
+    public var defaultCheckpoint: CheckpointChoice {
+        struct Schedule: Decodable { var lrSchedule: String? }
+        let file = "\(path)/\(TrainedRun.configFile)"
+        let schedule = FileManager.default.contents(atPath: file).flatMap { try? JSONDecoder().decode(Schedule.self, from: $0) }
+        return schedule?.lrSchedule == "poly" ? .last : .best
+    }
+
     public func checkpointPath(_ choice: CheckpointChoice) -> String { "\(path)/\(TrainedRun.checkpointFile(choice))" }
 
     /// A checkpoint's config JSON (model and checksum).

@@ -119,8 +119,9 @@ final class EnsembleTests: XCTestCase {
         try Data(#"{"largestLiver": false, "lesionsInLiver": false}"#.utf8).write(to: URL(fileURLWithPath: cv + "/postprocessing.json"))
         var r = try runLits(["predict", "--run", cv, data, "--out", work + "/pcv", "--probabilities"])
         XCTAssertEqual(r.status, 0, r.stderr)
+        // A folder's folds predict with their last checkpoint (as their out-of-fold predictions did).
         r = try runLits(["predict", "--run", cv + "/fold-0", "--run", cv + "/fold-1", data, "--out", work + "/pab", "--probabilities",
-                         "--no-largest-liver", "--no-lesions-in-liver"])
+                         "--no-largest-liver", "--no-lesions-in-liver", "--checkpoint", "last"])
         XCTAssertEqual(r.status, 0, r.stderr)
         r = try runLits(["predict", "--run", cv, data, "--out", work + "/pflags", "--largest-liver"])
         XCTAssertEqual(r.status, 0, r.stderr)
@@ -158,12 +159,12 @@ final class EnsembleTests: XCTestCase {
         let chosen = try JSONDecoder().decode(Chosen.self, from: Data(contentsOf: URL(fileURLWithPath: work + "/cv/postprocessing.json")))
         r = try runLits(["predict", "--run", work + "/cv", data, "--out", work + "/p", "--probabilities"])
         XCTAssertEqual(r.status, 0, r.stderr)
-        r = try runLits(["predict", "--run", work + "/cv/fold-0", "--run", work + "/cv/fold-1", data, "--out", work + "/q", "--probabilities",
+        r = try runLits(["predict", "--run", work + "/cv/fold-0", "--run", work + "/cv/fold-1", data, "--out", work + "/q", "--probabilities", "--checkpoint", "last",
                          chosen.largestLiver ? "--largest-liver" : "--no-largest-liver", chosen.lesionsInLiver ? "--lesions-in-liver" : "--no-lesions-in-liver"])
         XCTAssertEqual(r.status, 0, r.stderr)
         let absCV = URL(fileURLWithPath: work + "/cv").standardizedFileURL.path
         XCTAssertEqual(try record(work + "/p")["run"], [absCV + "/fold-0", absCV + "/fold-1"])
-        XCTAssertEqual(try record(work + "/p")["checkpoint"]?.count, 2)
+        XCTAssertEqual(try record(work + "/p")["checkpoint"], [absCV + "/fold-0/last.safetensors", absCV + "/fold-1/last.safetensors"])
         XCTAssertEqual(try record(work + "/p")["postprocessing"]?.last, "chosen in \(absCV)/postprocessing.json")
         XCTAssertEqual(try record(work + "/q")["postprocessing"],
                        ["--threshold 0.5", chosen.largestLiver ? "--largest-liver" : "--no-largest-liver",
