@@ -46,7 +46,9 @@ OUT="${OUT:-$ROOT/out/generalisation}"
 EPOCHS="${EPOCHS:-20}"
 BATCHES="${BATCHES:-10}"
 # SEED (default 7): the split, initial weights and every random draw of training.
-TRAIN=(--patch 96,96,16 --filters 16,32,64,128 --volumes-per-batch 1 --patches-per-volume 2
+# --recipe baseline --sampling liver-biased: the defaults these modes were measured against (before
+# --recipe default became the default), each mode adding its options on top.
+TRAIN=(--recipe baseline --sampling liver-biased --patch 96,96,16 --filters 16,32,64,128 --volumes-per-batch 1 --patches-per-volume 2
        --epochs "$EPOCHS" --batches-per-epoch "$BATCHES" --overlap 0.25 --lr 0.003 --seed "${SEED:-7}")
 
 [ -x "$LITS" ] || { echo "generalisation: build first (make release): $LITS" >&2; exit 1; }
