@@ -45,7 +45,7 @@ COMMIT="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
   printf '# commit\t%s\n' "$COMMIT"
   [ -n "$REPEAT" ] && printf '# repeat\t%s\n' "$REPEAT"
   [ -n "${HISTORY_NOTE:-}" ] && printf '# note\t%s\n' "$HISTORY_NOTE"
-  printf 'name\tours_median_s\tours_min_s\tours_n\tpeer_median_s\tpeer_min_s\tpeer_n\n'
+  printf 'name\tours_median_s\tours_min_s\tours_n\tpeer_median_s\tpeer_min_s\tpeer_n\tours_cpu_s\n'
   # Rows: the words before the first key=value are the name (as compare.sh pairs them); the
   # Swift names preprocess_cubic/linear are the peer's preprocess_order3/1.
   awk '
@@ -61,6 +61,7 @@ COMMIT="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
       if (side == "o") { sub(/^preprocess_cubic/, "preprocess_order3", nm); sub(/^preprocess_linear/, "preprocess_order1", nm) }
       if (!(nm in seen)) { seen[nm] = 1; order[++k] = nm }
       med[side, nm] = val($0, "median_s"); mn[side, nm] = val($0, "min_s"); cnt[side, nm] = val($0, "n")
+      if (side == "o") cpu[nm] = val($0, "cpu_s_per_case")   # scale.sh: user + system seconds per case
     }
     END {
       for (i = 1; i <= k; i++) {
@@ -71,7 +72,7 @@ COMMIT="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
           if ((sd, nm) in med) printf "\t%s\t%s\t%s", med[sd, nm], mn[sd, nm], cnt[sd, nm]
           else printf "\t-\t-\t-"
         }
-        printf "\n"
+        printf "\t%s\n", ((nm in cpu) ? cpu[nm] : "-")
       }
     }' "$OURS" "$PEER"
 } > "$OUT"

@@ -10,7 +10,8 @@
 # that row; so a run of a few rows is compared row by row with the runs that last measured them.
 # Env: THRESHOLD (percent, default 20), HISTORY_DIR.
 # Our median is compared; the peer's median in both runs is printed beside it, because on a
-# shared machine a peer that slowed down as much points at the load, not at the code.
+# shared machine a peer that slowed down as much points at the load, not at the code (and for
+# scale.sh rows, where both runs recorded it, the CPU seconds per case, steadier than wall time).
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -53,11 +54,11 @@ awk -F'\t' -v threshold="$THRESHOLD" -v root="$ROOT/" -v nfiles="${#REV[@]}" '
   /^#/ || $1 == "name" { next }
   file <= nfiles {                       # baselines, newest first
     if ($2 != "-" && !($1 in base)) {
-      base[$1] = $2; basepeer[$1] = $5; f = FILENAME; sub(root, "", f); basefile[$1] = f
+      base[$1] = $2; basepeer[$1] = $5; basecpu[$1] = ($8 == "" ? "-" : $8); f = FILENAME; sub(root, "", f); basefile[$1] = f
     }
     next
   }
-  $2 != "-" { rows[++k] = $1; now[$1] = $2; nowpeer[$1] = $5 }
+  $2 != "-" { rows[++k] = $1; now[$1] = $2; nowpeer[$1] = $5; nowcpu[$1] = ($8 == "" ? "-" : $8) }
   END {
     compared = 0; slower = 0; missing = 0
     for (i = 1; i <= k; i++) {
@@ -69,7 +70,8 @@ awk -F'\t' -v threshold="$THRESHOLD" -v root="$ROOT/" -v nfiles="${#REV[@]}" '
       if (change > threshold) {
         slower++
         peer = (basepeer[nm] != "-" && nowpeer[nm] != "-") ? sprintf("; peer %s -> %s s (%+.0f%%)", basepeer[nm], nowpeer[nm], (nowpeer[nm] / basepeer[nm] - 1) * 100) : ""
-        printf "  SLOWER %s: %s -> %s s (%+.0f%%) against %s%s\n", nm, base[nm], now[nm], change, basefile[nm], peer
+        cpu = (basecpu[nm] != "-" && nowcpu[nm] != "-" && basecpu[nm] > 0) ? sprintf("; CPU s %s -> %s (%+.0f%%)", basecpu[nm], nowcpu[nm], (nowcpu[nm] / basecpu[nm] - 1) * 100) : ""
+        printf "  SLOWER %s: %s -> %s s (%+.0f%%) against %s%s%s\n", nm, base[nm], now[nm], change, basefile[nm], peer, cpu
       }
     }
     if (slower == 0) printf "  no row more than %s%% slower (%d rows compared", threshold, compared
