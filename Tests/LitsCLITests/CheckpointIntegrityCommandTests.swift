@@ -38,7 +38,7 @@ final class CheckpointIntegrityCommandTests: XCTestCase {
         r = try runLits(["predict", "--run", work + "/damaged", data, "--out", work + "/pred"])
         XCTAssertEqual(r.status, 0, "the undamaged copy predicts: \(r.stderr)")
         try flipByte(in: work + "/damaged/best.safetensors")
-        r = try runLits(["predict", "--run", work + "/damaged", data, "--out", work + "/pred2"])
+        r = try runLits(["predict", "--run", work + "/damaged", "--checkpoint", "best", data, "--out", work + "/pred2"])
         XCTAssertEqual(r.status, 1, r.stderr)
         XCTAssertEqual(errorLines(r), ["lits: error: \(work)/damaged/best.safetensors: \(Self.mismatch)"], r.stderr)
         XCTAssertFalse(fm.fileExists(atPath: work + "/pred2/segmentation-1.nii.gz"))

@@ -157,7 +157,7 @@ final class TrainReliabilityTests: XCTestCase {
             try? fm.removeItem(atPath: file)
             try committed.replacingOccurrences(of: "UNet3D checkpoint 1", with: "UNet3D checkpoint 7").write(toFile: file, atomically: true, encoding: .utf8)
         }
-        r = try runLits(["predict", "--run", work + "/format7", work + "/data", "--out", work + "/p1"])
+        r = try runLits(["predict", "--run", work + "/format7", "--checkpoint", "best", work + "/data", "--out", work + "/p1"])
         XCTAssertEqual(r.status, 1, r.stderr)
         XCTAssertEqual(errorLines(r), ["lits: error: \(json): checkpoint format \"LiTSKit UNet3D checkpoint 7\" is not one this version reads (\"LiTSKit UNet3D checkpoint 1\")"], r.stderr)
         try setEpochs(work + "/format7", 2)

@@ -97,7 +97,7 @@ final class ValidationCommandTests: XCTestCase {
         info["sha256"] = nil
         try FileManager.default.removeItem(atPath: jsonPath)
         try JSONSerialization.data(withJSONObject: info).write(to: URL(fileURLWithPath: jsonPath))
-        let r = try runLits(["predict", "--run", run, data, "--out", work + "/pred"])
+        let r = try runLits(["predict", "--run", run, "--checkpoint", "best", data, "--out", work + "/pred"])
         XCTAssertEqual(r.status, 1, r.stderr)
         XCTAssertTrue(errorLines(r).first?.contains("best.safetensors: holds NaN or infinite values") ?? false, r.stderr)
     }
