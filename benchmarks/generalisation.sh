@@ -57,29 +57,7 @@ mkdir -p "$OUT"
 
 # The patients, as one LiTS-layout folder (links to the shared files; lits-small64 rewritten).
 PATIENTS="$OUT/patients"
-if [ ! -f "$PATIENTS/segmentation-3.nii.gz" ]; then
-  mkdir -p "$PATIENTS"
-  ln -sf "$SHARED/totalseg-3mm/ct.nii.gz" "$PATIENTS/volume-1.nii.gz"
-  ln -sf "$SHARED/totalseg-3mm/liver.nii.gz" "$PATIENTS/segmentation-1.nii.gz"
-  "$PYTHON" - "$SHARED/lits-small64" "$PATIENTS" <<'PY'
-import sys
-import nibabel as nib
-import numpy as np
-src, dst = sys.argv[1], sys.argv[2]
-for name, out in [("volume.nii", "volume-2.nii.gz"), ("segmentation.nii", "segmentation-2.nii.gz")]:
-    img = nib.load(f"{src}/{name}")
-    affine = img.affine.copy()
-    affine[:3, :2] *= 8.0          # 512 pixels resized to 64 without updating the header
-    data = np.asarray(img.dataobj)
-    if name.startswith("segmentation"):
-        data = np.rint(data).astype(np.uint8)
-    fixed = nib.Nifti1Image(data, affine)
-    fixed.header.set_xyzt_units("mm", "sec")
-    nib.save(fixed, f"{dst}/{out}")
-PY
-  ln -sf "$SHARED/dcmqi-3slice/ct.nii.gz" "$PATIENTS/volume-3.nii.gz"
-  ln -sf "$SHARED/dcmqi-3slice/liver.nii.gz" "$PATIENTS/segmentation-3.nii.gz"
-fi
+PYTHON="$PYTHON" "$ROOT/benchmarks/make_patients.sh" "$SHARED" "$PATIENTS"
 
 flags() {
   case "$1" in
