@@ -90,8 +90,10 @@ let package = Package(
             "LiTSBench", "LiTSCore", "LiTSCluster", "LiTSDICOM", "LiTSImaging", "LiTSRender", "LiTSAnalysis", "LiTSNet", "LiTSInference", "LiTSTraining", "LiTSEvaluation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // Process-wide C settings of the `lits` executable (line-buffered stdout).
+        .target(name: "CProcess"),
         .executableTarget(name: "lits", dependencies: [
-            "LiTSCore", "LiTSImaging", "LiTSRender", "LiTSAnalysis", "LiTSNet", "LiTSInference", "LiTSTraining", "LiTSEvaluation",
+            "CProcess", "LiTSCore", "LiTSImaging", "LiTSRender", "LiTSAnalysis", "LiTSNet", "LiTSInference", "LiTSTraining", "LiTSEvaluation",
             "LiTSCluster", "LiTSDICOM", "LiTSBench", "LiTSCommandLine", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "lits-bench", dependencies: ["LiTSCore", "LiTSImaging", "LiTSAnalysis"],
