@@ -27,15 +27,7 @@ public struct Fingerprint: Codable, Equatable, Sendable {
         self.cases = cases.map(\.id)
         spacings = cases.map(\.canonicalSpacing)
         shapes = cases.map(\.canonicalShape)
-        let median = (0..<3).map { axis in Fingerprint.percentile(cases.map { $0.canonicalSpacing[axis] }, 50) }
-        medianSpacing = median
-        var target = median
-        let coarse = (0..<3).max { median[$0] < median[$1] } ?? 2
-        let fine = median.min() ?? 1
-        if fine > 0, median[coarse] / fine > 3 {
-            target[coarse] = Fingerprint.percentile(cases.map { $0.canonicalSpacing[coarse] }, 10)
-        }
-        suggestedTargetSpacing = target
+        (medianSpacing, suggestedTargetSpacing) = Fingerprint.targetSpacing(spacings)
         targetSpacingRule = "median spacing per axis; on an axis whose median is more than 3x the finest, the 10th percentile instead (nnU-Net's rule)"
         var h = HUHistogram()
         for c in cases { if let l = c.histograms["liver"] { h.merge(l) } }
@@ -50,6 +42,20 @@ public struct Fingerprint: Codable, Equatable, Sendable {
     }
 
     /// numpy's percentile with linear interpolation.
+    /// nnU-Net's target spacing of canonical (x, y, z) spacings: the median per axis, and on an
+    /// axis whose median is more than 3x the finest, the 10th percentile instead. Also used by
+    /// `lits train --recipe default`.
+    public static func targetSpacing(_ spacings: [[Double]]) -> (median: [Double], target: [Double]) {
+        let median = (0..<3).map { axis in percentile(spacings.map { $0[axis] }, 50) }
+        var target = median
+        let coarse = (0..<3).max { median[$0] < median[$1] } ?? 2
+        let fine = median.min() ?? 1
+        if fine > 0, median[coarse] / fine > 3 {
+            target[coarse] = percentile(spacings.map { $0[coarse] }, 10)
+        }
+        return (median, target)
+    }
+
     public static func percentile(_ values: [Double], _ p: Double) -> Double {
         guard !values.isEmpty else { return .nan }
         let s = values.sorted()

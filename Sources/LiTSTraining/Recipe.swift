@@ -1,4 +1,5 @@
 import Foundation
+import LiTSAnalysis
 import LiTSCore
 import LiTSImaging
 import LiTSInference
@@ -272,19 +273,8 @@ extension Recipe {
     }
 
     static func targetSpacing(_ spacings: [[Double]]) -> [Double] {
-        func percentile(_ values: [Double], _ p: Double) -> Double {
-            let s = values.sorted()
-            let pos = p / 100 * Double(s.count - 1)
-            let lo = Int(pos.rounded(.down)), hi = min(lo + 1, s.count - 1)
-            return s[lo] + (s[hi] - s[lo]) * (pos - Double(lo))
-        }
         guard !spacings.isEmpty else { return [1, 1, 1] }
-        let median = (0..<3).map { axis in percentile(spacings.map { $0[axis] }, 50) }
-        var target = median
-        let coarse = (0..<3).max { median[$0] < median[$1] } ?? 2
-        if let fine = median.min(), fine > 0, median[coarse] / fine > 3 {
-            target[coarse] = percentile(spacings.map { $0[coarse] }, 10)
-        }
+        let target = Fingerprint.targetSpacing(spacings).target
         // Rounded to 0.001 mm, so a run's config.json reads as a spacing a user would type.
         return target.map { ($0 * 1000).rounded() / 1000 }
     }
