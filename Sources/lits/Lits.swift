@@ -23,9 +23,9 @@ struct Lits: ParsableCommand {
     /// ArgumentParser's own entry point, after two process-wide settings: volume-sized buffers
     /// freed by one case are reused by the next (see `VolumeMemory`), and signals clean up.
     static func main() {
-        // Line by line even into a file or pipe: a Slurm log or `| tee` shows each epoch's and
-        // case's line when it happens, not when the run ends.
-        litskit_line_buffer_stdout()
+        // Line by line into a file: a Slurm or nohup log shows each epoch's and case's line when
+        // it happens, not when the run ends.
+        litskit_line_buffer_stdout_into_files()
         VolumeMemory.keepFreedBuffers()
         // Ctrl-C, SIGTERM or SIGHUP remove unfinished files and exit 128 + signal (`lits train`
         // takes the signals over to stop after a batch).
