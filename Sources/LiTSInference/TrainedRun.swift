@@ -20,6 +20,10 @@ public struct TrainedRun: Sendable {
 
     public let path: String
     public let config: InferenceConfig
+    /// The checkpoint a run predicts with when none is asked for: `last` for a run trained with
+    /// the poly schedule (decayed to near 0 by its last epoch, nnU-Net's final model), `best`
+    /// (the best validation score) otherwise.
+    public let defaultCheckpoint: CheckpointChoice
 
     /// Reads the run's `config.json`.
     public init(reading path: String) throws {
@@ -28,6 +32,9 @@ public struct TrainedRun: Sendable {
             throw LiTSError(.notFound, path: file, "no config.json: not a `lits train` run folder")
         }
         config = try JSONFile.decode(InferenceConfig.self, from: data, path: file)
+        // The schedule is training's (TrainOptions.lrSchedule), not part of InferenceConfig.
+        struct Schedule: Decodable { var lrSchedule: String? }
+        defaultCheckpoint = (try? JSONDecoder().decode(Schedule.self, from: data))?.lrSchedule == "poly" ? .last : .best
         if let problem = config.problem { throw LiTSError(.corrupt, path: file, problem) }
         _ = try OutputFolder.requireMarker(path, command: TrainedRun.command)
         self.path = path
@@ -36,16 +43,6 @@ public struct TrainedRun: Sendable {
     /// The first weight or statistic that is not finite.
     static func nonFiniteTensor(_ model: UNet3D) -> String? {
         model.stateDict().first { !$0.1.data.allSatisfy(\.isFinite) }?.0
-    }
-
-    /// The checkpoint a run predicts with when none is asked for: `last` for a run trained with
-    /// the poly schedule (decayed to near 0 by its last epoch, nnU-Net's final model), `best`
-    /// (the best validation score) otherwise.
-    public var defaultCheckpoint: CheckpointChoice {
-        struct Schedule: Decodable { var lrSchedule: String? }
-        let file = "\(path)/\(TrainedRun.configFile)"
-        let schedule = FileManager.default.contents(atPath: file).flatMap { try? JSONDecoder().decode(Schedule.self, from: $0) }
-        return schedule?.lrSchedule == "poly" ? .last : .best
     }
 
     public func checkpointPath(_ choice: CheckpointChoice) -> String { "\(path)/\(TrainedRun.checkpointFile(choice))" }
