@@ -99,22 +99,15 @@ public struct FoldArguments: ParsableArguments {
     func run(_ cv: CrossValidation, only: Int?, train: Train) throws {
         let stop = StopRequest()
         stop.catchSignals()
-        let live = isatty(STDERR_FILENO) == 1
-        var lastLine = Date.distantPast
+        let printer = TrainingProgressPrinter()
         let events = CrossValidationEvents(foldStarted: { k in
             let split = cv.splits[k]
             FileHandle.standardError.write(Data("lits: note: fold \(k) of \(cv.plan.folds): train \(split.train.count) cases, validate (out of fold) \(split.val.joined(separator: ", "))\n".utf8))
-        }, progress: { line in
-            if live { FileHandle.standardError.write(Data("\r\(line)\u{1B}[K".utf8)) }
-            else if Date().timeIntervalSince(lastLine) > 10 { FileHandle.standardError.write(Data("\(line)\n".utf8)); lastLine = Date() }
-        }, epochFinished: { k, record, isBest in
-            if live { FileHandle.standardError.write(Data("\n".utf8)) }
-            print(String(format: "fold %d epoch %d: train loss %.4f, Dice liver %@, lesion %@, lr %.2g%@", k, record.epoch, record.trainLoss,
-                         record.diceLiver.map { String(format: "%.3f", $0) } ?? "-", record.diceLesion.map { String(format: "%.3f", $0) } ?? "-",
-                         record.learningRate, isBest ? " (best)" : ""))
+        }, progress: printer.progress, epochFinished: { k, record, isBest in
+            printer.epochFinished(record, isBest: isBest, fold: k)
         })
         let outcome = try cv.run(only: only, context: NetContext(workers: train.threads ?? 2), stop: stop, events: events)
-        if live { FileHandle.standardError.write(Data("\n".utf8)) }
+        printer.endProgressLine()
         switch outcome {
         case .interrupted(let k):
             printWarning("interrupted in fold \(k): `lits train --resume \(cv.path)` continues from its last finished epoch")

@@ -49,23 +49,9 @@ struct Train: ParsableCommand {
                 printWarning("fewer than three cases: the same case(s) train and validate; the Dice shows learning, not generalisation")
             }
             let stop = catchStopSignals()
-            let live = isatty(STDERR_FILENO) == 1
-            var lastLine = Date.distantPast, lastWasValidation = false
-            let finished = try run.train(stop: stop, progress: { line in
-                // Not a terminal (a log file): a line every 10 s, and one where validation starts or ends.
-                let validation = line.contains(" validating ")
-                if live { FileHandle.standardError.write(Data("\r\(line)\u{1B}[K".utf8)) }
-                else if Date().timeIntervalSince(lastLine) > 10 || validation != lastWasValidation {
-                    FileHandle.standardError.write(Data("\(line)\n".utf8))
-                    lastLine = Date()
-                }
-                lastWasValidation = validation
-            }, epochFinished: { record, isBest in
-                if live { FileHandle.standardError.write(Data("\n".utf8)) }
-                print(String(format: "epoch %d: train loss %.4f, Dice liver %@, lesion %@, lr %.2g%@", record.epoch, record.trainLoss,
-                             record.diceLiver.map { String(format: "%.3f", $0) } ?? "-", record.diceLesion.map { String(format: "%.3f", $0) } ?? "-",
-                             record.learningRate, isBest ? " (best)" : ""))
-            })
+            let printer = TrainingProgressPrinter()
+            let finished = try run.train(stop: stop, progress: printer.progress,
+                                         epochFinished: { record, isBest in printer.epochFinished(record, isBest: isBest) })
             let path = run.folder.path
             if !finished {
                 printWarning("interrupted: saved \(path)/interrupted.safetensors; `lits train --resume \(path)` continues from the last finished epoch")
