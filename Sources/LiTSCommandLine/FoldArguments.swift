@@ -102,7 +102,7 @@ public struct FoldArguments: ParsableArguments {
         let printer = TrainingProgressPrinter()
         let events = CrossValidationEvents(foldStarted: { k in
             let split = cv.splits[k]
-            FileHandle.standardError.write(Data("lits: note: fold \(k) of \(cv.plan.folds): train \(split.train.count) cases, validate (out of fold) \(split.val.joined(separator: ", "))\n".utf8))
+            printNote("fold \(k) of \(cv.plan.folds): train \(split.train.count) cases, validate (out of fold) \(split.val.joined(separator: ", "))")
         }, progress: printer.progress, epochFinished: { k, record, isBest in
             printer.epochFinished(record, isBest: isBest, fold: k)
         })

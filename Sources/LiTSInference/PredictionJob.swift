@@ -206,12 +206,12 @@ public struct PredictionJob: Sendable {
             postprocessing = Record.describe(e.postprocess, chosenIn: e.postprocessingFile)
         }
 
-        init(runs: [String], checkpoints: [String], sha256: [String], crossValidation: [String], postprocessing: [String]) {
+        public init(runs: [String], checkpoints: [String], sha256: [String], crossValidation: [String], postprocessing: [String]) {
             (self.runs, self.checkpoints, self.sha256, self.crossValidation) = (runs, checkpoints, sha256, crossValidation)
             self.postprocessing = postprocessing
         }
 
-        static func describe(_ p: PostprocessOptions, chosenIn file: String?) -> [String] {
+        public static func describe(_ p: PostprocessOptions, chosenIn file: String?) -> [String] {
             ["--threshold \(p.liverThreshold)", p.largestLiverComponent ? "--largest-liver" : "--no-largest-liver",
              p.lesionsInsideLiver ? "--lesions-in-liver" : "--no-lesions-in-liver"] + (file.map { ["chosen in \($0)"] } ?? [])
         }
@@ -219,7 +219,7 @@ public struct PredictionJob: Sendable {
 
     /// `predictions.json`: the models (`Record`), the files written with their cases (in the
     /// same order: a name in the input's naming need not say its case id) and the failed cases.
-    static func writeRecord(_ models: Record, files: [String], cases: [String], failed: [String], into out: String) throws {
+    public static func writeRecord(_ models: Record, files: [String], cases: [String], failed: [String], into out: String) throws {
         var record: [String: [String]] = ["run": models.runs, "checkpoint": models.checkpoints, "sha256": models.sha256,
                                           "files": files, "cases": cases, "failed": failed]
         if !models.crossValidation.isEmpty { record["crossValidation"] = models.crossValidation }

@@ -23,7 +23,7 @@ extension CrossValidation {
             let file = "\(run)/\(variant.folder)/\(PredictionJob.recordFile)"
             guard let record = try? JSONFile.read([String: [String]].self, from: file),
                   let cases = record["cases"], let files = record["files"], cases.count == files.count,
-                  Set(cases) == Set(splits[k].val), cases.count == splits[k].val.count, record["checksum"] == [sha],
+                  Set(cases) == Set(splits[k].val), cases.count == splits[k].val.count, record["sha256"] == [sha],
                   files.allSatisfy({ FileManager.default.fileExists(atPath: "\(run)/\(variant.folder)/\($0)") }) else { return false }
         }
         return true
@@ -39,7 +39,14 @@ extension CrossValidation {
         let sha = try run.checkpointInfo(Self.oofCheckpoint).sha256 ?? ""
         let predictor = Predictor(model: model, config: run.config)
         let ids = splits[k].val
-        for variant in PostprocessingVariant.allCases { try resetFolder("\(runPath)/\(variant.folder)") }
+        let variants = PostprocessingVariant.allCases
+        let variantOptions = variants.map { variant in
+            var options = predictor.postprocessOptions
+            options.largestLiverComponent = variant.largestLiver
+            options.lesionsInsideLiver = variant.lesionsInLiver
+            return options
+        }
+        for variant in variants { try resetFolder("\(runPath)/\(variant.folder)") }
         var files: [String] = []
         for (n, id) in ids.enumerated() {
             guard let c = cases[id] else { throw LiTSError(.notFound, path: plan.data, "case \(id) has no source files") }
@@ -48,26 +55,19 @@ extension CrossValidation {
             try Preprocessor.checkFits(loaded, options: run.config.preprocessing)
             let name = PredictionNames.forInput(c).fileName(for: c)
             // One network pass, the four post-processings of its probabilities.
-            let variants = PostprocessingVariant.allCases
-            let labels = predictor.predict(loaded, postprocessing: variants.map { variant in
-                var options = predictor.postprocessOptions
-                options.largestLiverComponent = variant.largestLiver
-                options.lesionsInsideLiver = variant.lesionsInLiver
-                return options
-            })
+            let labels = predictor.predict(loaded, postprocessing: variantOptions)
             for (variant, map) in zip(variants, labels) {
                 try NIfTIWriter.write(map, to: "\(runPath)/\(variant.folder)/\(name)", sformCode: Int32(max(1, loaded.source.sformCode)),
                                       description: "LiTSKit predict")
             }
             files.append(name)
         }
-        // The record last: `validation/` (no post-processing) is the one that says "done".
-        for variant in PostprocessingVariant.allCases.reversed() {
-            let record: [String: [String]] = ["run": [OutputFolder.resolved(runPath)], "checkpoint": [OutputFolder.resolved(run.checkpointPath(Self.oofCheckpoint))],
-                                              "checksum": [sha],
-                                              "files": files, "cases": ids, "failed": [],
-                                              "postprocessing": [variant.largestLiver ? "largest-liver" : "", variant.lesionsInLiver ? "lesions-in-liver" : ""].filter { !$0.isEmpty }]
-            try JSONFile.write(record, to: "\(runPath)/\(variant.folder)/\(PredictionJob.recordFile)")
+        // The record last (`lits predict`'s, with the checkpoint's SHA-256): `validation/` (no
+        // post-processing) is the one that says "done".
+        for (variant, options) in zip(variants, variantOptions).reversed() {
+            let models = PredictionJob.Record(runs: [OutputFolder.resolved(runPath)], checkpoints: [OutputFolder.resolved(run.checkpointPath(Self.oofCheckpoint))],
+                                              sha256: [sha], crossValidation: [], postprocessing: PredictionJob.Record.describe(options, chosenIn: nil))
+            try PredictionJob.writeRecord(models, files: files, cases: ids, failed: [], into: "\(runPath)/\(variant.folder)")
         }
     }
 
