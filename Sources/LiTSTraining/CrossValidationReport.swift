@@ -20,7 +20,7 @@ extension CrossValidation {
     /// or one from older checkpoints), so that a rerun does not score every case again.
     public func currentReport() -> PostprocessingChoice? {
         guard let record = try? JSONFile.read([String: [String]].self, from: "\(reportPath)/predictions/\(PredictionJob.recordFile)"),
-              let sums = try? foldChecksums(), record["checksum"] == sums,
+              let sums = try? foldChecksums(), record["sha256"] == sums,
               FileManager.default.fileExists(atPath: "\(reportPath)/index.md") else { return nil }
         return try? JSONFile.read(PostprocessingChoice.self, from: postprocessingPath)
     }
@@ -84,10 +84,15 @@ extension CrossValidation {
                 files.append(name)
             }
         }
-        let record: [String: [String]] = ["run": [OutputFolder.resolved(path)], "checkpoint": [], "checksum": try foldChecksums(),
-                                          "files": files, "cases": ids, "failed": [],
-                                          "postprocessing": [choice.largestLiver ? "largest-liver" : "", choice.lesionsInLiver ? "lesions-in-liver" : ""].filter { !$0.isEmpty }]
-        try JSONFile.write(record, to: "\(predictions)/\(PredictionJob.recordFile)")
+        // `lits predict`'s record: the folds and their checkpoints (with SHA-256: a rerun rebuilds
+        // the report only when one changed) and the clean-up chosen.
+        let folds = (0..<plan.folds).map { OutputFolder.resolved(foldPath($0)) }
+        let models = PredictionJob.Record(runs: folds, checkpoints: folds.map { "\($0)/\(TrainedRun.checkpointFile(Self.oofCheckpoint))" },
+                                          sha256: try foldChecksums(), crossValidation: [OutputFolder.resolved(path)],
+                                          postprocessing: PredictionJob.Record.describe(PostprocessOptions(largestLiverComponent: choice.largestLiver,
+                                                                                                           lesionsInsideLiver: choice.lesionsInLiver),
+                                                                                        chosenIn: OutputFolder.resolved(postprocessingPath)))
+        try PredictionJob.writeRecord(models, files: files, cases: ids, failed: [], into: predictions)
         let folder = try PredictionFolder(reading: predictions)
         let options = EvaluationOptions()
         // Two cases at a time, as `lits evaluate` scores them; a truth that cannot be read stops the report.
