@@ -24,6 +24,12 @@ let bf16KernelFlags: [CSetting] = [.unsafeFlags(["-mavx512f", "-mavx512bw", "-ma
 #else
 let bf16KernelFlags: [CSetting] = []
 #endif
+// The int8 inference kernels (vpdpbusd), likewise C, for AVX512-VNNI; LiTSNet checks avx512_vnni first.
+#if arch(x86_64)
+let int8KernelFlags: [CSetting] = [.unsafeFlags(["-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512vnni", "-O3"])]
+#else
+let int8KernelFlags: [CSetting] = []
+#endif
 
 // Native libraries come from Debian (see the Makefile's `setup` target):
 // libnifti2-dev, libpng-dev, libopenblas-dev, gnuplot-nox, libcairo2-dev, libgdcm-dev.
@@ -76,7 +82,8 @@ let package = Package(
         .target(name: "LiTSConvKernels", swiftSettings: convKernelFlags),
         .target(name: "LiTSConvKernelsAVX2", swiftSettings: convKernelAVX2Flags),
         .target(name: "CBF16Kernels", cSettings: bf16KernelFlags),
-        .target(name: "LiTSNet", dependencies: ["COpenBLAS", "LiTSConvKernels", "LiTSConvKernelsAVX2", "CBF16Kernels", "LiTSCore"]),
+        .target(name: "CInt8Kernels", cSettings: int8KernelFlags),
+        .target(name: "LiTSNet", dependencies: ["COpenBLAS", "LiTSConvKernels", "LiTSConvKernelsAVX2", "CBF16Kernels", "CInt8Kernels", "LiTSCore"]),
         .target(name: "LiTSInference", dependencies: ["LiTSCore", "LiTSImaging", "LiTSNet"]),
         // The processes of an mpirun/srun launch (or one process): LiTSCore.ProcessGroup over MPI.
         .target(name: "LiTSCluster", dependencies: ["CMPI", "LiTSCore"]),

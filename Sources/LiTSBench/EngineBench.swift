@@ -91,30 +91,58 @@ public enum EngineBench {
         }
     }
 
-    /// The direct kernels alone, fp32 against bf16, on the same convolution: forward, weight
-    /// gradient alone, and backward: input + weight gradient (the input gradient is their difference).
+    /// The direct kernels alone, fp32 against bf16 and int8 (each where the CPU runs it), on the
+    /// same convolution: forward, weight gradient alone, and backward: input + weight gradient
+    /// (the input gradient is their difference). int8 is inference only: forward alone. The
+    /// precisions take turns, `settings.repeats` rounds, so that load on the shared cores hits
+    /// all of them alike; each line reports the median of its rounds.
     static func comparePrecisions(x: Tensor, weight: Tensor, bias: [Float], flops: Double, _ settings: Settings, report: (String) -> Void) {
         var seconds: [ConvolutionPrecision: (forward: Double, weight: Double, both: Double)] = [:]
         let workers = settings.threads
         let dy = KernelConvolution.forward(x, weight: weight, bias: bias, precision: .fp32, workers: workers)
-        for precision in ConvolutionPrecision.allCases {
-            // bf16 names pair with benchmarks/peers/torch_conv.py --autocast-bf16 in compare.sh.
-            let name = precision == .bf16 ? "conv3d_bf16" : "conv3d_kernel_fp32"
-            let forward = measure(name + "_forward", settings, report: report) {
-                _ = KernelConvolution.forward(x, weight: weight, bias: bias, precision: precision, workers: workers)
-            }
-            let weightOnly = measure(name + "_weight_gradient", settings, report: report) {
-                _ = KernelConvolution.backward(x: x, dy: dy, weight: weight, inputGradient: false, precision: precision, workers: workers)
-            }
-            let both = measure(name + "_backward", settings, report: report) {   // input and weight gradient
-                _ = KernelConvolution.backward(x: x, dy: dy, weight: weight, inputGradient: true, precision: precision, workers: workers)
-            }
-            seconds[precision] = (forward, weightOnly, both)
+        let precisions = ConvolutionPrecision.allCases.filter { KernelConvolution.isSupported($0) }
+        // bf16 names pair with benchmarks/peers/torch_conv.py --autocast-bf16 in compare.sh.
+        func name(_ p: ConvolutionPrecision) -> String { p == .fp32 ? "conv3d_kernel_fp32" : "conv3d_\(p.rawValue)" }
+        func time(_ body: () -> Void) -> Double {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            body()
+            return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
         }
-        let a = seconds[.fp32]!, b = seconds[.bf16]!
-        report(String(format: "summary conv3d_bf16 forward_gflops=%.1f forward_speedup=%.2f input_gradient_speedup=%.2f weight_gradient_speedup=%.2f backward_speedup=%.2f",
-                      flops / b.forward / 1e9, a.forward / b.forward, (a.both - a.weight) / (b.both - b.weight),
-                      a.weight / b.weight, a.both / b.both))
+        var rounds: [ConvolutionPrecision: [[Double]]] = [:]   // per precision: rounds of (forward, weight, both)
+        for precision in precisions {   // warm-up: first-touch allocations and caches
+            _ = KernelConvolution.forward(x, weight: weight, bias: bias, precision: precision, workers: workers)
+        }
+        for _ in 0..<max(1, settings.repeats) {
+            for precision in precisions {
+                var r = [time { _ = KernelConvolution.forward(x, weight: weight, bias: bias, precision: precision, workers: workers) }]
+                if precision.trains {
+                    r.append(time { _ = KernelConvolution.backward(x: x, dy: dy, weight: weight, inputGradient: false, precision: precision, workers: workers) })
+                    r.append(time { _ = KernelConvolution.backward(x: x, dy: dy, weight: weight, inputGradient: true, precision: precision, workers: workers) })
+                }
+                rounds[precision, default: []].append(r)
+            }
+        }
+        for precision in precisions {
+            let r = rounds[precision]!
+            var m: [Double] = []
+            for (i, part) in ["_forward", "_weight_gradient", "_backward"].prefix(r[0].count).enumerated() {
+                let t = r.map { $0[i] }.sorted()
+                let median = t.count % 2 == 1 ? t[t.count / 2] : (t[t.count / 2 - 1] + t[t.count / 2]) / 2
+                report(name(precision) + part + String(format: " min_s=%.4f median_s=%.4f n=%d", t[0], median, t.count))
+                m.append(median)
+            }
+            seconds[precision] = (m[0], m.count > 1 ? m[1] : 0, m.count > 2 ? m[2] : 0)
+        }
+        let a = seconds[.fp32]!
+        if let b = seconds[.bf16] {
+            report(String(format: "summary conv3d_bf16 forward_gflops=%.1f forward_speedup=%.2f input_gradient_speedup=%.2f weight_gradient_speedup=%.2f backward_speedup=%.2f",
+                          flops / b.forward / 1e9, a.forward / b.forward, (a.both - a.weight) / (b.both - b.weight),
+                          a.weight / b.weight, a.both / b.both))
+        }
+        if let q = seconds[.int8] {
+            let versusBF16 = seconds[.bf16].map { String(format: " forward_speedup_vs_bf16=%.2f", $0.forward / q.forward) } ?? ""
+            report(String(format: "summary conv3d_int8 forward_gops=%.1f forward_speedup=%.2f", flops / q.forward / 1e9, a.forward / q.forward) + versusBF16)
+        }
     }
 
     /// Sliding-window prediction of one preprocessed volume (a volN.npy) with a run's best checkpoint.

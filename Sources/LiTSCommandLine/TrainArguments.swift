@@ -129,7 +129,7 @@ public struct TrainArguments: ParsableArguments {
 
     @OptionGroup var labels: LabelsArgument
 
-    @Option(help: "What 3x3x3 convolutions multiply in: fp32 (default), or bf16 (fp32 accumulation, weights and optimizer; needs AVX512_BF16).")
+    @Option(help: "What 3x3x3 convolutions multiply in: fp32 (default), or bf16 (fp32 accumulation, weights and optimizer; needs AVX512_BF16). int8 is for lits predict only.")
     public var precision: ConvolutionPrecision?
 
     @Option(help: "Worker threads (each calls single-threaded OpenBLAS; default 2). --resume keeps the run's count, which sets the order of the gradient sums.")
@@ -146,6 +146,7 @@ public struct TrainArguments: ParsableArguments {
         guard [epochs, batchesPerEpoch, volumesPerBatch, patchesPerVolume].allSatisfy({ ($0 ?? 1) >= 1 }) else { throw ValidationError("epochs, batches and patch counts must be at least 1") }
         guard (0..<1).contains(overlap ?? 0.5) else { throw ValidationError("--overlap must be in [0, 1)") }
         guard (threads ?? 1) >= 1 else { throw ValidationError("--threads must be at least 1") }
+        guard precision?.trains ?? true else { throw ValidationError("--precision int8 is for prediction only (lits predict --precision int8): train in fp32 or bf16") }
         guard (0..<1).contains(dropout ?? 0) else { throw ValidationError("--dropout must be in [0, 1)") }
         if let lr { guard lr.isFinite, lr > 0 else { throw ValidationError("--lr must be a positive number") } }
         if let lrFactor { guard lrFactor > 0, lrFactor < 1 else { throw ValidationError("--lr-factor must be in (0, 1)") } }

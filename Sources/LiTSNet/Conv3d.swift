@@ -95,9 +95,12 @@ public final class Conv3d: Module {
         if usesDirectPath && context.precision == .bf16 {
             return DirectConv3dBF16.forward(x, weight: weight.value, bias: bias, outChannels: outChannels, workers: context.workers)
         }
+        if usesDirectPath && context.precision == .int8 {
+            return DirectConv3dInt8.forward(x, weight: weight.value, bias: bias, outChannels: outChannels, workers: context.workers)
+        }
         if let kernels = directKernels {
             return DirectConv3d.forward(x, weight: weight.value, bias: bias, outChannels: outChannels, kernels: kernels,
-                                        workers: context.workers)
+                                        shape: context.kernelShape(for: kernels), workers: context.workers)
         }
         return Tensor.uninitialized([n, outChannels, d, h, w]) { yp in
             weight.value.data.withUnsafeBufferPointer { wt in
@@ -129,8 +132,12 @@ public final class Conv3d: Module {
             return DirectConv3dBF16.forward(x, weight: weight.value, bias: shift, outChannels: outChannels, scale: scale,
                                             relu: relu, workers: context.workers)
         }
+        if context.precision == .int8 {
+            return DirectConv3dInt8.forward(x, weight: weight.value, bias: shift, outChannels: outChannels, scale: scale,
+                                            relu: relu, workers: context.workers)
+        }
         return DirectConv3d.forward(x, weight: weight.value, bias: shift, outChannels: outChannels, scale: scale, relu: relu,
-                                    kernels: kernels, workers: context.workers)
+                                    kernels: kernels, shape: context.kernelShape(for: kernels), workers: context.workers)
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
@@ -139,6 +146,7 @@ public final class Conv3d: Module {
         let (n, cin, d, h, w) = x.ncdhw
         let cout = outChannels, s = d * h * w, rows = d * h
         precondition(dy.shape == [n, cout, d, h, w], "Conv3d.backward: dy has shape \(dy.shape), expected \([n, cout, d, h, w])")
+        precondition(!(usesDirectPath && context.precision == .int8), "int8 convolutions are for inference only: train in fp32 or bf16")
         if usesDirectPath && context.precision == .bf16 {
             let dx = DirectConv3dBF16.backward(x: x, dy: dy, weight: weight.value, inputGradient: computesInputGradient,
                                                weightGrad: &weight.grad.data, biasGrad: &bias.grad.data, workers: context.workers)
@@ -147,7 +155,7 @@ public final class Conv3d: Module {
         if let kernels = directKernels {
             let dx = DirectConv3d.backward(x: x, dy: dy, weight: weight.value, inputGradient: computesInputGradient,
                                            weightGrad: &weight.grad.data, biasGrad: &bias.grad.data, kernels: kernels,
-                                           workers: context.workers)
+                                           shape: context.kernelShape(for: kernels), workers: context.workers)
             return dx ?? Tensor(shape: [0])
         }
         let k3 = kernelSize == 3

@@ -51,6 +51,17 @@ public struct NetContext: Sendable, Equatable {
         didSet { precision = NetContext.available(precision, convolution) }
     }
 
+    /// The fp32 direct kernels' shape (register blocking, band size; KernelShape.swift), or nil
+    /// for this process's: the one KernelShapeTuner chose for this CPU, or the built-in one where
+    /// LITSKIT_KERNEL_SHAPES=fixed. A shape for another kernel set than `convolution`'s is ignored.
+    /// Forward outputs and all gradients are the same for every shape; only speed changes.
+    public var kernelShape: KernelShape?
+
+    /// `kernelShape` where it is for `kernels`, else nil (the process's choice).
+    func kernelShape(for kernels: DirectKernels) -> KernelShape? {
+        kernelShape.flatMap { $0.kernels == kernels && $0.isValid ? $0 : nil }
+    }
+
     public init(workers: Int = NetContext.defaultWorkers, convolution: ConvolutionPath = NetContext.defaultConvolution,
                 precision: ConvolutionPrecision = .fp32) {
         self.workers = max(1, workers)
@@ -60,7 +71,8 @@ public struct NetContext: Sendable, Equatable {
     }
 
     static func available(_ precision: ConvolutionPrecision, _ path: ConvolutionPath) -> ConvolutionPrecision {
-        precision == .bf16 && (path != .direct || !DirectConv3dBF16.cpuHasAVX512BF16) ? .fp32 : precision
+        precision == .bf16 && (path != .direct || !DirectConv3dBF16.cpuHasAVX512BF16) ? .fp32
+            : precision == .int8 && (path != .direct || !DirectConv3dInt8.cpuHasAVX512VNNI) ? .fp32 : precision
     }
 
     /// The active core count.
