@@ -143,3 +143,95 @@ public enum DirectConvolutionAVX2 {
         }
     }
 }
+
+// Alternative register blockings, chosen at run time by LiTSNet's KernelShapeTuner (per CPU).
+// Each computes every output (or gradient sum) with the same operations in the same order as the
+// kernels above (a forward voxel sums c, then taps, into one lane from zero; a weight gradient
+// entry sums 8-lane partial sums over j, then `sum()`, then one `+=`), so their results are
+// bit-identical to them; only speed differs.
+extension DirectConvolutionAVX2 {
+    /// Padded positions per chunk of `forwardWide`: one vector of 8.
+    public static let wideChunk = 8
+    /// Output channels per block of `forwardWide` (two packed blocks of 4).
+    public static let wideOutputBlock = 8
+
+    /// `forward` with 8 output channels x 8 positions per register block (8 accumulators, 1 input
+    /// vector, 8 broadcasts per tap): one input load per 8 FMAs instead of 3 per 12, for CPUs
+    /// whose loads, not FMAs, bound the 4 x 24 block. Same arguments and packing as `forward`,
+    /// with chunks of `wideChunk` positions; `outputBlocks` (packed blocks of 4) must be even.
+    @inline(never)
+    public static func forwardWide(x: UnsafePointer<Float>, channelStride: Int, inChannels: Int,
+                                   offsets: UnsafePointer<Int>, weights: UnsafePointer<Float>, outputBlocks: Int,
+                                   q0: Int, chunks: Int, z: UnsafeMutablePointer<Float>, zStride: Int) {
+        precondition(outputBlocks % 2 == 0, "forwardWide takes pairs of output blocks")
+        let blockFloats = inChannels * 27 * 4
+        for c in 0..<chunks {
+            let start = x + q0 + c * wideChunk
+            for pair in 0..<(outputBlocks / 2) {
+                var a = Vector(), b = Vector(), c2 = Vector(), d = Vector()
+                var e = Vector(), f = Vector(), g = Vector(), h = Vector()
+                var w = weights + 2 * pair * blockFloats
+                for ci in 0..<inChannels {
+                    let channel = start + ci * channelStride
+                    for k in 0..<27 {
+                        let x0 = load(channel + offsets[k])
+                        let v = w + blockFloats
+                        a = a.addingProduct(x0, Vector(repeating: w[0])); b = b.addingProduct(x0, Vector(repeating: w[1]))
+                        c2 = c2.addingProduct(x0, Vector(repeating: w[2])); d = d.addingProduct(x0, Vector(repeating: w[3]))
+                        e = e.addingProduct(x0, Vector(repeating: v[0])); f = f.addingProduct(x0, Vector(repeating: v[1]))
+                        g = g.addingProduct(x0, Vector(repeating: v[2])); h = h.addingProduct(x0, Vector(repeating: v[3]))
+                        w += 4
+                    }
+                }
+                var o = z + pair * 8 * zStride + c * wideChunk
+                store(a, o); o += zStride; store(b, o); o += zStride; store(c2, o); o += zStride; store(d, o); o += zStride
+                store(e, o); o += zStride; store(f, o); o += zStride; store(g, o); o += zStride; store(h, o)
+            }
+        }
+    }
+
+    /// `weightGradient` with 4 output channels x 3 taps (one (a, b) row) per register block:
+    /// 12 sums, 4 gradient vectors and 3 input vectors per step. Same arguments and result as
+    /// `weightGradient`.
+    @inline(never)
+    public static func weightGradientWide(dy: UnsafePointer<Float>, dyStride: Int, x: UnsafePointer<Float>, xStride: Int,
+                                          inChannels: Int, offsets: UnsafePointer<Int>, outputBlocks: Int,
+                                          q0: Int, count: Int, dW: UnsafeMutablePointer<Float>) {
+        let full = count / 8 * 8, tail = count - full
+        var lanes = SIMD8<Int32>()
+        for i in 0..<8 { lanes[i] = Int32(i) }
+        let tailMask = lanes .< SIMD8<Int32>(repeating: Int32(tail))
+        @inline(__always) func masked(_ p: UnsafePointer<Float>) -> Vector {
+            Vector().replacing(with: load(p), where: tailMask)
+        }
+        let o = inChannels * 27
+        for block in 0..<outputBlocks {
+            let g0 = dy + (block * 4) * dyStride + q0, g1 = g0 + dyStride, g2 = g1 + dyStride, g3 = g2 + dyStride
+            for ci in 0..<inChannels {
+                let channel = x + ci * xStride + q0
+                let out = dW + ((block * 4) * inChannels + ci) * 27
+                for ab in 0..<9 {
+                    // One pointer per tap, from the offsets array (see `weightGradient`).
+                    let r0 = channel + offsets[ab * 3], r1 = channel + offsets[ab * 3 + 1], r2 = channel + offsets[ab * 3 + 2]
+                    var a0 = Vector(), a1 = Vector(), a2 = Vector(), b0 = Vector(), b1 = Vector(), b2 = Vector()
+                    var c0 = Vector(), c1 = Vector(), c2 = Vector(), d0 = Vector(), d1 = Vector(), d2 = Vector()
+                    @inline(__always) func step(_ y0: Vector, _ y1: Vector, _ y2: Vector, _ y3: Vector, _ j: Int) {
+                        let x0 = load(r0 + j), x1 = load(r1 + j), x2 = load(r2 + j)
+                        a0 = a0.addingProduct(y0, x0); a1 = a1.addingProduct(y0, x1); a2 = a2.addingProduct(y0, x2)
+                        b0 = b0.addingProduct(y1, x0); b1 = b1.addingProduct(y1, x1); b2 = b2.addingProduct(y1, x2)
+                        c0 = c0.addingProduct(y2, x0); c1 = c1.addingProduct(y2, x1); c2 = c2.addingProduct(y2, x2)
+                        d0 = d0.addingProduct(y3, x0); d1 = d1.addingProduct(y3, x1); d2 = d2.addingProduct(y3, x2)
+                    }
+                    var j = 0
+                    while j < full { step(load(g0 + j), load(g1 + j), load(g2 + j), load(g3 + j), j); j += 8 }
+                    if tail > 0 { step(masked(g0 + j), masked(g1 + j), masked(g2 + j), masked(g3 + j), j) }
+                    let t = out + ab * 3
+                    t[0] += a0.sum(); t[1] += a1.sum(); t[2] += a2.sum()
+                    t[o] += b0.sum(); t[o + 1] += b1.sum(); t[o + 2] += b2.sum()
+                    t[2 * o] += c0.sum(); t[2 * o + 1] += c1.sum(); t[2 * o + 2] += c2.sum()
+                    t[3 * o] += d0.sum(); t[3 * o + 1] += d1.sum(); t[3 * o + 2] += d2.sum()
+                }
+            }
+        }
+    }
+}

@@ -6,6 +6,8 @@ import LiTSConvKernels
 // on bands of rows of its padded planes, and the real voxels are copied out. The im2col +
 // OpenBLAS path in Conv3d.swift is the fallback on CPUs without AVX2 and the reference the
 // tests compare this path with. Work units run on the caller's `workers` (NetThreads.swift).
+// The register blocking and band size come from a KernelShape (KernelShape.swift): the caller's,
+// or the one KernelShapeTuner chose for this CPU.
 
 enum DirectConv3d {
     /// Whether this CPU runs the kernels (AVX-512 F, BW, DQ, VL, enabled by the OS, which
@@ -25,8 +27,10 @@ enum DirectConv3d {
     /// A (D, H, W) volume padded by one voxel on every side, each channel flattened.
     struct Geometry {
         let d: Int, h: Int, w: Int
-        /// Padded positions per forward kernel chunk (`DirectKernels.chunk`).
+        /// Padded positions per forward kernel chunk (`KernelShape.forwardChunk`).
         var chunk = DirectConvolution.chunk
+        /// Padded positions per work unit (`KernelShape.bandPositions`).
+        var bandPositions = DirectConv3d.bandPositions
         var wp: Int { w + 2 }
         var plane: Int { (h + 2) * (w + 2) }
         /// Floats from one channel to the next: the padded volume, then zeroed slack that the
@@ -37,7 +41,7 @@ enum DirectConv3d {
         func planeStart(_ z: Int) -> Int { (z + 1) * plane + wp + 1 }
         /// Rows per work unit ("band"): about `bandPositions` padded positions, so that a band's
         /// output buffer and the rows its kernels stream stay in the core's L2 cache.
-        var bandRows: Int { max(1, min(h, DirectConv3d.bandPositions / wp)) }
+        var bandRows: Int { max(1, min(h, bandPositions / wp)) }
         var bands: Int { (h + bandRows - 1) / bandRows }
         /// Rows y0 ..< y1 of band `band`.
         func bandRange(_ band: Int) -> Range<Int> { (band * bandRows)..<min(h, (band + 1) * bandRows) }
@@ -54,11 +58,20 @@ enum DirectConv3d {
 
     /// Padded positions per work unit ("band"), see `Geometry.bandRows`: a band's buffers fit in
     /// a core's L2 cache, where a whole plane would not (one 16-channel output plane of 168x168 is
-    /// 1.8 MB). How it was chosen: benchmarks/constants.md.
+    /// 1.8 MB). How it was chosen: benchmarks/constants.md. The built-in shape's band, and
+    /// always the weight gradient's (`KernelShape.weightGradientBandPositions`).
     static let bandPositions = 4096
 
-    static func roundUp(_ c: Int) -> Int {
-        (c + DirectConvolution.outputBlock - 1) / DirectConvolution.outputBlock * DirectConvolution.outputBlock
+    /// `c` rounded up to a multiple of `multiple` (the kernels' output channels per block).
+    static func roundUp(_ c: Int, to multiple: Int = DirectConvolution.outputBlock) -> Int {
+        (c + multiple - 1) / multiple * multiple
+    }
+
+    /// `shape`, or the shape this process uses for `kernels` (KernelShapeTuner) when nil.
+    static func resolve(_ shape: KernelShape?, _ kernels: DirectKernels) -> KernelShape {
+        let s = shape ?? KernelShapeTuner.shared.shape(for: kernels)
+        precondition(s.kernels == kernels && s.isValid, "kernel shape \(s) is not for the \(kernels.name) kernels")
+        return s
     }
 
     /// A padded copy of one item x (C, D, H, W) into `out`, with `paddedChannels` >= C channels
@@ -91,9 +104,10 @@ enum DirectConv3d {
     }
 
     /// Packs a weight w[o, c, k] (outChannels, inChannels, 27) for the forward kernel:
-    /// (roundUp(outChannels) / 4, inChannels, 27, 4), zero for the padding output channels.
-    static func packForward(_ weight: (_ o: Int, _ c: Int, _ k: Int) -> Float, outChannels: Int, inChannels: Int) -> [Float] {
-        let blocks = roundUp(outChannels) / 4
+    /// (roundUp(outChannels, to: multiple) / 4, inChannels, 27, 4), zero for the padding output channels.
+    static func packForward(_ weight: (_ o: Int, _ c: Int, _ k: Int) -> Float, outChannels: Int, inChannels: Int,
+                            multiple: Int = DirectConvolution.outputBlock) -> [Float] {
+        let blocks = roundUp(outChannels, to: multiple) / 4
         var packed = [Float](repeating: 0, count: blocks * inChannels * 27 * 4)
         for o in 0..<outChannels { for c in 0..<inChannels { for k in 0..<27 {
             packed[(((o / 4) * inChannels + c) * 27 + k) * 4 + o % 4] = weight(o, c, k)
@@ -121,23 +135,25 @@ enum DirectConv3d {
     }
 
     /// out (outChannels, D, H, W) of one item = convolution of the padded `xp` (inChannels
-    /// channels used) with the packed weight, plus `bias` if given, max(., 0) if `relu`. One work
-    /// unit is one band of rows of one plane; each writes its own part of `out`.
+    /// channels used) with the weight packed for `shape` (`packForward`, multiple
+    /// `forwardOutputMultiple`), plus `bias` if given, max(., 0) if `relu`. One work unit is one
+    /// band of rows of one plane (`g.chunk` = `shape.forwardChunk`); each writes its own part of `out`.
     static func convolve(padded xp: UnsafePointer<Float>, inChannels: Int, _ g: Geometry, packed: [Float],
                          outChannels: Int, bias: [Float]?, relu: Bool = false, into out: SharedPointer<Float>,
-                         kernels: DirectKernels, workers: Int) {
-        precondition(g.chunk == kernels.chunk, "the geometry's chunk is not the kernels'")
-        let cs = g.channelStride, blocks = roundUp(outChannels) / 4
+                         shape: KernelShape, workers: Int) {
+        precondition(g.chunk == shape.forwardChunk, "the geometry's chunk is not the kernels'")
+        let kernels = shape.kernels!, blocking = shape.forward
+        let cs = g.channelStride, blocks = roundUp(outChannels, to: shape.forwardOutputMultiple) / 4
         let zStride = g.chunks(rows: g.bandRange(0)) * g.chunk
         let offsets = g.offsets
         offsets.withUnsafeBufferPointer { op in
         packed.withUnsafeBufferPointer { wp in
             NetThreads.parallelChunks(g.d * g.bands, workers: workers) { _, units in
-                let z = UnsafeMutablePointer<Float>.allocate(capacity: blocks * 4 * zStride)   // (roundUp(Cout), band chunks*96)
+                let z = UnsafeMutablePointer<Float>.allocate(capacity: blocks * 4 * zStride)   // (roundUp(Cout), band chunks*chunk)
                 defer { z.deallocate() }
                 for unit in units {
                     let plane = unit / g.bands, rows = g.bandRange(unit % g.bands)
-                    kernels.forward(x: xp, channelStride: cs, inChannels: inChannels,
+                    kernels.forward(blocking, x: xp, channelStride: cs, inChannels: inChannels,
                                     offsets: op.baseAddress!, weights: wp.baseAddress!, outputBlocks: blocks,
                                     q0: g.planeStart(plane) + rows.lowerBound * g.wp, chunks: g.chunks(rows: rows),
                                     z: z, zStride: zStride)
@@ -149,14 +165,17 @@ enum DirectConv3d {
     }
 
     /// Forward of a kernel-3 Conv3d: y = conv(x, weight) + bias, each output channel's weights
-    /// multiplied by `scale[o]` if given, and max(y, 0) if `relu`.
+    /// multiplied by `scale[o]` if given, and max(y, 0) if `relu`. `shape` nil: this process's
+    /// shape for `kernels` (the result is bit-identical for every shape).
     static func forward(_ x: Tensor, weight: Tensor, bias: [Float], outChannels: Int,
-                        scale: [Float]? = nil, relu: Bool = false, kernels: DirectKernels, workers: Int) -> Tensor {
+                        scale: [Float]? = nil, relu: Bool = false, kernels: DirectKernels, shape: KernelShape? = nil,
+                        workers: Int) -> Tensor {
+        let shape = resolve(shape, kernels)
         let (n, cin, d, h, w) = x.ncdhw
-        let g = Geometry(d: d, h: h, w: w, chunk: kernels.chunk)
+        let g = Geometry(d: d, h: h, w: w, chunk: shape.forwardChunk, bandPositions: shape.bandPositions)
         let wd = weight.data
         let packed = packForward({ o, c, k in wd[(o * cin + c) * 27 + k] * (scale?[o] ?? 1) },
-                                 outChannels: outChannels, inChannels: cin)
+                                 outChannels: outChannels, inChannels: cin, multiple: shape.forwardOutputMultiple)
         let xp = UnsafeMutablePointer<Float>.allocate(capacity: cin * g.channelStride)   // (Cin, channelStride): one padded item
         defer { xp.deallocate() }
         return Tensor.uninitialized([n, outChannels, d, h, w]) { yp in
@@ -164,7 +183,7 @@ enum DirectConv3d {
                 for b in 0..<n {
                     pad(xb.baseAddress! + b * cin * d * h * w, channels: cin, paddedChannels: cin, g, into: xp, workers: workers)
                     convolve(padded: xp, inChannels: cin, g, packed: packed, outChannels: outChannels, bias: bias,
-                             relu: relu, into: SharedPointer(yp + b * outChannels * d * h * w), kernels: kernels,
+                             relu: relu, into: SharedPointer(yp + b * outChannels * d * h * w), shape: shape,
                              workers: workers)
                 }
             }
@@ -175,19 +194,25 @@ enum DirectConv3d {
     /// `biasGrad`; returns dx, or nil when `inputGradient` is false.
     ///   dx = conv(dy, Wf) with Wf[c, o, k] = W[o, c, 26 - k] (the flipped, transposed kernel)
     ///   dW[o, c, k] = sum over voxels q of dy[o, q] * x[c, q + offset k]
+    /// dx follows `shape` (bit-identical for every shape); dW and dbias are summed over bands of
+    /// `KernelShape.weightGradientBandPositions` whatever the shape, so their float sum order (and
+    /// a training run's result) does not depend on what the tuner chose.
     static func backward(x: Tensor, dy: Tensor, weight: Tensor, inputGradient: Bool,
                          weightGrad: inout [Float], biasGrad: inout [Float], kernels: DirectKernels,
-                         workers requested: Int) -> Tensor? {
+                         shape: KernelShape? = nil, workers requested: Int) -> Tensor? {
+        let shape = resolve(shape, kernels)
         let (n, cin, d, h, w) = x.ncdhw
-        let cout = dy.shape[1], coutP = roundUp(cout)
-        let g = Geometry(d: d, h: h, w: w, chunk: kernels.chunk)
+        let cout = dy.shape[1], coutP = roundUp(cout, to: shape.gradientOutputMultiple)
+        let fg = Geometry(d: d, h: h, w: w, chunk: shape.forwardChunk, bandPositions: shape.bandPositions)   // dx
+        let g = Geometry(d: d, h: h, w: w, bandPositions: KernelShape.weightGradientBandPositions)   // dW, dbias
         let volume = d * h * w, cs = g.channelStride
         let xp = UnsafeMutablePointer<Float>.allocate(capacity: cin * cs)   // (Cin, channelStride)
         let dyp = UnsafeMutablePointer<Float>.allocate(capacity: coutP * cs)   // (roundUp(Cout), channelStride)
         defer { xp.deallocate(); dyp.deallocate() }
         let wd = weight.data
         let flipped = inputGradient
-            ? packForward({ c, o, k in wd[(o * cin + c) * 27 + 26 - k] }, outChannels: cin, inChannels: cout) : []
+            ? packForward({ c, o, k in wd[(o * cin + c) * 27 + 26 - k] }, outChannels: cin, inChannels: cout,
+                          multiple: shape.forwardOutputMultiple) : []
 
         // Each worker sums its units' dW and dbias into its own part; the parts are added in
         // worker order (reproducible for a given number of workers).
@@ -207,14 +232,14 @@ enum DirectConv3d {
                 pad(xb.baseAddress! + b * cin * volume, channels: cin, paddedChannels: cin, g, into: xp, workers: requested)
                 pad(dyb.baseAddress! + b * cout * volume, channels: cout, paddedChannels: coutP, g, into: dyp, workers: requested)
                 if let dxp {
-                    convolve(padded: dyp, inChannels: cout, g, packed: flipped, outChannels: cin, bias: nil,
-                             into: SharedPointer(dxp + b * cin * volume), kernels: kernels, workers: requested)
+                    convolve(padded: dyp, inChannels: cout, fg, packed: flipped, outChannels: cin, bias: nil,
+                             into: SharedPointer(dxp + b * cin * volume), shape: shape, workers: requested)
                 }
                 NetThreads.parallelChunks(units, workers: requested) { worker, chunk in
                     let dW = shared.p + worker * (wCount + cout), db = dW + wCount
                     for unit in chunk {
                         let plane = unit / g.bands, rows = g.bandRange(unit % g.bands)
-                        kernels.weightGradient(dy: dyp, dyStride: cs, x: xp, xStride: cs, inChannels: cin,
+                        kernels.weightGradient(shape.gradient, dy: dyp, dyStride: cs, x: xp, xStride: cs, inChannels: cin,
                                                offsets: op.baseAddress!, outputBlocks: coutP / 4,
                                                q0: g.planeStart(plane) + rows.lowerBound * g.wp,
                                                count: g.length(rows: rows), dW: dW)
