@@ -83,17 +83,18 @@ static inline __m512i quantize(const float *c, __mmask16 mask, __m512 step, __m5
     return _mm512_min_epi32(_mm512_max_epi32(q, _mm512_setzero_si512()), _mm512_set1_epi32(255));
 }
 
-void lits_int8_pack_quads(const float *c0, const float *c1, const float *c2, const float *c3, ptrdiff_t n,
-                          float step, int32_t zero_point, uint32_t *out) {
-    __m512 s = _mm512_set1_ps(step);
-    __m512i zp = _mm512_set1_epi32(zero_point);
+void lits_int8_pack_quads(const float *const c[4], ptrdiff_t n, const float step[4], const int32_t zero_point[4],
+                          uint32_t *out) {
+    __m512 s[4];
+    __m512i zp[4];
+    for (int l = 0; l < 4; l++) { s[l] = _mm512_set1_ps(step[l]); zp[l] = _mm512_set1_epi32(zero_point[l]); }
     for (ptrdiff_t i = 0; i < n; i += 16) {
         ptrdiff_t left = n - i;
         __mmask16 mask = left >= 16 ? 0xFFFF : (__mmask16)((1u << left) - 1);
-        __m512i v = quantize(c0 ? c0 + i : NULL, mask, s, zp);
-        v = _mm512_or_si512(v, _mm512_slli_epi32(quantize(c1 ? c1 + i : NULL, mask, s, zp), 8));
-        v = _mm512_or_si512(v, _mm512_slli_epi32(quantize(c2 ? c2 + i : NULL, mask, s, zp), 16));
-        v = _mm512_or_si512(v, _mm512_slli_epi32(quantize(c3 ? c3 + i : NULL, mask, s, zp), 24));
+        __m512i v = quantize(c[0] ? c[0] + i : NULL, mask, s[0], zp[0]);
+        v = _mm512_or_si512(v, _mm512_slli_epi32(quantize(c[1] ? c[1] + i : NULL, mask, s[1], zp[1]), 8));
+        v = _mm512_or_si512(v, _mm512_slli_epi32(quantize(c[2] ? c[2] + i : NULL, mask, s[2], zp[2]), 16));
+        v = _mm512_or_si512(v, _mm512_slli_epi32(quantize(c[3] ? c[3] + i : NULL, mask, s[3], zp[3]), 24));
         _mm512_mask_storeu_epi32(out + i, mask, v);
     }
 }
@@ -105,6 +106,6 @@ void lits_int8_conv_forward(const uint32_t *x, ptrdiff_t quad_stride, ptrdiff_t 
                             const uint32_t *weights, ptrdiff_t output_blocks, ptrdiff_t q0, ptrdiff_t chunks,
                             const float *scale, const float *shift, float *z, ptrdiff_t z_stride) { abort(); }
 void lits_int8_min_max(const float *src, ptrdiff_t n, float *lo, float *hi) { abort(); }
-void lits_int8_pack_quads(const float *c0, const float *c1, const float *c2, const float *c3, ptrdiff_t n,
-                          float step, int32_t zero_point, uint32_t *out) { abort(); }
+void lits_int8_pack_quads(const float *const c[4], ptrdiff_t n, const float step[4], const int32_t zero_point[4],
+                          uint32_t *out) { abort(); }
 #endif

@@ -68,6 +68,10 @@ public final class Conv3d: Module {
     /// (AVX-512) or `.directAVX2`; nil for im2col, or where a test asked for im2col tiles of its own size.
     private var directKernels: DirectKernels? { kernelSize == 3 && tileColumns == nil ? context.convolution.directKernels : nil }
     private var usesDirectPath: Bool { directKernels != nil }
+    /// int8 where the context asks for it, but not for fewer than 4 input channels (the image):
+    /// vpdpbusd would use 1 to 3 of each lane's 4 bytes, no faster than fp32, and the image is
+    /// where rounding costs the most accuracy.
+    private var usesInt8: Bool { context.precision == .int8 && inChannels >= 4 }
 
     public init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int = 3, context: NetContext = .default,
                 using rng: inout SeededGenerator) {
@@ -95,7 +99,7 @@ public final class Conv3d: Module {
         if usesDirectPath && context.precision == .bf16 {
             return DirectConv3dBF16.forward(x, weight: weight.value, bias: bias, outChannels: outChannels, workers: context.workers)
         }
-        if usesDirectPath && context.precision == .int8 {
+        if usesDirectPath && usesInt8 {
             return DirectConv3dInt8.forward(x, weight: weight.value, bias: bias, outChannels: outChannels, workers: context.workers)
         }
         if let kernels = directKernels {
@@ -132,7 +136,7 @@ public final class Conv3d: Module {
             return DirectConv3dBF16.forward(x, weight: weight.value, bias: shift, outChannels: outChannels, scale: scale,
                                             relu: relu, workers: context.workers)
         }
-        if context.precision == .int8 {
+        if usesInt8 {
             return DirectConv3dInt8.forward(x, weight: weight.value, bias: shift, outChannels: outChannels, scale: scale,
                                             relu: relu, workers: context.workers)
         }

@@ -4,15 +4,18 @@ import LiTSConvKernels
 
 // The kernel-3 convolution in int8, for inference only (CInt8Kernels: vpdpbusd, exact int32
 // sums). Quantization, per call:
-// - weights per output channel, symmetric: step_w[o] = max |w[o, ., .]| / 127, w8 = round(w / step_w)
-//   in -127 ... 127 ("per-channel calibration": each channel keeps its own 8 bits);
-// - activations per tensor, asymmetric: the range [min(x, 0), max(x, 0)] in 255 steps of step_x,
-//   x8 = round(x / step_x) + zp in 0 ... 255, where zp (the zero point) is the byte of 0. Most
-//   inputs are ReLU outputs (zp = 0, all 256 levels used); the image and the up path may be negative.
-// The padding around the volume is 0, so it must be the byte zp (the fp32 padding quantized),
-// and the kernel's sums then hold zp * sum(w8) too much at every position:
-//   y[o] = step_x * step_w[o] * (sum w8 * x8 - zp * sum over c, k of w8[o, c, k]) + bias[o],
-// which the kernel applies as one scale and one shift per channel before the fp32 store.
+// - activations per input channel c, asymmetric: the range [min(x_c, 0), max(x_c, 0)] over the
+//   batch in 255 steps of s_c, x8 = round(x / s_c) + zp_c in 0 ... 255, where zp_c (the zero point)
+//   is the byte of 0. Most inputs are ReLU outputs (zp = 0, all 256 levels used); the image and
+//   the up path may be negative. Channels after a folded batch norm differ in range by orders of
+//   magnitude, so one step per tensor would leave the small ones a few levels;
+// - weights per output channel o, symmetric, after the activation steps are folded in:
+//   v[o, c, k] = w[o, c, k] * s_c, step_v[o] = max |v[o, ., .]| / 127, w8 = round(v / step_v)
+//   in -127 ... 127 ("per-channel calibration": each channel keeps its own 8 bits).
+// Then y[o] = step_v[o] * sum w8 * (x8 - zp) + bias[o]. The padding around the volume is 0, so
+// it must be the byte zp_c (the fp32 padding quantized); the kernel's sums then hold
+// sum over c, k of w8[o, c, k] * zp_c too much at every position, which the kernel takes off
+// with one scale and one shift per output channel before the fp32 store.
 // Same padded layout, bands and work units as DirectConv3d; 4 input channels are interleaved per
 // position (vpdpbusd adds 4 byte products per 32-bit lane), missing ones are zero channels.
 
@@ -31,26 +34,41 @@ enum DirectConv3dInt8 {
 
     typealias Geometry = DirectConv3d.Geometry
 
-    /// The activation quantization of a tensor: x8 = round(x / step) + zeroPoint, clamped to 0 ... 255.
+    /// The activation quantization of one channel: x8 = round(x / step) + zeroPoint, clamped to 0 ... 255.
     struct ActivationQuantization: Equatable {
         let step: Float, zeroPoint: Int32
 
-        /// From the range of `values`, widened to hold 0 (the padding).
-        init(range values: [Float]) {
-            var lo: Float = 0, hi: Float = 0
-            if !values.isEmpty { values.withUnsafeBufferPointer { lits_int8_min_max($0.baseAddress!, $0.count, &lo, &hi) } }
-            lo = min(lo, 0); hi = max(hi, 0)
+        /// For values in lo ... hi, the range widened to hold 0 (the padding).
+        init(lo: Float, hi: Float) {
+            let lo = min(lo, 0), hi = max(hi, 0)
             let step = hi > lo ? (hi - lo) / 255 : 1
             self.step = step
             zeroPoint = Int32(max(0, min(255, (-lo / step).rounded(.toNearestOrEven))))
         }
+
+        /// Per channel of x (N, C, D, H, W), from its range over the batch.
+        static func perChannel(_ x: Tensor) -> [ActivationQuantization] {
+            let (n, c, d, h, w) = x.ncdhw
+            let volume = d * h * w
+            return x.data.withUnsafeBufferPointer { xb in
+                (0..<c).map { ch in
+                    var lo: Float = 0, hi: Float = 0
+                    for b in 0..<n where volume > 0 {
+                        var l: Float = 0, u: Float = 0
+                        lits_int8_min_max(xb.baseAddress! + (b * c + ch) * volume, volume, &l, &u)
+                        lo = min(lo, l); hi = max(hi, u)
+                    }
+                    return ActivationQuantization(lo: lo, hi: hi)
+                }
+            }
+        }
     }
 
-    /// A weight w[o, c, k] quantized per output channel and packed for the forward kernel:
+    /// A weight v[o, c, k] quantized per output channel and packed for the forward kernel:
     /// (roundUp(outChannels) / 4, quads, 27, 4) quads of bytes (w8[o, 4p + l, k] in byte l),
-    /// zero for padding channels; with each channel's step and its sum of w8.
+    /// zero for padding channels; with each channel's step and its sum of w8[o, c, k] * zeroPoints[c].
     static func packForward(_ weight: (_ o: Int, _ c: Int, _ k: Int) -> Float, outChannels: Int,
-                            inChannels: Int) -> (packed: [UInt32], step: [Float], sum: [Int32]) {
+                            inChannels: Int, zeroPoints: [Int32]) -> (packed: [UInt32], step: [Float], sum: [Int32]) {
         let blocks = DirectConv3d.roundUp(outChannels) / 4, quads = (inChannels + 3) / 4
         var bytes = [Int8](repeating: 0, count: blocks * quads * 27 * 4 * 4)
         var steps = [Float](repeating: 0, count: blocks * 4), sums = [Int32](repeating: 0, count: blocks * 4)
@@ -62,7 +80,7 @@ enum DirectConv3dInt8 {
             for c in 0..<inChannels { for k in 0..<27 {
                 let q = Int8(max(-127, min(127, (weight(o, c, k) / step).rounded(.toNearestOrEven))))
                 bytes[((((o / 4) * quads + c / 4) * 27 + k) * 4 + o % 4) * 4 + c % 4] = q
-                sums[o] += Int32(q)
+                sums[o] += Int32(q) * zeroPoints[c]
             } }
         }
         let packed = bytes.withUnsafeBytes { Array($0.bindMemory(to: UInt32.self)) }
@@ -77,11 +95,14 @@ enum DirectConv3dInt8 {
         let (n, cin, d, h, w) = x.ncdhw
         let g = Geometry(d: d, h: h, w: w), quads = (cin + 3) / 4, cs = g.channelStride
         let wd = weight.data
-        let (packed, wStep, wSum) = packForward({ o, c, k in wd[(o * cin + c) * 27 + k] * (scale?[o] ?? 1) },
-                                                outChannels: outChannels, inChannels: cin)
-        let xq = ActivationQuantization(range: x.data)
-        let outScale = wStep.indices.map { o in o < outChannels ? xq.step * wStep[o] : 0 }
-        let outShift = wStep.indices.map { o in -Float(xq.zeroPoint) * Float(wSum[o]) * outScale[o] }
+        let xq = ActivationQuantization.perChannel(x)
+        let (packed, wStep, wSum) = packForward({ o, c, k in wd[(o * cin + c) * 27 + k] * (scale?[o] ?? 1) * xq[c].step },
+                                                outChannels: outChannels, inChannels: cin, zeroPoints: xq.map(\.zeroPoint))
+        let outScale = wStep.indices.map { o in o < outChannels ? wStep[o] : 0 }
+        let outShift = wStep.indices.map { o in -Float(wSum[o]) * outScale[o] }
+        // Steps and zero points of each quad's 4 channels (zero channels: any step, byte 0).
+        let quadSteps = (0..<(4 * quads)).map { c in c < cin ? xq[c].step : 1 }
+        let quadZeros = (0..<(4 * quads)).map { c in c < cin ? xq[c].zeroPoint : 0 }
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: cin * cs)   // (Cin, channelStride) fp32, padded
         let xp = UnsafeMutablePointer<UInt32>.allocate(capacity: quads * cs)      // (quads, channelStride) u8 quads
         defer { scratch.deallocate(); xp.deallocate() }
@@ -93,9 +114,13 @@ enum DirectConv3dInt8 {
                     let src = SharedPointer(scratch), dst = SharedPointer(xp)
                     NetThreads.parallelChunks(quads, workers: workers) { _, chunk in
                         for p in chunk {
-                            func channel(_ l: Int) -> UnsafePointer<Float>? { 4 * p + l < cin ? UnsafePointer(src.p + (4 * p + l) * cs) : nil }
-                            lits_int8_pack_quads(channel(0), channel(1), channel(2), channel(3), cs, xq.step, xq.zeroPoint,
-                                                 dst.p + p * cs)
+                            let channels: [UnsafePointer<Float>?] = (0..<4).map { l in
+                                4 * p + l < cin ? UnsafePointer(src.p + (4 * p + l) * cs) : nil
+                            }
+                            channels.withUnsafeBufferPointer { cp in
+                                lits_int8_pack_quads(cp.baseAddress!, cs, Array(quadSteps[(4 * p)..<(4 * p + 4)]),
+                                                     Array(quadZeros[(4 * p)..<(4 * p + 4)]), dst.p + p * cs)
+                            }
                         }
                     }
                     convolve(quads: xp, inQuads: quads, g, packed: packed, scale: outScale, shift: outShift,

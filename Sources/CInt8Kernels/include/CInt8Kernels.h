@@ -29,9 +29,10 @@ void lits_int8_conv_forward(const uint32_t *x, ptrdiff_t quad_stride, ptrdiff_t 
 /// The smallest and largest of src[0 ..< n] (n >= 1), into *lo and *hi.
 void lits_int8_min_max(const float *src, ptrdiff_t n, float *lo, float *hi);
 
-/// out[i] = the 4 channels c0..c3 at position i quantized, byte l = clamp(round(c_l[i] / step) + zero_point, 0, 255)
-/// (round to nearest even). A NULL channel is a zero channel (value 0, byte zero_point).
-void lits_int8_pack_quads(const float *c0, const float *c1, const float *c2, const float *c3, ptrdiff_t n,
-                          float step, int32_t zero_point, uint32_t *out);
+/// out[i] = the 4 channels c[0..3] at position i quantized, each with its own step and zero point:
+/// byte l = clamp(round(c[l][i] / step[l]) + zero_point[l], 0, 255) (round to nearest even).
+/// A NULL channel is a zero channel (value 0, byte zero_point[l]).
+void lits_int8_pack_quads(const float *const c[4], ptrdiff_t n, const float step[4], const int32_t zero_point[4],
+                          uint32_t *out);
 
 #endif
