@@ -57,3 +57,16 @@ final class Int8AccuracyTests: XCTestCase {
         }
     }
 }
+
+/// int8 is for prediction: `lits train --precision int8` stops before reading anything, in one line.
+final class Int8TrainingRefusedTests: XCTestCase {
+    func testTrainRefusesInt8() throws {
+        let work = try makeTempDir(self)
+        let r = try runLits(["train", work + "/none", "--out", work + "/run", "--precision", "int8"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("--precision int8 is for prediction only"), r.stderr)
+        // Argument errors are ArgumentParser's one "Error: ..." line (then the usage), as for every option.
+        XCTAssertEqual(r.stderr.split(separator: "\n").filter { $0.hasPrefix("Error:") }.count, 1, r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: work + "/run"), "no run folder")
+    }
+}
