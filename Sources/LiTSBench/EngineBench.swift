@@ -72,10 +72,24 @@ public enum EngineBench {
     }
 
     /// One 32-to-32 channel 3x3x3 convolution on (1, 32, 16, 96, 96), forward and backward, and
-    /// sgemm's peak; the direct kernels in fp32 against bf16 where the CPU has AVX512_BF16.
+    /// sgemm's peak; the direct kernels in fp32 against bf16 where the CPU has AVX512_BF16. First
+    /// the kernel shape this CPU runs (KernelShapeTuner: measured now if no cache holds it), and
+    /// the tuner's time for each candidate; the timings below are of the chosen shape.
     public static func convolution(_ settings: Settings, report: (String) -> Void) {
+        var context = NetContext(workers: settings.threads)
+        // LITSKIT_KERNEL_SHAPES=avx2/... on a CPU with AVX-512: time the AVX2 set's shape.
+        if case .explicit(let shape) = KernelShapeTuner.Mode.environment, shape.kernelSet == "avx2" { context.convolution = .directAVX2 }
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        if let shape = KernelShapeTuner.shared.shape(for: context.convolution) {
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+            if case .tuned = KernelShapeTuner.Mode.environment, let timings = KernelShapeTuner.shared.cachedTimings(for: context.convolution) {
+                for t in timings.forward { report(String(format: "kernel_shape_forward %@ band=%d seconds=%.4f", t.shape.forward.rawValue, t.shape.bandPositions, t.seconds)) }
+                for t in timings.gradient { report(String(format: "kernel_shape_weight_gradient %@ seconds=%.4f", t.shape.gradient.rawValue, t.seconds)) }
+            }
+            report(String(format: "summary kernel_shape %@ chosen_in_s=%.2f", shape.description, seconds))
+        }
         var rng = SeededGenerator(seed: 2)
-        let conv = Conv3d(32, 32, kernelSize: 3, context: NetContext(workers: settings.threads), using: &rng)
+        let conv = Conv3d(32, 32, kernelSize: 3, context: context, using: &rng)
         let x = Tensor.uniform([1, 32, 16, 96, 96], bound: 1, using: &rng)
         var y = conv.forward(x)
         let flops = 2.0 * 32 * 32 * 27 * 16 * 96 * 96

@@ -58,7 +58,7 @@ public struct KernelShapeTuner {
         }
     }
 
-    /// One candidate's time (seconds, the median over repeats, summed over the layer shapes).
+    /// One candidate's time (seconds: the fastest of `repeats`, summed over the layer shapes).
     public struct Timing: Codable, Equatable, Sendable {
         public var shape: KernelShape
         public var seconds: Double
@@ -111,14 +111,15 @@ public struct KernelShapeTuner {
             return (entry.shape, false)
         }
         let forward = KernelShapeTuner.forwardCandidates(kernels), gradient = KernelShapeTuner.gradientCandidates(kernels)
-        // Interleaved repeats, medians: the cores may be shared with other work.
+        // Interleaved repeats, the fastest of each: the cores may be shared with other work, which
+        // only ever adds time (medians of 3 still chose a different shape nearly every run here).
         var f = [[Double]](repeating: [], count: forward.count), g = [[Double]](repeating: [], count: gradient.count)
-        for _ in 0..<3 {
+        for _ in 0..<KernelShapeTuner.repeats {
             for (i, s) in forward.enumerated() { f[i].append(measure(s, .forward)) }
             for (i, s) in gradient.enumerated() { g[i].append(measure(s, .weightGradient)) }
         }
-        let ft = zip(forward, f).map { Timing(shape: $0, seconds: KernelShapeTuner.median($1)) }
-        let gt = zip(gradient, g).map { Timing(shape: $0, seconds: KernelShapeTuner.median($1)) }
+        let ft = zip(forward, f).map { Timing(shape: $0, seconds: $1.min() ?? .nan) }
+        let gt = zip(gradient, g).map { Timing(shape: $0, seconds: $1.min() ?? .nan) }
         let choice = KernelShapeTuner.decide(kernels, forward: ft, gradient: gt)
         if file == nil { file = CacheFile(key: key, sets: [:]) }
         file!.sets[kernels.name] = CacheFile.Entry(shape: choice, forward: ft, gradient: gt)
@@ -151,7 +152,7 @@ public struct KernelShapeTuner {
 
     /// A candidate must beat the built-in shape by this fraction to replace it, so that noise
     /// alone does not move the choice.
-    static let margin = 0.03
+    static let margin = 0.05
 
     /// The forward blocking and band of the fastest forward timing, the gradient blocking of the
     /// fastest gradient timing; the built-in part wherever nothing beats it by `margin` (or a
@@ -172,10 +173,8 @@ public struct KernelShapeTuner {
         return choice
     }
 
-    static func median(_ values: [Double]) -> Double {
-        let s = values.sorted()
-        return s.isEmpty ? .nan : s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
-    }
+    /// Timed rounds over all candidates.
+    static let repeats = 5
 
     // MARK: - The cache file
 
@@ -206,40 +205,66 @@ public struct KernelShapeTuner {
     /// bands of 2048 to 16384 positions split a plane differently.
     static let layers: [(cin: Int, cout: Int, d: Int, h: Int, w: Int)] = [(16, 16, 3, 128, 128), (32, 32, 3, 64, 64)]
 
+    /// Random x, weight and dy of each of `layers`, made once.
+    static let layerData: [(x: Tensor, weight: Tensor, dy: Tensor)] = layers.enumerated().map { i, l in
+        var rng = SeededGenerator(seed: UInt64(90 + i))
+        return (Tensor.uniform([1, l.cin, l.d, l.h, l.w], bound: 1, using: &rng),
+                Tensor.uniform([l.cout, l.cin, 3, 3, 3], bound: 0.1, using: &rng),
+                Tensor.uniform([1, l.cout, l.d, l.h, l.w], bound: 1, using: &rng))
+    }
+
     /// Seconds for one pass of `shape` over `layers`, on every core.
     public static func measureOnLayers(_ shape: KernelShape, _ pass: Pass) -> Double {
         guard let kernels = shape.kernels, kernels.isSupported else { return .nan }
         let workers = NetContext.defaultWorkers
         var total = 0.0
-        for (i, l) in layers.enumerated() {
-            var rng = SeededGenerator(seed: UInt64(90 + i))
-            let x = Tensor.uniform([1, l.cin, l.d, l.h, l.w], bound: 1, using: &rng)
-            let weight = Tensor.uniform([l.cout, l.cin, 3, 3, 3], bound: 0.1, using: &rng)
+        for (l, data) in zip(layers, layerData) {
             let bias = [Float](repeating: 0, count: l.cout)
+            var dW = [Float](repeating: 0, count: data.weight.count), db = bias
+            let t0 = DispatchTime.now().uptimeNanoseconds
             switch pass {
             case .forward:
-                let t0 = DispatchTime.now().uptimeNanoseconds
-                _ = DirectConv3d.forward(x, weight: weight, bias: bias, outChannels: l.cout, kernels: kernels, shape: shape, workers: workers)
-                total += Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+                _ = DirectConv3d.forward(data.x, weight: data.weight, bias: bias, outChannels: l.cout, kernels: kernels,
+                                         shape: shape, workers: workers)
             case .weightGradient:
-                let dy = Tensor.uniform([1, l.cout, l.d, l.h, l.w], bound: 1, using: &rng)
-                var dW = [Float](repeating: 0, count: weight.count), db = bias
-                let t0 = DispatchTime.now().uptimeNanoseconds
-                _ = DirectConv3d.backward(x: x, dy: dy, weight: weight, inputGradient: false, weightGrad: &dW, biasGrad: &db,
-                                          kernels: kernels, shape: shape, workers: workers)
-                total += Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+                _ = DirectConv3d.backward(x: data.x, dy: data.dy, weight: data.weight, inputGradient: false, weightGrad: &dW,
+                                          biasGrad: &db, kernels: kernels, shape: shape, workers: workers)
             }
+            total += Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
         }
         return total
     }
 }
 
 extension KernelShapeTuner {
-    /// How a process picks its shapes: LITSKIT_KERNEL_SHAPES=fixed gives the built-in shape and
-    /// never measures; anything else (or unset) the tuned one.
-    public enum Mode: String, Sendable { case tuned, fixed
-        public static var environment: Mode {
-            ProcessInfo.processInfo.environment["LITSKIT_KERNEL_SHAPES"] == "fixed" ? .fixed : .tuned
+    /// How a process picks its shapes, from LITSKIT_KERNEL_SHAPES: unset, empty or `tuned`: the
+    /// tuned shape; `SET/FORWARD/GRADIENT/BAND` (e.g. `avx512/outputs8/taps3/2048`): that shape
+    /// for that kernel set (to measure or pin one); `fixed` or anything else: the built-in shape,
+    /// never measuring.
+    public enum Mode: Sendable, Equatable {
+        case tuned, fixed
+        case explicit(KernelShape)
+
+        public static var environment: Mode { Mode(ProcessInfo.processInfo.environment["LITSKIT_KERNEL_SHAPES"]) }
+
+        public init(_ text: String?) {
+            guard let text, !text.isEmpty, text != "tuned" else { self = .tuned; return }
+            let parts = text.split(separator: "/").map(String.init)
+            if parts.count == 4, let f = KernelShape.ForwardBlocking(rawValue: parts[1]),
+               let g = KernelShape.GradientBlocking(rawValue: parts[2]), let band = Int(parts[3]) {
+                let shape = KernelShape(kernelSet: parts[0], forward: f, gradient: g, bandPositions: band)
+                if shape.isValid { self = .explicit(shape); return }
+            }
+            self = .fixed
+        }
+
+        /// The shape this mode gives `kernels` without measuring, or nil for `.tuned`.
+        func unmeasured(_ kernels: DirectKernels) -> KernelShape? {
+            switch self {
+            case .tuned: nil
+            case .fixed: KernelShape.builtIn(kernels)
+            case .explicit(let s): s.kernels == kernels ? s : KernelShape.builtIn(kernels)
+            }
         }
     }
 
@@ -256,20 +281,20 @@ extension KernelShapeTuner {
             defer { lock.unlock() }
             if let s = chosen[kernels] { return s }
             // Measuring runs the kernels with explicit shapes, so it does not come back here.
-            let s = Mode.environment == .fixed ? KernelShape.builtIn(kernels) : KernelShapeTuner().shape(for: kernels).shape
+            let s = Mode.environment.unmeasured(kernels) ?? KernelShapeTuner().shape(for: kernels).shape
             chosen[kernels] = s
             return s
         }
 
-        /// The shape the process's default layers run on this CPU's best kernel set, or nil
-        /// where no direct kernels run (`lits bench conv` prints it).
-        public func shapeForBestKernels() -> KernelShape? {
-            DirectKernels.best.map { shape(for: $0) }
+        /// The shape a layer on `path` runs with no shape in its context, or nil for im2col
+        /// (`lits bench conv` prints it).
+        public func shape(for path: ConvolutionPath) -> KernelShape? {
+            path.directKernels.map { shape(for: $0) }
         }
 
-        /// The timings behind the cached choice for the best kernel set, if a cache holds them.
-        public func cachedTimingsForBestKernels() -> (forward: [Timing], gradient: [Timing])? {
-            DirectKernels.best.flatMap { KernelShapeTuner().cachedTimings(for: $0) }
+        /// The timings behind the cached choice for `path`'s kernel set, if a cache holds them.
+        public func cachedTimings(for path: ConvolutionPath) -> (forward: [Timing], gradient: [Timing])? {
+            path.directKernels.flatMap { KernelShapeTuner().cachedTimings(for: $0) }
         }
     }
 }
