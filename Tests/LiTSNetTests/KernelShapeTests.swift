@@ -92,6 +92,34 @@ final class KernelShapeTests: XCTestCase {
         XCTAssertEqual(results[0], results[1])
     }
 
+    /// What makes the tuned choice safe for training: two U-Net training steps (forward,
+    /// backward, Adam) give bit-identical weights whatever shape the layers run.
+    func testTrainingStepsAreBitIdenticalForEveryShape() throws {
+        guard let kernels = DirectKernels.best else { throw XCTSkip("this CPU runs no direct kernels") }
+        let path: ConvolutionPath = kernels == .avx512 ? .direct : .directAVX2
+        var config = UNetConfig()
+        config.filters = [4, 8]
+        let x = LayerGradientTests.random([1, 1, 4, 18, 22], seed: 190)
+        var y = Tensor(shape: [1, 2, 4, 18, 22])
+        for i in 0..<y.count where (i * 7919) % 3 == 0 { y.data[i] = 1 }
+        var weights: [[[Float]]] = []
+        for shape in [KernelShape.builtIn(kernels), KernelShape(kernels, forward: .outputs8, gradient: .taps3, bandPositions: 64)] {
+            var context = NetContext(workers: 2, convolution: path)
+            context.kernelShape = shape
+            let model = UNet3D(config, context: context)
+            let adam = Adam(parameters: model.parameters, lr: 1e-2)
+            model.setTraining(true)
+            for _ in 0..<2 {
+                model.zeroGrad()
+                model.backward(Losses.jaccardDistance(pred: model.forward(x), target: y).grad)
+                adam.step()
+            }
+            weights.append(model.parameters.map(\.value.data))
+        }
+        XCTAssertEqual(weights[0].count, weights[1].count)
+        XCTAssertTrue(zip(weights[0], weights[1]).allSatisfy { $0 == $1 }, "weights differ between kernel shapes")
+    }
+
     // MARK: - The decision
 
     func timing(_ f: KernelShape.ForwardBlocking, _ g: KernelShape.GradientBlocking, _ band: Int, _ seconds: Double) -> KernelShapeTuner.Timing {
