@@ -97,11 +97,19 @@ public enum Evaluation {
         let cases = shard.map { $0.select(all) } ?? all
         let folder = try PredictionFolder(reading: pred)
         let scored = source(pred: pred, truth: truth, cases: all)
+        // One process writes a scored case's worst-slice montage as soon as it is drawn: held
+        // until the report, every case's montage (about 3.75 MB for 512x512 slices) made the peak
+        // memory grow with the number of cases. MPI ranks send theirs to rank 0; an unscored
+        // case's waits (with no case scored, nothing is written).
+        let writeEach = group == nil
         let mine = CaseRunner.run(group?.share(of: cases) ?? cases, threads: threads, label: "evaluate") { c in
             let (row, montage) = try evaluate(c, pred: folder, options: options)
-            return GatheredEvaluation(row: row, montage: montage)
+            guard writeEach, row.status == .scored, let montage else { return GatheredEvaluation(row: row, montage: montage) }
+            _ = try ReportFolder(out).writeMontage(montage, name: EvaluationReport.montageName(row.id), format: options.figures ?? .png)
+            return GatheredEvaluation(row: row, montage: nil, montageWritten: true)
         }
         guard let result = try group.map({ try $0.gather(mine, of: cases) }) ?? mine else { return (cases.count, nil, []) }
+        let written = Set(result.results.filter { $0.1.montageWritten }.map { $0.1.row.id })
         let rows = Self.rows(cases, results: result.results.map { ($0.0, ($0.1.row, $0.1.montage)) }, failed: result.failedByID)
         let failures = rows.compactMap { row, _ in row.status == .scored ? nil : cases.first { $0.id == row.id }.map { ($0, row.reason ?? "") } }
         // Not one case with a usable prediction: most likely the wrong --pred folder; no report.
@@ -109,12 +117,14 @@ public enum Evaluation {
         let summary: EvaluationSummary?
         if let shard {
             let evaluated = rows.filter { $0.0.status != .error }
-            let files = [EvaluationReport.casesFile] + evaluated.compactMap { row, montage in montage.map { _ in EvaluationReport.montageFile(row.id, format: options.figures ?? .png) } }
+            let files = [EvaluationReport.casesFile] + evaluated.compactMap { row, montage in
+                montage != nil || written.contains(row.id) ? EvaluationReport.montageFile(row.id, format: options.figures ?? .png) : nil
+            }
             summary = try finishShard(evaluated, out: out, record: ShardRecord(command: command, shard: shard, total: all.count, cases: cases.map(\.id),
                                                                                failed: result.failedByID, settings: options,
                                                                                source: scored, files: files))
         } else {
-            summary = try finish(rows, out: out, title: title, options: options)
+            summary = try finish(rows, out: out, title: title, options: options, written: written)
         }
         return (cases.count, summary, failures)
     }
@@ -136,11 +146,15 @@ public enum Evaluation {
         return ShardSource(inputs: [truth], cases: cases, predictions: ShardSource.input(folder: pred, files: files))
     }
 
-    /// After the loop: the report of every row. Returns the summary.
-    public static func finish(_ rows: [(CaseRow, MontageFigure?)], out: String, title: String, options: EvaluationOptions) throws -> EvaluationSummary? {
+    /// After the loop: the report of every row. Returns the summary. `written`: the cases whose
+    /// montage is already in `out` (linked from the page like those in `rows`).
+    public static func finish(_ rows: [(CaseRow, MontageFigure?)], out: String, title: String, options: EvaluationOptions,
+                              written: Set<String> = []) throws -> EvaluationSummary? {
         guard !rows.isEmpty else { return nil }
         let summary = EvaluationSummary.compute(rows.map(\.0), missing: options.missing)
-        try EvaluationReport.write(summary, montages: montages(rows), to: out, title: title, figures: options.figures ?? .png)
+        let drawn = montages(rows), figures = options.figures ?? .png
+        try EvaluationReport.writeCases(summary.rows, montages: drawn, to: out, format: figures)
+        try EvaluationReport.write(summary, montageIDs: Set(drawn.keys).union(written), to: out, title: title, figures: figures)
         return summary
     }
 
@@ -187,4 +201,6 @@ public enum Evaluation {
 struct GatheredEvaluation: Codable, Sendable {
     var row: CaseRow
     var montage: MontageFigure?
+    /// The montage is already written to the report folder (one process; see `run`).
+    var montageWritten = false
 }
