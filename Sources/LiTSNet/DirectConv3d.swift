@@ -117,10 +117,12 @@ enum DirectConv3d {
 
     /// A band's accumulator rows `z` (per output channel, padded row width) into `out` (outChannels,
     /// D, H, W) of one item, plus `bias` if given, max(., 0) if `relu`.
+    /// Only channels `channels` where given (their rows of `z` where they are in a whole one).
     static func store(band z: UnsafeMutablePointer<Float>, zStride: Int, plane: Int, rows: Range<Int>, _ g: Geometry,
-                      outChannels: Int, bias: [Float]?, relu: Bool, into out: SharedPointer<Float>) {
+                      outChannels: Int, bias: [Float]?, relu: Bool, into out: SharedPointer<Float>,
+                      channels: Range<Int>? = nil) {
         let volume = g.d * g.h * g.w
-        for o in 0..<outChannels {
+        for o in channels ?? 0..<outChannels {
             let add = bias?[o] ?? 0
             let dst = out.p + o * volume + (plane * g.h + rows.lowerBound) * g.w
             for y in 0..<rows.count {
@@ -137,7 +139,9 @@ enum DirectConv3d {
     /// out (outChannels, D, H, W) of one item = convolution of the padded `xp` (inChannels
     /// channels used) with the weight packed for `shape` (`packForward`, multiple
     /// `forwardOutputMultiple`), plus `bias` if given, max(., 0) if `relu`. One work unit is one
-    /// band of rows of one plane (`g.chunk` = `shape.forwardChunk`); each writes its own part of `out`.
+    /// band of rows of one plane (`g.chunk` = `shape.forwardChunk`), and one group of output
+    /// channels where there are fewer than two bands per worker (`channelGroups`); each writes
+    /// its own part of `out`.
     static func convolve(padded xp: UnsafePointer<Float>, inChannels: Int, _ g: Geometry, packed: [Float],
                          outChannels: Int, bias: [Float]?, relu: Bool = false, into out: SharedPointer<Float>,
                          shape: KernelShape, workers: Int) {
@@ -146,22 +150,36 @@ enum DirectConv3d {
         let cs = g.channelStride, blocks = roundUp(outChannels, to: shape.forwardOutputMultiple) / 4
         let zStride = g.chunks(rows: g.bandRange(0)) * g.chunk
         let offsets = g.offsets
+        // Output channels in `groups` groups of whole kernel blocks (`step` packed blocks of 4).
+        let step = shape.forwardOutputMultiple / 4, spans = blocks / step
+        let groups = channelGroups(bands: g.d * g.bands, spans: spans, workers: workers)
         offsets.withUnsafeBufferPointer { op in
         packed.withUnsafeBufferPointer { wp in
-            NetThreads.parallelChunks(g.d * g.bands, workers: workers) { _, units in
+            NetThreads.parallelChunks(g.d * g.bands * groups, workers: workers) { _, units in
                 let z = UnsafeMutablePointer<Float>.allocate(capacity: blocks * 4 * zStride)   // (roundUp(Cout), band chunks*chunk)
                 defer { z.deallocate() }
                 for unit in units {
-                    let plane = unit / g.bands, rows = g.bandRange(unit % g.bands)
+                    let band = unit / groups, group = unit % groups
+                    let plane = band / g.bands, rows = g.bandRange(band % g.bands)
+                    let b0 = group * spans / groups * step, b1 = (group + 1) * spans / groups * step
                     kernels.forward(blocking, x: xp, channelStride: cs, inChannels: inChannels,
-                                    offsets: op.baseAddress!, weights: wp.baseAddress!, outputBlocks: blocks,
-                                    q0: g.planeStart(plane) + rows.lowerBound * g.wp, chunks: g.chunks(rows: rows),
-                                    z: z, zStride: zStride)
+                                    offsets: op.baseAddress!, weights: wp.baseAddress! + b0 * inChannels * 27 * 4,
+                                    outputBlocks: b1 - b0, q0: g.planeStart(plane) + rows.lowerBound * g.wp,
+                                    chunks: g.chunks(rows: rows), z: z + b0 * 4 * zStride, zStride: zStride)
                     DirectConv3d.store(band: z, zStride: zStride, plane: plane, rows: rows, g, outChannels: outChannels,
-                                       bias: bias, relu: relu, into: out)
+                                       bias: bias, relu: relu, into: out, channels: min(outChannels, b0 * 4)..<min(outChannels, b1 * 4))
                 }
             }
         } }
+    }
+
+    /// Output-channel groups per band: 1 where there are at least two bands per worker, else as
+    /// many as give two units per worker (at most `spans`, the kernel blocks). Splitting a band's
+    /// channels leaves every output's sum as it is, so the result is the same bit for bit; it
+    /// keeps more cores busy on small, deep layers (a 2 x 21 x 21 volume is 2 bands).
+    static func channelGroups(bands: Int, spans: Int, workers: Int) -> Int {
+        guard bands < 2 * workers, spans > 1 else { return 1 }
+        return min(spans, (2 * workers + bands - 1) / bands)
     }
 
     /// Forward of a kernel-3 Conv3d: y = conv(x, weight) + bias, each output channel's weights

@@ -60,6 +60,9 @@ final class KernelShapeTests: XCTestCase {
                 XCTAssertLessThanOrEqual(err(dW, conv.weight.grad.data), 1e-5, "\(name): weight gradient")
                 XCTAssertLessThanOrEqual(err(db, conv.bias.grad.data), 1e-5, "\(name): bias gradient")
                 XCTAssertGreaterThan(dW.map(abs).max()!, 0.1, "\(name): the weight gradient is not trivially zero")
+                // More workers split small layers' bands by output channels too: the same bits.
+                let y5 = DirectConv3d.forward(x, weight: w, bias: b, outChannels: s.cout, kernels: kernels, shape: shape, workers: 5)
+                XCTAssertEqual(y5.data, y.data, "\(name): output with 5 workers")
                 if let f = first {
                     XCTAssertEqual(y.data, f.0.data, "\(name): forward not bit-identical across shapes")
                     XCTAssertEqual(dx.data, f.1.data, "\(name): input gradient not bit-identical across shapes")
@@ -118,6 +121,15 @@ final class KernelShapeTests: XCTestCase {
         }
         XCTAssertEqual(weights[0].count, weights[1].count)
         XCTAssertTrue(zip(weights[0], weights[1]).allSatisfy { $0 == $1 }, "weights differ between kernel shapes")
+    }
+
+    func testChannelGroupsOnlyWhereBandsAreFewerThanTwoPerWorker() {
+        XCTAssertEqual(DirectConv3d.channelGroups(bands: 64, spans: 8, workers: 2), 1)
+        XCTAssertEqual(DirectConv3d.channelGroups(bands: 4, spans: 8, workers: 2), 1)
+        XCTAssertEqual(DirectConv3d.channelGroups(bands: 3, spans: 8, workers: 2), 2)
+        XCTAssertEqual(DirectConv3d.channelGroups(bands: 2, spans: 32, workers: 16), 16)
+        XCTAssertEqual(DirectConv3d.channelGroups(bands: 2, spans: 4, workers: 16), 4, "at most one group per kernel block")
+        XCTAssertEqual(DirectConv3d.channelGroups(bands: 1, spans: 1, workers: 16), 1)
     }
 
     // MARK: - The decision
