@@ -230,7 +230,10 @@ extension DirectConvolution {
     /// `weightGradient` with 8 output channels x 3 taps (one (a, b) row) per register block:
     /// 24 sums, 8 gradient vectors and 3 input vectors per step; each gradient row is streamed
     /// 9 times per 8 outputs instead of 5 per 4, each input row once per 8 outputs instead of
-    /// per 4. Same arguments and result as `weightGradient`; `outputBlocks` must be even.
+    /// per 4. Same arguments and result as `weightGradient`; `outputBlocks` must be even. LLVM
+    /// spills some of its 24 sums in the loop; on the Zen 5 VM it ran about 8% slower than
+    /// `weightGradient`, so the tuner keeps that one there (worse still with the gradients read
+    /// through a closure, as in the AVX2 set).
     @inline(never)
     public static func weightGradientWide(dy: UnsafePointer<Float>, dyStride: Int, x: UnsafePointer<Float>, xStride: Int,
                                           inChannels: Int, offsets: UnsafePointer<Int>, outputBlocks: Int,
