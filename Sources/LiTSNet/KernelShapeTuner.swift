@@ -14,7 +14,7 @@ import LiTSCore
 
 public struct KernelShapeTuner {
     /// Bump when kernels or candidates change, so that old caches are measured again.
-    public static let kernelVersion = 1
+    public static let kernelVersion = 2
 
     /// What a cached choice is valid for: the CPU model, the ISA flags the kernels care about,
     /// the core count (the thread split), and the kernel version.
@@ -110,21 +110,34 @@ public struct KernelShapeTuner {
         if let entry = file?.sets[kernels.name], entry.shape.isValid, entry.shape.kernels == kernels {
             return (entry.shape, false)
         }
-        let forward = KernelShapeTuner.forwardCandidates(kernels), gradient = KernelShapeTuner.gradientCandidates(kernels)
-        // Interleaved repeats, the fastest of each: the cores may be shared with other work, which
-        // only ever adds time (medians of 3 still chose a different shape nearly every run here).
+        let (ft, gt) = time(forward: KernelShapeTuner.forwardCandidates(kernels),
+                            gradient: KernelShapeTuner.gradientCandidates(kernels))
+        var choice = KernelShapeTuner.decide(kernels, forward: ft, gradient: gt)
+        // A shape that is not the built-in one must win again, alone against it: a burst of
+        // other work during the first rounds must not leave a slower shape cached for good.
+        let builtIn = KernelShape.builtIn(kernels)
+        if choice != builtIn {
+            let gradientChoice = KernelShape(kernels, forward: .outputs4, gradient: choice.gradient, bandPositions: 4096)
+            let (f, g) = time(forward: [builtIn, choice], gradient: [builtIn, gradientChoice])
+            choice = KernelShapeTuner.decide(kernels, forward: f, gradient: g)
+        }
+        if file == nil { file = CacheFile(key: key, sets: [:]) }
+        file!.sets[kernels.name] = CacheFile.Entry(shape: choice, forward: ft, gradient: gt)
+        writeCache(file!)
+        return (choice, true)
+    }
+
+    /// Each candidate's fastest time over `repeats` interleaved rounds: the cores may be shared
+    /// with other work, which only ever adds time (medians of 3 chose a different shape in nearly
+    /// every run on the shared 2-core VM).
+    func time(forward: [KernelShape], gradient: [KernelShape]) -> (forward: [Timing], gradient: [Timing]) {
         var f = [[Double]](repeating: [], count: forward.count), g = [[Double]](repeating: [], count: gradient.count)
         for _ in 0..<KernelShapeTuner.repeats {
             for (i, s) in forward.enumerated() { f[i].append(measure(s, .forward)) }
             for (i, s) in gradient.enumerated() { g[i].append(measure(s, .weightGradient)) }
         }
-        let ft = zip(forward, f).map { Timing(shape: $0, seconds: $1.min() ?? .nan) }
-        let gt = zip(gradient, g).map { Timing(shape: $0, seconds: $1.min() ?? .nan) }
-        let choice = KernelShapeTuner.decide(kernels, forward: ft, gradient: gt)
-        if file == nil { file = CacheFile(key: key, sets: [:]) }
-        file!.sets[kernels.name] = CacheFile.Entry(shape: choice, forward: ft, gradient: gt)
-        writeCache(file!)
-        return (choice, true)
+        return (zip(forward, f).map { Timing(shape: $0, seconds: $1.min() ?? .nan) },
+                zip(gradient, g).map { Timing(shape: $0, seconds: $1.min() ?? .nan) })
     }
 
     /// The timings cached for `kernels` (for `lits bench conv`), or nil.

@@ -207,7 +207,9 @@ final class KernelShapeTests: XCTestCase {
         let first = tuner(dir, fake).shape(for: .avx512)
         XCTAssertEqual(first.shape, Self.tunedChoice)
         XCTAssertTrue(first.measured)
-        let perMeasurement = KernelShapeTuner.repeats * (KernelShapeTuner.forwardCandidates(.avx512).count + KernelShapeTuner.gradientCandidates(.avx512).count)
+        // All candidates, then the choice against the built-in shape again (2 + 2 per round).
+        let perMeasurement = KernelShapeTuner.repeats * (KernelShapeTuner.forwardCandidates(.avx512).count
+            + KernelShapeTuner.gradientCandidates(.avx512).count + 4)
         XCTAssertEqual(fake.calls, perMeasurement)
         let path = try XCTUnwrap(tuner(dir, fake).cachePath)
         XCTAssertTrue(path.hasPrefix(dir + "/kernel-shapes-") && path.hasSuffix(".json"), path)
@@ -224,6 +226,25 @@ final class KernelShapeTests: XCTestCase {
         XCTAssertFalse(tuner(dir, fake).shape(for: .avx2).measured)
         // No temporary files are left behind.
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), [(path as NSString).lastPathComponent])
+    }
+
+    /// A candidate that wins only while something else slows the built-in shape down (the
+    /// first rounds) loses the confirmation, and the built-in shape is cached.
+    func testAChoiceMustWinTwice() throws {
+        let dir = try temporaryDirectory()
+        let firstRounds = KernelShapeTuner.repeats * (KernelShapeTuner.forwardCandidates(.avx512).count
+            + KernelShapeTuner.gradientCandidates(.avx512).count)
+        final class Noisy: @unchecked Sendable { var calls = 0 }
+        let noisy = Noisy()
+        let tuner = KernelShapeTuner(directory: dir, key: Self.key) { shape, _ in
+            noisy.calls += 1
+            return noisy.calls <= firstRounds && shape != KernelShape.builtIn(.avx512) ? 0.5 : 1
+        }
+        let result = tuner.shape(for: .avx512)
+        XCTAssertTrue(result.measured)
+        XCTAssertEqual(result.shape, KernelShape.builtIn(.avx512))
+        XCTAssertEqual(noisy.calls, firstRounds + 4 * KernelShapeTuner.repeats)
+        XCTAssertEqual(tuner.shape(for: .avx512).shape, KernelShape.builtIn(.avx512), "cached")
     }
 
     func testCorruptCacheIsMeasuredAgainAndRewritten() throws {
