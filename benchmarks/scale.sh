@@ -103,8 +103,9 @@ done
 TABLE="$({
   printf '| stage |'; for n in "${SIZES[@]}"; do printf ' s/case, %s |' "$n"; done
   for n in "${SIZES[@]}"; do printf ' CPU s/case, %s |' "$n"; done
-  for n in "${SIZES[@]}"; do printf ' peak MB, %s |' "$n"; done; printf ' s/case, largest / smallest | CPU s/case, largest / smallest |\n'
-  printf '|---|'; for _ in "${SIZES[@]}" "${SIZES[@]}" "${SIZES[@]}"; do printf -- '---:|'; done; printf -- '---:|---:|\n'
+  for n in "${SIZES[@]}"; do printf ' peak MB, %s |' "$n"; done
+  printf ' s/case, largest / smallest | CPU s/case, largest / smallest | peak MB, largest / smallest |\n'
+  printf '|---|'; for _ in "${SIZES[@]}" "${SIZES[@]}" "${SIZES[@]}"; do printf -- '---:|'; done; printf -- '---:|---:|---:|\n'
   first="${SIZES[0]}"; last="${SIZES[${#SIZES[@]}-1]}"
   for s in "${STAGES[@]}"; do
     [ -n "${SEC[$s,$first]:-}" ] || continue
@@ -113,7 +114,8 @@ TABLE="$({
     for n in "${SIZES[@]}"; do printf ' %s |' "${CPU[$s,$n]}"; done
     for n in "${SIZES[@]}"; do printf ' %s |' "${MEM[$s,$n]}"; done
     awk -v a="${SEC[$s,$first]}" -v b="${SEC[$s,$last]}" -v c="${CPU[$s,$first]}" -v d="${CPU[$s,$last]}" \
-      'BEGIN { printf " %.2f | %.2f |\n", (a > 0 ? b / a : 0), (c > 0 ? d / c : 0) }'
+      -v e="${MEM[$s,$first]}" -v f="${MEM[$s,$last]}" \
+      'BEGIN { printf " %.2f | %.2f | %.2f |\n", (a > 0 ? b / a : 0), (c > 0 ? d / c : 0), (e > 0 ? f / e : 0) }'
   done
 })"
 echo "$TABLE"
@@ -125,6 +127,7 @@ HIST="$("$BENCH/history.sh" "$LINES" /dev/null 1)"
   echo "- date: $(date -u '+%Y-%m-%d %H:%M:%S UTC'); $(awk -F'\t' '$1 == "# cpu" { print "cpu: " $2 }' "$HIST"), nproc=$(nproc), load average at the end $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "- cases: ${SIZES[*]} copies of one ${SLICES}-slice LiTS-sized case (512x512x$SLICES int16 CT + 70-lesion label map, make_data.py) under different ids, case i's corner voxel + i HU so that the files differ (\`lits qa\` then warns of a near-duplicate for every pair); run: ${RUN#$ROOT/}"
   echo "- each stage is one \`lits\` process on all cores: s/case = wall time / cases; CPU s/case = (user + system time) / cases, the steadier number on a shared machine; peak MB = the process's peak resident memory (/usr/bin/time %M)"
+  echo "- peak memory does not depend on the number of cases when it stays within what the workers' cases hold at once: two cases at a time (\`--threads 2\`, the default) for info, qa, eda, preprocess and evaluate, so at most about twice the 1-case peak; predict works on one case at a time"
   echo "- recorded in ${HIST#$ROOT/}"
   echo
   echo "$TABLE"
