@@ -117,7 +117,7 @@ enum DirectConv3d {
 
     /// A band's accumulator rows `z` (per output channel, padded row width) into `out` (outChannels,
     /// D, H, W) of one item, plus `bias` if given, max(., 0) if `relu`.
-    /// Only channels `channels` where given (their rows of `z` where they are in a whole one).
+    /// Only the channels in `channels` where given (a group of a band's channels).
     static func store(band z: UnsafeMutablePointer<Float>, zStride: Int, plane: Int, rows: Range<Int>, _ g: Geometry,
                       outChannels: Int, bias: [Float]?, relu: Bool, into out: SharedPointer<Float>,
                       channels: Range<Int>? = nil) {

@@ -4,8 +4,9 @@ import LiTSConvKernelsAVX2
 
 // Which set of direct-convolution kernels DirectConv3d calls: AVX-512 (LiTSConvKernels) or
 // AVX2 + FMA (LiTSConvKernelsAVX2). Both take the same padded buffers and packed weights; they
-// differ in the forward chunk, which sets a band's output row length. Each set has two register
-// blockings of the forward and of the weight gradient (KernelShape.swift says which runs).
+// differ in the forward chunk (KernelShape.forwardChunk), which sets a band's output row
+// length. Each set has two register blockings of the forward and two of the weight gradient
+// (KernelShape.swift says which runs).
 
 enum DirectKernels: Sendable, Equatable {
     case avx512, avx2
@@ -35,14 +36,6 @@ enum DirectKernels: Sendable, Equatable {
     /// The best set this CPU runs, or nil (then only im2col runs).
     static var best: DirectKernels? {
         DirectConv3d.cpuHasAVX512 ? .avx512 : cpuHasAVX2FMA ? .avx2 : nil
-    }
-
-    /// Padded positions per forward kernel chunk.
-    var chunk: Int {
-        switch self {
-        case .avx512: DirectConvolution.chunk
-        case .avx2: DirectConvolutionAVX2.chunk
-        }
     }
 
     /// See `DirectConvolution.forward` and `forwardWide` (chunks of `KernelShape.forwardChunk`).
