@@ -43,9 +43,12 @@ echo '```'
 "$LITS" bench conv --repeat "$ROUNDS" --threads "$THREADS" | grep -E "conv3d_(kernel_fp32|bf16|int8)_forward|summary conv3d_(bf16|int8)"
 echo '```'
 
-seconds() { local t0 t1; t0=$(date +%s.%N); "$@" > /dev/null; t1=$(date +%s.%N); echo "$t1 - $t0" | bc; }
+seconds() { local t0 t1; t0=$(date +%s.%N); "$@" > /dev/null || { echo "int8: failed: $*" >&2; exit 1; }; t1=$(date +%s.%N); echo "$t1 - $t0" | bc; }
 declare -A T
+PATIENT_KINDS=("${PATIENT_KINDS[@]}")
+[ -n "${LITS_SIZED_ONLY:-}" ] && PATIENT_KINDS=()   # LITS_SIZED_ONLY=1: the LiTS-sized rows alone
 for round in $(seq "$ROUNDS"); do
+  [ ${#PATIENT_KINDS[@]} -gt 0 ] || break
   for p in "${PRECISIONS[@]}"; do
     T[single-$p]+="$(seconds "$LITS" predict --run "$SINGLE" "$PATIENTS" --out "$OUT/single-$p" --precision "$p" --threads "$THREADS") "
     T[ensemble-$p]+="$(seconds "$LITS" predict --run "$CV" "$PATIENTS" --out "$OUT/ensemble-$p" --precision "$p" --threads "$THREADS") "
@@ -55,10 +58,17 @@ done
 # benchmark model (runs/sample from `make demo`, the model of compare.sh's predict row): one model,
 # and the same run given five times (a five-model ensemble's work), issue 30's goal.
 if [ -f "$LITS_SIZED/volume-0.nii" ] && [ -f "$BENCH_RUN/config.json" ]; then
+  # lits predict takes a run once per ensemble: five copies of the run folder (4 MB each).
+  MEMBERS=()
+  for m in 1 2 3 4 5; do
+    rm -rf "$OUT/members/$m"; mkdir -p "$OUT/members"
+    cp -r "$BENCH_RUN" "$OUT/members/$m"
+    MEMBERS+=(--run "$OUT/members/$m")
+  done
   for round in $(seq "$ROUNDS"); do
     for p in "${PRECISIONS[@]}"; do
       T[lits1-$p]+="$(seconds "$LITS" predict --run "$BENCH_RUN" "$LITS_SIZED" --out "$OUT/lits1-$p" --precision "$p" --threads "$THREADS") "
-      T[lits5-$p]+="$(seconds "$LITS" predict --run "$BENCH_RUN" --run "$BENCH_RUN" --run "$BENCH_RUN" --run "$BENCH_RUN" --run "$BENCH_RUN" "$LITS_SIZED" --out "$OUT/lits5-$p" --precision "$p" --threads "$THREADS") "
+      T[lits5-$p]+="$(seconds "$LITS" predict "${MEMBERS[@]}" "$LITS_SIZED" --out "$OUT/lits5-$p" --precision "$p" --threads "$THREADS") "
     done
   done
 fi
@@ -69,7 +79,7 @@ echo "## Whole-volume prediction, lits predict (seconds, median of $ROUNDS round
 echo
 echo "| what | fp32 | bf16 | int8 | int8 speed-up over fp32 | over bf16 |"
 echo "|---|---:|---:|---:|---:|---:|"
-KINDS=(single ensemble)
+KINDS=("${PATIENT_KINDS[@]}")
 [ -n "${T[lits1-fp32]:-}" ] && KINDS+=(lits1 lits5)
 for kind in "${KINDS[@]}"; do
   f=$(echo "${T[$kind-fp32]}" | median); b=$(echo "${T[$kind-bf16]}" | median); i=$(echo "${T[$kind-int8]}" | median)
@@ -84,7 +94,7 @@ done
 
 echo
 echo "## Dice of every case (lits evaluate against the patients' labels)"
-for kind in single ensemble; do
+for kind in "${PATIENT_KINDS[@]}"; do
   for p in "${PRECISIONS[@]}"; do
     "$LITS" evaluate --pred "$OUT/$kind-$p" --truth "$PATIENTS" --out "$OUT/eval-$kind-$p" > /dev/null
   done
