@@ -3,7 +3,8 @@ import Foundation
 /// The number format kernel-3 convolutions multiply in (`--precision`; saved in a run's config.json).
 /// Outputs and gradients are fp32 whatever it is; `.bf16` rounds the inputs, weights and output
 /// gradients it reads to bf16; `.int8` (inference only: no backward) quantizes inputs to u8 per
-/// tensor and weights to s8 per output channel, with exact int32 sums (DirectConv3dInt8).
+/// input channel and weights to s8 per output channel, with exact int32 sums (DirectConv3dInt8;
+/// Conv3d keeps layers of fewer than 4 input channels in fp32).
 public enum ConvolutionPrecision: String, Codable, Sendable, CaseIterable {
     case fp32, bf16, int8
 
