@@ -159,21 +159,24 @@ public enum EngineBench {
         }
     }
 
-    /// Sliding-window prediction of one preprocessed volume (a volN.npy) with a run's best checkpoint.
-    public static func predictVolume(run runFolder: String, npy: String, _ settings: Settings, report: (String) -> Void) throws {
+    /// Sliding-window prediction of one preprocessed volume (a volN.npy) with a run's best checkpoint,
+    /// in fp32 or `precision` (the line is then predict_volume_bf16 or _int8).
+    public static func predictVolume(run runFolder: String, npy: String, precision: ConvolutionPrecision? = nil,
+                                     _ settings: Settings, report: (String) -> Void) throws {
         let run = try TrainedRun(reading: runFolder)
         let options = run.config
-        let model = try run.loadModel(.best, context: NetContext(workers: settings.threads))
+        let model = try run.loadModel(.best, context: NetContext(workers: settings.threads, precision: precision ?? .fp32))
+        let name = precision.map { $0 == .fp32 ? "predict_volume" : "predict_volume_\($0.rawValue)" } ?? "predict_volume"
         model.setTraining(false)
         let array = try NPY.read(path: npy)
         let shape = Array(array.shape.reversed())
         let volume = Volume(grid: Grid(shape: shape, spacing: [1, 1, 1]), voxels: array.floats())
         var checksum = 0.0
-        _ = measure("predict_volume", settings, report: report) {
+        _ = measure(name, settings, report: report) {
             let probs = SlidingWindow.predict(volume, options: options.windowOptions) { model.forward($0) }
             checksum = probs[0].voxels.reduce(0.0) { $0 + Double($1) }
         }
-        report("summary predict_volume shape=\(shape.map(String.init).joined(separator: "x")) patch=\(options.patch) liver_probability_sum=\(checksum) peak_rss_mb=\(peakRSSMB()) conv=\(BLASProbe.convolutionPath(model.context))")
+        report("summary \(name) shape=\(shape.map(String.init).joined(separator: "x")) patch=\(options.patch) liver_probability_sum=\(checksum) peak_rss_mb=\(peakRSSMB()) conv=\(BLASProbe.convolutionPath(model.context))")
     }
 
     /// Augmentation's share of a training batch: cutting `patches` liver-biased patches,

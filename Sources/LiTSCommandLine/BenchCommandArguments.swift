@@ -37,6 +37,9 @@ public struct BenchPredictVolumeArguments: ParsableArguments {
 
     @Option(help: "A preprocessed volume, volN.npy from `lits preprocess`.")
     public var npy: String
+
+    @Option(help: "What 3x3x3 convolutions multiply in: fp32 (default), bf16 or int8; the line is then predict_volume_bf16 or _int8.")
+    public var precision: ConvolutionPrecision?
 }
 
 /// The options of `lits bench augment`.

@@ -27,7 +27,7 @@ struct Bench: ParsableCommand {
 
     struct Conv: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "One 32-to-32 channel 3x3x3 convolution on (1, 32, 16, 96, 96), forward and backward, and sgemm's peak; the direct kernels in fp32 and bf16 where the CPU has AVX512_BF16.")
+            abstract: "One 32-to-32 channel 3x3x3 convolution on (1, 32, 16, 96, 96), forward and backward, and sgemm's peak; the direct kernels in fp32, bf16 (AVX512_BF16) and int8 forward (AVX512_VNNI) where the CPU has them.")
 
         @OptionGroup var common: BenchSettingsArguments
 
@@ -45,7 +45,8 @@ struct Bench: ParsableCommand {
 
         func run() throws {
             try runReportingErrors {
-                try EngineBench.predictVolume(run: args.runFolder, npy: args.npy, args.common.settings) { print($0) }
+                try args.precision?.checkSupported()
+                try EngineBench.predictVolume(run: args.runFolder, npy: args.npy, precision: args.precision, args.common.settings) { print($0) }
             }
         }
     }
