@@ -197,6 +197,9 @@ public struct PredictionJob: Sendable {
         /// The threshold and clean-up applied, as the options that ask for them, and where a
         /// cross-validation folder's choice came from.
         public var postprocessing: [String]
+        /// What each run's convolutions multiplied in (fp32, bf16, int8), after the fallback of a
+        /// CPU that lacks the one asked for; empty where the writer does not know.
+        public var precision: [String]
 
         init(_ e: Ensemble) {
             runs = e.members.map(\.run)
@@ -204,11 +207,13 @@ public struct PredictionJob: Sendable {
             sha256 = e.members.flatMap(\.sha256)
             crossValidation = e.crossValidation
             postprocessing = Record.describe(e.postprocess, chosenIn: e.postprocessingFile)
+            precision = e.members.map(\.predictor.model.context.precision.rawValue)
         }
 
-        public init(runs: [String], checkpoints: [String], sha256: [String], crossValidation: [String], postprocessing: [String]) {
+        public init(runs: [String], checkpoints: [String], sha256: [String], crossValidation: [String], postprocessing: [String],
+                    precision: [String] = []) {
             (self.runs, self.checkpoints, self.sha256, self.crossValidation) = (runs, checkpoints, sha256, crossValidation)
-            self.postprocessing = postprocessing
+            (self.postprocessing, self.precision) = (postprocessing, precision)
         }
 
         public static func describe(_ p: PostprocessOptions, chosenIn file: String?) -> [String] {
@@ -224,6 +229,7 @@ public struct PredictionJob: Sendable {
                                           "files": files, "cases": cases, "failed": failed]
         if !models.crossValidation.isEmpty { record["crossValidation"] = models.crossValidation }
         if !models.postprocessing.isEmpty { record["postprocessing"] = models.postprocessing }
+        if !models.precision.isEmpty { record["precision"] = models.precision }
         try JSONFile.write(record, to: "\(out)/\(PredictionJob.recordFile)")
     }
 }

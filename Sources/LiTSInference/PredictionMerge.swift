@@ -79,7 +79,8 @@ extension PredictionJob {
         for (from, to) in copies { try AtomicFile.copy(from, to: to) }
         let st = set.settings
         let models = Record(runs: st.runs ?? [st.run], checkpoints: st.checkpoints, sha256: st.sha256 ?? st.checksum.map { [$0] } ?? [],
-                            crossValidation: st.crossValidation ?? [], postprocessing: st.postprocessing ?? [])
+                            crossValidation: st.crossValidation ?? [], postprocessing: st.postprocessing ?? [],
+                            precision: (st.runs ?? [st.run]).map { _ in st.precision.rawValue })
         try writeRecord(models, files: files, cases: ids, failed: failedIDs, into: out)
         return MergeResult(files: files.count, failed: failed, warnings: set.warnings)
     }
