@@ -9,8 +9,9 @@ final class FreedPagesTests: XCTestCase {
         #if os(Linux)
         // As `lits` sets it up: freed volume-sized buffers stay in the heap.
         VolumeMemory.keepFreedBuffers()
-        // This process's other tests get glibc's default thresholds back afterwards.
-        defer { _ = testMallopt(-3, 128 * 1024); _ = testMallopt(-1, 128 * 1024) }
+        // Afterwards this process's other tests get what glibc's dynamic thresholds settle at
+        // once large buffers were freed (mmap at 32 MB and up, trim above 64 MB).
+        defer { _ = testMallopt(-3, 32 << 20); _ = testMallopt(-1, 64 << 20) }
         let megabytes = 1 << 20, count = 48, size = 4 * megabytes   // 192 MB in 4 MB buffers
         VolumeMemory.releaseFreedPages()
         let before = try XCTUnwrap(VolumeMemory.residentBytes())
