@@ -83,7 +83,9 @@ let package = Package(
         .target(name: "LiTSConvKernelsAVX2", swiftSettings: convKernelAVX2Flags),
         .target(name: "CBF16Kernels", cSettings: bf16KernelFlags),
         .target(name: "CInt8Kernels", cSettings: int8KernelFlags),
-        .target(name: "LiTSNet", dependencies: ["COpenBLAS", "LiTSConvKernels", "LiTSConvKernelsAVX2", "CBF16Kernels", "CInt8Kernels", "LiTSCore"]),
+        // The same int8 kernels for AVX-VNNI (256-bit, no AVX-512): no AVX-512 flag may reach them.
+        .target(name: "CInt8KernelsAVXVNNI", cSettings: [.unsafeFlags(["-O3"])]),
+        .target(name: "LiTSNet", dependencies: ["COpenBLAS", "LiTSConvKernels", "LiTSConvKernelsAVX2", "CBF16Kernels", "CInt8Kernels", "CInt8KernelsAVXVNNI", "LiTSCore"]),
         .target(name: "LiTSInference", dependencies: ["LiTSCore", "LiTSImaging", "LiTSNet"]),
         // The processes of an mpirun/srun launch (or one process): LiTSCore.ProcessGroup over MPI.
         .target(name: "LiTSCluster", dependencies: ["CMPI", "LiTSCore"]),

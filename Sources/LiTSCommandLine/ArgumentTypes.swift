@@ -340,8 +340,8 @@ extension ConvolutionPrecision: ExpressibleByArgument {
     /// Throws where this CPU cannot multiply in this precision (fp32 runs everywhere).
     public func checkSupported() throws {
         guard self != .fp32, !KernelConvolution.isSupported(self) else { return }
-        let needs = self == .bf16 ? "AVX512_BF16 (vdpbf16ps)" : "AVX512_VNNI (vpdpbusd)"
-        throw LiTSError(.unsupported, path: nil, "--precision \(rawValue) needs a CPU with AVX-512 and \(needs); this one lacks them: use --precision fp32")
+        let needs = self == .bf16 ? "AVX-512 and AVX512_BF16 (vdpbf16ps)" : "AVX512_VNNI or AVX-VNNI (vpdpbusd)"
+        throw LiTSError(.unsupported, path: nil, "--precision \(rawValue) needs a CPU with \(needs); this one lacks them: use --precision fp32")
     }
 }
 extension TestTimeAugmentation: ExpressibleByArgument {}

@@ -1,9 +1,10 @@
 import CInt8Kernels
+import CInt8KernelsAVXVNNI
 import Foundation
 import LiTSConvKernels
 
-// The kernel-3 convolution in int8, for inference only (CInt8Kernels: vpdpbusd, exact int32
-// sums). Quantization, per call:
+// The kernel-3 convolution in int8, for inference only (CInt8Kernels, or CInt8KernelsAVXVNNI on
+// AVX-VNNI CPUs without AVX-512: vpdpbusd, exact int32 sums). Quantization, per call:
 // - activations per input channel c, asymmetric: the range [min(x_c, 0), max(x_c, 0)] over the
 //   batch in 255 steps of s_c, x8 = round(x / s_c) + zp_c in 0 ... 255, where zp_c (the zero point)
 //   is the byte of 0. Most inputs are ReLU outputs (zp = 0, all 256 levels used); the image and
@@ -20,17 +21,59 @@ import LiTSConvKernels
 // position (vpdpbusd adds 4 byte products per 32-bit lane), missing ones are zero channels.
 
 enum DirectConv3dInt8 {
-    /// Whether this CPU runs CInt8Kernels: AVX-512 (as DirectConv3d needs) and AVX512_VNNI.
-    static let cpuHasAVX512VNNI: Bool = {
+    /// The two int8 kernel sets, with bit-identical results (exact int32 sums, the same fp32
+    /// dequantization): AVX-512 VNNI (CInt8Kernels, 16 lanes) and AVX-VNNI (CInt8KernelsAVXVNNI,
+    /// 8 lanes, VEX-encoded: Intel Alder Lake and later client cores, Sierra Forest, which have
+    /// no AVX-512). The layers that stay fp32 run on the direct path's kernels (AVX-512 or AVX2).
+    enum Kernels: String, Sendable, CaseIterable {
+        case avx512vnni, avxvnni
+
+        /// The /proc/cpuinfo flags the set needs (AVX-512 VNNI: also what DirectConv3d's AVX-512 needs).
+        var flags: [String] {
+            switch self {
+            case .avx512vnni: ["avx512f", "avx512bw", "avx512dq", "avx512vl", "avx512_vnni"]
+            case .avxvnni: ["avx", "avx2", "fma", "avx_vnni"]
+            }
+        }
+
+        /// The set for a CPU with `flags`: AVX-512 VNNI where present, else AVX-VNNI, else nil
+        /// (int8 then runs as fp32). `override` (LITSKIT_INT8_KERNELS) picks a set the CPU has
+        /// (`avx512vnni`, `avxvnni`: tests run both on a CPU that has both) or none (`fp32`);
+        /// an unknown value or a set the CPU lacks leaves the rule as it is.
+        static func choose(flags: Set<String>, override: String? = nil) -> Kernels? {
+            if override == "fp32" { return nil }
+            let runs = allCases.filter { $0.flags.allSatisfy(flags.contains) }
+            if let forced = override.flatMap(Kernels.init(rawValue:)), runs.contains(forced) { return forced }
+            return runs.first
+        }
+
+        /// Whether this CPU runs the set.
+        var isSupported: Bool { flags.allSatisfy(DirectConv3dInt8.cpuFlags.contains) }
+    }
+
+    /// This CPU's /proc/cpuinfo flags (empty off x86-64 Linux).
+    static let cpuFlags: Set<String> = {
         #if arch(x86_64) && os(Linux)
-        guard DirectConv3d.cpuHasAVX512,
-              let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-              let flagsLine = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return false }
-        return flagsLine.split(separator: " ").contains("avx512_vnni")
+        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let flagsLine = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return [] }
+        return Set(flagsLine.split(separator: " ").map(String.init))
         #else
-        return false
+        return []
         #endif
     }()
+
+    /// The set this process uses, nil where int8 cannot run (see `Kernels.choose`).
+    static let kernels: Kernels? = Kernels.choose(flags: cpuFlags,
+                                                  override: ProcessInfo.processInfo.environment["LITSKIT_INT8_KERNELS"])
+
+    /// Whether this CPU runs the AVX-512 VNNI set (AVX-512, as DirectConv3d needs, and AVX512_VNNI).
+    static var cpuHasAVX512VNNI: Bool { Kernels.avx512vnni.isSupported }
+
+    /// The set `forward` uses unless told: `kernels` (callers check that it is not nil first).
+    static var current: Kernels {
+        guard let kernels else { preconditionFailure("this CPU has neither AVX512_VNNI nor AVX-VNNI: int8 runs as fp32") }
+        return kernels
+    }
 
     typealias Geometry = DirectConv3d.Geometry
 
@@ -47,7 +90,7 @@ enum DirectConv3dInt8 {
         }
 
         /// Per channel of x (N, C, D, H, W), from its range over the batch.
-        static func perChannel(_ x: Tensor) -> [ActivationQuantization] {
+        static func perChannel(_ x: Tensor, kernels: Kernels = DirectConv3dInt8.current) -> [ActivationQuantization] {
             let (n, c, d, h, w) = x.ncdhw
             let volume = d * h * w
             return x.data.withUnsafeBufferPointer { xb in
@@ -55,7 +98,11 @@ enum DirectConv3dInt8 {
                     var lo: Float = 0, hi: Float = 0
                     for b in 0..<n where volume > 0 {
                         var l: Float = 0, u: Float = 0
-                        lits_int8_min_max(xb.baseAddress! + (b * c + ch) * volume, volume, &l, &u)
+                        let src = xb.baseAddress! + (b * c + ch) * volume
+                        switch kernels {
+                        case .avx512vnni: lits_int8_min_max(src, volume, &l, &u)
+                        case .avxvnni: lits_int8_min_max_avx2(src, volume, &l, &u)
+                        }
                         lo = min(lo, l); hi = max(hi, u)
                     }
                     return ActivationQuantization(lo: lo, hi: hi)
@@ -91,11 +138,11 @@ enum DirectConv3dInt8 {
     /// given, applied before quantizing), max(y, 0) if `relu`. Inputs and weights are quantized
     /// as above; sums are exact, the dequantized output fp32.
     static func forward(_ x: Tensor, weight: Tensor, bias: [Float], outChannels: Int,
-                        scale: [Float]? = nil, relu: Bool = false, workers: Int) -> Tensor {
+                        scale: [Float]? = nil, relu: Bool = false, kernels: Kernels = current, workers: Int) -> Tensor {
         let (n, cin, d, h, w) = x.ncdhw
         let g = Geometry(d: d, h: h, w: w), quads = (cin + 3) / 4, cs = g.channelStride
         let wd = weight.data
-        let xq = ActivationQuantization.perChannel(x)
+        let xq = ActivationQuantization.perChannel(x, kernels: kernels)
         let (packed, wStep, wSum) = packForward({ o, c, k in wd[(o * cin + c) * 27 + k] * (scale?[o] ?? 1) * xq[c].step },
                                                 outChannels: outChannels, inChannels: cin, zeroPoints: xq.map(\.zeroPoint))
         let outScale = wStep.indices.map { o in o < outChannels ? wStep[o] : 0 }
@@ -117,14 +164,17 @@ enum DirectConv3dInt8 {
                             let channels: [UnsafePointer<Float>?] = (0..<4).map { l in
                                 4 * p + l < cin ? UnsafePointer(src.p + (4 * p + l) * cs) : nil
                             }
+                            let steps = Array(quadSteps[(4 * p)..<(4 * p + 4)]), zeros = Array(quadZeros[(4 * p)..<(4 * p + 4)])
                             channels.withUnsafeBufferPointer { cp in
-                                lits_int8_pack_quads(cp.baseAddress!, cs, Array(quadSteps[(4 * p)..<(4 * p + 4)]),
-                                                     Array(quadZeros[(4 * p)..<(4 * p + 4)]), dst.p + p * cs)
+                                switch kernels {
+                                case .avx512vnni: lits_int8_pack_quads(cp.baseAddress!, cs, steps, zeros, dst.p + p * cs)
+                                case .avxvnni: lits_int8_pack_quads_avx2(cp.baseAddress!, cs, steps, zeros, dst.p + p * cs)
+                                }
                             }
                         }
                     }
                     convolve(quads: xp, inQuads: quads, g, packed: packed, scale: outScale, shift: outShift,
-                             outChannels: outChannels, bias: bias, relu: relu,
+                             outChannels: outChannels, bias: bias, relu: relu, kernels: kernels,
                              into: SharedPointer(yp + b * outChannels * d * h * w), workers: workers)
                 }
             }
@@ -135,7 +185,7 @@ enum DirectConv3dInt8 {
     /// plane per work unit, as DirectConv3dBF16.convolve.
     static func convolve(quads xp: UnsafePointer<UInt32>, inQuads: Int, _ g: Geometry, packed: [UInt32],
                          scale: [Float], shift: [Float], outChannels: Int, bias: [Float]?, relu: Bool,
-                         into out: SharedPointer<Float>, workers: Int) {
+                         kernels: Kernels, into out: SharedPointer<Float>, workers: Int) {
         let cs = g.channelStride, blocks = DirectConv3d.roundUp(outChannels) / 4
         let zStride = g.chunks(rows: g.bandRange(0)) * DirectConvolution.chunk
         let offsets = g.offsets
@@ -148,9 +198,15 @@ enum DirectConv3dInt8 {
                 defer { z.deallocate() }
                 for unit in units {
                     let plane = unit / g.bands, rows = g.bandRange(unit % g.bands)
-                    lits_int8_conv_forward(xp, cs, inQuads, op.baseAddress!, wp.baseAddress!, blocks,
-                                           g.planeStart(plane) + rows.lowerBound * g.wp, g.chunks(rows: rows),
-                                           sp.baseAddress!, tp.baseAddress!, z, zStride)
+                    let q0 = g.planeStart(plane) + rows.lowerBound * g.wp, chunks = g.chunks(rows: rows)
+                    switch kernels {
+                    case .avx512vnni:
+                        lits_int8_conv_forward(xp, cs, inQuads, op.baseAddress!, wp.baseAddress!, blocks, q0, chunks,
+                                               sp.baseAddress!, tp.baseAddress!, z, zStride)
+                    case .avxvnni:
+                        lits_int8_conv_forward_avxvnni(xp, cs, inQuads, op.baseAddress!, wp.baseAddress!, blocks, q0, chunks,
+                                                       sp.baseAddress!, tp.baseAddress!, z, zStride)
+                    }
                     DirectConv3d.store(band: z, zStride: zStride, plane: plane, rows: rows, g, outChannels: outChannels,
                                        bias: bias, relu: relu, into: out)
                 }

@@ -18,12 +18,12 @@ public enum ConvolutionPrecision: String, Codable, Sendable, CaseIterable {
 /// Conv3d picks one by its NetContext's `precision`.
 public enum KernelConvolution {
     /// Whether this CPU runs `precision` (fp32: AVX-512, or AVX2 + FMA; bf16: AVX-512 and AVX512_BF16;
-    /// int8: AVX-512 and AVX512_VNNI).
+    /// int8: AVX512_VNNI or AVX-VNNI, DirectConv3dInt8.Kernels).
     public static func isSupported(_ precision: ConvolutionPrecision) -> Bool {
         switch precision {
         case .fp32: DirectKernels.best != nil
         case .bf16: DirectConv3dBF16.cpuHasAVX512BF16
-        case .int8: DirectConv3dInt8.cpuHasAVX512VNNI
+        case .int8: DirectConv3dInt8.kernels != nil
         }
     }
 

@@ -72,7 +72,7 @@ public struct NetContext: Sendable, Equatable {
 
     static func available(_ precision: ConvolutionPrecision, _ path: ConvolutionPath) -> ConvolutionPrecision {
         precision == .bf16 && (path != .direct || !DirectConv3dBF16.cpuHasAVX512BF16) ? .fp32
-            : precision == .int8 && (path != .direct || !DirectConv3dInt8.cpuHasAVX512VNNI) ? .fp32 : precision
+            : precision == .int8 && (path.directKernels == nil || DirectConv3dInt8.kernels == nil) ? .fp32 : precision
     }
 
     /// The active core count.
