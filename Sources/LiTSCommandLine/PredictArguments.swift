@@ -47,7 +47,7 @@ public struct PredictRunArguments: ParsableArguments {
     @Option(help: "Test-time augmentation: none, or mirror (every window also flipped along each combination of axes and averaged, as nnU-Net predicts; 8x the time).")
     public var tta = TestTimeAugmentation.none
 
-    @Option(help: "What 3x3x3 convolutions multiply in: fp32, bf16 or int8 (default: the run's; a bf16 run predicts in fp32 on a CPU without AVX512_BF16). int8 (u8 x s8, per-channel weight scales, needs AVX512_VNNI) is the fastest; see docs/prediction.md.")
+    @Option(help: "What 3x3x3 convolutions multiply in: fp32, bf16 or int8 (default: the run's; a bf16 run predicts in fp32 on a CPU without AVX512_BF16). int8 (u8 x s8, per-channel weight scales, needs AVX512_VNNI or AVX-VNNI) is the fastest; see docs/prediction.md.")
     public var precision: ConvolutionPrecision?
 
     @OptionGroup public var sharding: ShardArguments
