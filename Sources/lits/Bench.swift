@@ -27,7 +27,7 @@ struct Bench: ParsableCommand {
 
     struct Conv: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "One 32-to-32 channel 3x3x3 convolution on (1, 32, 16, 96, 96), forward and backward, and sgemm's peak; the direct kernels in fp32, bf16 (AVX512_BF16) and int8 forward (AVX512_VNNI) where the CPU has them.")
+            abstract: "One 32-to-32 channel 3x3x3 convolution on (1, 32, 16, 96, 96), forward and backward, and sgemm's peak; the direct kernels in fp32, bf16 (AVX512_BF16) and int8 forward (AVX512_VNNI or AVX-VNNI) where the CPU has them.")
 
         @OptionGroup var common: BenchSettingsArguments
 
