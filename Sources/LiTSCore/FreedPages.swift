@@ -20,16 +20,6 @@ extension VolumeMemory {
         #endif
     }
 
-    /// At most `count` malloc arenas (glibc's M_ARENA_MAX; by default eight per core). Each
-    /// thread that allocates gets an arena of its own, and each keeps its freed chunks: the
-    /// layer workers of `lits predict` kept 180-280 MB more than the live heap, varying from run
-    /// to run. Called first thing in `main`; arenas taken before it stay.
-    public static func limitArenas(to count: Int32 = 2) {
-        #if os(Linux)
-        _ = glibcMalloptArenas(-8, count)   // M_ARENA_MAX
-        #endif
-    }
-
     /// This process's resident memory now and its peak so far, in bytes (Linux /proc/self/status
     /// VmRSS and VmHWM; nil elsewhere or when unreadable).
     public static func residentBytes() -> (now: Int, peak: Int)? {
@@ -47,6 +37,4 @@ extension VolumeMemory {
 // In <malloc.h>, which the Glibc module leaves out (as for mallopt in HugePages.swift).
 @_silgen_name("malloc_trim")
 private func glibcMallocTrim(_ pad: Int) -> Int32
-@_silgen_name("mallopt")
-private func glibcMalloptArenas(_ parameter: Int32, _ value: Int32) -> Int32
 #endif

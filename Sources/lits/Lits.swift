@@ -27,7 +27,6 @@ struct Lits: ParsableCommand {
         // it happens, not when the run ends.
         litskit_line_buffer_stdout_into_files()
         VolumeMemory.keepFreedBuffers()
-        VolumeMemory.limitArenas()
         // Ctrl-C, SIGTERM or SIGHUP remove unfinished files and exit 128 + signal (`lits train`
         // takes the signals over to stop after a batch).
         TempFiles.inProgress.removeOnSignals()
