@@ -184,4 +184,9 @@ if [ -n "$ONLY" ]; then echo "ONLY='$ONLY': results.md left as it is" >&2; exit 
 if [ -f "$BENCH/augmentation.md" ]; then cat "$BENCH/augmentation.md" >> "$BENCH/results.md"; fi
 # The scaling table comes from benchmarks/scale.sh (run on its own: minutes per size).
 if [ -f "$BENCH/scale.md" ]; then { echo; cat "$BENCH/scale.md"; } >> "$BENCH/results.md"; fi
+# The engine rounds taken in turn (benchmarks/engine.md) and int8 against fp32 and bf16
+# (benchmarks/int8.sh), both run on their own on a quiet machine.
+for extra in engine.md int8.md; do
+  if [ -f "$BENCH/$extra" ]; then { echo; cat "$BENCH/$extra"; } >> "$BENCH/results.md"; fi
+done
 echo "wrote $BENCH/results.md" >&2
