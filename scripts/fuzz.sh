@@ -79,7 +79,8 @@ if [ $stale = 1 ]; then
   if [ $target = json ]; then
     [ -d .build/debug/Modules ] || { echo "fuzz json: run 'swift build' first (it links the debug build)" >&2; exit 2; }
     objs=()
-    for t in LiTSCore LiTSImaging LiTSNet LiTSRender LiTSConvKernels LiTSConvKernelsAVX2 CBF16Kernels LiTSInference LiTSAnalysis LiTSEvaluation LiTSTraining CNIfTI; do
+    # Every target LiTSTraining links, C kernel targets included: a new one missing here fails the link.
+    for t in LiTSCore LiTSImaging LiTSNet LiTSRender LiTSConvKernels LiTSConvKernelsAVX2 CBF16Kernels CInt8Kernels CInt8KernelsAVXVNNI LiTSInference LiTSAnalysis LiTSEvaluation LiTSTraining CNIfTI; do
       [ -d .build/debug/$t.build ] || continue
       # Only objects whose source still exists (an incremental build keeps those of moved files).
       for o in $(find .build/debug/$t.build -name '*.o'); do
