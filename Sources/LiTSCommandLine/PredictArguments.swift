@@ -133,7 +133,7 @@ public enum PredictHelp {
         --folds K`) as --run predicts with every fold, cleaned as its postprocessing.json chose \
         unless --largest-liver/--lesions-in-liver (or their --no- forms) are given. \
         predictions.json names every run and checkpoint by absolute path with the checkpoint's \
-        SHA-256. A run preprocessed with --crop-body predicts on the body's bounding box; outside \
+        SHA-256, and the precision each run's convolutions used. A run preprocessed with --crop-body predicts on the body's bounding box; outside \
         it the segmentation is background. During each case a progress line on stderr gives the \
         windows done and the ETA of the case and of all cases (every 10 s when stderr is not a \
         terminal), and one line sums up each case.
