@@ -10,19 +10,9 @@ import LiTSConvKernels
 // or the one KernelShapeTuner chose for this CPU.
 
 enum DirectConv3d {
-    /// Whether this CPU runs the kernels (AVX-512 F, BW, DQ, VL, enabled by the OS, which
-    /// /proc/cpuinfo reflects). Checked here, in code built for any x86-64, because everything in
-    /// LiTSConvKernels is built for AVX-512 and would stop an older CPU with an illegal instruction.
-    static let cpuHasAVX512: Bool = {
-        #if arch(x86_64) && os(Linux)
-        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-              let flagsLine = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return false }
-        let flags = Set(flagsLine.split(separator: " ").map(String.init))
-        return ["avx512f", "avx512bw", "avx512dq", "avx512vl"].allSatisfy(flags.contains)
-        #else
-        return false
-        #endif
-    }()
+    /// Whether this CPU runs the kernels (AVX-512 F, BW, DQ, VL): everything in LiTSConvKernels
+    /// is built for AVX-512 (CPUInfo.swift says why the check lives here).
+    static let cpuHasAVX512 = CPUInfo.has(["avx512f", "avx512bw", "avx512dq", "avx512vl"])
 
     /// A (D, H, W) volume padded by one voxel on every side, each channel flattened.
     struct Geometry {

@@ -15,16 +15,7 @@ import LiTSConvKernels
 enum DirectConv3dBF16 {
     /// Whether this CPU runs CBF16Kernels: AVX-512 (as DirectConv3d needs) and AVX512_BF16.
     /// Checked here, in code built for any x86-64, for the same reason as `cpuHasAVX512`.
-    static let cpuHasAVX512BF16: Bool = {
-        #if arch(x86_64) && os(Linux)
-        guard DirectConv3d.cpuHasAVX512,
-              let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-              let flagsLine = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return false }
-        return flagsLine.split(separator: " ").contains("avx512_bf16")
-        #else
-        return false
-        #endif
-    }()
+    static let cpuHasAVX512BF16 = DirectConv3d.cpuHasAVX512 && CPUInfo.has(["avx512_bf16"])
 
     typealias Geometry = DirectConv3d.Geometry
 

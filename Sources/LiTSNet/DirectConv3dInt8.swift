@@ -48,22 +48,11 @@ enum DirectConv3dInt8 {
         }
 
         /// Whether this CPU runs the set.
-        var isSupported: Bool { flags.allSatisfy(DirectConv3dInt8.cpuFlags.contains) }
+        var isSupported: Bool { CPUInfo.has(flags) }
     }
 
-    /// This CPU's /proc/cpuinfo flags (empty off x86-64 Linux).
-    static let cpuFlags: Set<String> = {
-        #if arch(x86_64) && os(Linux)
-        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-              let flagsLine = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return [] }
-        return Set(flagsLine.split(separator: " ").map(String.init))
-        #else
-        return []
-        #endif
-    }()
-
     /// The set this process uses, nil where int8 cannot run (see `Kernels.choose`).
-    static let kernels: Kernels? = Kernels.choose(flags: cpuFlags,
+    static let kernels: Kernels? = Kernels.choose(flags: CPUInfo.flags,
                                                   override: ProcessInfo.processInfo.environment["LITSKIT_INT8_KERNELS"])
 
     /// Whether this CPU runs the AVX-512 VNNI set (AVX-512, as DirectConv3d needs, and AVX512_VNNI).

@@ -11,19 +11,8 @@ import LiTSConvKernelsAVX2
 enum DirectKernels: Sendable, Equatable {
     case avx512, avx2
 
-    /// Whether this CPU has AVX2 and FMA, enabled by the OS (which /proc/cpuinfo reflects).
-    /// Checked here, in code built for any x86-64, because LiTSConvKernelsAVX2 is built for
-    /// haswell and would stop an older CPU with an illegal instruction.
-    static let cpuHasAVX2FMA: Bool = {
-        #if arch(x86_64) && os(Linux)
-        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-              let flagsLine = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return false }
-        let flags = Set(flagsLine.split(separator: " ").map(String.init))
-        return ["avx", "avx2", "fma"].allSatisfy(flags.contains)
-        #else
-        return false
-        #endif
-    }()
+    /// Whether this CPU has AVX2 and FMA: LiTSConvKernelsAVX2 is built for haswell.
+    static let cpuHasAVX2FMA = CPUInfo.has(["avx", "avx2", "fma"])
 
     /// Whether this CPU runs the set.
     var isSupported: Bool {

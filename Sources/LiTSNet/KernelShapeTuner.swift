@@ -35,13 +35,7 @@ public struct KernelShapeTuner {
 
         /// This machine, from /proc/cpuinfo (empty fields where it is missing).
         public static var current: CPUKey {
-            let info = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
-            var fields: [String: String] = [:]
-            for line in info.split(separator: "\n") {
-                guard let colon = line.firstIndex(of: ":") else { continue }
-                let name = line[..<colon].trimmingCharacters(in: .whitespaces)
-                if fields[name] == nil { fields[name] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces) }
-            }
+            let fields = CPUInfo.fields
             let flags = (fields["flags"] ?? "").split(separator: " ").map(String.init).filter(relevantFlags.contains).sorted()
             return CPUKey(vendor: fields["vendor_id"] ?? "", family: fields["cpu family"] ?? "", model: fields["model"] ?? "",
                           modelName: fields["model name"] ?? "", flags: flags, cores: NetContext.defaultWorkers,

@@ -109,7 +109,7 @@ final class Int8AVXVNNITests: XCTestCase {
         XCTAssertEqual(Kernels.choose(flags: alderLake, override: "nonsense"), .avxvnni)
         // This process: what the rule gives for this CPU (and LITSKIT_INT8_KERNELS, if set).
         XCTAssertEqual(DirectConv3dInt8.kernels,
-                       Kernels.choose(flags: DirectConv3dInt8.cpuFlags,
+                       Kernels.choose(flags: CPUInfo.flags,
                                       override: ProcessInfo.processInfo.environment["LITSKIT_INT8_KERNELS"]))
         XCTAssertEqual(KernelConvolution.isSupported(.int8), DirectConv3dInt8.kernels != nil)
     }
